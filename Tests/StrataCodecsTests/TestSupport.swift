@@ -1,0 +1,62 @@
+/// Seeded generators and shape catalogues shared by the codec tests, so every
+/// failure reproduces from its seed.
+
+/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast and good enough to drive
+/// property tests deterministically.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Sizes that cross the codecs' internal boundaries (blocks of 128, runs of 1024).
+let boundarySizes = [0, 1, 2, 3, 7, 8, 9, 127, 128, 129, 255, 256, 257, 1023, 1024, 1025, 2049, 5000]
+
+/// Named Int64 sequences of the given length covering the shapes a column sees.
+func integerShapes(count n: Int, seed: UInt64) -> [(String, [Int64])] {
+    var rng = SplitMix64(seed: seed)
+    let base: Int64 = 1_700_000_000_000
+    var shapes: [(String, [Int64])] = []
+    shapes.append(("constant", Array(repeating: base, count: n)))
+    shapes.append(("zeros", Array(repeating: 0, count: n)))
+    shapes.append(("regular", (0..<n).map { base + Int64($0) * 1000 }))
+    shapes.append(("regular-gaps", (0..<n).map { (i: Int) -> Int64 in
+        let hour: Int64 = i >= n / 2 ? 3_600_000 : 0
+        let day: Int64 = i >= 3 * n / 4 ? 86_400_000 : 0
+        return base + Int64(i) * 1000 + hour + day
+    }))
+    var t = base
+    shapes.append(("jittery", (0..<n).map { _ in t += 1000 + Int64.random(in: -50...50, using: &rng); return t }))
+    t = base
+    shapes.append(("jitter-wide", (0..<n).map { _ in t += Int64.random(in: -3000...3000, using: &rng); return t }))
+    t = base
+    shapes.append(("jitter-32bit", (0..<n).map { _ in t &+= Int64.random(in: -1_000_000_000...1_000_000_000, using: &rng); return t }))
+    shapes.append(("huge-deltas", (0..<n).map { _ in Int64.random(in: Int64.min...Int64.max, using: &rng) }))
+    shapes.append(("unsorted", (0..<n).map { _ in base + Int64.random(in: -1_000_000...1_000_000, using: &rng) }))
+    shapes.append(("extremes", (0..<n).map { i in [Int64.min, Int64.max, 0, -1, 1, Int64.max, Int64.min][i % 7] }))
+    shapes.append(("max-then-min", (0..<n).map { i in i % 2 == 0 ? Int64.max : Int64.min }))
+    shapes.append(("descending", (0..<n).map { base - Int64($0) * 10 }))
+    // Regular stretches broken by single spikes: exercises run splitting and run/single mixes.
+    shapes.append(("runs-with-spikes", (0..<n).map { (i: Int) -> Int64 in
+        let spike: Int64 = i % 300 == 299 ? 5 : 0
+        let nudge: Int64 = i % 17 == 0 ? 1 : 0
+        return base + Int64(i) * 10 + spike + nudge
+    }))
+    var runsT = base
+    var step: Int64 = 10
+    shapes.append(("variable-runs", (0..<n).map { _ in
+        if Int.random(in: 0..<40, using: &rng) == 0 { step = Int64.random(in: 1...100_000, using: &rng) }
+        runsT &+= step
+        return runsT
+    }))
+    shapes.append(("random-bits", (0..<n).map { _ in Int64(bitPattern: rng.next()) }))
+    return shapes
+}

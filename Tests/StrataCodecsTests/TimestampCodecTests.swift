@@ -1,0 +1,103 @@
+import Testing
+@testable import StrataCodecs
+
+@Suite struct TimestampCodecTests {
+    @Test func roundTripsEveryShapeAndSize() throws {
+        for size in boundarySizes {
+            for (name, values) in integerShapes(count: size, seed: UInt64(size) &* 31 &+ 7) {
+                let encoded = TimestampCodec.encode(values)
+                #expect(encoded.count <= TimestampCodec.maxEncodedSize(count: size), "\(name) \(size)")
+                let decoded = try TimestampCodec.decode(encoded, count: size)
+                #expect(decoded == values, "\(name) size \(size)")
+            }
+        }
+    }
+
+    @Test func emptyAndSingleAreHeaderOnly() throws {
+        #expect(TimestampCodec.encode([]).isEmpty)
+        #expect(try TimestampCodec.decode([], count: 0).isEmpty)
+        // 1 zigzags to 2: a single varint byte.
+        #expect(TimestampCodec.encode([1]) == [2])
+        #expect(try TimestampCodec.decode([2], count: 1) == [1])
+    }
+
+    @Test func everyPrefixCodeBoundaryRoundTrips() throws {
+        let dods: [Int64] = [0, 1, -1, 63, -64, 64, -65, 255, -256, 256, -257, 2047, -2048, 2048, -2049,
+                             Int64(Int32.max), Int64(Int32.min), Int64(Int32.max) + 1, Int64(Int32.min) - 1,
+                             Int64.max, Int64.min]
+        for dod in dods {
+            // Three points give exactly one bitstream code carrying `dod`.
+            let values: [Int64] = [100, 200, 300 &+ dod]
+            #expect(try TimestampCodec.decode(TimestampCodec.encode(values), count: 3) == values, "dod \(dod)")
+        }
+    }
+
+    @Test func codeWidthsMatchTheFormat() {
+        // Header for [0, 10, ...]: varint(0)=1 byte, varint(zigzag 10)=1 byte.
+        #expect(TimestampCodec.encode([0, 10, 20]).count == 3) // one `0` bit padded to a byte
+        #expect(TimestampCodec.encode([0, 10, 20 + 63]) == [0, 20, 0b1001_1111, 0b1000_0000])
+        #expect(TimestampCodec.encode([0, 10, 20 - 64]).count == 2 + 2)   // 9 bits
+        #expect(TimestampCodec.encode([0, 10, 20 + 255]).count == 2 + 2)  // 12 bits
+        #expect(TimestampCodec.encode([0, 10, 20 + 2047]).count == 2 + 2) // 16 bits
+        #expect(TimestampCodec.encode([0, 10, 20 + 2048]).count == 2 + 5) // 37 bits
+        #expect(TimestampCodec.encode([0, 10, 20 &+ Int64.max]).count == 2 + 9) // 70 bits
+    }
+
+    @Test func runCodeIsUsedFromEightZeros() {
+        let seven = (0..<9).map { Int64($0) * 5 }   // 7 zero dods: seven single bits
+        let eight = (0..<10).map { Int64($0) * 5 }  // 8 zero dods: one 16-bit run code
+        #expect(TimestampCodec.encode(seven).count == 2 + 1)
+        #expect(TimestampCodec.encode(eight) == [0, 10, 0b1111_1100, 0b0000_0111])
+        // 1026 zero dods: a 1024 run plus two single bits.
+        let long = (0..<1028).map { Int64($0) * 5 }
+        #expect(TimestampCodec.encode(long) == [0, 10, 0b1111_1111, 0b1111_1111, 0b0000_0000])
+    }
+
+    @Test func regularTimestampsCostUnderATenthOfABitPerPoint() {
+        let values = (0..<1024).map { 1_700_000_000_000 + Int64($0) * 15_000 }
+        let encoded = TimestampCodec.encode(values)
+        let bitsPerPoint = Double(encoded.count * 8) / 1024
+        #expect(bitsPerPoint < 0.1, "\(bitsPerPoint) bits/point")
+    }
+
+    @Test func everyTruncatedPrefixThrows() {
+        for (name, values) in integerShapes(count: 300, seed: 9) {
+            let encoded = TimestampCodec.encode(values)
+            for length in 0..<encoded.count {
+                // Each code needs its own bits, so no proper prefix can supply 300 points.
+                #expect(throws: CodecError.self, "\(name): prefix \(length)") {
+                    try TimestampCodec.decode(Array(encoded[0..<length]), count: values.count)
+                }
+            }
+        }
+    }
+
+    @Test func randomBytesNeverCrash() {
+        var rng = SplitMix64(seed: 1234)
+        for _ in 0..<3000 {
+            let length = Int.random(in: 0..<64, using: &rng)
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let count = Int.random(in: 0..<2000, using: &rng)
+            _ = try? TimestampCodec.decode(bytes, count: count)
+        }
+    }
+
+    @Test func overlongRunThrows() {
+        // Header [0, 10] then a run code of 1024 zeros, but only 5 points requested.
+        #expect(throws: CodecError.self) { try TimestampCodec.decode([0, 20, 0xFF, 0xFF], count: 5) }
+        // Unterminated varint.
+        #expect(throws: CodecError.self) { try TimestampCodec.decode([0x80, 0x80], count: 1) }
+        #expect(throws: CodecError.self) { try TimestampCodec.decode([UInt8](repeating: 0xFF, count: 11), count: 1) }
+    }
+
+    @Test func decodesIntoLargerBuffers() throws {
+        let values = (0..<129).map { Int64($0) * 7 }
+        let encoded = TimestampCodec.encode(values)
+        var out = [Int64](repeating: -1, count: 200)
+        try encoded.withUnsafeBytes { raw in
+            try out.withUnsafeMutableBufferPointer { try TimestampCodec.decode(raw, count: 129, into: $0) }
+        }
+        #expect(Array(out[0..<129]) == values)
+        #expect(out[129...].allSatisfy { $0 == -1 })
+    }
+}
