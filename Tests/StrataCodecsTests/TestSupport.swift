@@ -1,3 +1,4 @@
+import Foundation
 /// Seeded generators and shape catalogues shared by the codec tests, so every
 /// failure reproduces from its seed.
 
@@ -60,3 +61,35 @@ func integerShapes(count n: Int, seed: UInt64) -> [(String, [Int64])] {
     shapes.append(("random-bits", (0..<n).map { _ in Int64(bitPattern: rng.next()) }))
     return shapes
 }
+
+/// Named Double sequences, including every special bit pattern a float column can hold.
+func floatShapes(count n: Int, seed: UInt64) -> [(String, [Double])] {
+    var rng = SplitMix64(seed: seed)
+    let specials: [Double] = [
+        0.0, -0.0, .infinity, -.infinity, .nan, -.nan, .signalingNaN,
+        Double(bitPattern: 0x7FF8_0000_DEAD_BEEF), Double(bitPattern: 0xFFF0_0000_0000_0001),
+        Double(bitPattern: 0x7FF0_0000_0000_0001), .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
+        .leastNormalMagnitude, Double(bitPattern: 0x000F_FFFF_FFFF_FFFF), .greatestFiniteMagnitude,
+        -.greatestFiniteMagnitude, 1.0, -1.0, .pi, Double(bitPattern: UInt64.max), Double(bitPattern: 1),
+        Double(bitPattern: 1 << 63), Double(bitPattern: (1 << 63) | 1),
+    ]
+    var shapes: [(String, [Double])] = []
+    shapes.append(("constant", Array(repeating: 21.5, count: n)))
+    shapes.append(("zeros", Array(repeating: 0, count: n)))
+    shapes.append(("counter", (0..<n).map { Double($0) }))
+    shapes.append(("gauge", (0..<n).map { 20 + 5 * sin(Double($0) / 50) }))
+    shapes.append(("rounded", (0..<n).map { _ in (Double.random(in: 0..<100, using: &rng) * 10).rounded() / 10 }))
+    shapes.append(("specials", (0..<n).map { specials[$0 % specials.count] }))
+    shapes.append(("special-shuffle", (0..<n).map { _ in specials.randomElement(using: &rng)! }))
+    shapes.append(("random-bits", (0..<n).map { _ in Double(bitPattern: rng.next()) }))
+    // Alternating between patterns whose xor uses all 64 bits or only the lowest / highest bit.
+    shapes.append(("full-width-xor", (0..<n).map { Double(bitPattern: $0 % 2 == 0 ? 0 : UInt64.max) }))
+    shapes.append(("low-bit-xor", (0..<n).map { Double(bitPattern: $0 % 2 == 0 ? 0 : 1) }))
+    shapes.append(("high-bit-xor", (0..<n).map { Double(bitPattern: $0 % 2 == 0 ? 0 : 1 << 63) }))
+    shapes.append(("ends-xor", (0..<n).map { Double(bitPattern: $0 % 3 == 0 ? 0 : ($0 % 3 == 1 ? (1 << 63) | 1 : 1)) }))
+    shapes.append(("nan-payloads", (0..<n).map { _ in Double(bitPattern: 0x7FF0_0000_0000_0000 | (rng.next() & 0x000F_FFFF_FFFF_FFFF) | 1) }))
+    shapes.append(("subnormals", (0..<n).map { _ in Double(bitPattern: rng.next() & 0x800F_FFFF_FFFF_FFFF) }))
+    return shapes
+}
+
+func bitPatterns(_ values: [Double]) -> [UInt64] { values.map(\.bitPattern) }
