@@ -1,0 +1,149 @@
+/// Summary of one column chunk, stored in the segment index so queries can
+/// answer count/min/max/sum/first/last without decoding the chunk.
+///
+/// Values are kept as bit patterns so one layout serves both Float64 and
+/// Int64 columns; use the typed accessors to read them back.
+public struct ChunkStatistics: Sendable, Equatable {
+    /// Number of points in the chunk.
+    public var count: Int
+    /// Earliest timestamp (the first one, since chunk timestamps are sorted).
+    public var minTime: Int64
+    /// Latest timestamp (the last one).
+    public var maxTime: Int64
+    /// Smallest value's bit pattern: a `Double` for Float64 columns, an `Int64` for Int64 columns.
+    public var minBits: UInt64
+    /// Largest value's bit pattern, encoded like ``minBits``.
+    public var maxBits: UInt64
+    /// First value's exact bit pattern.
+    public var firstBits: UInt64
+    /// Last value's exact bit pattern.
+    public var lastBits: UInt64
+    /// Sum of the values as `Double` (Int64 columns converted), computed with
+    /// Neumaier compensated summation, NaNs excluded.
+    public var sum: Double
+
+    /// The canonical quiet NaN used for the min/max of chunks without a comparable value.
+    public static let canonicalNaNBits: UInt64 = 0x7FF8_0000_0000_0000
+
+    /// Creates statistics from stored fields (for example when reading a segment index).
+    public init(count: Int, minTime: Int64, maxTime: Int64, minBits: UInt64, maxBits: UInt64, firstBits: UInt64, lastBits: UInt64, sum: Double) {
+        self.count = count
+        self.minTime = minTime
+        self.maxTime = maxTime
+        self.minBits = minBits
+        self.maxBits = maxBits
+        self.firstBits = firstBits
+        self.lastBits = lastBits
+        self.sum = sum
+    }
+
+    /// Computes the statistics of a Float64 chunk.
+    ///
+    /// `timestamps` must be sorted ascending and as long as `values`; minTime is
+    /// the first timestamp and maxTime the last. Min and max ignore NaN; when
+    /// every value is NaN (or the chunk is empty) both are the canonical quiet
+    /// NaN and the sum is 0. -0.0 counts as less than +0.0, so the result does
+    /// not depend on the order of equal zeros. An empty chunk has
+    /// minTime `Int64.max`, maxTime `Int64.min` (an empty range) and NaN first/last.
+    /// - Complexity: O(n), one pass.
+    public static func float(timestamps: UnsafeBufferPointer<Int64>, values: UnsafeBufferPointer<Double>) -> ChunkStatistics {
+        precondition(timestamps.count == values.count, "ChunkStatistics: \(timestamps.count) timestamps for \(values.count) values")
+        let count = values.count
+        guard count > 0 else {
+            return ChunkStatistics(count: 0, minTime: .max, maxTime: .min, minBits: canonicalNaNBits, maxBits: canonicalNaNBits,
+                                   firstBits: canonicalNaNBits, lastBits: canonicalNaNBits, sum: 0)
+        }
+        var minimum = Double.nan
+        var maximum = Double.nan
+        var summation = CompensatedSum()
+        for value in values where !value.isNaN {
+            if minimum.isNaN {
+                minimum = value
+                maximum = value
+            } else {
+                // `==` treats -0.0 and +0.0 as equal; the sign test orders them.
+                if value < minimum || (value == minimum && value.sign == .minus) { minimum = value }
+                if value > maximum || (value == maximum && value.sign == .plus) { maximum = value }
+            }
+            summation.add(value)
+        }
+        return ChunkStatistics(
+            count: count, minTime: timestamps[0], maxTime: timestamps[count - 1],
+            minBits: minimum.isNaN ? canonicalNaNBits : minimum.bitPattern,
+            maxBits: maximum.isNaN ? canonicalNaNBits : maximum.bitPattern,
+            firstBits: values[0].bitPattern, lastBits: values[count - 1].bitPattern,
+            sum: summation.total)
+    }
+
+    /// Computes the statistics of an Int64 chunk.
+    ///
+    /// `timestamps` must be sorted ascending and as long as `values`. The sum
+    /// converts each value to `Double`. An empty chunk has minTime `Int64.max`,
+    /// maxTime `Int64.min`, min `Int64.max`, max `Int64.min` (the identities for
+    /// merging) and first/last 0.
+    /// - Complexity: O(n), one pass.
+    public static func integer(timestamps: UnsafeBufferPointer<Int64>, values: UnsafeBufferPointer<Int64>) -> ChunkStatistics {
+        precondition(timestamps.count == values.count, "ChunkStatistics: \(timestamps.count) timestamps for \(values.count) values")
+        let count = values.count
+        guard count > 0 else {
+            return ChunkStatistics(count: 0, minTime: .max, maxTime: .min, minBits: UInt64(bitPattern: .max),
+                                   maxBits: UInt64(bitPattern: .min), firstBits: 0, lastBits: 0, sum: 0)
+        }
+        var minimum = Int64.max
+        var maximum = Int64.min
+        var summation = CompensatedSum()
+        for value in values {
+            minimum = Swift.min(minimum, value)
+            maximum = Swift.max(maximum, value)
+            summation.add(Double(value))
+        }
+        return ChunkStatistics(
+            count: count, minTime: timestamps[0], maxTime: timestamps[count - 1],
+            minBits: UInt64(bitPattern: minimum), maxBits: UInt64(bitPattern: maximum),
+            firstBits: UInt64(bitPattern: values[0]), lastBits: UInt64(bitPattern: values[count - 1]),
+            sum: summation.total)
+    }
+
+    /// ``minBits`` read as a `Double` (Float64 columns).
+    public var minFloat: Double { Double(bitPattern: minBits) }
+    /// ``maxBits`` read as a `Double` (Float64 columns).
+    public var maxFloat: Double { Double(bitPattern: maxBits) }
+    /// ``firstBits`` read as a `Double` (Float64 columns).
+    public var firstFloat: Double { Double(bitPattern: firstBits) }
+    /// ``lastBits`` read as a `Double` (Float64 columns).
+    public var lastFloat: Double { Double(bitPattern: lastBits) }
+    /// ``minBits`` read as an `Int64` (Int64 columns).
+    public var minInt: Int64 { Int64(bitPattern: minBits) }
+    /// ``maxBits`` read as an `Int64` (Int64 columns).
+    public var maxInt: Int64 { Int64(bitPattern: maxBits) }
+    /// ``firstBits`` read as an `Int64` (Int64 columns).
+    public var firstInt: Int64 { Int64(bitPattern: firstBits) }
+    /// ``lastBits`` read as an `Int64` (Int64 columns).
+    public var lastInt: Int64 { Int64(bitPattern: lastBits) }
+}
+
+/// Neumaier's improved Kahan summation: the running compensation also
+/// captures the error when the addend is larger than the sum, so long chunks
+/// of mixed magnitudes keep their low-order bits.
+struct CompensatedSum {
+    private var sum: Double = 0
+    private var compensation: Double = 0
+
+    @inline(__always)
+    mutating func add(_ value: Double) {
+        let next = sum + value
+        if abs(sum) >= abs(value) {
+            compensation += (sum - next) + value
+        } else {
+            compensation += (value - next) + sum
+        }
+        sum = next
+    }
+
+    /// The compensated total. Once the running sum overflows or meets an
+    /// infinity the compensation is meaningless (inf - inf is NaN), so the
+    /// plain sum, which is then ±inf or NaN, is the honest answer.
+    var total: Double {
+        sum.isFinite ? sum + compensation : sum
+    }
+}
