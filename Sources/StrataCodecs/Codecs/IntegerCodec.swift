@@ -82,11 +82,16 @@ public enum IntegerCodec {
                 // Every delta in the block is zero: the value repeats.
                 for i in start..<end { out[i] = current }
             } else {
-                // Length was checked above, so these reads cannot fail; `try` stays for safety.
                 var reader = BitReader(UnsafeRawBufferPointer(rebasing: input[offset..<(offset &+ blockBytes)]), offset: 0)
                 if width <= 56 {
+                    // The block length was checked above, so every `ensure` finds its bits:
+                    // no per-value error path in the hot loop.
+                    let shift = UInt64(64 &- width)
                     for i in start..<end {
-                        current = current &+ ZigZag.decode(try reader.read(width))
+                        reader.ensure(width)
+                        let zigzag = reader.buffer &>> shift
+                        reader.consume(width)
+                        current = current &+ ZigZag.decode(zigzag)
                         out[i] = current
                     }
                 } else {
