@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .library(name: "Strata", targets: ["Strata"]),
         .executable(name: "strata", targets: ["strata"]),
+        // The codecs on their own, for benchmarks and for tools that read chunks directly.
+        .library(name: "StrataCodecs", targets: ["StrataCodecs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,7 +36,7 @@ let package = Package(
             name: "strata",
             dependencies: [
                 "Strata",
-                "CZstd",
+                "StrataCodecs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

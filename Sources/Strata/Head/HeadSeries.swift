@@ -1,0 +1,52 @@
+/// The unflushed points of one series, in write order.
+struct HeadSeries: Sendable {
+    let key: SeriesKey
+    let type: ValueType
+    private(set) var timestamps: [Int64] = []
+    private(set) var bits: [UInt64] = []
+    /// True while every timestamp is greater than the one before: then the
+    /// columns are already in their final form and need no sort.
+    private(set) var isStrictlyIncreasing = true
+
+    init(key: SeriesKey, type: ValueType) {
+        self.key = key
+        self.type = type
+    }
+
+    var count: Int { timestamps.count }
+
+    @inline(__always)
+    mutating func append(timestamp: Int64, bits value: UInt64) {
+        if isStrictlyIncreasing, let last = timestamps.last, timestamp <= last {
+            isStrictlyIncreasing = false
+        }
+        timestamps.append(timestamp)
+        bits.append(value)
+    }
+
+    mutating func reserve(_ additional: Int) {
+        timestamps.reserveCapacity(timestamps.count + additional)
+        bits.reserveCapacity(bits.count + additional)
+    }
+
+    /// The points sorted by time; of several writes to one timestamp, the last.
+    func sortedColumns() -> SeriesColumns {
+        if isStrictlyIncreasing { return SeriesColumns(timestamps: timestamps, bits: bits) }
+        // Sorting positions by (timestamp, position) keeps write order among equal
+        // timestamps, so the last of each run of equals is the last write.
+        var order = Array(0..<Int32(truncatingIfNeeded: timestamps.count))
+        timestamps.withUnsafeBufferPointer { time in
+            order.sort { time[Int($0)] != time[Int($1)] ? time[Int($0)] < time[Int($1)] : $0 < $1 }
+        }
+        var result = SeriesColumns()
+        result.timestamps.reserveCapacity(order.count)
+        result.bits.reserveCapacity(order.count)
+        for (position, index) in order.enumerated() {
+            let time = timestamps[Int(index)]
+            if position + 1 < order.count, timestamps[Int(order[position + 1])] == time { continue }
+            result.timestamps.append(time)
+            result.bits.append(bits[Int(index)])
+        }
+        return result
+    }
+}

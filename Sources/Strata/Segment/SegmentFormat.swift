@@ -1,0 +1,102 @@
+import StrataCodecs
+
+/// Constants of the segment file format, version 1. The format is described
+/// byte by byte in the DocC article "Segment file format"; keep the two in step.
+enum SegmentFormat {
+    /// First eight bytes of every segment file: "STRATSEG".
+    static let headerMagic: [UInt8] = Array("STRATSEG".utf8)
+    /// Last eight bytes of every segment file: "STRATIDX".
+    static let footerMagic: [UInt8] = Array("STRATIDX".utf8)
+    /// The version this code writes.
+    static let currentVersion: UInt16 = 1
+    /// Versions this code reads.
+    static let readableVersions: ClosedRange<UInt16> = 1...1
+    /// magic(8) version(2) flags(2) crc32c(4)
+    static let headerSize = 16
+    /// indexOffset(8) indexLength(8) indexCRC(4) footerCRC(4) magic(8)
+    static let footerSize = 32
+    /// File name extension of published segments.
+    static let fileExtension = "seg"
+    /// Digits in a segment's sequence number in its file name.
+    static let sequenceDigits = 10
+
+    static func fileName(sequence: UInt64) -> String {
+        let digits = String(sequence)
+        return String(repeating: "0", count: max(0, sequenceDigits - digits.count)) + digits + "." + fileExtension
+    }
+
+    /// The sequence number of a segment file name, or nil when the name is not one.
+    static func sequence(ofFileName name: String) -> UInt64? {
+        guard name.hasSuffix("." + fileExtension) else { return nil }
+        let stem = name.dropLast(fileExtension.count + 1)
+        guard stem.count == sequenceDigits, stem.allSatisfy(\.isASCII), stem.allSatisfy(\.isNumber) else { return nil }
+        return UInt64(stem)
+    }
+}
+
+/// Where a chunk's payload lies and how it is encoded: the part of a chunk's
+/// header shared by time and value chunks.
+struct ChunkLocation: Sendable, Equatable {
+    var offset: Int
+    var length: Int
+    var codec: ColumnCodec
+    /// CRC-32C of the payload bytes.
+    var checksum: UInt32
+}
+
+/// A chunk of a time column: the timestamps shared by the metrics of one column group.
+struct TimeChunkEntry: Sendable, Equatable {
+    var location: ChunkLocation
+    var count: Int
+    var minTime: Int64
+    var maxTime: Int64
+}
+
+/// A chunk of one metric's values, aligned with the time chunk of the same
+/// position in its group.
+struct ValueChunkEntry: Sendable, Equatable {
+    var location: ChunkLocation
+    var minBits: UInt64
+    var maxBits: UInt64
+    var firstBits: UInt64
+    var lastBits: UInt64
+    var sum: Double
+}
+
+/// A time column and the chunks it is cut into.
+struct ColumnGroupEntry: Sendable {
+    var timeChunks: [TimeChunkEntry]
+}
+
+struct MetricEntry: Sendable {
+    var name: String
+    var type: ValueType
+    /// Index of the metric's column group among its device's groups.
+    var group: Int
+    var chunks: [ValueChunkEntry]
+}
+
+struct DeviceEntry: Sendable {
+    var name: String
+    var groups: [ColumnGroupEntry]
+    /// Sorted by name (UTF-8 byte order).
+    var metrics: [MetricEntry]
+
+    func metric(named name: String) -> MetricEntry? {
+        var low = 0, high = metrics.count
+        while low < high {
+            let middle = (low + high) / 2
+            if metrics[middle].name.utf8.lexicographicallyPrecedes(name.utf8) { low = middle + 1 } else { high = middle }
+        }
+        return low < metrics.count && metrics[low].name == name ? metrics[low] : nil
+    }
+}
+
+extension ChunkStatistics {
+    init(time: TimeChunkEntry, value: ValueChunkEntry) {
+        self.init(
+            count: time.count, minTime: time.minTime, maxTime: time.maxTime,
+            minBits: value.minBits, maxBits: value.maxBits,
+            firstBits: value.firstBits, lastBits: value.lastBits, sum: value.sum)
+    }
+}

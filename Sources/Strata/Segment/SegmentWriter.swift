@@ -1,0 +1,195 @@
+import StrataCodecs
+
+/// One device's sorted series, ready to be written into a segment.
+struct DeviceColumns: Sendable {
+    struct Metric: Sendable {
+        var name: String
+        var type: ValueType
+        var columns: SeriesColumns
+    }
+
+    var name: String
+    var metrics: [Metric]
+}
+
+/// Builds the bytes of a segment file from sorted series.
+///
+/// Metrics of a device whose timestamps are identical share one stored time
+/// column (a column group); each column is cut into chunks of at most
+/// `pointsPerChunk` points, and the chunks of a group are aligned, so chunk
+/// *i* of every metric belongs to time chunk *i*.
+struct SegmentWriter {
+    let pointsPerChunk: Int
+
+    /// Encodes `devices` (any order; sorted here) into a complete segment file image.
+    func encode(_ devices: [DeviceColumns]) -> [UInt8] {
+        var file: [UInt8] = []
+        let estimatedPoints = devices.reduce(0) { $0 + $1.metrics.reduce(0) { $0 + $1.columns.count } }
+        file.reserveCapacity(SegmentFormat.headerSize + estimatedPoints * 2 + 4096)
+        appendHeader(to: &file)
+
+        var scratch = EncodingScratch(pointsPerChunk: pointsPerChunk)
+        defer { scratch.release() }
+        var index = ByteWriter(capacity: 1024 + devices.count * 256)
+        let sortedDevices = devices
+            .filter { $0.metrics.contains { !$0.columns.isEmpty } }
+            .sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        index.writeVarUInt(UInt64(sortedDevices.count))
+        for device in sortedDevices {
+            encode(device, into: &file, index: &index, scratch: &scratch)
+        }
+
+        let indexOffset = file.count
+        let indexChecksum = index.bytes.withUnsafeBytes { CRC32C.checksum($0) }
+        file.append(contentsOf: index.bytes)
+        var footer = ByteWriter(capacity: SegmentFormat.footerSize)
+        footer.writeUInt64(UInt64(indexOffset))
+        footer.writeUInt64(UInt64(index.count))
+        footer.writeUInt32(indexChecksum)
+        footer.writeUInt32(footer.bytes.withUnsafeBytes { CRC32C.checksum($0) })
+        footer.writeBytes(SegmentFormat.footerMagic)
+        file.append(contentsOf: footer.bytes)
+        return file
+    }
+
+    private func appendHeader(to file: inout [UInt8]) {
+        var header = ByteWriter(capacity: SegmentFormat.headerSize)
+        header.writeBytes(SegmentFormat.headerMagic)
+        header.writeUInt16(SegmentFormat.currentVersion)
+        header.writeUInt16(0)  // flags, none defined in version 1
+        header.writeUInt32(header.bytes.withUnsafeBytes { CRC32C.checksum($0) })
+        file.append(contentsOf: header.bytes)
+    }
+
+    private func encode(_ device: DeviceColumns, into file: inout [UInt8], index: inout ByteWriter, scratch: inout EncodingScratch) {
+        let metrics = device.metrics
+            .filter { !$0.columns.isEmpty }
+            .sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+
+        // Group metrics with identical timestamps; a group's first member owns the time column.
+        var groupLeaders: [Int] = []
+        var groupOfMetric: [Int] = []
+        for (position, metric) in metrics.enumerated() {
+            let times = metric.columns.timestamps
+            if let group = groupLeaders.firstIndex(where: { metrics[$0].columns.timestamps == times }) {
+                groupOfMetric.append(group)
+            } else {
+                groupLeaders.append(position)
+                groupOfMetric.append(groupLeaders.count - 1)
+            }
+        }
+
+        index.writeString(device.name)
+        index.writeVarUInt(UInt64(groupLeaders.count))
+        var chunkRanges: [[Range<Int>]] = []
+        for leader in groupLeaders {
+            let times = metrics[leader].columns.timestamps
+            let ranges = chunkBoundaries(count: times.count)
+            chunkRanges.append(ranges)
+            index.writeVarUInt(UInt64(ranges.count))
+            times.withUnsafeBufferPointer { all in
+                for range in ranges {
+                    let slice = UnsafeBufferPointer(rebasing: all[range])
+                    let location = scratch.appendTimestamps(slice, to: &file)
+                    write(location, to: &index)
+                    index.writeVarUInt(UInt64(range.count))
+                    index.writeVarInt(slice.first!)
+                    index.writeVarInt(slice.last!)
+                }
+            }
+        }
+
+        index.writeVarUInt(UInt64(metrics.count))
+        for (position, metric) in metrics.enumerated() {
+            let group = groupOfMetric[position]
+            index.writeString(metric.name)
+            index.writeUInt8(metric.type.rawValue)
+            index.writeVarUInt(UInt64(group))
+            metric.columns.timestamps.withUnsafeBufferPointer { allTimes in
+                metric.columns.bits.withUnsafeBufferPointer { allBits in
+                    for range in chunkRanges[group] {
+                        let times = UnsafeBufferPointer(rebasing: allTimes[range])
+                        let bits = UnsafeBufferPointer(rebasing: allBits[range])
+                        let (location, statistics) = scratch.appendValues(bits, times: times, type: metric.type, to: &file)
+                        write(location, to: &index)
+                        index.writeUInt64(statistics.minBits)
+                        index.writeUInt64(statistics.maxBits)
+                        index.writeUInt64(statistics.firstBits)
+                        index.writeUInt64(statistics.lastBits)
+                        index.writeUInt64(statistics.sum.bitPattern)
+                    }
+                }
+            }
+        }
+    }
+
+    private func write(_ location: ChunkLocation, to index: inout ByteWriter) {
+        index.writeVarUInt(UInt64(location.offset))
+        index.writeVarUInt(UInt64(location.length))
+        index.writeUInt8(location.codec.rawValue)
+        index.writeUInt32(location.checksum)
+    }
+
+    /// Cuts `count` points into chunks of at most `pointsPerChunk`, sized
+    /// evenly so that no tiny chunk is left at the end.
+    func chunkBoundaries(count: Int) -> [Range<Int>] {
+        guard count > 0 else { return [] }
+        let chunkCount = (count + pointsPerChunk - 1) / pointsPerChunk
+        let base = count / chunkCount, extra = count % chunkCount
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(chunkCount)
+        var start = 0
+        for chunk in 0..<chunkCount {
+            let length = base + (chunk < extra ? 1 : 0)
+            ranges.append(start..<(start + length))
+            start += length
+        }
+        return ranges
+    }
+}
+
+/// A reusable output buffer sized for the largest chunk, so encoding a
+/// segment allocates once rather than once per chunk.
+private struct EncodingScratch {
+    private var buffer: UnsafeMutableRawBufferPointer
+
+    init(pointsPerChunk: Int) {
+        let size = max(
+            TimestampCodec.maxEncodedSize(count: pointsPerChunk),
+            GorillaFloatCodec.maxEncodedSize(count: pointsPerChunk),
+            IntegerCodec.maxEncodedSize(count: pointsPerChunk))
+        buffer = .allocate(byteCount: size, alignment: 16)
+    }
+
+    /// Frees the buffer; called once when the segment is encoded.
+    func release() { buffer.deallocate() }
+
+    mutating func appendTimestamps(_ times: UnsafeBufferPointer<Int64>, to file: inout [UInt8]) -> ChunkLocation {
+        let length = TimestampCodec.encode(times, into: buffer)
+        return append(length: length, codec: .timestampDeltaOfDelta, to: &file)
+    }
+
+    mutating func appendValues(
+        _ bits: UnsafeBufferPointer<UInt64>, times: UnsafeBufferPointer<Int64>, type: ValueType, to file: inout [UInt8]
+    ) -> (ChunkLocation, ChunkStatistics) {
+        switch type {
+        case .float64:
+            return bits.withMemoryRebound(to: Double.self) { values in
+                let length = GorillaFloatCodec.encode(values, into: buffer)
+                return (append(length: length, codec: .floatGorilla, to: &file), .float(timestamps: times, values: values))
+            }
+        case .int64:
+            return bits.withMemoryRebound(to: Int64.self) { values in
+                let length = IntegerCodec.encode(values, into: buffer)
+                return (append(length: length, codec: .intDeltaZigzag, to: &file), .integer(timestamps: times, values: values))
+            }
+        }
+    }
+
+    private func append(length: Int, codec: ColumnCodec, to file: inout [UInt8]) -> ChunkLocation {
+        let payload = UnsafeRawBufferPointer(rebasing: buffer[0..<length])
+        let location = ChunkLocation(offset: file.count, length: length, codec: codec, checksum: CRC32C.checksum(payload))
+        file.append(contentsOf: payload)
+        return location
+    }
+}

@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Directory-level operations: creating, listing, renaming, and making
+/// directory entries durable.
+enum FileSystem {
+    /// Creates `path` as a directory if it does not exist yet.
+    static func createDirectory(_ path: String) throws(Errno) {
+        if mkdir(path, 0o755) == -1 {
+            let error = Errno.current
+            if error.rawValue == EEXIST, isDirectory(path) { return }
+            throw error
+        }
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func fileExists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
+    /// The names in directory `path`, without `.` and `..`, in no set order.
+    static func contentsOfDirectory(_ path: String) throws(Errno) -> [String] {
+        guard let directory = opendir(path) else { throw Errno.current }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Fsyncs directory `path` so that creations, renames and deletions in
+    /// it survive a power loss.
+    static func syncDirectory(_ path: String) throws(Errno) {
+        let descriptor = try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY)
+        defer { descriptor.close() }
+        try descriptor.sync()
+    }
+
+    /// Atomically replaces `destination` with `source` (same file system).
+    static func rename(_ source: String, to destination: String) throws(Errno) {
+        _ = try retryingOnInterrupt { Glibc.rename(source, destination) }
+    }
+
+    static func removeFile(_ path: String) throws(Errno) {
+        _ = try retryingOnInterrupt { unlink(path) }
+    }
+
+    /// Writes `bytes` to a new file at `path` durably: written to
+    /// `path.tmp`, fsynced, renamed over `path`, and the directory fsynced,
+    /// so that after a crash `path` is either absent or complete.
+    static func writeFileAtomically(_ path: String, directory: String, contents: [UInt8]) throws(Errno) {
+        // withUnsafeBytes only rethrows untyped errors: carry the Errno out as a value.
+        let failure = contents.withUnsafeBytes { bytes -> Errno? in
+            do throws(Errno) {
+                try writeFileAtomically(path, directory: directory, bytes: bytes)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    static func writeFileAtomically(_ path: String, directory: String, bytes: UnsafeRawBufferPointer) throws(Errno) {
+        let temporary = path + ".tmp"
+        let descriptor = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
+        do {
+            try descriptor.write(bytes, at: 0)
+            try descriptor.sync()
+        } catch {
+            descriptor.close()
+            _ = unlink(temporary)
+            throw error
+        }
+        descriptor.close()
+        try rename(temporary, to: path)
+        try syncDirectory(directory)
+    }
+}

@@ -1,0 +1,39 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A read-only memory mapping of a whole file, unmapped when the last
+/// reference goes away.
+///
+/// Segment files are immutable once published and are only ever deleted,
+/// never truncated, so a mapping stays valid for as long as it lives (a
+/// mapping survives `unlink`). Nothing is copied: pages are read from the
+/// page cache on first touch.
+final class MappedRegion: @unchecked Sendable {
+    /// The mapped bytes. Valid until `self` is released.
+    let bytes: UnsafeRawBufferPointer
+
+    /// Maps the file at `path`. An empty file cannot be mapped (EINVAL) and is
+    /// reported as such by the caller.
+    init(path: String) throws(Errno) {
+        let descriptor = try FileDescriptor.open(path, O_RDONLY)
+        defer { descriptor.close() }
+        let length = try descriptor.size()
+        guard length > 0 else { throw Errno(rawValue: EINVAL) }
+        guard let address = mmap(nil, length, PROT_READ, MAP_SHARED, descriptor.rawValue, 0),
+              address != MAP_FAILED
+        else { throw Errno.current }
+        bytes = UnsafeRawBufferPointer(start: address, count: length)
+    }
+
+    /// Hints the kernel that the whole region will be read front to back.
+    func adviseSequential() {
+        _ = madvise(UnsafeMutableRawPointer(mutating: bytes.baseAddress!), bytes.count, MADV_SEQUENTIAL)
+    }
+
+    deinit {
+        munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress!), bytes.count)
+    }
+}

@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import Strata
+
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Build a realistic fleet in a new store and tour what Strata does.",
+        discussion: """
+            Generates DEVICES devices (default 1,000) with four metrics each (temperature \
+            at 0.1 °C, humidity at 0.1 %, vibration at 0.001 g, power in whole watts as \
+            Int64), one reading every 10 seconds for a day: daily cycles, sensor noise, a few \
+            devices that overheat, get stuck or go offline, some clock jitter, and blocks of \
+            readings that arrive late. It ingests them, then shows what was stored, how \
+            small it is, and a few queries. The data is the same on every run (seeded).
+
+            DIR must not exist yet (default: a new folder under the system's temporary \
+            directory); it is kept afterwards so you can try the other commands on it.
+            """
+    )
+
+    @Argument(help: "Directory for the new store.")
+    var directory: String?
+
+    @Option(help: "Number of devices.")
+    var devices = 1_000
+
+    @Option(help: "Hours of data per device.")
+    var hours = 24
+
+    mutating func validate() throws {
+        guard (1...100_000).contains(devices) else { throw ValidationError("--devices must be in 1...100000") }
+        guard (1...24 * 366).contains(hours) else { throw ValidationError("--hours must be in 1...8784") }
+    }
+
+    func run() throws {
+        try runReportingErrors { try tour() }
+    }
+
+    private func tour() throws {
+        let path = directory ?? (NSTemporaryDirectory() + "strata-demo-\(ProcessInfo.processInfo.processIdentifier)")
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw CommandError(message: "\(path) already exists; give a new directory so the demo does not touch your data")
+        }
+        var out = StandardOutput()
+        var options = FleetGenerator.Options()
+        options.devices = devices
+        options.duration = Int64(hours) * 3_600_000
+        let generator = FleetGenerator(options: options)
+        let total = generator.pointsPerDevice * devices
+
+        out.line("Strata demo")
+        out.line("===========")
+        out.line("Fleet: \(Format.count(devices)) pumps × 4 metrics (temperature, humidity, vibration, power_w),")
+        out.line("one reading every 10 s for \(hours) h: about \(Format.count(total)) points.")
+        out.line("Store: \(path)")
+        out.line()
+        out.flush()
+
+        let store = try Store(at: path)
+        var generateSeconds = 0.0, appendSeconds = 0.0
+        var lateBatches: [WriteBatch] = []
+        var incidents: [(String, FleetGenerator.Incident)] = []
+        var appended = 0
+        for index in 0..<devices {
+            let started = Date()
+            let readings = try generator.readings(ofDevice: index)
+            let generated = Date()
+            try store.append(readings.onTime)
+            appendSeconds += Date().timeIntervalSince(generated)
+            generateSeconds += generated.timeIntervalSince(started)
+            appended += readings.onTime.count
+            if !readings.late.isEmpty { lateBatches.append(readings.late) }
+            incidents += readings.incidents.map { (readings.name, $0) }
+        }
+        let lateStarted = Date()
+        var latePoints = 0
+        for batch in lateBatches {
+            try store.append(batch)
+            latePoints += batch.count
+        }
+        let flushStarted = Date()
+        appendSeconds += flushStarted.timeIntervalSince(lateStarted)
+        try store.flush()
+        let flushSeconds = Date().timeIntervalSince(flushStarted)
+        appended += latePoints
+
+        out.line("1. Ingest")
+        out.line("   generated in \(Format.seconds(generateSeconds)); appended \(Format.count(appended)) points in \(Format.seconds(appendSeconds)) (\(Format.rate(Double(appended) / appendSeconds)) points/s),")
+        out.line("   of which \(Format.count(latePoints)) arrived late, out of order, from \(lateBatches.count) devices; final flush \(Format.seconds(flushSeconds)).")
+        out.line()
+
+        var usage = ByteUsage()
+        let segments = store.segments()
+        for segment in segments { usage.add(segment) }
+        let bytesPerPoint = Double(usage.totalBytes) / Double(max(1, usage.points))
+        out.line("2. What is on disk")
+        out.line("   \(segments.count) segment file\(segments.count == 1 ? "" : "s"), \(Format.bytes(usage.totalBytes)) for \(Format.count(usage.points)) points: \(Format.fixed(bytesPerPoint, 3)) bytes/point")
+        out.line("   (raw Int64 time + 64-bit value: 16 bytes/point, so \(Format.fixed(16 / bytesPerPoint, 1))× smaller).")
+        out.line("   timestamps \(Format.fixed(Double(usage.timeBytes * 8) / Double(usage.points), 2)) bits/point (one time column per device, shared by its 4 metrics),")
+        out.line("   values \(Format.fixed(Double(usage.valueBytes * 8) / Double(usage.points), 2)) bits/point, index and statistics \(Format.fixed(Double(usage.indexBytes * 8) / Double(usage.points), 2)) bits/point.")
+        out.line()
+
+        let device = FleetGenerator.deviceName(min(42, devices - 1))
+        let end = options.start + options.duration
+        let queryStarted = Date()
+        let lastHour = try store.query(device: device, metric: "temperature", from: end - 3_600_000, to: end)
+        let querySeconds = Date().timeIntervalSince(queryStarted)
+        out.line("3. The last hour of \(device)'s temperature (\(Format.count(lastHour.count)) points in \(Format.seconds(querySeconds))):")
+        var table = TextTable(["time (UTC)", "temperature"], rightAligned: [1])
+        let shown = Array(lastHour.prefix(3)) + Array(lastHour.suffix(2))
+        for point in shown { table.add([TimeText.format(point.timestamp), ValueText.exact(point.value)]) }
+        out.line(table.render(indent: "   "))
+        out.line()
+
+        let scanStarted = Date()
+        var hottest: (device: String, value: Double, time: Int64) = ("", -.infinity, 0)
+        var scanned = 0
+        for index in 0..<devices {
+            let name = FleetGenerator.deviceName(index)
+            let points = try store.query(device: name, metric: "temperature")
+            scanned += points.count
+            let values = points.floatValues
+            for (position, value) in values.enumerated() where value > hottest.value {
+                hottest = (name, value, points.timestamps[position])
+            }
+        }
+        let scanSeconds = Date().timeIntervalSince(scanStarted)
+        out.line("4. A full scan: every temperature of the fleet, \(Format.count(scanned)) points, read in \(Format.seconds(scanSeconds)) (\(Format.rate(Double(scanned) / scanSeconds)) points/s).")
+        out.line("   Hottest reading: \(hottest.device) at \(ValueText.exact(.float64(hottest.value))) °C, \(TimeText.format(hottest.time)).")
+        for (name, incident) in incidents.prefix(6) {
+            switch incident {
+            case .overheating(let from, _): out.line("   (the generator made \(name) overheat from \(TimeText.format(from)))")
+            case .stuckSensor(let from): out.line("   (\(name)'s temperature sensor sticks from \(TimeText.format(from)))")
+            case .offline(let from, let to): out.line("   (\(name) is offline from \(TimeText.format(from)) to \(TimeText.format(to)))")
+            }
+        }
+        out.line()
+        out.line("Try next:")
+        out.line("   strata inspect \(path)")
+        out.line("   strata inspect \(path) --segment \(segments.first.map { String($0.path.split(separator: "/").last!) } ?? "0000000001.seg") | head -20")
+        out.line("   strata query \(path) --device \(device) --metric temperature --from \(TimeText.format(end - 600_000)) --format csv")
+        out.flush()
+    }
+}

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Strata
+
+struct QueryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Print the points of one series over a time range.",
+        discussion: """
+            Times (--from, --to) are epoch milliseconds (`1425168000000`) or RFC 3339 \
+            (`2015-03-01T00:00:00Z`, `2015-03-01 08:00:00+08:00`, `2015-03-01`). The range is \
+            [from, to): from included, to excluded; both default to everything.
+
+            --format csv prints the same header as `strata ingest` reads, with values \
+            written so that they parse back to the same bits, so `ingest` then \
+            `query --format csv` gives back the input's points exactly. --format json \
+            prints one object; NaN and infinities, which JSON cannot hold, appear as \
+            strings ("nan", "inf", "-inf", "nan(0x…)").
+            """
+    )
+
+    @Argument(help: "The store directory.")
+    var store: String
+
+    @Option(help: "The device.")
+    var device: String
+
+    @Option(help: "The metric.")
+    var metric: String
+
+    @Option(help: "Start of the range, included (epoch ms or RFC 3339).")
+    var from: String?
+
+    @Option(help: "End of the range, excluded (epoch ms or RFC 3339).")
+    var to: String?
+
+    @Option(help: "Output format: table, csv or json.")
+    var format: OutputFormat = .table
+
+    mutating func validate() throws {
+        if let from, TimeText.parse(from) == nil { throw ValidationError("--from \(from.debugDescription) is neither epoch milliseconds nor RFC 3339") }
+        if let to, TimeText.parse(to) == nil { throw ValidationError("--to \(to.debugDescription) is neither epoch milliseconds nor RFC 3339") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let start = from.flatMap(TimeText.parse) ?? .min
+            let end = to.flatMap(TimeText.parse) ?? .max
+            let database = try Store(at: store, create: false)
+            guard database.series().contains(where: { $0.key == SeriesKey(device: device, metric: metric) }) else {
+                throw CommandError(message: "\(store): no series \(device)/\(metric); `strata inspect \(store)` lists the devices")
+            }
+            let points = try database.query(device: device, metric: metric, from: start, to: end)
+            var output = StandardOutput()
+            switch format {
+            case .csv:
+                output.line(LongCSVParser.header)
+                let prefix = CSVText.field(device) + "," + CSVText.field(metric) + ","
+                for point in points {
+                    output.line(prefix + String(point.timestamp) + "," + ValueText.exact(point.value))
+                }
+            case .json:
+                output.write("{\"device\":\(JSONText.string(device)),\"metric\":\(JSONText.string(metric)),\"type\":\"\(points.type?.description ?? "float64")\",\"points\":[")
+                for (index, point) in points.enumerated() {
+                    output.write(index == 0 ? "" : ",")
+                    output.write("{\"ts_ms\":\(point.timestamp),\"value\":\(JSONText.value(point.value))}")
+                }
+                output.line("]}")
+            case .table:
+                var table = TextTable(["ts_ms", "time (UTC)", "value"], rightAligned: [0, 2])
+                for point in points {
+                    table.add([String(point.timestamp), TimeText.format(point.timestamp), ValueText.exact(point.value)])
+                }
+                output.line(table.render())
+                output.line("\(Format.count(points.count)) point\(points.count == 1 ? "" : "s")")
+            }
+            output.flush()
+        }
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, csv, json
+}
+
+/// Values as exact text.
+enum ValueText {
+    static func exact(_ value: Value) -> String {
+        switch value {
+        case .float64(let number): NumberText.format(number)
+        case .int64(let number): String(number)
+        }
+    }
+}
+
+enum CSVText {
+    /// Quotes a field when it holds a comma, a quote or a line break.
+    static func field(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+    }
+}
+
+enum JSONText {
+    static func string(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
+    }
+
+    static func value(_ value: Value) -> String {
+        switch value {
+        case .int64(let number): return String(number)
+        case .float64(let number):
+            return number.isFinite ? NumberText.format(number) : string(NumberText.format(number))
+        }
+    }
+}

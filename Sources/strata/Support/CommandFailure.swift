@@ -1,0 +1,55 @@
+import ArgumentParser
+import Strata
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Exit statuses scripts can rely on.
+enum ExitStatus {
+    static let failure: Int32 = 1
+    static let badInput: Int32 = 2
+}
+
+/// Prints `message` as one line on standard error, prefixed with `strata:`.
+func printError(_ message: String) {
+    let line = "strata: " + message.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: " ") + "\n"
+    // Written straight to descriptor 2: Swift 6 forbids touching the C global `stderr`.
+    var bytes = Array(line.utf8)
+    bytes.withUnsafeMutableBytes { raw in
+        var written = 0
+        while written < raw.count {
+            let result = write(2, raw.baseAddress! + written, raw.count - written)
+            if result <= 0 { if errno == EINTR { continue }; break }
+            written += result
+        }
+    }
+}
+
+/// Runs a command's body, turning any error into a one-line message on
+/// standard error and the matching exit status.
+func runReportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as RowError {
+        printError(error.description)
+        throw ExitCode(ExitStatus.badInput)
+    } catch let error as StrataError {
+        printError(error.description)
+        throw ExitCode(ExitStatus.failure)
+    } catch let error as CommandError {
+        printError(error.message)
+        throw ExitCode(error.status)
+    } catch {
+        printError("\(error)")
+        throw ExitCode(ExitStatus.failure)
+    }
+}
+
+/// A failure found by the CLI itself.
+struct CommandError: Error {
+    let message: String
+    var status: Int32 = ExitStatus.failure
+}

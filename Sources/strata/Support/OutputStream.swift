@@ -1,0 +1,36 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Buffered writing to standard output, flushed in large blocks: printing a
+/// million rows through `print` would spend its time in locking and syscalls.
+struct StandardOutput {
+    private var buffer: [UInt8] = []
+
+    init() { buffer.reserveCapacity(1 << 16) }
+
+    mutating func write(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    mutating func line(_ text: String = "") {
+        write(text)
+        buffer.append(0x0A)
+    }
+
+    mutating func flush() {
+        buffer.withUnsafeBytes { bytes in
+            var written = 0
+            while written < bytes.count {
+                let result = Glibc.write(1, bytes.baseAddress! + written, bytes.count - written)
+                if result <= 0 { if errno == EINTR { continue }; break }
+                written += result
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Whether standard output is a terminal (for progress and colour decisions).
+var standardOutputIsTerminal: Bool { isatty(1) == 1 }
