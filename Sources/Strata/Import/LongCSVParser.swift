@@ -43,6 +43,15 @@ public struct LongCSVParser {
         public var lineCount: Int
     }
 
+    /// Parses `contents`, the whole input called `file`.
+    public func parse(_ contents: [UInt8], file: String) throws(RowError) -> Result {
+        // withUnsafeBytes rethrows untyped errors: carry the outcome out as a value.
+        let outcome = contents.withUnsafeBytes { bytes -> Swift.Result<Result, RowError> in
+            do throws(RowError) { return .success(try parse(bytes, file: file)) } catch { return .failure(error) }
+        }
+        return try outcome.get()
+    }
+
     /// Parses `bytes`, the whole content of the input called `file`.
     ///
     /// - Throws: the first ``RowError`` unless ``skipsBadRows`` is set (then a

@@ -45,7 +45,7 @@ struct IngestCommand: ParsableCommand {
             var skipped = 0
             for file in files {
                 let bytes = try InputReader.read(file)
-                let result = try bytes.withUnsafeBytes { try parser.parse($0, file: file) }
+                let result = try parser.parse(bytes, file: file)
                 for error in result.errors { printError("skipped \(error)") }
                 if result.badRowCount > result.errors.count {
                     printError("skipped \(result.badRowCount - result.errors.count) more bad rows in \(file)")

@@ -8,7 +8,8 @@ struct QueryCommand: ParsableCommand {
         discussion: """
             Times (--from, --to) are epoch milliseconds (`1425168000000`) or RFC 3339 \
             (`2015-03-01T00:00:00Z`, `2015-03-01 08:00:00+08:00`, `2015-03-01`). The range is \
-            [from, to): from included, to excluded; both default to everything.
+            [from, to): from included, to excluded; both default to everything. Write negative \
+            milliseconds with an equals sign (`--from=-86400000`) so they are not read as an option.
 
             --format csv prints the same header as `strata ingest` reads, with values \
             written so that they parse back to the same bits, so `ingest` then \

@@ -1,0 +1,134 @@
+import Benchmark
+import StrataCodecs
+
+// Each measured operation encodes or decodes exactly 1,000,000 points, in
+// chunks of 1,000 (the size of a stored chunk), with a `.mega` scaling
+// factor: the throughput column then reads directly in millions of points
+// per second.
+let pointsPerChunk = 1_000
+let chunkCount = 1_000
+
+/// SplitMix64, so every run encodes the same data.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+enum Workload {
+    /// A reading every 10 s, exactly.
+    static func regularTimestamps() -> [Int64] {
+        (0..<(pointsPerChunk * chunkCount)).map { 1_767_225_600_000 + Int64($0) * 10_000 }
+    }
+
+    /// A reading every 10 s with ±20 ms of clock jitter.
+    static func jitteryTimestamps() -> [Int64] {
+        var random = SeededGenerator(state: 1)
+        return (0..<(pointsPerChunk * chunkCount)).map { 1_767_225_600_000 + Int64($0) * 10_000 + Int64(random.next() % 41) - 20 }
+    }
+
+    /// A temperature at 0.1 °C resolution: a slow random walk.
+    static func sensorValues() -> [Double] {
+        var random = SeededGenerator(state: 2)
+        var tenths: Int64 = 215
+        return (0..<(pointsPerChunk * chunkCount)).map { _ in
+            tenths += Int64(random.next() % 5) - 2
+            return Double(tenths) / 10
+        }
+    }
+
+    static func counters() -> [Int64] {
+        var random = SeededGenerator(state: 3)
+        var total: Int64 = 0
+        return (0..<(pointsPerChunk * chunkCount)).map { _ in total += Int64(random.next() % 100); return total }
+    }
+}
+
+/// Encoded chunks laid out back to back, with their offsets.
+struct EncodedChunks {
+    var bytes: [UInt8] = []
+    var offsets: [Int] = [0]
+
+    var bitsPerPoint: Double { Double(bytes.count * 8) / Double(pointsPerChunk * chunkCount) }
+
+    init<T>(_ values: [T], maxSize: Int, encode: (UnsafeBufferPointer<T>, UnsafeMutableRawBufferPointer) -> Int) {
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: maxSize, alignment: 16)
+        defer { scratch.deallocate() }
+        values.withUnsafeBufferPointer { all in
+            for chunk in 0..<chunkCount {
+                let slice = UnsafeBufferPointer(rebasing: all[(chunk * pointsPerChunk)..<((chunk + 1) * pointsPerChunk)])
+                let length = encode(slice, scratch)
+                bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<length]))
+                offsets.append(bytes.count)
+            }
+        }
+    }
+
+    func forEachChunk(_ body: (UnsafeRawBufferPointer) -> Void) {
+        bytes.withUnsafeBytes { all in
+            for chunk in 0..<chunkCount {
+                body(UnsafeRawBufferPointer(rebasing: all[offsets[chunk]..<offsets[chunk + 1]]))
+            }
+        }
+    }
+}
+
+func encodeBenchmark<T>(_ name: String, _ values: [T], maxSize: Int, encode: @escaping (UnsafeBufferPointer<T>, UnsafeMutableRawBufferPointer) -> Int) {
+    Benchmark(name, configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .mega)) { benchmark in
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: maxSize, alignment: 16)
+        defer { scratch.deallocate() }
+        values.withUnsafeBufferPointer { all in
+            for chunk in 0..<chunkCount {
+                let slice = UnsafeBufferPointer(rebasing: all[(chunk * pointsPerChunk)..<((chunk + 1) * pointsPerChunk)])
+                blackHole(encode(slice, scratch))
+            }
+        }
+    }
+}
+
+func decodeBenchmark<T>(_ name: String, _ encoded: EncodedChunks, as: T.Type, decode: @escaping (UnsafeRawBufferPointer, UnsafeMutableBufferPointer<T>) throws -> Void) {
+    Benchmark(name, configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal], scalingFactor: .mega)) { benchmark in
+        let output = UnsafeMutableBufferPointer<T>.allocate(capacity: pointsPerChunk)
+        defer { output.deallocate() }
+        encoded.forEachChunk { chunk in
+            try! decode(chunk, output)
+            blackHole(output[pointsPerChunk - 1])
+        }
+    }
+}
+
+let benchmarks: @Sendable () -> Void = {
+    let regular = Workload.regularTimestamps()
+    let jittery = Workload.jitteryTimestamps()
+    let sensor = Workload.sensorValues()
+    let counters = Workload.counters()
+    let timeSize = TimestampCodec.maxEncodedSize(count: pointsPerChunk)
+    let floatSize = GorillaFloatCodec.maxEncodedSize(count: pointsPerChunk)
+    let intSize = IntegerCodec.maxEncodedSize(count: pointsPerChunk)
+
+    encodeBenchmark("Timestamps regular: encode (M points/s)", regular, maxSize: timeSize) { TimestampCodec.encode($0, into: $1) }
+    encodeBenchmark("Timestamps jittery: encode (M points/s)", jittery, maxSize: timeSize) { TimestampCodec.encode($0, into: $1) }
+    encodeBenchmark("Gorilla sensor floats: encode (M points/s)", sensor, maxSize: floatSize) { GorillaFloatCodec.encode($0, into: $1) }
+    encodeBenchmark("Int64 counters: encode (M points/s)", counters, maxSize: intSize) { IntegerCodec.encode($0, into: $1) }
+
+    let regularChunks = EncodedChunks(regular, maxSize: timeSize) { TimestampCodec.encode($0, into: $1) }
+    let jitteryChunks = EncodedChunks(jittery, maxSize: timeSize) { TimestampCodec.encode($0, into: $1) }
+    let sensorChunks = EncodedChunks(sensor, maxSize: floatSize) { GorillaFloatCodec.encode($0, into: $1) }
+    let counterChunks = EncodedChunks(counters, maxSize: intSize) { IntegerCodec.encode($0, into: $1) }
+    print("bits/point: regular timestamps \(regularChunks.bitsPerPoint), jittery timestamps \(jitteryChunks.bitsPerPoint), sensor floats \(sensorChunks.bitsPerPoint), counters \(counterChunks.bitsPerPoint)")
+
+    decodeBenchmark("Timestamps regular: decode (M points/s)", regularChunks, as: Int64.self) { try TimestampCodec.decode($0, count: pointsPerChunk, into: $1) }
+    decodeBenchmark("Timestamps jittery: decode (M points/s)", jitteryChunks, as: Int64.self) { try TimestampCodec.decode($0, count: pointsPerChunk, into: $1) }
+    decodeBenchmark("Gorilla sensor floats: decode (M points/s)", sensorChunks, as: Double.self) { try GorillaFloatCodec.decode($0, count: pointsPerChunk, into: $1) }
+    decodeBenchmark("Int64 counters: decode (M points/s)", counterChunks, as: Int64.self) { try IntegerCodec.decode($0, count: pointsPerChunk, into: $1) }
+
+    let megabyte = (0..<1_000_000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+    Benchmark("CRC-32C (MB/s)", configuration: .init(metrics: [.throughput, .wallClock], scalingFactor: .mega)) { _ in
+        megabyte.withUnsafeBytes { blackHole(CRC32C.checksum($0)) }
+    }
+}

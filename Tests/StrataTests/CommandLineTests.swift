@@ -1,0 +1,133 @@
+import Testing
+import Foundation
+@testable import Strata
+
+@Suite("The strata command, run as a built binary")
+struct CommandLineTests {
+    /// Parses long CSV text into (series → sorted (ts, bits)), keeping the last of duplicate timestamps.
+    static func points(ofCSV text: String) throws -> [SeriesKey: [(Int64, UInt64)]] {
+        let bytes = Array(text.utf8)
+        let batch = try bytes.withUnsafeBytes { try LongCSVParser().parse($0, file: "csv").batch }
+        var model = ReferenceModel()
+        for row in 0..<batch.count {
+            model.write(batch.keys[Int(batch.seriesOfRow[row])], batch.timestamps[row], batch.bits[row])
+        }
+        var result: [SeriesKey: [(Int64, UInt64)]] = [:]
+        for key in model.keys {
+            let expected = model.expected(key)
+            result[key] = Array(zip(expected.timestamps, expected.bits))
+        }
+        return result
+    }
+
+    @Test("ingest, then query --format csv, gives back the input's points exactly", arguments: [
+        "nab_known_cause_excerpt.csv", "beijing_dongsi_excerpt.csv", "statsmodels_co2_excerpt.csv",
+    ])
+    func ingestQueryRoundTrip(file: String) throws {
+        let directory = TemporaryDirectory()
+        let store = directory.appending("store")
+        let input = TestResources.path(file)
+        let ingest = try CommandRunner.run(["ingest", store, input])
+        #expect(ingest.status == 0, "\(ingest.standardError)")
+        #expect(ingest.standardOutput.contains("ingested"))
+
+        let expected = try Self.points(ofCSV: String(contentsOfFile: input, encoding: .utf8))
+        for (key, points) in expected {
+            let query = try CommandRunner.run(["query", store, "--device", key.device, "--metric", key.metric, "--format", "csv"])
+            #expect(query.status == 0, "\(query.standardError)")
+            let got = try Self.points(ofCSV: query.standardOutput)
+            #expect(got.count == 1)
+            let gotPoints = try #require(got[key])
+            #expect(gotPoints.map(\.0) == points.map(\.0), "\(key)")
+            #expect(gotPoints.map(\.1) == points.map(\.1), "\(key)")
+        }
+    }
+
+    @Test("ingest reads zstd-compressed input and standard input")
+    func compressedAndStandardInput() throws {
+        let directory = TemporaryDirectory()
+        let input = TestResources.path("statsmodels_co2_excerpt.csv")
+        let compressed = directory.appending("co2.csv.zst")
+        let zstd = Process()
+        zstd.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        zstd.arguments = ["zstd", "-q", "-o", compressed, input]
+        try zstd.run()
+        zstd.waitUntilExit()
+        try #require(zstd.terminationStatus == 0, "the zstd command is needed for this test")
+        #expect(try CommandRunner.run(["ingest", directory.appending("a"), compressed]).status == 0)
+        let stdinRun = try CommandRunner.run(["ingest", directory.appending("b"), "-"], input: try Data(contentsOf: URL(fileURLWithPath: input)))
+        #expect(stdinRun.status == 0, "\(stdinRun.standardError)")
+        for store in ["a", "b"] {
+            let query = try CommandRunner.run(["query", directory.appending(store), "--device", "mauna_loa", "--metric", "co2_ppm", "--format", "json"])
+            #expect(query.status == 0)
+            #expect(query.standardOutput.contains("\"ts_ms\":-371174400000,\"value\":316.1"))
+        }
+    }
+
+    @Test("A malformed row rejects the file with file, line and reason; --skip-bad-rows stores the rest")
+    func malformedInput() throws {
+        let directory = TemporaryDirectory()
+        let bad = directory.appending("bad.csv")
+        try "device,metric,ts_ms,value\nd,m,1,1.5\nd,m,2,oops\nd,m,3,2.5\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let store = directory.appending("store")
+        let rejected = try CommandRunner.run(["ingest", store, bad])
+        #expect(rejected.status == 2)
+        #expect(rejected.standardError == "strata: \(bad):3: value \"oops\" is not a number\n")
+        let missing = try CommandRunner.run(["query", store, "--device", "d", "--metric", "m"])
+        #expect(missing.status == 1)  // nothing was stored: not even the store was created
+        #expect(missing.standardError.hasPrefix("strata: ") && missing.standardError.filter { $0 == "\n" }.count == 1)
+
+        let skipped = try CommandRunner.run(["ingest", store, bad, "--skip-bad-rows"])
+        #expect(skipped.status == 0)
+        #expect(skipped.standardOutput.contains("skipped 1 bad row"))
+        #expect(skipped.standardError.contains("bad.csv:3"))
+        let query = try CommandRunner.run(["query", store, "--device", "d", "--metric", "m", "--format", "csv"])
+        #expect(query.standardOutput == "device,metric,ts_ms,value\nd,m,1,1.5\nd,m,3,2.5\n")
+    }
+
+    @Test("query honours --from and --to in both notations")
+    func ranges() throws {
+        let directory = TemporaryDirectory()
+        let store = directory.appending("store")
+        #expect(try CommandRunner.run(["ingest", store, TestResources.path("statsmodels_co2_excerpt.csv")]).status == 0)
+        let byMillis = try CommandRunner.run(["query", store, "--device", "mauna_loa", "--metric", "co2_ppm",
+                                              "--from=-371174400000", "--to=-370569600000", "--format", "csv"])
+        #expect(byMillis.standardOutput == "device,metric,ts_ms,value\nmauna_loa,co2_ppm,-371174400000,316.1\n")
+        let byDate = try CommandRunner.run(["query", store, "--device", "mauna_loa", "--metric", "co2_ppm",
+                                            "--from", "1958-03-29", "--to", "1958-04-05T00:00:00Z", "--format", "csv"])
+        #expect(byDate.standardOutput == byMillis.standardOutput)
+        let badTime = try CommandRunner.run(["query", store, "--device", "mauna_loa", "--metric", "co2_ppm", "--from", "soon"])
+        #expect(badTime.status == 64)
+        let unknown = try CommandRunner.run(["query", store, "--device", "nope", "--metric", "co2_ppm"])
+        #expect(unknown.status == 1)
+        #expect(unknown.standardError.contains("no series nope/co2_ppm"))
+    }
+
+    @Test("inspect summarizes the store and a segment")
+    func inspect() throws {
+        let directory = TemporaryDirectory()
+        let store = directory.appending("store")
+        #expect(try CommandRunner.run(["ingest", store, TestResources.path("beijing_dongsi_excerpt.csv")]).status == 0)
+        let summary = try CommandRunner.run(["inspect", store])
+        #expect(summary.status == 0)
+        #expect(summary.standardOutput.contains("points    3,000"))
+        #expect(summary.standardOutput.contains("bytes/point"))
+        #expect(summary.standardOutput.contains("timestamps: dod"))
+        let segment = try CommandRunner.run(["inspect", store, "--segment", "0000000001.seg"])
+        #expect(segment.status == 0, "\(segment.standardError)")
+        #expect(segment.standardOutput.contains("All "))
+        #expect(segment.standardOutput.contains("Dongsi"))
+    }
+
+    @Test("demo runs end to end on a small fleet")
+    func demo() throws {
+        let directory = TemporaryDirectory()
+        let run = try CommandRunner.run(["demo", directory.appending("demo"), "--devices", "20", "--hours", "2"])
+        #expect(run.status == 0, "\(run.standardError)")
+        #expect(run.standardOutput.contains("bytes/point"))
+        #expect(run.standardOutput.contains("Hottest reading"))
+        let again = try CommandRunner.run(["demo", directory.appending("demo")])
+        #expect(again.status == 1)
+        #expect(again.standardError.contains("already exists"))
+    }
+}

@@ -1,0 +1,74 @@
+import Testing
+import Foundation
+@testable import Strata
+
+/// A segment written by format version 1 is kept in `Resources/golden-v1.seg`.
+/// Every later build must read it and find exactly these points, so a format
+/// change cannot slip in unnoticed. Regenerate it only for a deliberate new
+/// version (and keep the old file): `STRATA_WRITE_GOLDEN=1 swift test --filter Golden`.
+@Suite("Golden segment, format version 1")
+struct GoldenSegmentTests {
+    /// The golden content: two devices, a shared time column and a separate one,
+    /// both value types, special floats, negative timestamps, several chunks.
+    static func content() -> [DeviceColumns] {
+        let regular = (0..<40).map { Int64($0) * 60_000 - 1_200_000 }
+        let irregular: [Int64] = [-5_000_000_000, -1, 0, 1, 17, 1_000_003, 86_400_000 * 365 * 50]
+        let floats = regular.indices.map { index -> Double in
+            switch index {
+            case 3: -0.0
+            case 7: .nan
+            case 11: Double(bitPattern: 0x7FF4_0000_0000_0001)
+            case 13: .infinity
+            case 17: .leastNonzeroMagnitude
+            default: 20 + Double(index) * 0.1
+            }
+        }
+        let humidity = regular.indices.map { 55.5 - Double($0 % 7) }
+        let counts: [Int64] = [.min, -1, 0, 1, 42, .max - 1, .max]
+        return [
+            DeviceColumns(name: "pump-1", metrics: [
+                .init(name: "temperature", type: .float64, columns: SeriesColumns(timestamps: regular, bits: floats.map(\.bitPattern))),
+                .init(name: "humidity", type: .float64, columns: SeriesColumns(timestamps: regular, bits: humidity.map(\.bitPattern))),
+                .init(name: "cycles", type: .int64, columns: SeriesColumns(timestamps: irregular, bits: counts.map { UInt64(bitPattern: $0) })),
+            ]),
+            DeviceColumns(name: "météo-2", metrics: [
+                .init(name: "pressure", type: .float64, columns: SeriesColumns(timestamps: irregular, bits: [1013.2, 1013.1, 1012.9, 1e300, -1e-300, 0.1, 0.2].map(\.bitPattern))),
+            ]),
+        ]
+    }
+
+    static let pointsPerChunk = 16
+
+    @Test("The golden file opens and holds exactly its points")
+    func readsGolden() throws {
+        let path = TestResources.path("golden-v1.seg")
+        if ProcessInfo.processInfo.environment["STRATA_WRITE_GOLDEN"] == "1" {
+            let bytes = SegmentWriter(pointsPerChunk: Self.pointsPerChunk).encode(Self.content())
+            try Data(bytes).write(to: URL(fileURLWithPath: TestResources.sourcePath("golden-v1.seg")))
+            return
+        }
+        let segment = try SegmentFile(path: path)
+        #expect(segment.version == 1)
+        #expect(segment.deviceNames == ["météo-2", "pump-1"])
+        #expect(segment.verifyChunks().isEmpty)
+        for device in Self.content() {
+            for metric in device.metrics {
+                let (type, columns) = try #require(try segment.read(device: device.name, metric: metric.name, from: .min, to: .max))
+                #expect(type == metric.type)
+                #expect(columns.timestamps == metric.columns.timestamps)
+                #expect(columns.bits == metric.columns.bits)
+            }
+        }
+        // Group 0 is led by "cycles" (first metric by name): one chunk of 7 irregular points;
+        // group 1 holds the 40 shared points in 3 chunks of at most 16 (14+13+13).
+        let pumpTime = segment.chunkDescriptions().filter { $0.device == "pump-1" && $0.column == .time }
+        #expect(pumpTime.map(\.pointCount) == [7, 14, 13, 13])
+    }
+
+    @Test("Today's writer still produces the golden bytes")
+    func writerMatchesGolden() throws {
+        let golden = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestResources.path("golden-v1.seg"))))
+        let written = SegmentWriter(pointsPerChunk: Self.pointsPerChunk).encode(Self.content())
+        #expect(written == golden, "the writer's output changed: if deliberate, bump the format version and add a new golden file")
+    }
+}

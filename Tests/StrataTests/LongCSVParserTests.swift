@@ -1,0 +1,108 @@
+import Testing
+@testable import Strata
+
+@Suite("Long CSV import")
+struct LongCSVParserTests {
+    func parse(_ text: String, skipping: Bool = false, type: ValueType = .float64) throws(RowError) -> LongCSVParser.Result {
+        try LongCSVParser(valueType: type, skipsBadRows: skipping).parse(Array(text.utf8), file: "input.csv")
+    }
+
+    @Test("Good rows: quotes, CRLF, blank lines, special values, negative times")
+    func goodRows() throws {
+        let lines = [
+            "device,metric,ts_ms,value\r",
+            "pump-1,temp,1000,21.5\r",
+            #""pump,2","say ""hi""",-5,-0.0"#,
+            "",
+            "pump-1,temp,2000,nan(0x7ff80000deadbeef)",
+            "pump-1,temp,3000,inf",
+            "pump-1,temp,4000,1e-310",
+        ]
+        let result = try parse(lines.joined(separator: "\n"))
+        #expect(result.batch.count == 5)
+        #expect(result.batch.keys == [SeriesKey(device: "pump-1", metric: "temp"), SeriesKey(device: "pump,2", metric: "say \"hi\"")])
+        #expect(result.batch.timestamps == [1000, -5, 2000, 3000, 4000])
+        #expect(result.batch.bits == [Double(21.5).bitPattern, Double(-0.0).bitPattern, 0x7FF8_0000_DEAD_BEEF, Double.infinity.bitPattern, Double(1e-310).bitPattern])
+        #expect(result.lineCount == 7)
+    }
+
+    @Test("Malformed rows name the file, line and reason", arguments: [
+        ("d,m,1,abc", "value \"abc\" is not a number"),
+        ("d,m,1.5,2", "ts_ms \"1.5\" is not an integer"),
+        ("d,m,99999999999999999999,2", "not an integer"),
+        ("d,m,1", "ends after the ts_ms field"),
+        ("d,m,1,2,3", "more than 4 fields"),
+        ("d,,1,2", "metric name is empty"),
+        ("d,m,1,", "value \"\" is not a number"),
+        ("d,m,1, 2", "is not a number"),
+        ("\"d,m,1,2", "not closed"),
+    ])
+    func malformed(row: String, reason: String) {
+        let error = #expect(throws: RowError.self) {
+            try parse("device,metric,ts_ms,value\nd,m,0,1\n\(row)\nd,m,9,1\n")
+        }
+        #expect(error?.file == "input.csv")
+        #expect(error?.line == 3)
+        #expect(error?.reason.contains(reason) == true, "\(error?.reason ?? "")")
+    }
+
+    @Test("Skipping bad rows keeps the good ones and counts the bad")
+    func skipping() throws {
+        let result = try parse("device,metric,ts_ms,value\nd,m,0,1\nd,m,x,1\nd,m,2,y\nd,m,3,3\n", skipping: true)
+        #expect(result.batch.timestamps == [0, 3])
+        #expect(result.badRowCount == 2)
+        #expect(result.errors.map(\.line) == [3, 4])
+    }
+
+    @Test("A wrong or missing header is always an error")
+    func header() {
+        #expect(throws: RowError.self) { try parse("ts,value\n1,2\n", skipping: true) }
+        #expect(throws: RowError.self) { try parse("", skipping: true) }
+    }
+
+    @Test("Int64 values parse over the full range")
+    func integers() throws {
+        let result = try parse("device,metric,ts_ms,value\nd,n,0,-9223372036854775808\nd,n,1,9223372036854775807\n", type: .int64)
+        #expect(result.batch.bits.map { Int64(bitPattern: $0) } == [.min, .max])
+        #expect(throws: RowError.self) { try parse("device,metric,ts_ms,value\nd,n,0,9223372036854775808\n", type: .int64) }
+        #expect(throws: RowError.self) { try parse("device,metric,ts_ms,value\nd,n,0,1.0\n", type: .int64) }
+    }
+
+    @Test("Formatted floats parse back to the same bits")
+    func formatRoundTrip() throws {
+        var random = SeededGenerator(seed: 99)
+        let values = SpecialValues.floats + (0..<2000).map { _ in Double(bitPattern: random.next()) }
+        let text = "device,metric,ts_ms,value\n" + values.enumerated().map { "d,m,\($0.offset),\(NumberText.format($0.element))" }.joined(separator: "\n")
+        let result = try parse(text)
+        #expect(result.batch.bits == values.map(\.bitPattern))
+    }
+}
+
+@Suite("Time text")
+struct TimeTextTests {
+    @Test("RFC 3339 and epoch milliseconds", arguments: [
+        ("0", Int64(0)), ("-1", -1), ("1425168000000", 1_425_168_000_000),
+        ("1970-01-01T00:00:00Z", 0), ("2015-03-01T00:00:00Z", 1_425_168_000_000),
+        ("2015-03-01 08:00:00+08:00", 1_425_168_000_000), ("2015-03-01T00:00:00.25Z", 1_425_168_000_250),
+        ("2015-03-01", 1_425_168_000_000), ("1958-03-29T00:00:00Z", -371_174_400_000),
+        ("2000-02-29T23:59:59.999-00:30", 951_870_599_999),
+    ])
+    func parse(text: String, expected: Int64) {
+        #expect(TimeText.parse(text) == expected)
+    }
+
+    @Test("Invalid dates are rejected", arguments: ["2015-02-29", "2015-13-01", "2015-03-01T25:00:00Z", "yesterday", "2015-03-01T00:00Z", ""])
+    func invalid(text: String) {
+        #expect(TimeText.parse(text) == nil)
+    }
+
+    @Test("Formatting round-trips over a wide range")
+    func roundTrip() {
+        var random = SeededGenerator(seed: 5)
+        for _ in 0..<5000 {
+            let value = Int64(bitPattern: random.next()) % 200_000_000_000_000
+            #expect(TimeText.parse(TimeText.format(value)) == value, "\(value) \(TimeText.format(value))")
+        }
+        #expect(TimeText.format(-1) == "1969-12-31T23:59:59.999Z")
+    }
+}
