@@ -33,24 +33,45 @@ import Testing
     }
 
     @Test func codeWidthsMatchTheFormat() {
-        // Header for [0, 10, ...]: varint(0)=1 byte, varint(zigzag 10)=1 byte.
-        #expect(TimestampCodec.encode([0, 10, 20]).count == 3) // one `0` bit padded to a byte
-        #expect(TimestampCodec.encode([0, 10, 20 + 63]) == [0, 20, 0b1001_1111, 0b1000_0000])
-        #expect(TimestampCodec.encode([0, 10, 20 - 64]).count == 2 + 2)   // 9 bits
-        #expect(TimestampCodec.encode([0, 10, 20 + 255]).count == 2 + 2)  // 12 bits
-        #expect(TimestampCodec.encode([0, 10, 20 + 2047]).count == 2 + 2) // 16 bits
-        #expect(TimestampCodec.encode([0, 10, 20 + 2048]).count == 2 + 5) // 37 bits
-        #expect(TimestampCodec.encode([0, 10, 20 &+ Int64.max]).count == 2 + 9) // 70 bits
+        // Header for [0, 1, ...]: varint(0), scale varint(1), varint(zigzag 1): 3 bytes.
+        // A first delta of 1 keeps the scale at 1, so each dod is coded as given.
+        #expect(TimestampCodec.encode([0, 1, 2]).count == 3 + 1) // one `0` bit padded to a byte
+        #expect(TimestampCodec.encode([0, 1, 2 + 63]) == [0, 1, 2, 0b1001_1111, 0b1000_0000])
+        #expect(TimestampCodec.encode([0, 1, 2 - 64]).count == 3 + 2)   // 9 bits
+        #expect(TimestampCodec.encode([0, 1, 2 + 255]).count == 3 + 2)  // 12 bits
+        #expect(TimestampCodec.encode([0, 1, 2 + 2047]).count == 3 + 2) // 16 bits
+        #expect(TimestampCodec.encode([0, 1, 2 + 2048]).count == 3 + 5) // 37 bits
+        #expect(TimestampCodec.encode([0, 1, 2 &+ Int64.max]).count == 3 + 9) // 70 bits, and no scale (overflow)
     }
 
     @Test func runCodeIsUsedFromEightZeros() {
         let seven = (0..<9).map { Int64($0) * 5 }   // 7 zero dods: seven single bits
         let eight = (0..<10).map { Int64($0) * 5 }  // 8 zero dods: one 16-bit run code
-        #expect(TimestampCodec.encode(seven).count == 2 + 1)
-        #expect(TimestampCodec.encode(eight) == [0, 10, 0b1111_1100, 0b0000_0111])
+        #expect(TimestampCodec.encode(seven).count == 3 + 1)
+        // Header: first 0, scale 5, first scaled delta 1 (zigzag 2).
+        #expect(TimestampCodec.encode(eight) == [0, 5, 2, 0b1111_1100, 0b0000_0111])
         // 1026 zero dods: a 1024 run plus two single bits.
         let long = (0..<1028).map { Int64($0) * 5 }
-        #expect(TimestampCodec.encode(long) == [0, 10, 0b1111_1111, 0b1111_1111, 0b0000_0000])
+        #expect(TimestampCodec.encode(long) == [0, 5, 2, 0b1111_1111, 0b1111_1111, 0b0000_0000])
+    }
+
+    @Test func deltasAreScaledByTheirCommonDivisor() throws {
+        // Readings every 5 or 10 minutes in milliseconds: scale 300,000, dods of ±1 fit 9 bits.
+        var random = SplitMix64(seed: 11)
+        var time: Int64 = 1_436_486_400_000
+        let values = (0..<1000).map { _ in
+            time += (random.next() % 3 == 0 ? 600_000 : 300_000)
+            return time
+        }
+        let encoded = TimestampCodec.encode(values)
+        #expect(try TimestampCodec.decode(encoded, count: values.count) == values)
+        #expect(Double(encoded.count * 8) / 1000 < 8, "\(Double(encoded.count * 8) / 1000) bits/point")
+        // Any common divisor, negative deltas, unsorted input.
+        let unsorted: [Int64] = [900, 300, 1200, -600, 0, 0, 3000]
+        #expect(try TimestampCodec.decode(TimestampCodec.encode(unsorted), count: unsorted.count) == unsorted)
+        // The scale, 300, is the varint after the first timestamp (zigzag 900 = 1800: two bytes).
+        let header = Array(TimestampCodec.encode(unsorted)[2..<4])
+        #expect(header == [0x80 | UInt8(300 & 0x7F), UInt8(300 >> 7)])
     }
 
     @Test func regularTimestampsCostUnderATenthOfABitPerPoint() {
