@@ -32,8 +32,12 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "Value type of the series in these files: float64 or int64.")
     var valueType: ValueTypeArgument = .float64
 
+    @Option(help: ArgumentHelp("The most points a chunk holds in the segments this run writes (16...65536).", valueName: "n"))
+    var pointsPerChunk = Configuration().pointsPerChunk
+
     mutating func validate() throws {
         guard !files.isEmpty else { throw ValidationError("Give at least one FILE to ingest (or `-` for standard input).") }
+        guard (16...65_536).contains(pointsPerChunk) else { throw ValidationError("--points-per-chunk must be in 16...65536") }
     }
 
     func run() throws {
@@ -54,7 +58,9 @@ struct IngestCommand: ParsableCommand {
                 batches.append(result.batch)
             }
             let parsed = Date()
-            let database = try Store(at: store)
+            var configuration = Configuration()
+            configuration.pointsPerChunk = pointsPerChunk
+            let database = try Store(at: store, configuration: configuration)
             var points = 0
             for batch in batches {
                 try database.append(batch)
