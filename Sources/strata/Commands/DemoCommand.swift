@@ -128,13 +128,21 @@ struct DemoCommand: ParsableCommand {
         let scanSeconds = Date().timeIntervalSince(scanStarted)
         out.line("4. A full scan: every temperature of the fleet, \(Format.count(scanned)) points, read in \(Format.seconds(scanSeconds)) (\(Format.rate(Double(scanned) / scanSeconds)) points/s).")
         out.line("   Hottest reading: \(hottest.device) at \(ValueText.exact(.float64(hottest.value))) °C, \(TimeText.format(hottest.time)).")
-        for (name, incident) in incidents.prefix(6) {
-            switch incident {
-            case .overheating(let from, _): out.line("   (the generator made \(name) overheat from \(TimeText.format(from)))")
-            case .stuckSensor(let from): out.line("   (\(name)'s temperature sensor sticks from \(TimeText.format(from)))")
-            case .offline(let from, let to): out.line("   (\(name) is offline from \(TimeText.format(from)) to \(TimeText.format(to)))")
+        for (name, incident) in incidents where name == hottest.device {
+            if case .overheating(let from, let to) = incident {
+                out.line("   The generator made it overheat, from \(TimeText.format(from)) to \(TimeText.format(to)).")
             }
         }
+        var overheating = 0, stuck = 0, offline = 0
+        for (_, incident) in incidents {
+            switch incident {
+            case .overheating: overheating += 1
+            case .stuckSensor: stuck += 1
+            case .offline: offline += 1
+            }
+        }
+        out.line("   In all, the generator made \(overheating) device\(overheating == 1 ? "" : "s") overheat, stuck \(stuck) temperature sensor\(stuck == 1 ? "" : "s"),")
+        out.line("   and took \(offline) device\(offline == 1 ? "" : "s") offline for a while.")
         out.line()
         out.line("Try next:")
         out.line("   strata inspect \(path)")
