@@ -106,3 +106,14 @@ struct TimeTextTests {
         #expect(TimeText.format(-1) == "1969-12-31T23:59:59.999Z")
     }
 }
+
+@Suite("Long CSV import: skipped rows leave no trace")
+struct LongCSVSkippedRowTests {
+    @Test("A series whose every row is bad is not registered")
+    func badOnlySeries() throws {
+        let text = "device,metric,ts_ms,value\nd,good,1,1\nd,bad,2,x\nd,bad,3,y\n"
+        let result = try LongCSVParser(skipsBadRows: true).parse(Array(text.utf8), file: "f")
+        #expect(result.batch.keys == [SeriesKey(device: "d", metric: "good")])
+        #expect(result.badRowCount == 2)
+    }
+}

@@ -27,7 +27,7 @@ struct StoreErrorTests {
         let store = try Store(at: directory.path)
         let long = String(repeating: "é", count: 127) + "x"  // 255 bytes
         try store.append(device: long, metric: "température °C", timestamp: -5, value: 1.0)
-        try store.flush()
+        try store.close()
         let reopened = try Store(at: directory.path)
         #expect(reopened.devices() == [long])
         #expect(try reopened.query(device: long, metric: "température °C").count == 1)
@@ -46,6 +46,7 @@ struct StoreErrorTests {
         #expect(error?.code == .typeMismatch)
         #expect(store.metrics(of: "d").map(\.name) == ["m"])
         // The type survives reopening: it comes from the segment.
+        try store.close()
         let reopened = try Store(at: directory.path)
         #expect(throws: StrataError.self) { try reopened.append(device: "d", metric: "m", timestamp: 1, value: Int64(3)) }
     }

@@ -71,6 +71,7 @@ struct StoreRoundTripTests {
         try check()          // from the head
         try store.flush()
         try check()          // from a segment
+        try store.close()
         let reopened = try Store(at: directory.path)
         let points = try reopened.query(device: "dev", metric: "f")
         #expect(points.valueBitPatterns == model.expected(floatKey).bits)

@@ -34,18 +34,18 @@ struct HeadSeries: Sendable {
         if isStrictlyIncreasing { return SeriesColumns(timestamps: timestamps, bits: bits) }
         // Sorting positions by (timestamp, position) keeps write order among equal
         // timestamps, so the last of each run of equals is the last write.
-        var order = Array(0..<Int32(truncatingIfNeeded: timestamps.count))
+        var order = Array(0..<timestamps.count)
         timestamps.withUnsafeBufferPointer { time in
-            order.sort { time[Int($0)] != time[Int($1)] ? time[Int($0)] < time[Int($1)] : $0 < $1 }
+            order.sort { time[$0] != time[$1] ? time[$0] < time[$1] : $0 < $1 }
         }
         var result = SeriesColumns()
         result.timestamps.reserveCapacity(order.count)
         result.bits.reserveCapacity(order.count)
         for (position, index) in order.enumerated() {
-            let time = timestamps[Int(index)]
-            if position + 1 < order.count, timestamps[Int(order[position + 1])] == time { continue }
+            let time = timestamps[index]
+            if position + 1 < order.count, timestamps[order[position + 1]] == time { continue }
             result.timestamps.append(time)
-            result.bits.append(bits[Int(index)])
+            result.bits.append(bits[index])
         }
         return result
     }

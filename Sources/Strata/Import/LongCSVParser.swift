@@ -82,6 +82,24 @@ public struct LongCSVParser {
                 let time = try fields.next(name: "ts_ms")
                 let value = try fields.next(name: "value", last: true)
 
+                // Parse the numbers first, so a bad row never registers its series.
+                guard let timestamp = NumberText.parseInt64(time.bytes) else {
+                    throw RowFailure("ts_ms \(time.preview) is not an integer number of milliseconds in the Int64 range")
+                }
+                let bits: UInt64
+                switch valueType {
+                case .float64:
+                    guard let number = scratch.parseDouble(value.bytes) else {
+                        throw RowFailure("value \(value.preview) is not a number")
+                    }
+                    bits = number.bitPattern
+                case .int64:
+                    guard let number = NumberText.parseInt64(value.bytes) else {
+                        throw RowFailure("value \(value.preview) is not an integer in the Int64 range")
+                    }
+                    bits = UInt64(bitPattern: number)
+                }
+
                 // Rows of a series usually come together: reuse the series when the
                 // device and metric bytes repeat, instead of building strings and hashing.
                 let seriesBytes = UnsafeRawBufferPointer(rebasing: line[..<(metric.range.upperBound)])
@@ -98,21 +116,7 @@ public struct LongCSVParser {
                     previousSeries = series
                     previousSeriesBytes = (device.quoted || metric.quoted) ? nil : seriesBytes
                 }
-                guard let timestamp = NumberText.parseInt64(time.bytes) else {
-                    throw RowFailure("ts_ms \(time.preview) is not an integer number of milliseconds in the Int64 range")
-                }
-                switch valueType {
-                case .float64:
-                    guard let number = scratch.parseDouble(value.bytes) else {
-                        throw RowFailure("value \(value.preview) is not a number")
-                    }
-                    batch.append(series: series, timestamp: timestamp, value: number)
-                case .int64:
-                    guard let number = NumberText.parseInt64(value.bytes) else {
-                        throw RowFailure("value \(value.preview) is not an integer in the Int64 range")
-                    }
-                    batch.append(series: series, timestamp: timestamp, value: number)
-                }
+                batch.append(series: series, timestamp: timestamp, bits: bits)
             } catch {
                 let rowError = RowError(file: file, line: cursor.lineNumber, reason: error.reason)
                 guard skipsBadRows else { throw rowError }

@@ -24,6 +24,10 @@ public struct StrataError: Error, Sendable, Equatable, CustomStringConvertible {
         case io
         /// The store was closed.
         case closed
+        /// Another writer holds the store (its process id is in the message when known).
+        case locked
+        /// The store was opened ``Store/AccessMode/readOnly`` and cannot be changed.
+        case readOnly
     }
 
     /// The kind of failure.

@@ -16,7 +16,8 @@ extension SegmentFile {
             if timeChunks[middle].maxTime < start { first = middle + 1 } else { high = middle }
         }
         var last = first
-        while last < timeChunks.count && timeChunks[last].minTime < end { last += 1 }
+        // `end == .max` means no upper bound, so a point at Int64.max is included.
+        while last < timeChunks.count && (end == .max || timeChunks[last].minTime < end) { last += 1 }
         guard first < last else { return (metric.type, SeriesColumns()) }
 
         let total = timeChunks[first..<last].reduce(0) { $0 + $1.count }
@@ -65,7 +66,7 @@ extension SegmentFile {
         if let failure { throw failure }
 
         // Only the first and last chunks can reach outside the range.
-        if timeChunks[first].minTime < start || timeChunks[last - 1].maxTime >= end {
+        if timeChunks[first].minTime < start || (end != .max && timeChunks[last - 1].maxTime >= end) {
             let columns = SeriesColumns(timestamps: timestamps, bits: bits).slice(from: start, to: end)
             timestamps = columns.timestamps
             bits = columns.bits

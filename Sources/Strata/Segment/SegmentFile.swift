@@ -58,6 +58,9 @@ public final class SegmentFile: Sendable {
                 throw corrupt(0, "header fails its checksum")
             }
         } catch let error as StrataError { throw error } catch { throw corrupt(0, "truncated header") }
+        guard version >= SegmentFormat.readableVersions.lowerBound else {
+            throw corrupt(8, "segment format version \(version) does not exist")
+        }
         guard SegmentFormat.readableVersions.contains(version) else {
             throw StrataError(.unsupportedVersion, "segment format version \(version) is newer than this build reads (\(SegmentFormat.readableVersions.upperBound)); upgrade Strata", path: path, offset: 8)
         }
@@ -102,6 +105,6 @@ public final class SegmentFile: Sendable {
             let middle = (low + high) / 2
             if devices[middle].name.utf8.lexicographicallyPrecedes(name.utf8) { low = middle + 1 } else { high = middle }
         }
-        return low < devices.count && devices[low].name == name ? devices[low] : nil
+        return low < devices.count && devices[low].name.utf8.elementsEqual(name.utf8) ? devices[low] : nil
     }
 }

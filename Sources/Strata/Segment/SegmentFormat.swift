@@ -17,6 +17,9 @@ enum SegmentFormat {
     static let footerSize = 32
     /// File name extension of published segments.
     static let fileExtension = "seg"
+    /// The most points one chunk may hold; readers reject larger counts, so a
+    /// damaged count cannot make them allocate without bound.
+    static let maximumPointsPerChunk = 65_536
     /// Digits in a segment's sequence number in its file name.
     static let sequenceDigits = 10
 
@@ -88,7 +91,7 @@ struct DeviceEntry: Sendable {
             let middle = (low + high) / 2
             if metrics[middle].name.utf8.lexicographicallyPrecedes(name.utf8) { low = middle + 1 } else { high = middle }
         }
-        return low < metrics.count && metrics[low].name == name ? metrics[low] : nil
+        return low < metrics.count && metrics[low].name.utf8.elementsEqual(name.utf8) ? metrics[low] : nil
     }
 }
 

@@ -61,7 +61,8 @@ struct SegmentIndexParser {
                 let pointCount = try reader.readVarUInt()
                 let minTime = try reader.readVarInt()
                 let maxTime = try reader.readVarInt()
-                guard location.codec == .timestampDeltaOfDelta, pointCount > 0, pointCount <= UInt32.max, minTime <= maxTime else {
+                guard location.codec == .timestampDeltaOfDelta, pointCount > 0,
+                      pointCount <= UInt64(SegmentFormat.maximumPointsPerChunk), minTime <= maxTime else {
                     throw StrataError(.corruptFile, "time chunk entry is inconsistent (codec \(location.codec), \(pointCount) points)", path: path, offset: entryOffset)
                 }
                 if let previous = chunks.last, previous.maxTime >= minTime {

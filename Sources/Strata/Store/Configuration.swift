@@ -20,7 +20,7 @@ public struct Configuration: Sendable, Equatable {
     public init() {}
 
     func validate() throws(StrataError) {
-        guard (16...65_536).contains(pointsPerChunk) else {
+        guard (16...SegmentFormat.maximumPointsPerChunk).contains(pointsPerChunk) else {
             throw StrataError(.invalidArgument, "pointsPerChunk must be in 16...65536, not \(pointsPerChunk)")
         }
         guard headFlushThreshold > 0 else {

@@ -9,10 +9,23 @@ import StrataCodecs
 /// lock, so queries never wait for the disk, and they see the points being
 /// flushed until the segment that holds them is published.
 ///
+/// One process at a time may open a store for writing: ``AccessMode/readWrite``
+/// takes an exclusive lock on `STRATA.lock`. Any number may open it
+/// ``AccessMode/readOnly`` beside the writer; a read-only store sees the
+/// segments that existed when it was opened.
+///
 /// - Important: Until the write-ahead log lands, points that are appended
 ///   but not yet flushed live only in memory and are lost if the process
 ///   dies. Call ``flush()`` (or ``close()``) to make them durable.
 public final class Store: Sendable {
+    /// How a store is opened.
+    public enum AccessMode: Sendable, Equatable {
+        /// Appends and flushes allowed; holds the store's writer lock.
+        case readWrite
+        /// Queries only; takes no lock and changes nothing on disk.
+        case readOnly
+    }
+
     /// The store's directory.
     public let directory: String
     /// The configuration the store was opened with.
@@ -20,71 +33,37 @@ public final class Store: Sendable {
     /// Segment files that could not be opened (corrupt or unreadable), each
     /// with the file and offset of the problem. The store works without them.
     public let unreadableSegments: [StrataError]
+    /// How the store was opened.
+    public let mode: AccessMode
 
     let state: Mutex<StoreState>
+    /// Held while the store is open for writing; released when the store is deallocated.
+    private let writerLock: DirectoryLock?
     /// Serializes flushes so segments are published in sequence order.
     private let flushGate = Mutex<Void>(())
 
     var segmentsDirectory: String { directory + "/segments" }
 
-    /// Opens the store at `path`, creating it when it does not exist and
-    /// `create` is true.
+    /// Opens the store at `path`, creating it when it does not exist, `mode`
+    /// is ``AccessMode/readWrite`` and `create` is true.
     ///
     /// - Throws: ``StrataError`` with code `.invalidArgument` when `path` is
-    ///   not a store and `create` is false, `.io` when the directory cannot be
-    ///   read or created.
-    public init(at path: String, configuration: Configuration = Configuration(), create: Bool = true) throws(StrataError) {
+    ///   not a store (and cannot or may not be created), `.locked` when
+    ///   another writer holds the store, `.unsupportedVersion` for a store of
+    ///   a newer format, `.io` when the directory cannot be read or created.
+    public init(
+        at path: String, configuration: Configuration = Configuration(),
+        mode: AccessMode = .readWrite, create: Bool = true
+    ) throws(StrataError) {
         try configuration.validate()
         self.directory = path
         self.configuration = configuration
-        let marker = path + "/" + StoreLayout.markerFileName
-        let segmentsPath = path + "/segments"
-        if !FileSystem.fileExists(marker) {
-            guard create else {
-                throw StrataError(.invalidArgument, "not a Strata store (no \(StoreLayout.markerFileName) file)", path: path)
-            }
-            do throws(Errno) {
-                try FileSystem.createDirectory(path)
-                try FileSystem.createDirectory(segmentsPath)
-                try FileSystem.syncDirectory(path)
-                try FileSystem.writeFileAtomically(marker, directory: path, contents: Array(StoreLayout.markerContents.utf8))
-            } catch {
-                throw .io(error, "creating the store", path: path)
-            }
-        }
-
-        var names: [String]
-        do {
-            names = try FileSystem.contentsOfDirectory(segmentsPath)
-        } catch {
-            throw .io(error, "listing segments", path: segmentsPath)
-        }
-        names.sort()
-        var segments: [SegmentFile] = []
-        var problems: [StrataError] = []
-        var highestSequence: UInt64 = 0
-        for name in names {
-            if name.hasSuffix(".tmp") {
-                // A segment whose write never finished: its points were never acknowledged as flushed.
-                _ = try? FileSystem.removeFile(segmentsPath + "/" + name)
-                continue
-            }
-            guard let sequence = SegmentFormat.sequence(ofFileName: name) else { continue }
-            highestSequence = max(highestSequence, sequence)
-            do {
-                segments.append(try SegmentFile(path: segmentsPath + "/" + name, sequence: sequence))
-            } catch {
-                problems.append(error)
-            }
-        }
-        var catalog: [SeriesKey: ValueType] = [:]
-        for segment in segments {
-            for (key, type, _) in segment.series where catalog[key] == nil {
-                catalog[key] = type
-            }
-        }
-        unreadableSegments = problems
-        state = Mutex(StoreState(segments: segments, catalog: catalog, nextSequence: highestSequence + 1))
+        self.mode = mode
+        try StoreLayout.prepare(path, create: create && mode == .readWrite)
+        writerLock = mode == .readWrite ? try StoreLayout.lock(path) : nil
+        let opened = try StoreLayout.openSegments(in: path + "/" + StoreLayout.segmentsFolder, removingTemporaryFiles: mode == .readWrite)
+        unreadableSegments = opened.problems
+        state = Mutex(StoreState(segments: opened.segments, catalog: opened.catalog, nextSequence: opened.highestSequence + 1))
     }
 
     /// Appends one Float64 point.
@@ -133,6 +112,7 @@ public final class Store: Sendable {
     ///   type (nothing of the batch is stored), `.closed` after ``close()``.
     public func append(_ batch: WriteBatch) throws(StrataError) {
         guard !batch.isEmpty else { return }
+        try checkWritable()
         let shouldFlush = try state.withLock { state throws(StrataError) -> Bool in
             guard !state.isClosed else { throw StrataError(.closed, "the store is closed", path: directory) }
             // Check every series before storing anything.
@@ -165,9 +145,21 @@ public final class Store: Sendable {
     /// file, fsynced, renamed into place and the directory fsynced. Returns
     /// when the points are durable. Does nothing when the head is empty.
     public func flush() throws(StrataError) {
+        try checkWritable()
+        try flushHead(closing: false)
+    }
+
+    /// Freezes the head, writes it into the next segment and publishes it.
+    /// With `closing`, the store is marked closed in the same step that takes
+    /// the head, so no append can slip in between and be left behind.
+    private func flushHead(closing: Bool) throws(StrataError) {
         try flushGate.withLock { _ throws(StrataError) in
             let frozen = try state.withLock { state throws(StrataError) -> (Head, UInt64)? in
-                guard !state.isClosed else { throw StrataError(.closed, "the store is closed", path: directory) }
+                if state.isClosed {
+                    if closing { return nil }
+                    throw StrataError(.closed, "the store is closed", path: directory)
+                }
+                if closing { state.isClosed = true }
                 guard !state.head.isEmpty else { return nil }
                 let head = state.head
                 state.head = Head()
@@ -184,7 +176,8 @@ public final class Store: Sendable {
                 }
             } catch {
                 // Put the points back in front of anything appended since, so nothing is lost
-                // and the write order (hence last-write-wins) is kept.
+                // and the write order (hence last-write-wins) is kept. A failed close leaves
+                // the store open so the caller can retry.
                 state.withLock { state in
                     state.flushing.removeFirst()
                     var restored = head
@@ -196,19 +189,40 @@ public final class Store: Sendable {
                         }
                     }
                     state.head = restored
+                    if closing { state.isClosed = false }
                 }
                 throw error
             }
         }
     }
 
-    private func writeSegment(_ head: Head, sequence: UInt64) throws(StrataError) -> SegmentFile {
-        var byDevice: [String: [DeviceColumns.Metric]] = [:]
-        for series in head.series {
-            byDevice[series.key.device, default: []].append(
-                DeviceColumns.Metric(name: series.key.metric, type: series.type, columns: series.sortedColumns()))
+    private func checkWritable() throws(StrataError) {
+        guard mode == .readWrite else {
+            throw StrataError(.readOnly, "the store is open read-only", path: directory)
         }
-        let devices = byDevice.map { DeviceColumns(name: $0.key, metrics: $0.value) }
+    }
+
+    /// Checks that every series of `batch` has the value type the store
+    /// already knows for it, without storing anything: lets a caller with
+    /// several batches make sure all of them will be accepted first.
+    public func checkTypes(of batch: WriteBatch) throws(StrataError) {
+        try state.withLock { state throws(StrataError) in
+            for (index, key) in batch.keys.enumerated() {
+                if let known = state.catalog[key], known != batch.types[index] {
+                    throw StrataError(.typeMismatch, "series \(key) holds \(known) values; the batch has \(batch.types[index])")
+                }
+            }
+        }
+    }
+
+    private func writeSegment(_ head: Head, sequence: UInt64) throws(StrataError) -> SegmentFile {
+        // Grouped by the name's bytes: String keys would merge canonically equivalent names.
+        var byDevice: [[UInt8]: DeviceColumns] = [:]
+        for series in head.series {
+            let metric = DeviceColumns.Metric(name: series.key.metric, type: series.type, columns: series.sortedColumns())
+            byDevice[Array(series.key.device.utf8), default: DeviceColumns(name: series.key.device, metrics: [])].metrics.append(metric)
+        }
+        let devices = Array(byDevice.values)
         let image = SegmentWriter(pointsPerChunk: configuration.pointsPerChunk).encode(devices)
         let path = segmentsDirectory + "/" + SegmentFormat.fileName(sequence: sequence)
         do throws(Errno) {
@@ -232,7 +246,11 @@ public final class Store: Sendable {
         }
         var sources: [SeriesColumns] = []
         for segment in segments {
-            if let (_, columns) = try segment.read(device: device, metric: metric, from: start, to: end) {
+            // A segment that holds the series with the other type (possible only if an
+            // unreadable segment hid the older type when the series was written again)
+            // cannot be merged bit for bit: the catalog's type, the newest, wins.
+            if let (storedType, columns) = try segment.read(device: device, metric: metric, from: start, to: end),
+               storedType == type {
                 sources.append(columns)
             }
         }
@@ -247,13 +265,13 @@ public final class Store: Sendable {
 
     /// The devices in the store, sorted.
     public func devices() -> [String] {
-        var seen = Set<String>()
-        return series().compactMap { seen.insert($0.key.device).inserted ? $0.key.device : nil }
+        var seen = Set<[UInt8]>()
+        return series().compactMap { seen.insert(Array($0.key.device.utf8)).inserted ? $0.key.device : nil }
     }
 
     /// The metrics of `device` with their value types, sorted.
     public func metrics(of device: String) -> [(name: String, type: ValueType)] {
-        series().filter { $0.key.device == device }.map { ($0.key.metric, $0.type) }
+        series().filter { $0.key.device.utf8.elementsEqual(device.utf8) }.map { ($0.key.metric, $0.type) }
     }
 
     /// The published segments, oldest first.
@@ -266,12 +284,17 @@ public final class Store: Sendable {
         state.withLock { state in state.head.pointCount + state.flushing.reduce(0) { $0 + $1.pointCount } }
     }
 
-    /// Flushes the head and closes the store; later calls throw `.closed`.
-    /// Closing twice is allowed.
+    /// Flushes the head, releases the writer lock and closes the store; later
+    /// appends and flushes throw `.closed`. Closing twice is allowed. If the final flush fails
+    /// the store stays open, with every point, and the error is thrown.
     public func close() throws(StrataError) {
-        if state.withLock({ $0.isClosed }) { return }
-        try flush()
-        state.withLock { $0.isClosed = true }
+        guard mode == .readWrite else {
+            state.withLock { $0.isClosed = true }
+            return
+        }
+        try flushHead(closing: true)
+        // Another writer (in this process or another) may open the store now.
+        writerLock?.release()
     }
 }
 
@@ -286,11 +309,4 @@ struct StoreState: Sendable {
     var catalog: [SeriesKey: ValueType]
     var nextSequence: UInt64
     var isClosed = false
-}
-
-/// Names of the files in a store directory.
-enum StoreLayout {
-    /// Marks a directory as a Strata store and names the store format version.
-    static let markerFileName = "STRATA"
-    static let markerContents = "Strata store\nformat 1\n"
 }

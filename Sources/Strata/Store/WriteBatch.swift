@@ -69,6 +69,13 @@ public struct WriteBatch: Sendable {
         bits.append(UInt64(bitPattern: value))
     }
 
+    /// Adds a point given as its 64-bit pattern (for importers that parsed the type already).
+    mutating func append(series: Int, timestamp: Int64, bits value: UInt64) {
+        seriesOfRow.append(UInt32(series))
+        timestamps.append(timestamp)
+        bits.append(value)
+    }
+
     /// Adds a Float64 point.
     public mutating func append(device: String, metric: String, timestamp: Int64, value: Double) throws(StrataError) {
         let slot = try series(device: device, metric: metric, type: .float64)

@@ -40,6 +40,17 @@ enum FileSystem {
         return names
     }
 
+    /// Reads a whole small file (at most `limit` bytes are read).
+    static func readSmallFile(_ path: String, limit: Int) throws(Errno) -> [UInt8] {
+        let descriptor = try FileDescriptor.open(path, O_RDONLY)
+        defer { descriptor.close() }
+        var buffer = [UInt8](repeating: 0, count: limit)
+        let outcome = buffer.withUnsafeMutableBytes { raw -> Result<Int, Errno> in
+            do throws(Errno) { return .success(try descriptor.read(into: raw, at: 0)) } catch { return .failure(error) }
+        }
+        return Array(buffer[0..<(try outcome.get())])
+    }
+
     /// Fsyncs directory `path` so that creations, renames and deletions in
     /// it survive a power loss.
     static func syncDirectory(_ path: String) throws(Errno) {
@@ -57,9 +68,7 @@ enum FileSystem {
         _ = try retryingOnInterrupt { unlink(path) }
     }
 
-    /// Writes `bytes` to a new file at `path` durably: written to
-    /// `path.tmp`, fsynced, renamed over `path`, and the directory fsynced,
-    /// so that after a crash `path` is either absent or complete.
+    /// Writes `contents` to a new file at `path` durably; see the buffer variant.
     static func writeFileAtomically(_ path: String, directory: String, contents: [UInt8]) throws(Errno) {
         // withUnsafeBytes only rethrows untyped errors: carry the Errno out as a value.
         let failure = contents.withUnsafeBytes { bytes -> Errno? in
@@ -73,9 +82,14 @@ enum FileSystem {
         if let failure { throw failure }
     }
 
+    /// Writes `bytes` to a new file at `path` durably: written to
+    /// `path.tmp`, fsynced, linked into place under its final name (which
+    /// fails rather than replace an existing file), the temporary name
+    /// removed, and the directory fsynced. After a crash `path` is either
+    /// absent or complete.
     static func writeFileAtomically(_ path: String, directory: String, bytes: UnsafeRawBufferPointer) throws(Errno) {
         let temporary = path + ".tmp"
-        let descriptor = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
+        let descriptor = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL)
         do {
             try descriptor.write(bytes, at: 0)
             try descriptor.sync()
@@ -85,7 +99,13 @@ enum FileSystem {
             throw error
         }
         descriptor.close()
-        try rename(temporary, to: path)
+        do {
+            _ = try retryingOnInterrupt { link(temporary, path) }
+        } catch {
+            _ = unlink(temporary)
+            throw error
+        }
+        _ = unlink(temporary)
         try syncDirectory(directory)
     }
 }

@@ -61,6 +61,8 @@ struct IngestCommand: ParsableCommand {
             var configuration = Configuration()
             configuration.pointsPerChunk = pointsPerChunk
             let database = try Store(at: store, configuration: configuration)
+            // Refuse before storing anything if a series exists with the other value type.
+            for batch in batches { try database.checkTypes(of: batch) }
             var points = 0
             for batch in batches {
                 try database.append(batch)

@@ -25,7 +25,7 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let database = try Store(at: store, create: false)
+            let database = try Store(at: store, mode: .readOnly)
             var output = StandardOutput()
             for problem in database.unreadableSegments {
                 printError("warning: skipped unreadable segment: \(problem)")

@@ -26,7 +26,7 @@ enum CommandRunner {
         // so neither can fill up and block the child.
         let output = Pipe()
         let errorPath = NSTemporaryDirectory() + "strata-stderr-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: errorPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: errorPath) }
         let errorFile = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
         process.standardOutput = output

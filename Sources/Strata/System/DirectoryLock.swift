@@ -1,0 +1,65 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An exclusive advisory lock (`flock`) on a lock file, held for as long as
+/// this object lives. The file records the holder's process id so that a
+/// second writer can be told who holds the store.
+///
+/// The kernel drops a `flock` when its descriptor closes, including when the
+/// process dies, so a crash never leaves a store locked.
+final class DirectoryLock: Sendable {
+    /// The locked descriptor, nil once released.
+    private let descriptor: Mutex<FileDescriptor?>
+
+    enum Failure: Error {
+        /// Another process (or another open store in this one) holds the lock.
+        case held(byProcess: Int32?)
+        case system(Errno)
+    }
+
+    init(path: String) throws(Failure) {
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try FileDescriptor.open(path, O_RDWR | O_CREAT)
+        } catch {
+            throw .system(error)
+        }
+        if flock(descriptor.rawValue, LOCK_EX | LOCK_NB) != 0 {
+            let error = Errno.current
+            defer { descriptor.close() }
+            if error == .wouldBlock {
+                throw .held(byProcess: Self.recordedProcess(descriptor))
+            }
+            throw .system(error)
+        }
+        self.descriptor = Mutex(descriptor)
+        // Record who holds the lock; a failure here only loses the hint in error messages.
+        let text = Array("\(getpid())\n".utf8)
+        _ = ftruncate(descriptor.rawValue, 0)
+        text.withUnsafeBytes { try? descriptor.write($0, at: 0) }
+    }
+
+    private static func recordedProcess(_ descriptor: FileDescriptor) -> Int32? {
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = (try? buffer.withUnsafeMutableBytes { try descriptor.read(into: $0, at: 0) }) ?? 0
+        let text = String(decoding: buffer[0..<count], as: UTF8.self).split(separator: "\n").first ?? ""
+        return Int32(text)
+    }
+
+    /// Releases the lock now rather than when the object goes away.
+    func release() {
+        descriptor.withLock { held in
+            held?.close()
+            held = nil
+        }
+    }
+
+    deinit {
+        release()
+    }
+}
