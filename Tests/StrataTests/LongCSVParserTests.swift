@@ -117,3 +117,34 @@ struct LongCSVSkippedRowTests {
         #expect(result.badRowCount == 2)
     }
 }
+
+@Suite("Decimal parsing fast path")
+struct DecimalFastPathTests {
+    @Test("The fast path gives strtod's bits for every short decimal")
+    func matchesStrtod() {
+        var random = SeededGenerator(seed: 1234)
+        var texts = ["0", "-0", "-0.0", "+1.5", "21.5", "0.1", "1013.2", "999999999999999", "0.000000000000001",
+                     "1.", ".5", "1e5", "12345678901234567", "1.2.3", "-", "", "0x10", "44.611999999999995"]
+        for _ in 0..<20_000 {
+            let digits = Int(random.next() % 15) + 1
+            let point = Int(random.next() % UInt64(digits + 1))
+            var text = random.next() % 2 == 0 ? "-" : ""
+            for position in 0..<digits {
+                if position == point && position > 0 { text += "." }
+                text += String(random.next() % 10)
+            }
+            texts.append(text)
+        }
+        for text in texts {
+            let bytes = Array(text.utf8)
+            let fast = bytes.withUnsafeBytes { NumberText.parseShortDecimal($0) }
+            let reference = Double(text)  // Swift's parser, strtod underneath
+            if let fast {
+                #expect(fast.bitPattern == reference?.bitPattern, "\(text)")
+            }
+        }
+        #expect(Array("1.".utf8).withUnsafeBytes { NumberText.parseShortDecimal($0) } == nil)
+        #expect(Array(".5".utf8).withUnsafeBytes { NumberText.parseShortDecimal($0) } == nil)
+        #expect(Array("21.5".utf8).withUnsafeBytes { NumberText.parseShortDecimal($0) } == 21.5)
+    }
+}

@@ -30,9 +30,11 @@ struct Head: Sendable {
         series[slot].reserve(additional)
     }
 
-    /// The series' points in `[start, end)`, sorted and deduplicated.
-    func columns(of key: SeriesKey, from start: Int64, to end: Int64) -> SeriesColumns? {
+    /// The series' unflushed points, as a copy-on-write snapshot: cheap to take
+    /// under the store's lock; sort it (``HeadSeries/sortedColumns()``) after
+    /// the lock is released so appends never wait for a query's sort.
+    func snapshot(of key: SeriesKey) -> HeadSeries? {
         guard let slot = slots[key] else { return nil }
-        return series[slot].sortedColumns().slice(from: start, to: end)
+        return series[slot]
     }
 }

@@ -221,8 +221,10 @@ private struct FieldSplitter {
             try finish(after: after, name: name, last: last)
             return field
         }
-        var end = position
-        while end < line.endIndex && base[end] != 0x2C { end += 1 }
+        let remaining = line.endIndex - position
+        let end = remaining > 0
+            ? memchr(base.baseAddress! + position, 0x2C, remaining).map { base.baseAddress!.distance(to: UnsafeRawPointer($0)) } ?? line.endIndex
+            : position
         let field = Field(range: position..<end, bytes: UnsafeRawBufferPointer(rebasing: base[position..<end]), quoted: false)
         try finish(after: end, name: name, last: last)
         return field
@@ -251,6 +253,7 @@ private struct FieldScratch {
     func release() { buffer.deallocate() }
 
     func parseDouble(_ field: UnsafeRawBufferPointer) -> Double? {
+        if let value = NumberText.parseShortDecimal(field) { return value }
         if let nan = NumberText.parseNaNPattern(field) { return nan }
         guard !field.isEmpty, field.count < Self.capacity else { return nil }
         // strtod skips leading spaces; a field is not allowed them.

@@ -31,6 +31,56 @@ public enum NumberText {
         return copy.withUTF8 { parseInt64(UnsafeRawBufferPointer($0)) }
     }
 
+    /// Exact powers of ten as Doubles: 10^0 … 10^22 are all representable.
+    private static let powersOfTen: [Double] = (0...22).map { exponent in
+        var value = 1.0
+        for _ in 0..<exponent { value *= 10 }
+        return value
+    }
+
+    /// Parses the common sensor form `[-+]digits[.digits]` with at most 15
+    /// significant digits, or returns nil for anything else (the caller then
+    /// uses `strtod`).
+    ///
+    /// With at most 15 digits the digits form an integer below 2^53, exact as a
+    /// Double, and 10^k for k ≤ 22 is exact too, so one IEEE division gives
+    /// the correctly rounded result, the same bits `strtod` returns (Clinger's
+    /// fast path, "How to read floating point numbers accurately", PLDI 1990).
+    static func parseShortDecimal(_ bytes: UnsafeRawBufferPointer) -> Double? {
+        let count = bytes.count
+        guard count > 0, count <= 17 else { return nil }
+        var index = 0
+        var negative = false
+        let first = bytes[0]
+        if first == 0x2D || first == 0x2B {
+            negative = first == 0x2D
+            index = 1
+        }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var fractionDigits = 0
+        var seenPoint = false
+        while index < count {
+            let byte = bytes[index]
+            if byte == 0x2E {
+                if seenPoint { return nil }
+                seenPoint = true
+            } else {
+                let digit = byte &- 0x30
+                guard digit <= 9 else { return nil }
+                mantissa = mantissa &* 10 &+ UInt64(digit)
+                digits += 1
+                if seenPoint { fractionDigits += 1 }
+            }
+            index += 1
+        }
+        // "1." and ".5" are valid for strtod; the rare forms stay on that path.
+        let integerDigits = digits - fractionDigits
+        guard integerDigits > 0, digits <= 15, !seenPoint || fractionDigits > 0 else { return nil }
+        let value = Double(mantissa) / powersOfTen[fractionDigits]
+        return negative ? -value : value
+    }
+
     /// Parses `nan(0x` + 16 hex digits + `)`: a NaN by its full bit pattern.
     static func parseNaNPattern(_ bytes: UnsafeRawBufferPointer) -> Double? {
         guard bytes.count == 23, bytes.prefix(6).elementsEqual("nan(0x".utf8), bytes[22] == 0x29 else { return nil }

@@ -240,8 +240,8 @@ public final class Store: Sendable {
     ///   chunks outside the range are skipped using the index alone.
     public func query(device: String, metric: String, from start: Int64 = .min, to end: Int64 = .max) throws(StrataError) -> SeriesPoints {
         let key = SeriesKey(device: device, metric: metric)
-        let (segments, headParts, type) = state.withLock { state in
-            let heads = (state.flushing + [state.head]).compactMap { $0.columns(of: key, from: start, to: end) }
+        let (segments, headSnapshots, type) = state.withLock { state in
+            let heads = (state.flushing + [state.head]).compactMap { $0.snapshot(of: key) }
             return (state.segments, heads, state.catalog[key])
         }
         var sources: [SeriesColumns] = []
@@ -254,7 +254,7 @@ public final class Store: Sendable {
                 sources.append(columns)
             }
         }
-        sources.append(contentsOf: headParts)
+        sources.append(contentsOf: headSnapshots.map { $0.sortedColumns().slice(from: start, to: end) })
         return SeriesPoints(series: key, type: type, columns: SeriesColumns.merging(sources))
     }
 
