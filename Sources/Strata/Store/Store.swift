@@ -109,7 +109,11 @@ public final class Store: Sendable {
     /// ``Configuration/headFlushThreshold`` points the call also flushes.
     ///
     /// - Throws: `.typeMismatch` when a series already holds the other value
-    ///   type (nothing of the batch is stored), `.closed` after ``close()``.
+    ///   type (nothing of the batch is stored), `.closed` after ``close()``,
+    ///   `.readOnly` for a read-only store. When the automatic flush fails
+    ///   (`.io`, a full disk say) the batch *is* stored in the head and the
+    ///   flush error is thrown; appending the batch again is harmless, since
+    ///   the same points simply overwrite themselves.
     public func append(_ batch: WriteBatch) throws(StrataError) {
         guard !batch.isEmpty else { return }
         try checkWritable()
