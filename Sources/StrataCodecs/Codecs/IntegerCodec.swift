@@ -105,27 +105,6 @@ public enum IntegerCodec {
             start = end
         }
     }
-
-    /// Encodes `values` into a new array (convenience over the buffer API).
-    public static func encode(_ values: [Int64]) -> [UInt8] {
-        values.withUnsafeBufferPointer { source in
-            [UInt8](unsafeUninitializedCapacity: maxEncodedSize(count: source.count)) { buffer, initialized in
-                initialized = encode(source, into: UnsafeMutableRawBufferPointer(buffer))
-            }
-        }
-    }
-
-    /// Decodes `count` values into a new array (convenience over the buffer API).
-    public static func decode(_ input: [UInt8], count: Int) throws(CodecError) -> [Int64] {
-        guard count >= 0 else { throw CodecError("negative value count \(count)") }
-        var result = [Int64](repeating: 0, count: count)
-        let failure: CodecError? = input.withUnsafeBytes { raw in
-            result.withUnsafeMutableBufferPointer { out in
-                do throws(CodecError) { try decode(raw, count: count, into: out) } catch { return error }
-                return nil
-            }
-        }
-        if let failure { throw failure }
-        return result
-    }
 }
+
+extension IntegerCodec: ColumnBufferCodec {}
