@@ -10,11 +10,34 @@ public struct Configuration: Sendable, Equatable {
     /// file. Allowed: 16...65,536.
     public var pointsPerChunk: Int = 1024
 
-    /// Points held in memory before an append flushes them into a new
-    /// segment on its own. Default 8,000,000 (about 150 MB of head).
+    /// Points held in memory before the background thread flushes them into a
+    /// new segment. Default 8,000,000 (about 150 MB of head).
     ///
-    /// The flush runs on the appending thread; queries go on meanwhile.
+    /// Appends go on during the flush; if the head reaches twice this size
+    /// before the flush ends, the appender flushes too, which bounds memory.
     public var headFlushThreshold: Int = 8_000_000
+
+    /// When an append counts as durable.
+    public enum Durability: Sendable, Equatable {
+        /// The append returns after the log is fsynced (`fdatasync`); appends
+        /// waiting at the same moment share one sync (group commit). A crash
+        /// loses nothing that was acknowledged.
+        case everyBatch
+        /// The log is synced every so many milliseconds in the background; a
+        /// crash loses at most that window of acknowledged appends.
+        case interval(milliseconds: Int)
+        /// The operating system decides when the log reaches the disk; a
+        /// process crash loses nothing, a power loss may lose recent appends.
+        case none
+    }
+
+    /// When an append counts as durable. Default ``Durability/everyBatch``.
+    public var durability: Durability = .everyBatch
+
+    /// The head is flushed in the background once its oldest point has waited
+    /// this long, even if it is small, so the log stays short and recovery
+    /// quick. Default 600,000 (10 minutes).
+    public var headFlushAgeMilliseconds: Int = 600_000
 
     /// Creates a configuration with the defaults.
     public init() {}
@@ -22,6 +45,12 @@ public struct Configuration: Sendable, Equatable {
     func validate() throws(StrataError) {
         guard (16...SegmentFormat.maximumPointsPerChunk).contains(pointsPerChunk) else {
             throw StrataError(.invalidArgument, "pointsPerChunk must be in 16...65536, not \(pointsPerChunk)")
+        }
+        if case .interval(let milliseconds) = durability, milliseconds <= 0 {
+            throw StrataError(.invalidArgument, "the durability interval must be positive, not \(milliseconds) ms")
+        }
+        guard headFlushAgeMilliseconds > 0 else {
+            throw StrataError(.invalidArgument, "headFlushAgeMilliseconds must be positive, not \(headFlushAgeMilliseconds)")
         }
         guard headFlushThreshold > 0 else {
             throw StrataError(.invalidArgument, "headFlushThreshold must be positive, not \(headFlushThreshold)")

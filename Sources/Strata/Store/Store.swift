@@ -14,9 +14,12 @@ import StrataCodecs
 /// ``AccessMode/readOnly`` beside the writer; a read-only store sees the
 /// segments that existed when it was opened.
 ///
-/// - Important: Until the write-ahead log lands, points that are appended
-///   but not yet flushed live only in memory and are lost if the process
-///   dies. Call ``flush()`` (or ``close()``) to make them durable.
+/// Every append goes to the write-ahead log before the head, and returns
+/// once it is durable under ``Configuration/durability``. When the head
+/// grows past ``Configuration/headFlushThreshold`` points or
+/// ``Configuration/headFlushAgeMilliseconds``, a background thread writes it
+/// into a segment and deletes the log files it covered. Opening a store
+/// replays the log, so a crash loses no acknowledged point.
 public final class Store: Sendable {
     /// How a store is opened.
     public enum AccessMode: Sendable, Equatable {
@@ -39,6 +42,12 @@ public final class Store: Sendable {
     let state: Mutex<StoreState>
     /// Held while the store is open for writing; released when the store is deallocated.
     private let writerLock: DirectoryLock?
+    /// The write-ahead log (writers only).
+    let log: WriteAheadLog?
+    /// What opening the store recovered from the write-ahead log.
+    public let recovery: RecoveryReport
+    /// Wakes the background thread and tells it what to do.
+    let background = BackgroundWork()
     /// Serializes flushes so segments are published in sequence order.
     private let flushGate = Mutex<Void>(())
 
@@ -63,7 +72,50 @@ public final class Store: Sendable {
         writerLock = mode == .readWrite ? try StoreLayout.lock(path) : nil
         let opened = try StoreLayout.openSegments(in: path + "/" + StoreLayout.segmentsFolder, removingTemporaryFiles: mode == .readWrite)
         unreadableSegments = opened.problems
-        state = Mutex(StoreState(segments: opened.segments, catalog: opened.catalog, nextSequence: opened.highestSequence + 1))
+
+        // Replay the log into a fresh head, in write order.
+        let logFolder = path + "/" + WALFormat.folder
+        if mode == .readWrite {
+            do throws(Errno) { try FileSystem.createDirectory(logFolder) } catch {
+                throw .io(error, "creating the write-ahead log folder", path: logFolder)
+            }
+        }
+        var recovered = StoreState(segments: opened.segments, catalog: opened.catalog, nextSequence: opened.highestSequence + 1)
+        let started = monotonicMilliseconds()
+        var skipped: [StrataError] = []
+        let outcome = try WALReplay(directory: logFolder, repairs: mode == .readWrite).run { batch, file, offset in
+            if let conflict = recovered.typeConflict(in: batch) {
+                skipped.append(StrataError(.typeMismatch, "write-ahead log record skipped: \(conflict.message)", path: file, offset: offset))
+                return
+            }
+            recovered.apply(batch)
+        }
+        recovery = RecoveryReport(
+            files: outcome.files.count, records: outcome.records, points: outcome.points, bytes: outcome.bytes,
+            milliseconds: Int(monotonicMilliseconds() - started), problems: outcome.problems + skipped)
+        if mode == .readWrite {
+            let intact = outcome.files.filter { !outcome.damagedFiles.contains($0) }
+            log = try WriteAheadLog(directory: logFolder, number: outcome.highestNumber + 1, existing: intact)
+        } else {
+            log = nil
+        }
+        state = Mutex(recovered)
+
+        guard mode == .readWrite else { return }
+        if !outcome.damagedFiles.isEmpty {
+            // Put what was readable into a segment first, then move the damaged files
+            // aside (kept for inspection, never replayed again).
+            try flushHead(closing: false)
+            for file in outcome.damagedFiles {
+                try? FileSystem.rename(file, to: file + WALFormat.damagedSuffix)
+            }
+            try? FileSystem.syncDirectory(logFolder)
+        }
+        startBackgroundWork()
+    }
+
+    deinit {
+        background.signalStop()
     }
 
     /// Appends one Float64 point.
@@ -117,32 +169,26 @@ public final class Store: Sendable {
     public func append(_ batch: WriteBatch) throws(StrataError) {
         guard !batch.isEmpty else { return }
         try checkWritable()
-        let shouldFlush = try state.withLock { state throws(StrataError) -> Bool in
+        guard let log else { return }
+        // Encode outside the lock; the lock only orders the log write and the head update.
+        var record = WALRecord(batch: batch)
+        let (position, headPoints) = try state.withLock { state throws(StrataError) -> (UInt64, Int) in
             guard !state.isClosed else { throw StrataError(.closed, "the store is closed", path: directory) }
             // Check every series before storing anything.
-            for (index, key) in batch.keys.enumerated() {
-                if let known = state.catalog[key], known != batch.types[index] {
-                    throw StrataError(.typeMismatch, "series \(key) holds \(known) values; the batch has \(batch.types[index])")
-                }
-            }
-            var headSlots: [Int] = []
-            headSlots.reserveCapacity(batch.keys.count)
-            for (index, key) in batch.keys.enumerated() {
-                state.catalog[key] = batch.types[index]
-                headSlots.append(state.head.slot(for: key, type: batch.types[index]))
-            }
-            batch.seriesOfRow.withUnsafeBufferPointer { rows in
-                batch.timestamps.withUnsafeBufferPointer { times in
-                    batch.bits.withUnsafeBufferPointer { bits in
-                        for row in 0..<rows.count {
-                            state.head.append(slot: headSlots[Int(rows[row])], timestamp: times[row], bits: bits[row])
-                        }
-                    }
-                }
-            }
-            return state.head.pointCount >= configuration.headFlushThreshold
+            if let conflict = state.typeConflict(in: batch) { throw conflict }
+            let position = try log.append(&record)
+            state.apply(batch)
+            return (position, state.head.pointCount)
         }
-        if shouldFlush { try flush() }
+        if configuration.durability == .everyBatch {
+            try log.waitUntilDurable(position)
+        }
+        if headPoints >= 2 * configuration.headFlushThreshold {
+            // The background flush is falling behind: this appender helps, which bounds memory.
+            try flushHead(closing: false)
+        } else if headPoints >= configuration.headFlushThreshold {
+            background.requestFlush()
+        }
     }
 
     /// Writes the head into a new segment: encoded, written to a temporary
@@ -156,28 +202,37 @@ public final class Store: Sendable {
     /// Freezes the head, writes it into the next segment and publishes it.
     /// With `closing`, the store is marked closed in the same step that takes
     /// the head, so no append can slip in between and be left behind.
-    private func flushHead(closing: Bool) throws(StrataError) {
+    func flushHead(closing: Bool) throws(StrataError) {
         try flushGate.withLock { _ throws(StrataError) in
-            let frozen = try state.withLock { state throws(StrataError) -> (Head, UInt64)? in
+            let frozen = try state.withLock { state throws(StrataError) -> (Head, UInt64, [String])? in
                 if state.isClosed {
                     if closing { return nil }
                     throw StrataError(.closed, "the store is closed", path: directory)
                 }
+                guard !state.head.isEmpty else {
+                    if closing { state.isClosed = true }
+                    return nil
+                }
+                // The log files written so far hold exactly this head (and any head whose
+                // flush failed, restored into it): they go once its segment is published.
+                let covered = try log?.rotate() ?? []
                 if closing { state.isClosed = true }
-                guard !state.head.isEmpty else { return nil }
                 let head = state.head
                 state.head = Head()
+                state.headStartedAt = nil
                 state.flushing.append(head)
                 defer { state.nextSequence += 1 }
-                return (head, state.nextSequence)
+                return (head, state.nextSequence, covered)
             }
-            guard let (head, sequence) = frozen else { return }
+            guard let (head, sequence, covered) = frozen else { return }
             do throws(StrataError) {
                 let segment = try writeSegment(head, sequence: sequence)
                 state.withLock { state in
                     state.segments.append(segment)
                     state.flushing.removeFirst()
+                    state.backgroundError = nil
                 }
+                log?.removeFiles(covered)
             } catch {
                 // Put the points back in front of anything appended since, so nothing is lost
                 // and the write order (hence last-write-wins) is kept. A failed close leaves
@@ -193,6 +248,7 @@ public final class Store: Sendable {
                         }
                     }
                     state.head = restored
+                    state.headStartedAt = state.headStartedAt ?? monotonicMilliseconds()
                     if closing { state.isClosed = false }
                 }
                 throw error
@@ -211,11 +267,7 @@ public final class Store: Sendable {
     /// several batches make sure all of them will be accepted first.
     public func checkTypes(of batch: WriteBatch) throws(StrataError) {
         try state.withLock { state throws(StrataError) in
-            for (index, key) in batch.keys.enumerated() {
-                if let known = state.catalog[key], known != batch.types[index] {
-                    throw StrataError(.typeMismatch, "series \(key) holds \(known) values; the batch has \(batch.types[index])")
-                }
-            }
+            if let conflict = state.typeConflict(in: batch) { throw conflict }
         }
     }
 
@@ -296,7 +348,15 @@ public final class Store: Sendable {
             state.withLock { $0.isClosed = true }
             return
         }
-        try flushHead(closing: true)
+        background.stop()
+        do throws(StrataError) {
+            try flushHead(closing: true)
+        } catch {
+            background.reset()
+            startBackgroundWork()
+            throw error
+        }
+        try log?.close()
         // Another writer (in this process or another) may open the store now.
         writerLock?.release()
     }
@@ -313,4 +373,38 @@ struct StoreState: Sendable {
     var catalog: [SeriesKey: ValueType]
     var nextSequence: UInt64
     var isClosed = false
+    /// When the head received its first point (monotonic milliseconds), for the age limit.
+    var headStartedAt: Int64?
+    /// See ``Store/backgroundError``.
+    var backgroundError: StrataError?
+
+    /// The first series of `batch` whose type differs from the one the store knows.
+    func typeConflict(in batch: WriteBatch) -> StrataError? {
+        for (index, key) in batch.keys.enumerated() {
+            if let known = catalog[key], known != batch.types[index] {
+                return StrataError(.typeMismatch, "series \(key) holds \(known) values; the batch has \(batch.types[index])")
+            }
+        }
+        return nil
+    }
+
+    /// Adds `batch` to the head (types already checked).
+    mutating func apply(_ batch: WriteBatch) {
+        if head.isEmpty { headStartedAt = monotonicMilliseconds() }
+        var headSlots: [Int] = []
+        headSlots.reserveCapacity(batch.keys.count)
+        for (index, key) in batch.keys.enumerated() {
+            catalog[key] = batch.types[index]
+            headSlots.append(head.slot(for: key, type: batch.types[index]))
+        }
+        batch.seriesOfRow.withUnsafeBufferPointer { rows in
+            batch.timestamps.withUnsafeBufferPointer { times in
+                batch.bits.withUnsafeBufferPointer { bits in
+                    for row in 0..<rows.count {
+                        head.append(slot: headSlots[Int(rows[row])], timestamp: times[row], bits: bits[row])
+                    }
+                }
+            }
+        }
+    }
 }

@@ -69,6 +69,13 @@ public struct WriteBatch: Sendable {
         bits.append(UInt64(bitPattern: value))
     }
 
+    /// Replaces the rows wholesale (WAL replay; rows already checked against the series table).
+    mutating func setRows(seriesOfRow: [UInt32], timestamps: [Int64], bits: [UInt64]) {
+        self.seriesOfRow = seriesOfRow
+        self.timestamps = timestamps
+        self.bits = bits
+    }
+
     /// Adds a point given as its 64-bit pattern (for importers that parsed the type already).
     mutating func append(series: Int, timestamp: Int64, bits value: UInt64) {
         seriesOfRow.append(UInt32(series))

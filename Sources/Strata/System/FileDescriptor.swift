@@ -5,14 +5,16 @@ import Darwin
 #endif
 
 /// A thin typed wrapper over a POSIX file descriptor. It does not close
-/// itself: the owner calls ``close()`` exactly once.
-struct FileDescriptor {
+/// itself: the owner calls ``close()`` exactly once. It remembers its path
+/// for error messages and for ``FaultInjection``.
+struct FileDescriptor: @unchecked Sendable {
     let rawValue: Int32
+    let path: String
 
     /// Opens `path` with `flags` (`O_RDONLY`, `O_WRONLY | O_CREAT | O_EXCL`, ...).
     static func open(_ path: String, _ flags: Int32, permissions: mode_t = 0o644) throws(Errno) -> FileDescriptor {
         let fd = try retryingOnInterrupt { Glibc.open(path, flags | O_CLOEXEC, permissions) }
-        return FileDescriptor(rawValue: fd)
+        return FileDescriptor(rawValue: fd, path: path)
     }
 
     func close() {
@@ -24,15 +26,31 @@ struct FileDescriptor {
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(Errno) {
         var written = 0
         while written < bytes.count {
+            var length = bytes.count - written
+            switch FaultInjection.fault(.write, path: path) {
+            case .fail(let code)?: throw Errno(rawValue: code)
+            case .shortWrite(let allowed)?: length = min(length, max(0, allowed))
+            case nil: break
+            }
+            if length == 0 { throw Errno(rawValue: EIO) }
             let n = try retryingOnInterrupt {
-                pwrite(rawValue, bytes.baseAddress! + written, bytes.count - written, off_t(offset + written))
+                pwrite(rawValue, bytes.baseAddress! + written, length, off_t(offset + written))
             }
             if n == 0 { throw Errno(rawValue: EIO) }
             written += n
         }
     }
 
-    /// Reads exactly `buffer.count` bytes at `offset`; returns fewer only at end of file.
+    /// Writes all of `bytes` at `offset`.
+    func write(_ bytes: [UInt8], at offset: Int) throws(Errno) {
+        // withUnsafeBytes rethrows untyped errors: carry the Errno out as a value.
+        let failure = bytes.withUnsafeBytes { raw -> Errno? in
+            do throws(Errno) { try write(raw, at: offset); return nil } catch { return error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Reads up to `buffer.count` bytes at `offset`; returns fewer only at end of file.
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(Errno) -> Int {
         var total = 0
         while total < buffer.count {
@@ -47,7 +65,21 @@ struct FileDescriptor {
 
     /// Flushes the file's data and metadata to stable storage.
     func sync() throws(Errno) {
+        if case .fail(let code)? = FaultInjection.fault(.sync, path: path) { throw Errno(rawValue: code) }
         _ = try retryingOnInterrupt { fsync(rawValue) }
+    }
+
+    /// Flushes the file's data (and the metadata needed to read it back, such
+    /// as its size) to stable storage: cheaper than ``sync()`` for appends.
+    func dataSync() throws(Errno) {
+        if case .fail(let code)? = FaultInjection.fault(.sync, path: path) { throw Errno(rawValue: code) }
+        _ = try retryingOnInterrupt { fdatasync(rawValue) }
+    }
+
+    /// Cuts the file to `length` bytes.
+    func truncate(to length: Int) throws(Errno) {
+        if case .fail(let code)? = FaultInjection.fault(.truncate, path: path) { throw Errno(rawValue: code) }
+        _ = try retryingOnInterrupt { ftruncate(rawValue, off_t(length)) }
     }
 
     /// The file's size in bytes.

@@ -1,0 +1,206 @@
+import StrataCodecs
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The writer's side of the write-ahead log: appends records to the current
+/// log file, makes them durable (with group commit), rotates files at each
+/// flush, and deletes files whose points are in a published segment.
+///
+/// `append` and `rotate` are called under the store's lock, which orders
+/// records exactly as the head applies them. Waiting for durability happens
+/// outside it: every appender waiting at once is served by one `fdatasync`
+/// (group commit), issued by whichever of them gets there first.
+final class WriteAheadLog: @unchecked Sendable {
+    let directory: String
+
+    /// Protects everything below; also the condition waiters sleep on.
+    private let lock = ConditionLock()
+    private var file: FileDescriptor
+    private var fileNumber: UInt64
+    private var fileSize: Int
+    /// Log files closed by rotation (or found at open) whose points are not yet in a segment.
+    private var closedFiles: [String] = []
+    /// Bytes appended since open, over all files: a record is durable once `syncedPosition` reaches its end.
+    private var writtenPosition: UInt64 = 0
+    private var syncedPosition: UInt64 = 0
+    private var syncing = false
+    /// Set by a failed fsync or an unrepairable write: the log no longer knows what is on disk.
+    private var failure: StrataError?
+
+    /// Opens a new log file numbered `number` in `directory`; the files in
+    /// `existing` (replayed at open) are kept until the next flush publishes their points.
+    init(directory: String, number: UInt64, existing: [String]) throws(StrataError) {
+        self.directory = directory
+        self.fileNumber = number
+        self.closedFiles = existing
+        (file, fileSize) = try Self.createFile(directory: directory, number: number)
+    }
+
+    deinit {
+        file.close()
+    }
+
+    private static func createFile(directory: String, number: UInt64) throws(StrataError) -> (FileDescriptor, Int) {
+        let path = directory + "/" + WALFormat.fileName(number)
+        do throws(Errno) {
+            let descriptor = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL)
+            var header = ByteWriter(capacity: WALFormat.headerSize)
+            header.writeBytes(WALFormat.magic)
+            header.writeUInt16(WALFormat.version)
+            header.writeUInt16(0)
+            header.writeUInt32(header.bytes.withUnsafeBytes { CRC32C.checksum($0) })
+            do throws(Errno) {
+                try descriptor.write(header.bytes, at: 0)
+                try descriptor.sync()
+                // The new name must be durable before any record in it is acknowledged.
+                try FileSystem.syncDirectory(directory)
+            } catch {
+                descriptor.close()
+                throw error
+            }
+            return (descriptor, WALFormat.headerSize)
+        } catch {
+            throw .io(error, "creating a write-ahead log file", path: path)
+        }
+    }
+
+    /// The error that stopped the log, if any.
+    var failed: StrataError? { lock.withLock { failure } }
+
+    /// Completes the frame of `record` (its first ``WALFormat/recordHeaderSize``
+    /// bytes are reserved for it, see ``WALRecord``) and appends it; returns
+    /// the log position at its end, to pass to ``waitUntilDurable(_:)``. Call
+    /// under the store's lock.
+    ///
+    /// A failed write is cut back off the file, so the log never holds a torn
+    /// record in its middle; if even that fails, the log stops accepting writes.
+    func append(_ record: inout WALRecord) throws(StrataError) -> UInt64 {
+        try lock.withLock { () throws(StrataError) -> UInt64 in
+            if let failure { throw failure }
+            record.seal()
+            let start = fileSize
+            do throws(Errno) {
+                try file.write(record.bytes, at: start)
+            } catch {
+                let reason = StrataError.io(error, "appending to the write-ahead log", path: file.path)
+                do throws(Errno) {
+                    try file.truncate(to: start)
+                } catch {
+                    failure = StrataError(.io, "write-ahead log write failed and could not be undone (\(error)); reopen the store to recover", path: file.path, offset: start)
+                }
+                throw reason
+            }
+            let length = record.bytes.count
+            fileSize += length
+            writtenPosition += UInt64(length)
+            return writtenPosition
+        }
+    }
+
+    /// Returns once everything up to `position` is on stable storage, sharing
+    /// one `fdatasync` among all threads waiting at the same time.
+    ///
+    /// A failed sync is not retried: the kernel may have dropped the dirty
+    /// pages, so a later success would prove nothing. The log stops, and the
+    /// store refuses writes until it is reopened and recovers from disk.
+    func waitUntilDurable(_ position: UInt64) throws(StrataError) {
+        lock.lock()
+        defer { lock.unlock() }
+        while syncedPosition < position {
+            if let failure { throw failure }
+            if syncing {
+                lock.wait()
+                continue
+            }
+            try syncHoldingLock()
+        }
+    }
+
+    /// Syncs everything written so far (the `interval` policy's timer and close use this).
+    func syncNow() throws(StrataError) {
+        lock.lock()
+        defer { lock.unlock() }
+        while syncing { lock.wait() }
+        if let failure { throw failure }
+        if syncedPosition < writtenPosition { try syncHoldingLock() }
+    }
+
+    /// Runs one fdatasync with the lock released during the call, so appends go on.
+    private func syncHoldingLock() throws(StrataError) {
+        syncing = true
+        let target = writtenPosition
+        let descriptor = file
+        lock.unlock()
+        var result: Errno?
+        do throws(Errno) { try descriptor.dataSync() } catch { result = error }
+        lock.lock()
+        syncing = false
+        if let result {
+            failure = StrataError(.io, "fsync of the write-ahead log failed (\(result)); writes are refused until the store is reopened", path: descriptor.path)
+        } else {
+            syncedPosition = max(syncedPosition, target)
+        }
+        lock.broadcast()
+        if let failure { throw failure }
+    }
+
+    /// Closes the current file (synced) and starts the next one. Returns every
+    /// closed file whose points are not yet in a segment: after the segment
+    /// holding the head frozen with this rotation is published, pass them to
+    /// ``removeFiles(_:)``. Call under the store's lock.
+    func rotate() throws(StrataError) -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        while syncing { lock.wait() }
+        if let failure { throw failure }
+        do throws(Errno) {
+            try file.dataSync()
+        } catch {
+            failure = StrataError(.io, "fsync of the write-ahead log failed (\(error)); writes are refused until the store is reopened", path: file.path)
+            lock.broadcast()
+            throw failure!
+        }
+        syncedPosition = writtenPosition
+        let (next, size) = try Self.createFile(directory: directory, number: fileNumber + 1)
+        closedFiles.append(file.path)
+        file.close()
+        file = next
+        fileSize = size
+        fileNumber += 1
+        lock.broadcast()
+        return closedFiles
+    }
+
+    /// Deletes log files whose points are now in a durable segment, then
+    /// syncs the directory. A file that cannot be deleted stays listed and is
+    /// tried again at the next flush (replaying it again is harmless).
+    func removeFiles(_ paths: [String]) {
+        lock.withLock { closedFiles.removeAll { paths.contains($0) } }
+        var failed: [String] = []
+        for path in paths {
+            do throws(Errno) { try FileSystem.removeFile(path) } catch {
+                if error != .noSuchFile { failed.append(path) }
+            }
+        }
+        try? FileSystem.syncDirectory(directory)
+        if !failed.isEmpty { lock.withLock { closedFiles.insert(contentsOf: failed, at: 0) } }
+    }
+
+    /// Files written so far, closed and current, with their sizes (for `strata inspect`).
+    var currentFileNumber: UInt64 { lock.withLock { fileNumber } }
+
+    /// Syncs and closes the current file and deletes it when it holds no
+    /// record (a clean close leaves no log behind).
+    func close() throws(StrataError) {
+        try syncNow()
+        lock.withLock {
+            let empty = fileSize == WALFormat.headerSize && closedFiles.isEmpty
+            if empty {
+                _ = try? FileSystem.removeFile(file.path)
+                try? FileSystem.syncDirectory(directory)
+            }
+        }
+    }
+}
