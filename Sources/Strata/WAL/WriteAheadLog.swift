@@ -26,6 +26,8 @@ final class WriteAheadLog: @unchecked Sendable {
     private var writtenPosition: UInt64 = 0
     private var syncedPosition: UInt64 = 0
     private var syncing = false
+    /// fdatasync calls made for appends (group commit makes this smaller than the append count).
+    private(set) var syncCount = 0
     /// Set by a failed fsync or an unrepairable write: the log no longer knows what is on disk.
     private var failure: StrataError?
 
@@ -137,6 +139,7 @@ final class WriteAheadLog: @unchecked Sendable {
         do throws(Errno) { try descriptor.dataSync() } catch { result = error }
         lock.lock()
         syncing = false
+        syncCount += 1
         if let result {
             failure = StrataError(.io, "fsync of the write-ahead log failed (\(result)); writes are refused until the store is reopened", path: descriptor.path)
         } else {
@@ -188,8 +191,11 @@ final class WriteAheadLog: @unchecked Sendable {
         if !failed.isEmpty { lock.withLock { closedFiles.insert(contentsOf: failed, at: 0) } }
     }
 
-    /// Files written so far, closed and current, with their sizes (for `strata inspect`).
+    /// The number of the file being appended to.
     var currentFileNumber: UInt64 { lock.withLock { fileNumber } }
+
+    /// Syncs made so far (see ``syncCount``), read under the lock.
+    var syncs: Int { lock.withLock { syncCount } }
 
     /// Syncs and closes the current file and deletes it when it holds no
     /// record (a clean close leaves no log behind).
