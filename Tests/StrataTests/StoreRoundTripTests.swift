@@ -161,3 +161,26 @@ struct StoreRoundTripTests {
         }
     }
 }
+
+@Suite("k-way merge")
+struct MergeTests {
+    @Test("Merging many overlapping sources equals applying them in order", arguments: [1, 2, 3, 7])
+    func randomSources(count: Int) {
+        var random = SeededGenerator(seed: UInt64(count))
+        for _ in 0..<50 {
+            var reference: [Int64: UInt64] = [:]
+            var sources: [SeriesColumns] = []
+            for _ in 0..<count {
+                var points: [Int64: UInt64] = [:]
+                for _ in 0..<Int(random.next() % 40) { points[Int64(random.next() % 60) - 30] = random.next() }
+                let sorted = points.sorted { $0.key < $1.key }
+                sources.append(SeriesColumns(timestamps: sorted.map(\.key), bits: sorted.map(\.value)))
+                for (time, bits) in points { reference[time] = bits }  // newer sources overwrite
+            }
+            let merged = SeriesColumns.merging(sources)
+            let expected = reference.sorted { $0.key < $1.key }
+            #expect(merged.timestamps == expected.map(\.key))
+            #expect(merged.bits == expected.map(\.value))
+        }
+    }
+}

@@ -33,38 +33,52 @@ struct SeriesColumns: Sendable {
         return SeriesColumns(timestamps: Array(timestamps[lower..<upper]), bits: Array(bits[lower..<upper]))
     }
 
-    /// Merges `newer` into `self`; where both hold a timestamp, `newer`'s value wins.
-    func merged(with newer: SeriesColumns) -> SeriesColumns {
-        if newer.isEmpty { return self }
-        if isEmpty { return newer }
-        if timestamps.last! < newer.timestamps.first! {
-            return SeriesColumns(timestamps: timestamps + newer.timestamps, bits: bits + newer.bits)
-        }
+    /// Merges sources given oldest first in one pass (a k-way merge); for a
+    /// timestamp present in several, the newest source's value wins.
+    ///
+    /// Sources are few (the segments holding the series, plus the head), so
+    /// the smallest next timestamp is found by a linear scan of the cursors.
+    /// Sources that do not overlap (the usual case: data arriving in order)
+    /// are simply concatenated.
+    static func merging(_ sources: [SeriesColumns]) -> SeriesColumns {
+        let sources = sources.filter { !$0.isEmpty }
+        guard sources.count > 1 else { return sources.first ?? SeriesColumns() }
+        let total = sources.reduce(0) { $0 + $1.count }
         var result = SeriesColumns()
-        result.timestamps.reserveCapacity(count + newer.count)
-        result.bits.reserveCapacity(count + newer.count)
-        var i = 0, j = 0
-        while i < count && j < newer.count {
-            let a = timestamps[i], b = newer.timestamps[j]
-            if a < b {
-                result.timestamps.append(a); result.bits.append(bits[i]); i += 1
-            } else {
-                if a == b { i += 1 }
-                result.timestamps.append(b); result.bits.append(newer.bits[j]); j += 1
+        result.timestamps.reserveCapacity(total)
+        result.bits.reserveCapacity(total)
+
+        // In order and disjoint: concatenate.
+        let ordered = sources.sorted { $0.timestamps[0] < $1.timestamps[0] }
+        if zip(ordered, ordered.dropFirst()).allSatisfy({ $0.timestamps.last! < $1.timestamps[0] }) {
+            for source in ordered {
+                result.timestamps.append(contentsOf: source.timestamps)
+                result.bits.append(contentsOf: source.bits)
+            }
+            return result
+        }
+
+        var cursors = [Int](repeating: 0, count: sources.count)
+        while true {
+            var smallest = Int64.max
+            var winner = -1
+            // Scanning oldest to newest with `<=` makes the newest source win a tie.
+            for source in sources.indices where cursors[source] < sources[source].count {
+                let time = sources[source].timestamps[cursors[source]]
+                if time <= smallest {
+                    smallest = time
+                    winner = source
+                }
+            }
+            guard winner >= 0 else { break }
+            result.timestamps.append(smallest)
+            result.bits.append(sources[winner].bits[cursors[winner]])
+            // Every source positioned at this timestamp moves past it.
+            for source in sources.indices where cursors[source] < sources[source].count
+                && sources[source].timestamps[cursors[source]] == smallest {
+                cursors[source] += 1
             }
         }
-        result.timestamps.append(contentsOf: timestamps[i...]); result.bits.append(contentsOf: bits[i...])
-        result.timestamps.append(contentsOf: newer.timestamps[j...]); result.bits.append(contentsOf: newer.bits[j...])
-        return result
-    }
-
-    /// Merges sources given oldest first; for a timestamp present in several,
-    /// the newest source's value wins.
-    static func merging(_ sources: [SeriesColumns]) -> SeriesColumns {
-        var nonEmpty = sources.filter { !$0.isEmpty }
-        guard var result = nonEmpty.first else { return SeriesColumns() }
-        nonEmpty.removeFirst()
-        for source in nonEmpty { result = result.merged(with: source) }
         return result
     }
 }
