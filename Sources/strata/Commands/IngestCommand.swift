@@ -16,7 +16,10 @@ struct IngestCommand: ParsableCommand {
             (exit status 2). With --skip-bad-rows the good rows are stored and the bad \
             ones are counted and the first few listed.
 
-            Points are flushed into a segment before the command returns.
+            Each file's points go through the write-ahead log as one batch and are \
+            durable (fsynced) when the command reports them; they are flushed into a \
+            segment before it returns. A store that another process is writing is \
+            refused with that process's id.
             """
     )
 
@@ -61,6 +64,7 @@ struct IngestCommand: ParsableCommand {
             var configuration = Configuration()
             configuration.pointsPerChunk = pointsPerChunk
             let database = try Store(at: store, configuration: configuration)
+            reportOpeningProblems(of: database)
             // Refuse before storing anything if a series exists with the other value type.
             for batch in batches { try database.checkTypes(of: batch) }
             var points = 0

@@ -27,9 +27,7 @@ struct InspectCommand: ParsableCommand {
         try runReportingErrors {
             let database = try Store(at: store, mode: .readOnly)
             var output = StandardOutput()
-            for problem in database.unreadableSegments {
-                printError("warning: skipped unreadable segment: \(problem)")
-            }
+            reportOpeningProblems(of: database)
             if let segment {
                 let path = segment.contains("/") ? segment : database.directory + "/segments/" + segment
                 try describe(segment: SegmentFile(path: path), to: &output)
@@ -62,9 +60,12 @@ struct InspectCommand: ParsableCommand {
         output.line("  segments  \(Format.count(segments.count))")
         output.line("  devices   \(Format.count(devices.count))")
         output.line("  series    \(Format.count(series.count))")
-        output.line("  points    \(Format.count(usage.points))" + (database.unflushedPointCount > 0 ? " (plus \(Format.count(database.unflushedPointCount)) unflushed)" : ""))
+        output.line("  points    \(Format.count(usage.points)) in segments")
         let total = usage.totalBytes
         output.line("  on disk   \(Format.bytes(total)) in segments" + (usage.points > 0 ? ", \(Format.fixed(Double(total) / Double(usage.points), 3)) bytes/point (raw: 16)" : ""))
+        let log = database.recovery
+        output.line("  log       \(Format.count(log.files)) write-ahead log file\(log.files == 1 ? "" : "s"), \(Format.count(log.records)) records, \(Format.count(log.points)) points not yet in a segment, \(Format.bytes(log.bytes))"
+            + (log.points > 0 ? " (\(Format.fixed(Double(log.bytes) / Double(log.points), 1)) bytes/point)" : ""))
         guard usage.points > 0 else { return }
         output.line()
         output.line("Where the bytes go")

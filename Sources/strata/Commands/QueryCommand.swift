@@ -47,6 +47,7 @@ struct QueryCommand: ParsableCommand {
             let start = from.flatMap(TimeText.parse) ?? .min
             let end = to.flatMap(TimeText.parse) ?? .max
             let database = try Store(at: store, mode: .readOnly)
+            reportOpeningProblems(of: database)
             guard database.series().contains(where: { $0.key == SeriesKey(device: device, metric: metric) }) else {
                 throw CommandError(message: "\(store): no series \(device)/\(metric); `strata inspect \(store)` lists the devices")
             }

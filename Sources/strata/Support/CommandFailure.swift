@@ -48,6 +48,17 @@ func runReportingErrors(_ body: () throws -> Void) throws {
     }
 }
 
+/// Prints, as warnings on standard error, what opening a store had to skip
+/// or repair: unreadable segments, torn or damaged write-ahead log files.
+func reportOpeningProblems(of store: Store) {
+    for problem in store.unreadableSegments {
+        printError("warning: skipped unreadable segment: \(problem)")
+    }
+    for problem in store.recovery.problems {
+        printError("warning: \(problem)")
+    }
+}
+
 /// A failure found by the CLI itself.
 struct CommandError: Error {
     let message: String
