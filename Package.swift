@@ -40,13 +40,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Kills a writer at random moments and checks every acknowledged point (tools/crash-test).
+        .executableTarget(
+            name: "strata-crash-test",
+            dependencies: ["Strata"],
+            path: "Sources/StrataCrashTest"
+        ),
         .testTarget(
             name: "StrataCodecsTests",
             dependencies: ["StrataCodecs"]
         ),
         .testTarget(
             name: "StrataTests",
-            dependencies: ["Strata", "strata"],
+            dependencies: ["Strata", "strata", "strata-crash-test"],
             resources: [.copy("Resources")]
         ),
     ],

@@ -234,3 +234,23 @@ struct WriteAheadLogTests {
         try store.close()
     }
 }
+
+@Suite("Crash test, short")
+struct CrashTestTests {
+    @Test("A writer killed at random moments loses no acknowledged point (10 kills; tools/crash-test runs 1,000)")
+    func shortCrashTest() throws {
+        let directory = TemporaryDirectory()
+        let binary = CommandRunner.executable.deletingLastPathComponent().appendingPathComponent("strata-crash-test")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["run", "--store", directory.appending("store"), "--kills", "10", "--seed", "3"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(output.contains("lost: 0"))
+        #expect(output.contains("PASS"))
+    }
+}
