@@ -68,8 +68,21 @@ public final class Store: Sendable {
         self.directory = path
         self.configuration = configuration
         self.mode = mode
-        try StoreLayout.prepare(path, create: create && mode == .readWrite)
-        writerLock = mode == .readWrite ? try StoreLayout.lock(path) : nil
+        // The writer locks before creating anything inside the directory, so two
+        // processes creating one store at once cannot trip over each other.
+        let creating = create && mode == .readWrite
+        if !creating { try StoreLayout.requireMarker(path) }
+        if mode == .readWrite {
+            if creating {
+                do throws(Errno) { try FileSystem.createDirectory(path) } catch {
+                    throw .io(error, "creating the store", path: path)
+                }
+            }
+            writerLock = try StoreLayout.lock(path)
+        } else {
+            writerLock = nil
+        }
+        try StoreLayout.prepare(path, create: creating)
         let opened = try StoreLayout.openSegments(in: path + "/" + StoreLayout.segmentsFolder, removingTemporaryFiles: mode == .readWrite)
         unreadableSegments = opened.problems
 

@@ -13,7 +13,15 @@ enum StoreLayout {
     static let lockFileName = "STRATA.lock"
     static let segmentsFolder = "segments"
 
-    /// Checks that `path` is a store of a format this build reads, creating it when allowed.
+    /// Fails unless `path` holds a store marker (for opens that may not create).
+    static func requireMarker(_ path: String) throws(StrataError) {
+        guard FileSystem.fileExists(path + "/" + markerFileName) else {
+            throw StrataError(.invalidArgument, "not a Strata store (no \(markerFileName) file)", path: path)
+        }
+    }
+
+    /// Checks that `path` is a store of a format this build reads, creating it
+    /// when allowed (the caller then holds the writer lock).
     static func prepare(_ path: String, create: Bool) throws(StrataError) {
         let marker = path + "/" + markerFileName
         if !FileSystem.fileExists(marker) {
@@ -21,8 +29,10 @@ enum StoreLayout {
                 throw StrataError(.invalidArgument, "not a Strata store (no \(markerFileName) file)", path: path)
             }
             do throws(Errno) {
-                try FileSystem.createDirectory(path)
+                // A creation interrupted by a crash may have left the marker's temporary file.
+                _ = try? FileSystem.removeFile(marker + ".tmp")
                 try FileSystem.createDirectory(path + "/" + segmentsFolder)
+                try FileSystem.syncDirectory(path + "/" + segmentsFolder)
                 try FileSystem.syncDirectory(path)
                 try FileSystem.writeFileAtomically(marker, directory: path, contents: Array(markerContents.utf8))
             } catch {
