@@ -83,26 +83,35 @@ public final class Store: Sendable {
             writerLock = nil
         }
         try StoreLayout.prepare(path, create: creating)
-        let opened = try StoreLayout.openSegments(in: path + "/" + StoreLayout.segmentsFolder, removingTemporaryFiles: mode == .readWrite)
-        unreadableSegments = opened.problems
-
-        // Replay the log into a fresh head, in write order.
+        // Read the log before listing segments. A writer publishes a segment before it
+        // deletes the log files the segment covers, so a reader beside it sees every
+        // point either in the log it read or in a segment it lists afterwards (or both:
+        // replay is idempotent), never in neither.
         let logFolder = path + "/" + WALFormat.folder
         if mode == .readWrite {
             do throws(Errno) { try FileSystem.createDirectory(logFolder) } catch {
                 throw .io(error, "creating the write-ahead log folder", path: logFolder)
             }
         }
-        var recovered = StoreState(segments: opened.segments, catalog: opened.catalog, nextSequence: opened.highestSequence + 1)
         let started = monotonicMilliseconds()
-        var skipped: [StrataError] = []
+        var logged: [(batch: WriteBatch, file: String, offset: Int)] = []
         let outcome = try WALReplay(directory: logFolder, repairs: mode == .readWrite).run { batch, file, offset in
-            if let conflict = recovered.typeConflict(in: batch) {
-                skipped.append(StrataError(.typeMismatch, "write-ahead log record skipped: \(conflict.message)", path: file, offset: offset))
-                return
-            }
-            recovered.apply(batch)
+            logged.append((batch, file, offset))
         }
+        let opened = try StoreLayout.openSegments(in: path + "/" + StoreLayout.segmentsFolder, removingTemporaryFiles: mode == .readWrite)
+        unreadableSegments = opened.problems
+
+        // Replay the log into a fresh head, in write order.
+        var recovered = StoreState(segments: opened.segments, catalog: opened.catalog, nextSequence: opened.highestSequence + 1)
+        var skipped: [StrataError] = []
+        for entry in logged {
+            if let conflict = recovered.typeConflict(in: entry.batch) {
+                skipped.append(StrataError(.typeMismatch, "write-ahead log record skipped: \(conflict.message)", path: entry.file, offset: entry.offset))
+                continue
+            }
+            recovered.apply(entry.batch)
+        }
+        logged.removeAll()
         recovery = RecoveryReport(
             files: outcome.files.count, records: outcome.records, points: outcome.points, bytes: outcome.bytes,
             milliseconds: Int(monotonicMilliseconds() - started), problems: outcome.problems + skipped)

@@ -29,8 +29,17 @@ final class DirectoryLock: Sendable {
         } catch {
             throw .system(error)
         }
-        if flock(descriptor.rawValue, LOCK_EX | LOCK_NB) != 0 {
+        // A lock that was just released can look held for a moment: a process forked
+        // by the previous holder keeps a copy of its descriptor until it calls exec.
+        // So a held lock is retried for a short while before it is reported.
+        var attempts = 0
+        while flock(descriptor.rawValue, LOCK_EX | LOCK_NB) != 0 {
             let error = Errno.current
+            if error == .wouldBlock && attempts < 25 {
+                attempts += 1
+                usleep(10_000)
+                continue
+            }
             defer { descriptor.close() }
             if error == .wouldBlock {
                 throw .held(byProcess: Self.recordedProcess(descriptor))
