@@ -223,6 +223,22 @@ struct WriteAheadLogTests {
         try store.close()
     }
 
+    @Test("A small head is flushed in the background once it is old enough")
+    func backgroundFlushByAge() throws {
+        let directory = TemporaryDirectory()
+        var configuration = Configuration()
+        configuration.headFlushAgeMilliseconds = 100
+        let store = try Store(at: directory.path, configuration: configuration)
+        try store.append(device: "d", metric: "m", timestamp: 1, value: 1.0)
+        let deadline = Date().addingTimeInterval(5)
+        while store.segments().isEmpty && Date() < deadline { usleep(10_000) }
+        #expect(store.segments().count == 1)
+        #expect(store.unflushedPointCount == 0)
+        // The log files the segment covers are gone; only the current (empty) file remains.
+        #expect(try walFiles(directory.path).count == 1)
+        try store.close()
+    }
+
     @Test("Another process reading the store sees points the writer has not flushed")
     func readersSeeTheLog() throws {
         let directory = TemporaryDirectory()
