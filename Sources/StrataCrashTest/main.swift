@@ -78,6 +78,7 @@ struct Totals {
     var unexpected = 0
     var tornTails = 0
     var childRecoveries = 0
+    var stores = 1
     var damaged = 0
     var openFailures = 0
 }
@@ -115,6 +116,21 @@ func verify(_ store: Store, acknowledgedThrough last: Int, seed: UInt64, totals:
     return present
 }
 
+/// A writer's open, a full check, a clean close, and a check after reopening.
+func finalCheck(_ path: String, acknowledged: Int, seed: UInt64, totals: inout Totals) {
+    guard acknowledged >= 0 else { return }
+    do {
+        let store = try Store(at: path, configuration: configuration())
+        _ = try verify(store, acknowledgedThrough: acknowledged, seed: seed, totals: &totals)
+        try store.close()
+        let reopened = try Store(at: path, configuration: configuration(), mode: .readOnly)
+        _ = try verify(reopened, acknowledgedThrough: acknowledged, seed: seed, totals: &totals)
+    } catch {
+        print("final writer open, check and close failed: \(error)")
+        totals.openFailures += 1
+    }
+}
+
 func runParent(store path: String, kills: Int, seed: UInt64) -> Int32 {
     var random = UInt64(seed)
     func nextRandom() -> UInt64 {
@@ -128,6 +144,13 @@ func runParent(store path: String, kills: Int, seed: UInt64) -> Int32 {
     var acknowledged = -1
     let started = Date()
     for round in 0..<kills {
+        // A fresh store every 250 kills keeps each check's cost bounded.
+        if round > 0 && round % 250 == 0 {
+            finalCheck(path, acknowledged: acknowledged, seed: seed, totals: &totals)
+            try? FileManager.default.removeItem(atPath: path)
+            acknowledged = -1
+            totals.stores += 1
+        }
         let child = Process()
         child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
         child.arguments = ["child", path, String(acknowledged + 1), String(seed)]
@@ -172,21 +195,13 @@ func runParent(store path: String, kills: Int, seed: UInt64) -> Int32 {
         }
         if (round + 1) % 100 == 0 {
             print("after \(round + 1) kills: \(totals.acknowledgedBatches) batches acknowledged, \(totals.pointsChecked) point checks, lost \(totals.lost), wrong \(totals.wrong)")
+            fflush(nil)
         }
     }
-    do {
-        let store = try Store(at: path, configuration: configuration())
-        _ = try verify(store, acknowledgedThrough: acknowledged, seed: seed, totals: &totals)
-        try store.close()
-        let reopened = try Store(at: path, configuration: configuration(), mode: .readOnly)
-        _ = try verify(reopened, acknowledgedThrough: acknowledged, seed: seed, totals: &totals)
-    } catch {
-        print("final writer open, check and close failed: \(error)")
-        totals.openFailures += 1
-    }
+    finalCheck(path, acknowledged: acknowledged, seed: seed, totals: &totals)
     let seconds = Date().timeIntervalSince(started)
     print("""
-        kills: \(totals.kills)
+        kills: \(totals.kills) (over \(totals.stores) store\(totals.stores == 1 ? "" : "s"), a fresh one every 250 kills)
         store opened (read-only check) after a kill: \(totals.opens) of \(totals.kills)
         writer opens with recovery that completed before the next kill: \(totals.childRecoveries)
         batches acknowledged: \(totals.acknowledgedBatches)

@@ -164,7 +164,7 @@ struct StoreRoundTripTests {
 
 @Suite("k-way merge")
 struct MergeTests {
-    @Test("Merging many overlapping sources equals applying them in order", arguments: [1, 2, 3, 7])
+    @Test("Merging many overlapping sources equals applying them in order", arguments: [1, 2, 3, 7, 300])
     func randomSources(count: Int) {
         var random = SeededGenerator(seed: UInt64(count))
         for _ in 0..<50 {
