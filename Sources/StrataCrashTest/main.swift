@@ -49,6 +49,9 @@ func runChild(store path: String, firstBatch: Int, seed: UInt64) -> Never {
         let store = try Store(at: path, configuration: configuration())
         let torn = store.recovery.problems.filter { $0.message.contains("torn tail") }.count
         standardOutput("OPENED \(torn) \(store.recovery.problems.count - torn)\n")
+        for problem in store.recovery.problems where !problem.message.contains("torn tail") {
+            standardOutput("PROBLEM \(problem)\n")
+        }
         var batch = firstBatch
         while true {
             let size = batchSize(batch, seed: seed)
@@ -179,6 +182,9 @@ func runParent(store path: String, kills: Int, seed: UInt64) -> Int32 {
             totals.childRecoveries += 1
             totals.tornTails += counts.first ?? 0
             totals.damaged += counts.last ?? 0
+        }
+        for line in output.split(separator: "\n") where line.hasPrefix("PROBLEM ") {
+            print("round \(round): recovery reported: \(line.dropFirst(8))")
         }
         do {
             // A read-only open sees the store exactly as the kill left it (and takes no

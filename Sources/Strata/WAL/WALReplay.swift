@@ -67,12 +67,15 @@ struct WALReplay {
         file path: String, bytes: UnsafeRawBufferPointer, isLast: Bool,
         outcome: inout Outcome, apply: (WriteBatch, String, Int) -> Void
     ) {
-        // A file shorter than its header was being created when the process died.
+        // A file shorter than its header was being created when the process died; it
+        // never held a record (its header is synced before the first append).
         guard bytes.count >= WALFormat.headerSize else {
-            if isLast {
-                tornTail(path, at: 0, dropping: bytes.count, reason: "the file is shorter than its header", outcome: &outcome)
-            } else {
-                damaged(path, at: 0, unread: bytes.count, reason: "the file is shorter than its header", outcome: &outcome)
+            if repairs {
+                _ = try? FileSystem.removeFile(path)
+                outcome.files.removeAll { $0 == path }
+                if bytes.count > 0 {
+                    outcome.problems.append(StrataError(.corruptFile, "write-ahead log file cut short while it was being created (\(bytes.count) bytes, no record); removed", path: path, offset: 0))
+                }
             }
             return
         }
