@@ -213,9 +213,10 @@ public final class Store: Sendable {
         }
     }
 
-    /// Writes the head into a new segment: encoded, written to a temporary
-    /// file, fsynced, renamed into place and the directory fsynced. Returns
-    /// when the points are durable. Does nothing when the head is empty.
+    /// Writes the head into a new segment now rather than waiting for the
+    /// background thread: encoded, written to a temporary file, fsynced,
+    /// linked into place and the directory fsynced; then the log files it
+    /// covered are deleted. Does nothing when the head is empty.
     public func flush() throws(StrataError) {
         try checkWritable()
         try flushHead(closing: false)
