@@ -84,7 +84,26 @@ import Testing
 
     @Test func accessorsReadBitPatterns() {
         let stats = ChunkStatistics(count: 1, minTime: 1, maxTime: 2, minBits: (-1.5).bitPattern, maxBits: UInt64(bitPattern: -7),
-                                    firstBits: 0, lastBits: UInt64.max, sum: 0)
+                                    firstBits: 0, lastBits: UInt64.max, sum: 0, valueCount: 1, m2: 0)
         #expect(stats.minFloat == -1.5 && stats.maxInt == -7 && stats.firstFloat == 0 && stats.lastInt == -1)
+    }
+
+    @Test func valueCountAndSquaredDeviationsMatchANaiveComputation() {
+        var random = SplitMix64(seed: 77)
+        for size in [1, 2, 3, 100, 1024] {
+            var values = (0..<size).map { _ in Double(Int64(random.next() % 2_000_001) - 1_000_000) / 1000 }
+            if size > 3 { values[1] = .nan; values[size - 2] = .nan }
+            let times = (0..<size).map(Int64.init)
+            let stats = times.withUnsafeBufferPointer { t in values.withUnsafeBufferPointer { ChunkStatistics.float(timestamps: t, values: $0) } }
+            let finite = values.filter { !$0.isNaN }
+            let mean = finite.reduce(0, +) / Double(finite.count)
+            let m2 = finite.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+            #expect(stats.valueCount == finite.count)
+            #expect(abs(stats.m2 - m2) <= 1e-9 * max(1, m2))
+        }
+        let ints: [Int64] = [1, 2, 3, 4]
+        let times: [Int64] = [0, 1, 2, 3]
+        let stats = times.withUnsafeBufferPointer { t in ints.withUnsafeBufferPointer { ChunkStatistics.integer(timestamps: t, values: $0) } }
+        #expect(stats.valueCount == 4 && stats.m2 == 5)
     }
 }

@@ -2,11 +2,12 @@ import Testing
 import Foundation
 @testable import Strata
 
-/// A segment written by format version 1 is kept in `Resources/golden-v1.seg`.
-/// Every later build must read it and find exactly these points, so a format
-/// change cannot slip in unnoticed. Regenerate it only for a deliberate new
-/// version (and keep the old file): `STRATA_WRITE_GOLDEN=1 swift test --filter Golden`.
-@Suite("Golden segment, format version 1")
+/// Segments written by every format version are kept in `Resources/golden-vN.seg`.
+/// Every later build must read all of them and find exactly these points, and
+/// today's writer must reproduce the current version's file byte for byte, so a
+/// format change cannot slip in unnoticed. For a deliberate new version, add
+/// its file (keeping the old ones): `STRATA_WRITE_GOLDEN=1 swift test --filter Golden`.
+@Suite("Golden segments")
 struct GoldenSegmentTests {
     /// The golden content: two devices, a shared time column and a separate one,
     /// both value types, special floats, negative timestamps, several chunks.
@@ -39,16 +40,18 @@ struct GoldenSegmentTests {
 
     static let pointsPerChunk = 16
 
-    @Test("The golden file opens and holds exactly its points")
-    func readsGolden() throws {
-        let path = TestResources.path("golden-v1.seg")
-        if ProcessInfo.processInfo.environment["STRATA_WRITE_GOLDEN"] == "1" {
+    static var currentFileName: String { "golden-v\(SegmentFormat.currentVersion).seg" }
+
+    @Test("Every golden file opens and holds exactly its points", arguments: [UInt16](1...SegmentFormat.currentVersion))
+    func readsGolden(version: UInt16) throws {
+        let name = "golden-v\(version).seg"
+        if ProcessInfo.processInfo.environment["STRATA_WRITE_GOLDEN"] == "1" && version == SegmentFormat.currentVersion {
             let bytes = SegmentWriter(pointsPerChunk: Self.pointsPerChunk).encode(Self.content())
-            try Data(bytes).write(to: URL(fileURLWithPath: TestResources.sourcePath("golden-v1.seg")))
+            try Data(bytes).write(to: URL(fileURLWithPath: TestResources.sourcePath(name)))
             return
         }
-        let segment = try SegmentFile(path: path)
-        #expect(segment.version == 1)
+        let segment = try SegmentFile(path: TestResources.path(name))
+        #expect(segment.version == version)
         #expect(segment.deviceNames == ["météo-2", "pump-1"])
         #expect(segment.verifyChunks().isEmpty)
         for device in Self.content() {
@@ -63,11 +66,18 @@ struct GoldenSegmentTests {
         // group 1 holds the 40 shared points in 3 chunks of at most 16 (14+13+13).
         let pumpTime = segment.chunkDescriptions().filter { $0.device == "pump-1" && $0.column == .time }
         #expect(pumpTime.map(\.pointCount) == [7, 14, 13, 13])
+        // Version 2 added the non-NaN count and squared deviations of each value chunk.
+        let temperature = try #require(segment.device(named: "pump-1")?.metric(named: "temperature"))
+        #expect(temperature.chunks.allSatisfy { ($0.valueCount != nil) == (version >= 2) })
+        if version >= 2 {
+            // 14 + 13 + 13 values, one NaN and one signalling NaN among them.
+            #expect(temperature.chunks.map { $0.valueCount! } == [12, 13, 13])
+        }
     }
 
     @Test("Today's writer still produces the golden bytes")
     func writerMatchesGolden() throws {
-        let golden = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestResources.path("golden-v1.seg"))))
+        let golden = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestResources.path(Self.currentFileName))))
         let written = SegmentWriter(pointsPerChunk: Self.pointsPerChunk).encode(Self.content())
         #expect(written == golden, "the writer's output changed: if deliberate, bump the format version and add a new golden file")
     }

@@ -90,7 +90,7 @@ public final class SegmentFile: Sendable {
             throw corrupt(indexOffset, "index fails its checksum")
         }
         indexByteCount = indexLength
-        devices = try SegmentIndexParser(bytes: bytes, indexOffset: indexOffset, path: path).parse()
+        devices = try SegmentIndexParser(bytes: bytes, indexOffset: indexOffset, path: path, version: version).parse()
     }
 
     /// Total size of the file in bytes.

@@ -7,10 +7,11 @@ enum SegmentFormat {
     static let headerMagic: [UInt8] = Array("STRATSEG".utf8)
     /// Last eight bytes of every segment file: "STRATIDX".
     static let footerMagic: [UInt8] = Array("STRATIDX".utf8)
-    /// The version this code writes.
-    static let currentVersion: UInt16 = 1
+    /// The version this code writes. Version 2 added each value chunk's
+    /// non-NaN count and sum of squared deviations to its index entry.
+    static let currentVersion: UInt16 = 2
     /// Versions this code reads.
-    static let readableVersions: ClosedRange<UInt16> = 1...1
+    static let readableVersions: ClosedRange<UInt16> = 1...2
     /// magic(8) version(2) flags(2) crc32c(4)
     static let headerSize = 16
     /// indexOffset(8) indexLength(8) indexCRC(4) footerCRC(4) magic(8)
@@ -64,6 +65,10 @@ struct ValueChunkEntry: Sendable, Equatable {
     var firstBits: UInt64
     var lastBits: UInt64
     var sum: Double
+    /// Non-NaN values and their sum of squared deviations from the mean;
+    /// nil in version 1 segments, which did not record them.
+    var valueCount: Int?
+    var m2: Double?
 }
 
 /// A time column and the chunks it is cut into.
@@ -96,10 +101,14 @@ struct DeviceEntry: Sendable {
 }
 
 extension ChunkStatistics {
-    init(time: TimeChunkEntry, value: ValueChunkEntry) {
+    /// The statistics of a chunk as its index entry records them; nil for a
+    /// version 1 entry, which lacks the non-NaN count and squared deviations.
+    init?(time: TimeChunkEntry, value: ValueChunkEntry) {
+        guard let valueCount = value.valueCount, let m2 = value.m2 else { return nil }
         self.init(
             count: time.count, minTime: time.minTime, maxTime: time.maxTime,
             minBits: value.minBits, maxBits: value.maxBits,
-            firstBits: value.firstBits, lastBits: value.lastBits, sum: value.sum)
+            firstBits: value.firstBits, lastBits: value.lastBits, sum: value.sum,
+            valueCount: valueCount, m2: m2)
     }
 }

@@ -7,6 +7,8 @@ struct SegmentIndexParser {
     let bytes: UnsafeRawBufferPointer
     let indexOffset: Int
     let path: String
+    /// The file's format version: version 2 entries carry two more statistics.
+    let version: UInt16
 
     func parse() throws(StrataError) -> [DeviceEntry] {
         // The reader stops at the footer, so no entry can run into it.
@@ -92,11 +94,20 @@ struct SegmentIndexParser {
                 guard location.codec == expected else {
                     throw StrataError(.corruptFile, "\(type) chunk has codec \(location.codec)", path: path, offset: entryOffset)
                 }
-                chunks.append(ValueChunkEntry(
+                var entry = ValueChunkEntry(
                     location: location,
                     minBits: try reader.readUInt64(), maxBits: try reader.readUInt64(),
                     firstBits: try reader.readUInt64(), lastBits: try reader.readUInt64(),
-                    sum: Double(bitPattern: try reader.readUInt64())))
+                    sum: Double(bitPattern: try reader.readUInt64()))
+                if version >= 2 {
+                    let valueCount = try reader.readVarUInt()
+                    guard valueCount <= UInt64(SegmentFormat.maximumPointsPerChunk) else {
+                        throw StrataError(.corruptFile, "value chunk claims \(valueCount) values", path: path, offset: reader.offset)
+                    }
+                    entry.valueCount = Int(valueCount)
+                    entry.m2 = Double(bitPattern: try reader.readUInt64())
+                }
+                chunks.append(entry)
             }
             if let previous = metrics.last, !previous.name.utf8.lexicographicallyPrecedes(metricName.utf8) {
                 throw StrataError(.corruptFile, "index lists metrics out of order", path: path, offset: entryOffset)

@@ -117,6 +117,8 @@ struct SegmentWriter {
                         index.writeUInt64(statistics.firstBits)
                         index.writeUInt64(statistics.lastBits)
                         index.writeUInt64(statistics.sum.bitPattern)
+                        index.writeVarUInt(UInt64(statistics.valueCount))
+                        index.writeUInt64(statistics.m2.bitPattern)
                     }
                 }
             }

@@ -21,12 +21,23 @@ public struct ChunkStatistics: Sendable, Equatable {
     /// Sum of the values as `Double` (Int64 columns converted), computed with
     /// Neumaier compensated summation, NaNs excluded.
     public var sum: Double
+    /// Values that are not NaN (all of them in Int64 columns): the count behind
+    /// ``sum``, so a mean can be formed without decoding.
+    public var valueCount: Int
+    /// Sum of squared deviations of the non-NaN values from their mean
+    /// (computed in two passes for accuracy): with ``valueCount`` and ``sum``
+    /// it lets variances of chunks be combined exactly in the algebraic sense
+    /// (Chan, Golub and LeVeque's pairwise update).
+    public var m2: Double
 
     /// The canonical quiet NaN used for the min/max of chunks without a comparable value.
     public static let canonicalNaNBits: UInt64 = 0x7FF8_0000_0000_0000
 
     /// Creates statistics from stored fields (for example when reading a segment index).
-    public init(count: Int, minTime: Int64, maxTime: Int64, minBits: UInt64, maxBits: UInt64, firstBits: UInt64, lastBits: UInt64, sum: Double) {
+    public init(
+        count: Int, minTime: Int64, maxTime: Int64, minBits: UInt64, maxBits: UInt64, firstBits: UInt64, lastBits: UInt64,
+        sum: Double, valueCount: Int, m2: Double
+    ) {
         self.count = count
         self.minTime = minTime
         self.maxTime = maxTime
@@ -35,6 +46,8 @@ public struct ChunkStatistics: Sendable, Equatable {
         self.firstBits = firstBits
         self.lastBits = lastBits
         self.sum = sum
+        self.valueCount = valueCount
+        self.m2 = m2
     }
 
     /// Computes the statistics of a Float64 chunk.
@@ -51,12 +64,14 @@ public struct ChunkStatistics: Sendable, Equatable {
         let count = values.count
         guard count > 0 else {
             return ChunkStatistics(count: 0, minTime: .max, maxTime: .min, minBits: canonicalNaNBits, maxBits: canonicalNaNBits,
-                                   firstBits: canonicalNaNBits, lastBits: canonicalNaNBits, sum: 0)
+                                   firstBits: canonicalNaNBits, lastBits: canonicalNaNBits, sum: 0, valueCount: 0, m2: 0)
         }
         var minimum = Double.nan
         var maximum = Double.nan
         var summation = CompensatedSum()
+        var valueCount = 0
         for value in values where !value.isNaN {
+            valueCount += 1
             if minimum.isNaN {
                 minimum = value
                 maximum = value
@@ -72,7 +87,20 @@ public struct ChunkStatistics: Sendable, Equatable {
             minBits: minimum.isNaN ? canonicalNaNBits : minimum.bitPattern,
             maxBits: maximum.isNaN ? canonicalNaNBits : maximum.bitPattern,
             firstBits: values[0].bitPattern, lastBits: values[count - 1].bitPattern,
-            sum: summation.total)
+            sum: summation.total, valueCount: valueCount,
+            m2: squaredDeviations(values.lazy.filter { !$0.isNaN }, sum: summation.total, count: valueCount))
+    }
+
+    /// Σ (x − mean)² over `values`, in a second pass with the mean known.
+    static func squaredDeviations(_ values: some Sequence<Double>, sum: Double, count: Int) -> Double {
+        guard count > 1, sum.isFinite else { return 0 }
+        let mean = sum / Double(count)
+        var total = CompensatedSum()
+        for value in values {
+            let deviation = value - mean
+            total.add(deviation * deviation)
+        }
+        return total.total
     }
 
     /// Computes the statistics of an Int64 chunk.
@@ -87,7 +115,7 @@ public struct ChunkStatistics: Sendable, Equatable {
         let count = values.count
         guard count > 0 else {
             return ChunkStatistics(count: 0, minTime: .max, maxTime: .min, minBits: UInt64(bitPattern: .max),
-                                   maxBits: UInt64(bitPattern: .min), firstBits: 0, lastBits: 0, sum: 0)
+                                   maxBits: UInt64(bitPattern: .min), firstBits: 0, lastBits: 0, sum: 0, valueCount: 0, m2: 0)
         }
         var minimum = Int64.max
         var maximum = Int64.min
@@ -101,7 +129,8 @@ public struct ChunkStatistics: Sendable, Equatable {
             count: count, minTime: timestamps[0], maxTime: timestamps[count - 1],
             minBits: UInt64(bitPattern: minimum), maxBits: UInt64(bitPattern: maximum),
             firstBits: UInt64(bitPattern: values[0]), lastBits: UInt64(bitPattern: values[count - 1]),
-            sum: summation.total)
+            sum: summation.total, valueCount: count,
+            m2: squaredDeviations(values.lazy.map { Double($0) }, sum: summation.total, count: count))
     }
 
     /// ``minBits`` read as a `Double` (Float64 columns).
