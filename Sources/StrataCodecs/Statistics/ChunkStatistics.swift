@@ -154,12 +154,14 @@ public struct ChunkStatistics: Sendable, Equatable {
 /// Neumaier's improved Kahan summation: the running compensation also
 /// captures the error when the addend is larger than the sum, so long chunks
 /// of mixed magnitudes keep their low-order bits.
-struct CompensatedSum {
+public struct CompensatedSum: Sendable {
     private var sum: Double = 0
+
+    public init() {}
     private var compensation: Double = 0
 
     @inline(__always)
-    mutating func add(_ value: Double) {
+    public mutating func add(_ value: Double) {
         let next = sum + value
         if abs(sum) >= abs(value) {
             compensation += (sum - next) + value
@@ -172,7 +174,7 @@ struct CompensatedSum {
     /// The compensated total. Once the running sum overflows or meets an
     /// infinity the compensation is meaningless (inf - inf is NaN), so the
     /// plain sum, which is then ±inf or NaN, is the honest answer.
-    var total: Double {
+    public var total: Double {
         sum.isFinite ? sum + compensation : sum
     }
 }

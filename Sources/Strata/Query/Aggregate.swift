@@ -1,0 +1,127 @@
+/// A summary of the points in one bucket of a downsampling query.
+///
+/// NaN values count in ``count`` and may be ``first`` or ``last``; the other
+/// aggregates ignore them.
+public enum Aggregate: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// The smallest value (exact; -0.0 orders below +0.0).
+    case min
+    /// The largest value (exact).
+    case max
+    /// The arithmetic mean: the compensated sum divided by the number of non-NaN values.
+    case mean
+    /// The compensated (Neumaier) sum of the values.
+    case sum
+    /// The number of points, NaNs included.
+    case count
+    /// The value of the earliest point (exact).
+    case first
+    /// The value of the latest point (exact).
+    case last
+    /// The population standard deviation, √(Σ(x − mean)² / n).
+    case stddev
+
+    public var description: String { rawValue }
+}
+
+/// Where a downsampling query's buckets begin.
+public enum BucketAlignment: Sendable, Equatable {
+    /// Bucket starts are multiples of the step since the Unix epoch (a 1-day step starts at midnight UTC).
+    case epoch
+    /// Bucket starts are the query's `from` plus multiples of the step.
+    case from
+}
+
+/// What a downsampling query asks for.
+public struct DownsampleOptions: Sendable, Equatable {
+    /// Bucket width in milliseconds; positive.
+    public var step: Int64
+    /// Start of the range, included. Default: everything.
+    public var from: Int64 = .min
+    /// End of the range, excluded. Default: everything.
+    public var to: Int64 = .max
+    /// Default ``BucketAlignment/epoch``.
+    public var alignment: BucketAlignment = .epoch
+    /// Also return buckets without points (count 0) between the first and last
+    /// bucket of the range (of the data, when the range is unbounded). Default false.
+    public var includesEmptyBuckets = false
+    /// Set false to decode every chunk instead of answering whole chunks from
+    /// their statistics (for measurement and verification). Default true.
+    public var usesChunkStatistics = true
+
+    public init(step: Int64, from: Int64 = .min, to: Int64 = .max) {
+        self.step = step
+        self.from = from
+        self.to = to
+    }
+
+    func validate() throws(StrataError) {
+        guard step > 0 else { throw StrataError(.invalidArgument, "the step must be positive, not \(step) ms") }
+        guard from < to else { throw StrataError(.invalidArgument, "the range is empty: from \(from) is not before to \(to)") }
+        if alignment == .from && from == .min {
+            throw StrataError(.invalidArgument, "buckets aligned to `from` need a `from` time")
+        }
+    }
+
+    /// The start of the bucket holding `time`.
+    @inline(__always)
+    func bucketStart(_ time: Int64) -> Int64 {
+        let origin = alignment == .from ? from : 0
+        // Int128 keeps `time - origin` and the floor division exact for any Int64 inputs.
+        let offset = Int128(time) - Int128(origin)
+        var index = offset / Int128(step)
+        if offset % Int128(step) < 0 { index -= 1 }
+        return Int64(clamping: Int128(origin) + index * Int128(step))
+    }
+}
+
+/// One bucket of a downsampling result.
+public struct Bucket: Sendable, Equatable {
+    /// The bucket's first millisecond; it spans `[start, start + step)`.
+    public let start: Int64
+    /// Points in the bucket, NaNs included.
+    public let count: Int
+    /// Points whose value is not NaN.
+    public let valueCount: Int
+    public let minimum: Value?
+    public let maximum: Value?
+    public let sum: Double
+    /// nil when the bucket has no non-NaN value.
+    public let mean: Double?
+    /// Population standard deviation; nil when the bucket has no non-NaN value.
+    public let standardDeviation: Double?
+    public let first: Value?
+    public let last: Value?
+
+    /// The aggregate as a number (min, max, first and last converted to Double), nil when undefined.
+    public func number(_ aggregate: Aggregate) -> Double? {
+        func double(_ value: Value?) -> Double? {
+            switch value {
+            case .float64(let number)?: number
+            case .int64(let number)?: Double(number)
+            case nil: nil
+            }
+        }
+        switch aggregate {
+        case .min: return double(minimum)
+        case .max: return double(maximum)
+        case .mean: return mean
+        case .sum: return sum
+        case .count: return Double(count)
+        case .first: return double(first)
+        case .last: return double(last)
+        case .stddev: return standardDeviation
+        }
+    }
+}
+
+/// The buckets of one series, and how they were computed.
+public struct DownsampleResult: Sendable {
+    public let series: SeriesKey
+    public let type: ValueType?
+    /// Buckets in time order.
+    public let buckets: [Bucket]
+    /// Chunks answered from their statistics without decoding.
+    public let chunksFromStatistics: Int
+    /// Chunks decoded point by point.
+    public let chunksDecoded: Int
+}

@@ -1,0 +1,153 @@
+import StrataCodecs
+
+/// Running aggregates of one bucket. Points and whole-chunk statistics can be
+/// added in any order: first and last go by timestamp, and variances combine
+/// with Chan, Golub and LeVeque's pairwise update.
+struct BucketAccumulator {
+    let type: ValueType
+    var count = 0
+    var valueCount = 0
+    var sum = CompensatedSum()
+    /// Running mean and sum of squared deviations of the non-NaN values.
+    var mean = 0.0
+    var m2 = 0.0
+    var minimumBits: UInt64 = 0
+    var maximumBits: UInt64 = 0
+    var firstTime = Int64.max
+    var firstBits: UInt64 = 0
+    var lastTime = Int64.min
+    var lastBits: UInt64 = 0
+
+    init(type: ValueType) { self.type = type }
+
+    @inline(__always)
+    mutating func add(time: Int64, bits: UInt64) {
+        count += 1
+        if time < firstTime { firstTime = time; firstBits = bits }
+        if time >= lastTime { lastTime = time; lastBits = bits }
+        let value: Double
+        switch type {
+        case .float64:
+            value = Double(bitPattern: bits)
+            if value.isNaN { return }
+            if valueCount == 0 || Self.floatPrecedes(value, Double(bitPattern: minimumBits)) { minimumBits = bits }
+            if valueCount == 0 || Self.floatPrecedes(Double(bitPattern: maximumBits), value) { maximumBits = bits }
+        case .int64:
+            let integer = Int64(bitPattern: bits)
+            value = Double(integer)
+            if valueCount == 0 || integer < Int64(bitPattern: minimumBits) { minimumBits = bits }
+            if valueCount == 0 || integer > Int64(bitPattern: maximumBits) { maximumBits = bits }
+        }
+        valueCount += 1
+        sum.add(value)
+        // Welford's update.
+        let delta = value - mean
+        mean += delta / Double(valueCount)
+        m2 += delta * (value - mean)
+    }
+
+    /// Adds a whole chunk's statistics (version 2 entries carry valueCount and m2).
+    mutating func add(_ chunk: ChunkStatistics) {
+        count += chunk.count
+        if chunk.minTime < firstTime { firstTime = chunk.minTime; firstBits = chunk.firstBits }
+        if chunk.maxTime >= lastTime { lastTime = chunk.maxTime; lastBits = chunk.lastBits }
+        guard chunk.valueCount > 0 else { return }
+        switch type {
+        case .float64:
+            if valueCount == 0 || Self.floatPrecedes(chunk.minFloat, Double(bitPattern: minimumBits)) { minimumBits = chunk.minBits }
+            if valueCount == 0 || Self.floatPrecedes(Double(bitPattern: maximumBits), chunk.maxFloat) { maximumBits = chunk.maxBits }
+        case .int64:
+            if valueCount == 0 || chunk.minInt < Int64(bitPattern: minimumBits) { minimumBits = chunk.minBits }
+            if valueCount == 0 || chunk.maxInt > Int64(bitPattern: maximumBits) { maximumBits = chunk.maxBits }
+        }
+        let chunkMean = chunk.sum / Double(chunk.valueCount)
+        let total = Double(valueCount + chunk.valueCount)
+        let delta = chunkMean - mean
+        m2 += chunk.m2 + delta * delta * Double(valueCount) * Double(chunk.valueCount) / total
+        mean += delta * Double(chunk.valueCount) / total
+        valueCount += chunk.valueCount
+        sum.add(chunk.sum)
+    }
+
+    /// Total order on non-NaN doubles with -0.0 before +0.0.
+    @inline(__always)
+    static func floatPrecedes(_ a: Double, _ b: Double) -> Bool {
+        a < b || (a == b && a.sign == .minus && b.sign == .plus)
+    }
+
+    func bucket(start: Int64) -> Bucket {
+        let hasValues = valueCount > 0
+        let total = sum.total
+        return Bucket(
+            start: start, count: count, valueCount: valueCount,
+            minimum: hasValues ? Value(bits: minimumBits, type: type) : nil,
+            maximum: hasValues ? Value(bits: maximumBits, type: type) : nil,
+            sum: total,
+            mean: hasValues ? total / Double(valueCount) : nil,
+            standardDeviation: hasValues ? (max(0, m2) / Double(valueCount)).squareRoot() : nil,
+            first: count > 0 ? Value(bits: firstBits, type: type) : nil,
+            last: count > 0 ? Value(bits: lastBits, type: type) : nil)
+    }
+}
+
+/// The buckets of a query being filled. Points arrive mostly in time order,
+/// so the bucket of the previous point is kept at hand and the table is
+/// touched only when a point crosses into another bucket.
+struct BucketTable {
+    let options: DownsampleOptions
+    let type: ValueType
+    private var finished: [Int64: BucketAccumulator] = [:]
+    private var current: BucketAccumulator
+    private var currentStart = Int64.min
+    private var currentEnd = Int64.min
+    private var hasCurrent = false
+
+    init(options: DownsampleOptions, type: ValueType) {
+        self.options = options
+        self.type = type
+        current = BucketAccumulator(type: type)
+    }
+
+    @inline(__always)
+    mutating func add(time: Int64, bits: UInt64) {
+        if !(hasCurrent && time >= currentStart && time < currentEnd) { switchTo(options.bucketStart(time)) }
+        current.add(time: time, bits: bits)
+    }
+
+    mutating func add(_ chunk: ChunkStatistics) {
+        let start = options.bucketStart(chunk.minTime)
+        if !(hasCurrent && start == currentStart) { switchTo(start) }
+        current.add(chunk)
+    }
+
+    private mutating func switchTo(_ start: Int64) {
+        if hasCurrent { finished[currentStart] = current }
+        current = finished.removeValue(forKey: start) ?? BucketAccumulator(type: type)
+        currentStart = start
+        let (end, overflow) = start.addingReportingOverflow(options.step)
+        currentEnd = overflow ? .max : end
+        hasCurrent = true
+    }
+
+    /// The buckets in time order, with empty ones filled in when asked.
+    mutating func buckets() -> [Bucket] {
+        if hasCurrent { finished[currentStart] = current; hasCurrent = false }
+        var starts = finished.keys.sorted()
+        if options.includesEmptyBuckets {
+            let low = options.from == .min ? starts.first : options.bucketStart(options.from)
+            let high = options.to == .max ? starts.last : options.bucketStart(options.to - 1)
+            if let low, let high, low <= high {
+                var filled: [Int64] = []
+                var start = low
+                while start <= high {
+                    filled.append(start)
+                    let (next, overflow) = start.addingReportingOverflow(options.step)
+                    if overflow { break }
+                    start = next
+                }
+                starts = filled
+            }
+        }
+        return starts.map { (finished[$0] ?? BucketAccumulator(type: type)).bucket(start: $0) }
+    }
+}

@@ -1,0 +1,98 @@
+extension Store {
+    /// Summarizes one series in buckets of `options.step` milliseconds over
+    /// `[options.from, options.to)`.
+    ///
+    /// A chunk that lies wholly inside one bucket, and whose time span no other
+    /// segment or the head touches (so none of its points can have been
+    /// overwritten), is answered from the statistics in the segment index
+    /// without decoding. Everything else is decoded and merged (newer writes
+    /// win) point by point.
+    ///
+    /// - Complexity: O(chunks + decoded points); a segment that overlaps no
+    ///   other source is streamed a chunk at a time, so memory stays bounded by
+    ///   the number of buckets.
+    public func downsample(device: String, metric: String, options: DownsampleOptions) throws(StrataError) -> DownsampleResult {
+        try options.validate()
+        let key = SeriesKey(device: device, metric: metric)
+        let (segments, heads, knownType) = state.withLock { state in
+            ((state.segments), (state.flushing + [state.head]).compactMap { $0.snapshot(of: key) }, state.catalog[key])
+        }
+        guard let type = knownType else {
+            return DownsampleResult(series: key, type: nil, buckets: [], chunksFromStatistics: 0, chunksDecoded: 0)
+        }
+        if options.includesEmptyBuckets, options.from != .min, options.to != .max {
+            let buckets = (Int128(options.bucketStart(options.to - 1)) - Int128(options.bucketStart(options.from))) / Int128(options.step) + 1
+            guard buckets <= 10_000_000 else {
+                throw StrataError(.invalidArgument, "\(buckets) buckets requested; use a larger step or a shorter range (at most 10,000,000 with empty buckets)")
+            }
+        }
+
+        // Each source's chunks (segments) or points (heads) in range, with its time span.
+        struct Source {
+            var segment: SegmentFile?
+            var chunks: [SeriesChunk] = []
+            var columns = SeriesColumns()
+            var first = Int64.max
+            var last = Int64.min
+        }
+        var sources: [Source] = []
+        for segment in segments {
+            guard let (storedType, chunks) = segment.chunks(device: device, metric: metric, from: options.from, to: options.to),
+                  storedType == type, let firstChunk = chunks.first, let lastChunk = chunks.last else { continue }
+            sources.append(Source(segment: segment, chunks: chunks, first: firstChunk.time.minTime, last: lastChunk.time.maxTime))
+        }
+        for head in heads {
+            let columns = head.sortedColumns().slice(from: options.from, to: options.to)
+            guard let first = columns.timestamps.first, let last = columns.timestamps.last else { continue }
+            sources.append(Source(columns: columns, first: first, last: last))
+        }
+
+        func overlapsAnotherSource(_ index: Int, _ low: Int64, _ high: Int64) -> Bool {
+            sources.indices.contains { $0 != index && sources[$0].first <= high && low <= sources[$0].last }
+        }
+
+        var table = BucketTable(options: options, type: type)
+        var fromStatistics = 0, decoded = 0
+        var overlapping: [SeriesColumns] = []  // oldest first, merged at the end
+        var timestamps: [Int64] = [], bits: [UInt64] = []
+        for index in sources.indices {
+            let source = sources[index]
+            let isolated = !overlapsAnotherSource(index, source.first, source.last)
+            guard let segment = source.segment else {
+                if isolated {
+                    for position in 0..<source.columns.count { table.add(time: source.columns.timestamps[position], bits: source.columns.bits[position]) }
+                } else {
+                    overlapping.append(source.columns)
+                }
+                continue
+            }
+            var pending = SeriesColumns()
+            for chunk in source.chunks {
+                if options.usesChunkStatistics, let statistics = chunk.statistics,
+                   chunk.time.minTime >= options.from, options.to == .max || chunk.time.maxTime < options.to,
+                   options.bucketStart(chunk.time.minTime) == options.bucketStart(chunk.time.maxTime),
+                   !overlapsAnotherSource(index, chunk.time.minTime, chunk.time.maxTime) {
+                    table.add(statistics)
+                    fromStatistics += 1
+                    continue
+                }
+                try segment.decode(chunk, type: type, timestamps: &timestamps, bits: &bits)
+                decoded += 1
+                for position in 0..<timestamps.count {
+                    let time = timestamps[position]
+                    guard time >= options.from && time < options.to else { continue }
+                    if isolated {
+                        table.add(time: time, bits: bits[position])
+                    } else {
+                        pending.timestamps.append(time)
+                        pending.bits.append(bits[position])
+                    }
+                }
+            }
+            if !isolated { overlapping.append(pending) }
+        }
+        let merged = SeriesColumns.merging(overlapping)
+        for position in 0..<merged.count { table.add(time: merged.timestamps[position], bits: merged.bits[position]) }
+        return DownsampleResult(series: key, type: type, buckets: table.buckets(), chunksFromStatistics: fromStatistics, chunksDecoded: decoded)
+    }
+}
