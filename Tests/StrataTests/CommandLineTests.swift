@@ -131,3 +131,38 @@ struct CommandLineTests {
         #expect(again.standardError.contains("already exists"))
     }
 }
+
+@Suite("strata downsample")
+struct DownsampleCommandTests {
+    @Test("CSV has the documented columns; devices are chosen by list and pattern")
+    func csvAndPatterns() throws {
+        let directory = TemporaryDirectory()
+        let store = directory.appending("store")
+        let csv = directory.appending("in.csv")
+        try """
+            device,metric,ts_ms,value
+            pump-1,t,0,1.5
+            pump-1,t,1000,2.5
+            pump-1,t,3600000,nan
+            pump-2,t,0,10
+            tank-1,t,0,7
+            """.write(toFile: csv, atomically: true, encoding: .utf8)
+        #expect(try CommandRunner.run(["ingest", store, csv]).status == 0)
+        let run = try CommandRunner.run(["downsample", store, "--device", "pump-*", "--step", "1h", "--agg", "count,min,max,mean,first,last,stddev", "--format", "csv"])
+        #expect(run.status == 0, "\(run.standardError)")
+        #expect(run.standardOutput == """
+            device,metric,ts_ms,count,min,max,mean,first,last,stddev
+            pump-1,t,0,2,1.5,2.5,2.0,1.5,2.5,0.5
+            pump-1,t,3600000,1,,,,nan,nan,
+            pump-2,t,0,1,10.0,10.0,10.0,10.0,10.0,0.0
+
+            """)
+        let listed = try CommandRunner.run(["downsample", store, "--device", "tank-1,pump-2", "--metric", "t", "--step", "1d", "--agg", "sum", "--format", "json"])
+        #expect(listed.standardOutput.contains("{\"device\":\"tank-1\",\"metric\":\"t\",\"ts_ms\":0,\"sum\":7.0}"))
+        let missing = try CommandRunner.run(["downsample", store, "--device", "nothing-*", "--step", "1h"])
+        #expect(missing.status == 1)
+        #expect(missing.standardError.contains("no device matches"))
+        let badStep = try CommandRunner.run(["downsample", store, "--device", "pump-1", "--step", "soon"])
+        #expect(badStep.status == 64)
+    }
+}

@@ -124,3 +124,19 @@ public enum TimeText {
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
+
+/// Durations as text: a number and a unit, `500ms`, `30s`, `15m`, `1h`, `1d`, `1w`.
+public enum DurationText {
+    /// Milliseconds of `text`, or nil when it is not a positive duration.
+    public static func parseMilliseconds(_ text: String) -> Int64? {
+        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000), ("w", 604_800_000)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            let digits = text.dropLast(suffix.count)
+            // "ms" also ends in "s": the longer unit is tried first, so "5ms" never reads as "5m" + "s".
+            guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let count = Int64(digits), count > 0 else { continue }
+            let (milliseconds, overflow) = count.multipliedReportingOverflow(by: scale)
+            return overflow ? nil : milliseconds
+        }
+        return nil
+    }
+}

@@ -1,0 +1,195 @@
+import ArgumentParser
+import Strata
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct DownsampleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "downsample",
+        abstract: "Summarize series in time buckets: min, max, mean, sum, count, first, last, stddev.",
+        discussion: """
+            --device takes a name, a comma-separated list, or shell-style patterns \
+            (`pump-*`, `pump-0[1-3]?`); without --metric every metric of each device is \
+            summarized. Buckets are [start, start + step) and aligned to the Unix epoch \
+            (a 1d step starts at midnight UTC) unless --align from is given. Empty buckets \
+            are left out unless --empty is given.
+
+            Chunks that lie wholly inside one bucket are answered from the statistics \
+            stored in the segment index, without decoding; --decode-all turns that off \
+            (for verification and measurement). NaN values count in `count` and may be \
+            `first` or `last`; the other aggregates ignore them. stddev is the population \
+            standard deviation.
+
+            CSV columns: device,metric,ts_ms and one column per aggregate, in the order \
+            given, with ts_ms the bucket start. An aggregate with no value (the mean of a \
+            bucket of NaNs, or an empty bucket) is an empty field in CSV and null in JSON.
+            """
+    )
+
+    @Argument(help: "The store directory.")
+    var store: String
+
+    @Option(help: "Devices: a name, a comma-separated list, or patterns such as pump-*.")
+    var device: String
+
+    @Option(help: "One metric (default: every metric of each device).")
+    var metric: String?
+
+    @Option(help: "Bucket width: 500ms, 30s, 15m, 1h, 1d, 1w ...")
+    var step: String
+
+    @Option(help: "Aggregates, comma-separated: min,max,mean,sum,count,first,last,stddev.")
+    var agg = "min,max,mean,count"
+
+    @Option(help: "Start of the range, included (epoch ms or RFC 3339).")
+    var from: String?
+
+    @Option(help: "End of the range, excluded (epoch ms or RFC 3339).")
+    var to: String?
+
+    @Option(help: "Bucket alignment: epoch or from.")
+    var align: AlignmentArgument = .epoch
+
+    @Flag(help: "Also print buckets without points (count 0).")
+    var empty = false
+
+    @Flag(help: "Decode every chunk instead of using chunk statistics.")
+    var decodeAll = false
+
+    @Option(help: "Output format: table, csv or json.")
+    var format: OutputFormat = .table
+
+    var aggregates: [Aggregate] { agg.split(separator: ",").compactMap { Aggregate(rawValue: String($0)) } }
+
+    mutating func validate() throws {
+        guard DurationText.parseMilliseconds(step) != nil else {
+            throw ValidationError("--step \(step.debugDescription) is not a duration such as 30s, 15m, 1h or 1d")
+        }
+        for name in agg.split(separator: ",") where Aggregate(rawValue: String(name)) == nil {
+            throw ValidationError("unknown aggregate \(String(name).debugDescription); choose from \(Aggregate.allCases.map(\.rawValue).joined(separator: ","))")
+        }
+        if let from, TimeText.parse(from) == nil { throw ValidationError("--from \(from.debugDescription) is neither epoch milliseconds nor RFC 3339") }
+        if let to, TimeText.parse(to) == nil { throw ValidationError("--to \(to.debugDescription) is neither epoch milliseconds nor RFC 3339") }
+        if align == .from && from == nil { throw ValidationError("--align from needs --from") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let database = try Store(at: store, mode: .readOnly)
+            reportOpeningProblems(of: database)
+            var options = DownsampleOptions(step: DurationText.parseMilliseconds(step)!,
+                                            from: from.flatMap(TimeText.parse) ?? .min, to: to.flatMap(TimeText.parse) ?? .max)
+            options.alignment = align == .epoch ? .epoch : .from
+            options.includesEmptyBuckets = empty
+            options.usesChunkStatistics = !decodeAll
+            let series = try DeviceSelection.series(in: database, devices: device, metric: metric)
+            var results: [DownsampleResult] = []
+            for key in series {
+                results.append(try database.downsample(device: key.device, metric: key.metric, options: options))
+            }
+            var output = StandardOutput()
+            write(results, to: &output)
+            output.flush()
+        }
+    }
+
+    private func write(_ results: [DownsampleResult], to output: inout StandardOutput) {
+        let aggregates = self.aggregates
+        func text(_ bucket: Bucket, _ aggregate: Aggregate) -> String? {
+            switch aggregate {
+            case .min: bucket.minimum.map(ValueText.exact)
+            case .max: bucket.maximum.map(ValueText.exact)
+            case .first: bucket.first.map(ValueText.exact)
+            case .last: bucket.last.map(ValueText.exact)
+            case .count: String(bucket.count)
+            case .sum: bucket.valueCount > 0 ? NumberText.format(bucket.sum) : nil
+            case .mean: bucket.mean.map(NumberText.format)
+            case .stddev: bucket.standardDeviation.map(NumberText.format)
+            }
+        }
+        switch format {
+        case .csv:
+            output.line((["device", "metric", "ts_ms"] + aggregates.map(\.rawValue)).joined(separator: ","))
+            for result in results {
+                let prefix = CSVText.field(result.series.device) + "," + CSVText.field(result.series.metric) + ","
+                for bucket in result.buckets {
+                    output.line(prefix + String(bucket.start) + "," + aggregates.map { text(bucket, $0) ?? "" }.joined(separator: ","))
+                }
+            }
+        case .json:
+            output.write("[")
+            var firstRow = true
+            for result in results {
+                for bucket in result.buckets {
+                    output.write(firstRow ? "\n" : ",\n")
+                    firstRow = false
+                    var fields = ["\"device\":\(JSONText.string(result.series.device))", "\"metric\":\(JSONText.string(result.series.metric))", "\"ts_ms\":\(bucket.start)"]
+                    for aggregate in aggregates {
+                        let value: String
+                        switch aggregate {
+                        case .min: value = bucket.minimum.map(JSONText.value) ?? "null"
+                        case .max: value = bucket.maximum.map(JSONText.value) ?? "null"
+                        case .first: value = bucket.first.map(JSONText.value) ?? "null"
+                        case .last: value = bucket.last.map(JSONText.value) ?? "null"
+                        case .count: value = String(bucket.count)
+                        default: value = bucket.number(aggregate).map { JSONText.value(.float64($0)) } ?? "null"
+                        }
+                        fields.append("\"\(aggregate.rawValue)\":\(value)")
+                    }
+                    output.write("{" + fields.joined(separator: ",") + "}")
+                }
+            }
+            output.line("\n]")
+        case .table:
+            var table = TextTable(["device", "metric", "bucket (UTC)"] + aggregates.map(\.rawValue), rightAligned: Set(3..<(3 + aggregates.count)))
+            var buckets = 0, statistics = 0, decoded = 0
+            for result in results {
+                for bucket in result.buckets {
+                    table.add([result.series.device, result.series.metric, TimeText.format(bucket.start)] + aggregates.map { text(bucket, $0) ?? "-" })
+                }
+                buckets += result.buckets.count
+                statistics += result.chunksFromStatistics
+                decoded += result.chunksDecoded
+            }
+            output.line(table.render())
+            output.line("\(Format.count(buckets)) bucket\(buckets == 1 ? "" : "s") from \(results.count) series; \(Format.count(statistics)) chunk\(statistics == 1 ? "" : "s") answered from statistics, \(Format.count(decoded)) decoded")
+        }
+    }
+}
+
+enum AlignmentArgument: String, ExpressibleByArgument, CaseIterable {
+    case epoch, from
+}
+
+/// Resolves `--device` (names, lists, shell patterns) and `--metric` into series.
+enum DeviceSelection {
+    static func series(in store: Store, devices selector: String, metric: String?) throws -> [SeriesKey] {
+        let known = store.series()
+        let devices = Array(Set(known.map(\.key.device))).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        var chosen: [String] = []
+        for pattern in selector.split(separator: ",").map(String.init) {
+            let matches = pattern.contains(where: { "*?[".contains($0) })
+                ? devices.filter { fnmatch(pattern, $0, 0) == 0 }
+                : devices.filter { $0.utf8.elementsEqual(pattern.utf8) }
+            guard !matches.isEmpty else {
+                throw CommandError(message: "\(store.directory): no device matches \(pattern.debugDescription); `strata inspect \(store.directory)` lists the devices")
+            }
+            for name in matches where !chosen.contains(where: { $0.utf8.elementsEqual(name.utf8) }) { chosen.append(name) }
+        }
+        var result: [SeriesKey] = []
+        for device in chosen {
+            let metrics = known.filter { $0.key.device.utf8.elementsEqual(device.utf8) }.map(\.key.metric)
+            if let metric {
+                guard metrics.contains(where: { $0.utf8.elementsEqual(metric.utf8) }) else {
+                    throw CommandError(message: "\(store.directory): device \(device) has no metric \(metric.debugDescription) (it has \(metrics.joined(separator: ", ")))")
+                }
+                result.append(SeriesKey(device: device, metric: metric))
+            } else {
+                result += metrics.map { SeriesKey(device: device, metric: $0) }
+            }
+        }
+        return result
+    }
+}
