@@ -1,0 +1,87 @@
+import Benchmark
+import Foundation
+import Strata
+
+// Query-layer benchmarks on generated data (built once in a temporary store):
+// - a year of 1-second readings of one series (31,536,000 points) downsampled
+//   into 1-hour buckets, from chunk statistics and by decoding every chunk;
+// - the last hour of each of 10,000 devices (one reading a minute for a day).
+
+let directory = ProcessInfo.processInfo.environment["STRATA_BENCH_DIR"] ?? NSTemporaryDirectory()
+let year: Int64 = 365 * 86_400_000
+let start: Int64 = 1_735_689_600_000  // 2025-01-01T00:00:00Z
+
+/// A temperature at 0.1 °C resolution: a daily cycle plus a slow random walk.
+func buildYearStore() -> Store {
+    let path = directory + "/strata-query-year-\(UUID().uuidString)"
+    let store = try! Store(at: path)
+    var walk: Int64 = 0
+    var state: UInt64 = 1
+    for day in 0..<365 {
+        var batch = WriteBatch(capacity: 86_400)
+        let series = try! batch.series(device: "sensor", metric: "temperature", type: .float64)
+        for second in 0..<86_400 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            walk += Int64(state >> 62) - 1
+            let cycle = sin(Double(second) / 86_400 * 2 * .pi) * 40
+            let tenths = 200 + Int64(cycle) + walk % 30
+            batch.append(series: series, timestamp: start + Int64(day) * 86_400_000 + Int64(second) * 1000, value: Double(tenths) / 10)
+        }
+        try! store.append(batch)
+    }
+    try! store.flush()
+    return store
+}
+
+func buildFleetStore() -> Store {
+    let path = directory + "/strata-query-fleet-\(UUID().uuidString)"
+    let store = try! Store(at: path)
+    for group in 0..<100 {
+        var batch = WriteBatch(capacity: 100 * 1440)
+        for device in (group * 100)..<(group * 100 + 100) {
+            let series = try! batch.series(device: "pump-\(device)", metric: "temperature", type: .float64)
+            for minute in 0..<1440 {
+                batch.append(series: series, timestamp: start + Int64(minute) * 60_000, value: Double(200 + (device + minute) % 50) / 10)
+            }
+        }
+        try! store.append(batch)
+    }
+    try! store.flush()
+    return store
+}
+
+let benchmarks: @Sendable () -> Void = {
+    let yearStore = buildYearStore()
+    let hourly = DownsampleOptions(step: 3_600_000)
+    var decodeAll = hourly
+    decodeAll.usesChunkStatistics = false
+    let check = try! yearStore.downsample(device: "sensor", metric: "temperature", options: hourly)
+    print("year of 1 s readings: \(check.buckets.count) hourly buckets, \(check.chunksFromStatistics) chunks from statistics, \(check.chunksDecoded) decoded")
+
+    Benchmark(
+        "downsample a year of 1 s readings to 1 h, from statistics (31.5 M points per op)",
+        configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal], scalingFactor: .one, maxDuration: .seconds(5))
+    ) { _ in
+        blackHole(try yearStore.downsample(device: "sensor", metric: "temperature", options: hourly))
+    }
+
+    Benchmark(
+        "downsample a year of 1 s readings to 1 h, decoding every chunk (31.5 M points per op)",
+        configuration: .init(metrics: [.wallClock, .throughput], scalingFactor: .one, maxDuration: .seconds(10), maxIterations: 10)
+    ) { _ in
+        blackHole(try yearStore.downsample(device: "sensor", metric: "temperature", options: decodeAll))
+    }
+
+    let fleet = buildFleetStore()
+    let end = start + 86_400_000
+    Benchmark(
+        "last hour of each of 10,000 devices (10,000 queries per op)",
+        configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal], scalingFactor: .one, maxDuration: .seconds(5))
+    ) { _ in
+        var total = 0
+        for device in 0..<10_000 {
+            total += try fleet.query(device: "pump-\(device)", metric: "temperature", from: end - 3_600_000, to: end).count
+        }
+        precondition(total == 600_000)
+    }
+}
