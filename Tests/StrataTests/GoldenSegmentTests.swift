@@ -63,15 +63,16 @@ struct GoldenSegmentTests {
             }
         }
         // Group 0 is led by "cycles" (first metric by name): one chunk of 7 irregular points;
-        // group 1 holds the 40 shared points in 3 chunks of at most 16 (14+13+13).
+        // group 1 holds the 40 shared minutes: version 1 cut them evenly (14+13+13), version 2
+        // on quarter hours (5+15+15+5).
         let pumpTime = segment.chunkDescriptions().filter { $0.device == "pump-1" && $0.column == .time }
-        #expect(pumpTime.map(\.pointCount) == [7, 14, 13, 13])
+        #expect(pumpTime.map(\.pointCount) == (version == 1 ? [7, 14, 13, 13] : [7, 5, 15, 15, 5]))
         // Version 2 added the non-NaN count and squared deviations of each value chunk.
         let temperature = try #require(segment.device(named: "pump-1")?.metric(named: "temperature"))
         #expect(temperature.chunks.allSatisfy { ($0.valueCount != nil) == (version >= 2) })
         if version >= 2 {
-            // 14 + 13 + 13 values, one NaN and one signalling NaN among them.
-            #expect(temperature.chunks.map { $0.valueCount! } == [12, 13, 13])
+            // 5 + 15 + 15 + 5 values, a NaN and a signalling NaN in the second chunk.
+            #expect(temperature.chunks.map { $0.valueCount! } == [5, 13, 15, 5])
         }
     }
 

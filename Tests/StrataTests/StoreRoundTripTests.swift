@@ -128,7 +128,8 @@ struct StoreRoundTripTests {
         try store.flush()
         let chunks = store.segments()[0].chunkDescriptions()
         let timeChunks = chunks.filter { $0.column == .time }
-        #expect(timeChunks.count == 3 + 1)  // 3000 points in 3 chunks, plus the daily column
+        // 3000 minute points cut at 12-hour boundaries (720 each, the last 120 alone), plus the daily column.
+        #expect(timeChunks.count == 5 + 1)
         #expect(Set(chunks.map(\.group)).count == 2)
         for metric in ["pm25", "pm10", "temp", "rain"] {
             let points = try store.query(device: "station", metric: metric)
@@ -147,7 +148,8 @@ struct StoreRoundTripTests {
         try store.append(device: "d", metric: "m", timestamps: times, values: values)
         try store.flush()
         let chunks = store.segments()[0].chunkDescriptions().filter { $0.column != .time }
-        #expect(chunks.map(\.pointCount) == [84, 83, 83])
+        // 1-second points, 100 a chunk: cut on minute boundaries (60 each), the last 10 joined to their neighbour.
+        #expect(chunks.map(\.pointCount) == [60, 60, 60, 70])
         var start = 0
         for chunk in chunks {
             let slice = values[start..<(start + chunk.pointCount)]

@@ -84,7 +84,7 @@ struct SegmentWriter {
         var chunkRanges: [[Range<Int>]] = []
         for leader in groupLeaders {
             let times = metrics[leader].columns.timestamps
-            let ranges = chunkBoundaries(count: times.count)
+            let ranges = chunkBoundaries(times)
             chunkRanges.append(ranges)
             index.writeVarUInt(UInt64(ranges.count))
             times.withUnsafeBufferPointer { all in
@@ -132,15 +132,76 @@ struct SegmentWriter {
         index.writeUInt32(location.checksum)
     }
 
-    /// Cuts `count` points into chunks of at most `pointsPerChunk`, sized
-    /// evenly so that no tiny chunk is left at the end.
-    func chunkBoundaries(count: Int) -> [Range<Int>] {
+    /// Calendar-friendly units for chunk boundaries; each divides the next, so
+    /// a chunk that stays inside one unit also stays inside every larger one.
+    static let alignmentUnits: [Int64] = [
+        1_000, 5_000, 10_000, 30_000, 60_000, 300_000, 900_000, 1_800_000,
+        3_600_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000,
+    ]
+
+    /// Cuts a sorted time column into chunks of at most `pointsPerChunk` points
+    /// whose boundaries fall on round times when the data allows.
+    ///
+    /// The unit is the largest of ``alignmentUnits`` that a chunk of
+    /// `pointsPerChunk` points spans at the column's average rate (15 minutes for
+    /// 1-second readings, a day for hourly ones). The column is cut wherever it
+    /// crosses a multiple of that unit since the epoch, then neighbouring pieces are
+    /// merged while they fit in one chunk and stay inside one multiple of the next
+    /// larger unit. A downsampling bucket that is a multiple of the unit (15m, 1h,
+    /// 1d for 1-second data) then never splits a chunk, so every chunk can be
+    /// answered from its statistics. Pieces larger than a chunk are split evenly,
+    /// so no tiny chunk pays a full index entry.
+    func chunkBoundaries(_ times: [Int64]) -> [Range<Int>] {
+        let count = times.count
         guard count > 0 else { return [] }
+        guard count > pointsPerChunk else { return [0..<count] }
+        let span = Int128(times[count - 1]) - Int128(times[0])
+        let typical = span * Int128(pointsPerChunk) / Int128(count)
+        guard let unitIndex = Self.alignmentUnits.lastIndex(where: { Int128($0) <= typical }) else {
+            return evenSplit(0..<count)
+        }
+        let unit = Self.alignmentUnits[unitIndex]
+        let coarser: Int64? = unitIndex + 1 < Self.alignmentUnits.count ? Self.alignmentUnits[unitIndex + 1] : nil
+
+        func window(_ time: Int64, _ width: Int64) -> Int64 {
+            let quotient = time / width
+            return time % width < 0 ? quotient - 1 : quotient
+        }
+        // Pieces: maximal runs inside one multiple of `unit`.
+        var pieces: [Range<Int>] = []
+        var start = 0
+        for index in 1..<count where window(times[index], unit) != window(times[index - 1], unit) {
+            pieces.append(start..<index)
+            start = index
+        }
+        pieces.append(start..<count)
+
+        var result: [Range<Int>] = []
+        var pending: Range<Int>? = nil
+        for piece in pieces {
+            if let current = pending {
+                let sameCoarse = coarser.map { window(times[current.lowerBound], $0) == window(times[piece.lowerBound], $0) } ?? true
+                if sameCoarse && current.count + piece.count <= pointsPerChunk {
+                    pending = current.lowerBound..<piece.upperBound
+                    continue
+                }
+                result += evenSplit(current)
+            }
+            pending = piece
+        }
+        if let pending { result += evenSplit(pending) }
+        return result
+    }
+
+    /// Splits `range` into ⌈n / pointsPerChunk⌉ chunks whose sizes differ by at most one.
+    private func evenSplit(_ range: Range<Int>) -> [Range<Int>] {
+        let count = range.count
+        guard count > pointsPerChunk else { return [range] }
         let chunkCount = (count + pointsPerChunk - 1) / pointsPerChunk
         let base = count / chunkCount, extra = count % chunkCount
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(chunkCount)
-        var start = 0
+        var start = range.lowerBound
         for chunk in 0..<chunkCount {
             let length = base + (chunk < extra ? 1 : 0)
             ranges.append(start..<(start + length))
