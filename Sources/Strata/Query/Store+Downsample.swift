@@ -14,10 +14,7 @@ extension Store {
     public func downsample(device: String, metric: String, options: DownsampleOptions) throws(StrataError) -> DownsampleResult {
         try options.validate()
         let key = SeriesKey(device: device, metric: metric)
-        let (segments, heads, knownType) = state.withLock { state in
-            ((state.segments), (state.flushing + [state.head]).compactMap { $0.snapshot(of: key) }, state.catalog[key])
-        }
-        guard let type = knownType else {
+        guard let (type, sources) = try sources(of: key, from: options.from, to: options.to) else {
             return DownsampleResult(series: key, type: nil, buckets: [], chunksFromStatistics: 0, chunksDecoded: 0)
         }
         if options.includesEmptyBuckets, options.from != .min, options.to != .max {
@@ -25,26 +22,6 @@ extension Store {
             guard buckets <= 10_000_000 else {
                 throw StrataError(.invalidArgument, "\(buckets) buckets requested; use a larger step or a shorter range (at most 10,000,000 with empty buckets)")
             }
-        }
-
-        // Each source's chunks (segments) or points (heads) in range, with its time span.
-        struct Source {
-            var segment: SegmentFile?
-            var chunks: [SeriesChunk] = []
-            var columns = SeriesColumns()
-            var first = Int64.max
-            var last = Int64.min
-        }
-        var sources: [Source] = []
-        for segment in segments {
-            guard let (storedType, chunks) = segment.chunks(device: device, metric: metric, from: options.from, to: options.to),
-                  storedType == type, let firstChunk = chunks.first, let lastChunk = chunks.last else { continue }
-            sources.append(Source(segment: segment, chunks: chunks, first: firstChunk.time.minTime, last: lastChunk.time.maxTime))
-        }
-        for head in heads {
-            let columns = head.sortedColumns().slice(from: options.from, to: options.to)
-            guard let first = columns.timestamps.first, let last = columns.timestamps.last else { continue }
-            sources.append(Source(columns: columns, first: first, last: last))
         }
 
         func overlapsAnotherSource(_ index: Int, _ low: Int64, _ high: Int64) -> Bool {
