@@ -166,3 +166,33 @@ struct DownsampleCommandTests {
         #expect(badStep.status == 64)
     }
 }
+
+@Suite("strata anomalies")
+struct AnomaliesCommandTests {
+    @Test("CSV columns, the detectors' required options, and an SVG plot")
+    func csvAndPlot() throws {
+        let directory = TemporaryDirectory()
+        let store = directory.appending("store")
+        let csv = directory.appending("in.csv")
+        var rows = ["device,metric,ts_ms,value"]
+        for minute in 0..<240 { rows.append("m,t,\(minute * 60_000),\(minute == 100 ? 90 : 20 + minute % 3)") }
+        try rows.joined(separator: "\n").write(toFile: csv, atomically: true, encoding: .utf8)
+        #expect(try CommandRunner.run(["ingest", store, csv]).status == 0)
+        let plot = directory.appending("plot.svg")
+        let run = try CommandRunner.run(["anomalies", store, "--device", "m", "--metric", "t", "--detector", "above", "--threshold", "50",
+                                         "--format", "csv", "--plot", plot])
+        #expect(run.status == 0, "\(run.standardError)")
+        #expect(run.standardOutput == "device,metric,start_ms,end_ms,peak_ts_ms,peak,score,points\nm,t,6000000,6000001,6000000,90.0,40.0,1\n")
+        let svg = try String(contentsOfFile: plot, encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.contains("1 anomaly window") && svg.contains("time (UTC)") && svg.contains("fill=\"#e53935\""))
+        let zscore = try CommandRunner.run(["anomalies", store, "--device", "m", "--detector", "zscore", "--window", "1h", "--format", "json"])
+        #expect(zscore.status == 0)
+        #expect(zscore.standardOutput.contains("\"start_ms\":6000000"))
+        let missing = try CommandRunner.run(["anomalies", store, "--device", "m", "--detector", "above"])
+        #expect(missing.status == 64)
+        #expect(missing.standardError.contains("needs --threshold"))
+        let downsamplePlot = directory.appending("down.svg")
+        #expect(try CommandRunner.run(["downsample", store, "--device", "m", "--step", "10m", "--plot", downsamplePlot]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: downsamplePlot))
+    }
+}

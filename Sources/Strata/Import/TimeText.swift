@@ -140,3 +140,17 @@ public enum DurationText {
         return nil
     }
 }
+
+extension DurationText {
+    /// A duration for people: `90 ms`, `45 s`, `12 min`, `3 h 20 min`, `2 d 4 h`.
+    public static func describe(_ milliseconds: Int64) -> String {
+        if milliseconds < 1000 { return "\(milliseconds) ms" }
+        let seconds = milliseconds / 1000
+        if seconds < 60 { return "\(seconds) s" }
+        let minutes = seconds / 60
+        if minutes < 60 { return "\(minutes) min" }
+        let hours = minutes / 60
+        if hours < 24 { return minutes % 60 == 0 ? "\(hours) h" : "\(hours) h \(minutes % 60) min" }
+        return hours % 24 == 0 ? "\(hours / 24) d" : "\(hours / 24) d \(hours % 24) h"
+    }
+}

@@ -105,3 +105,13 @@ extension Store {
         return type
     }
 }
+
+extension Store {
+    /// The first and last timestamps of a series, from segment indexes and the
+    /// head, without decoding; nil when the series has no point.
+    public func timeRange(device: String, metric: String) throws(StrataError) -> ClosedRange<Int64>? {
+        guard let (_, sources) = try sources(of: SeriesKey(device: device, metric: metric), from: .min, to: .max),
+              let first = sources.map(\.first).min(), let last = sources.map(\.last).max() else { return nil }
+        return first...last
+    }
+}

@@ -61,6 +61,9 @@ struct DownsampleCommand: ParsableCommand {
     @Option(help: "Output format: table, csv or json.")
     var format: OutputFormat = .table
 
+    @Option(help: ArgumentHelp("Also draw the first series into this SVG file.", valueName: "file.svg"))
+    var plot: String?
+
     var aggregates: [Aggregate] { agg.split(separator: ",").compactMap { Aggregate(rawValue: String($0)) } }
 
     mutating func validate() throws {
@@ -92,6 +95,10 @@ struct DownsampleCommand: ParsableCommand {
             var output = StandardOutput()
             write(results, to: &output)
             output.flush()
+            if let plot, let first = series.first {
+                if series.count > 1 { printError("note: --plot draws the first series, \(first)") }
+                try SeriesPlot.write(store: database, series: first, from: options.from, to: options.to, anomalies: [], to: plot)
+            }
         }
     }
 

@@ -1,0 +1,101 @@
+import Foundation
+import Strata
+
+/// Draws a series as an SVG chart: the min–max band and the mean of about
+/// 600 buckets, anomaly windows shaded, time and value axes labelled.
+enum SeriesPlot {
+    static let width = 1000.0, height = 420.0
+    static let left = 78.0, right = 24.0, top = 44.0, bottom = 52.0
+
+    static func write(store: Store, series: SeriesKey, from: Int64, to: Int64, anomalies: [AnomalyWindow], to path: String) throws {
+        guard let range = try store.timeRange(device: series.device, metric: series.metric) else {
+            throw CommandError(message: "\(series): nothing to plot")
+        }
+        let start = max(from, range.lowerBound)
+        let end = min(to == .max ? range.upperBound : to - 1, range.upperBound)
+        guard start <= end else { throw CommandError(message: "\(series): no point in the range to plot") }
+        let span = max(1, end - start + 1)
+        var options = DownsampleOptions(step: max(1, (span + 599) / 600), from: start, to: end + 1)
+        options.alignment = .from
+        let buckets = try store.downsample(device: series.device, metric: series.metric, options: options).buckets
+            .filter { $0.valueCount > 0 }
+        let lows = buckets.compactMap { $0.number(.min) }.filter(\.isFinite)
+        let highs = buckets.compactMap { $0.number(.max) }.filter(\.isFinite)
+        guard var low = lows.min(), var high = highs.max() else { throw CommandError(message: "\(series): no finite value to plot") }
+        if low == high { low -= 1; high += 1 }
+        let ticks = niceTicks(low, high)
+        low = min(low, ticks.first!); high = max(high, ticks.last!)
+
+        let plotWidth = width - left - right, plotHeight = height - top - bottom
+        func x(_ time: Int64) -> Double { left + plotWidth * Double(time - start) / Double(span) }
+        func y(_ value: Double) -> Double { top + plotHeight * (1 - (value - low) / (high - low)) }
+        func f(_ value: Double) -> String { String(format: "%.1f", value) }
+
+        var svg = """
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="Helvetica, Arial, sans-serif" font-size="12">
+            <rect width="100%" height="100%" fill="white"/>
+            <text x="\(f(left))" y="24" font-size="16" font-weight="bold">\(escape(series.device)) / \(escape(series.metric))</text>
+            <text x="\(f(width - right))" y="24" text-anchor="end" fill="#555">\(anomalies.count) anomaly window\(anomalies.count == 1 ? "" : "s") · \(escape(TimeText.format(start))) – \(escape(TimeText.format(end)))</text>
+
+            """
+        for window in anomalies where window.end > start && window.start <= end {
+            let x0 = x(max(window.start, start)), x1 = max(x0 + 2, x(min(window.end, end + 1)))
+            svg += "<rect x=\"\(f(x0))\" y=\"\(f(top))\" width=\"\(f(x1 - x0))\" height=\"\(f(plotHeight))\" fill=\"#e53935\" fill-opacity=\"0.18\"><title>\(escape(TimeText.format(window.start))) – \(escape(TimeText.format(window.end))), score \(String(format: "%.2f", window.score))</title></rect>\n"
+        }
+        for tick in ticks {
+            svg += "<line x1=\"\(f(left))\" x2=\"\(f(width - right))\" y1=\"\(f(y(tick)))\" y2=\"\(f(y(tick)))\" stroke=\"#e0e0e0\"/>\n"
+            svg += "<text x=\"\(f(left - 8))\" y=\"\(f(y(tick) + 4))\" text-anchor=\"end\">\(escape(label(tick)))</text>\n"
+        }
+        for index in 0...5 {
+            let time = start + Int64(Double(span - 1) * Double(index) / 5)
+            svg += "<line x1=\"\(f(x(time)))\" x2=\"\(f(x(time)))\" y1=\"\(f(top + plotHeight))\" y2=\"\(f(top + plotHeight + 5))\" stroke=\"#333\"/>\n"
+            let text = span > 2 * 86_400_000 ? String(TimeText.format(time).prefix(10)) : String(TimeText.format(time).dropFirst(11).prefix(5))
+            // The end labels hang inward so they are not cut off at the edges.
+            let anchor = index == 0 ? "start" : index == 5 ? "end" : "middle"
+            svg += "<text x=\"\(f(x(time)))\" y=\"\(f(top + plotHeight + 20))\" text-anchor=\"\(anchor)\">\(escape(text))</text>\n"
+        }
+        // Min–max band, then the mean on top.
+        var band = buckets.map { "\(f(x($0.start))),\(f(y($0.number(.max) ?? low)))" }
+        band += buckets.reversed().map { "\(f(x($0.start))),\(f(y($0.number(.min) ?? low)))" }
+        svg += "<polygon points=\"\(band.joined(separator: " "))\" fill=\"#1e88e5\" fill-opacity=\"0.25\" stroke=\"none\"/>\n"
+        let mean = buckets.compactMap { bucket in bucket.mean.map { "\(f(x(bucket.start))),\(f(y($0)))" } }
+        svg += "<polyline points=\"\(mean.joined(separator: " "))\" fill=\"none\" stroke=\"#1565c0\" stroke-width=\"1.4\"/>\n"
+        svg += """
+            <rect x="\(f(left))" y="\(f(top))" width="\(f(plotWidth))" height="\(f(plotHeight))" fill="none" stroke="#333"/>
+            <text x="\(f(left + plotWidth / 2))" y="\(f(height - 10))" text-anchor="middle">time (UTC)\(span > 2 * 86_400_000 ? "" : ", " + String(TimeText.format(start).prefix(10)))</text>
+            <text transform="translate(18 \(f(top + plotHeight / 2))) rotate(-90)" text-anchor="middle">\(escape(series.metric))</text>
+            <text x="\(f(width - right))" y="\(f(height - 10))" text-anchor="end" fill="#777" font-size="11">band: min–max per \(DurationText.describe(options.step)) · line: mean\(anomalies.isEmpty ? "" : " · red: anomalies")</text>
+            </svg>
+
+            """
+        do {
+            try svg.write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw CommandError(message: "\(path): cannot write the plot: \(error.localizedDescription)")
+        }
+    }
+
+    /// About five round tick values covering [low, high].
+    static func niceTicks(_ low: Double, _ high: Double) -> [Double] {
+        let raw = (high - low) / 5
+        let magnitude = pow(10, floor(log10(raw)))
+        let step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+        var tick = floor(low / step) * step
+        var ticks: [Double] = []
+        while tick <= high + step * 0.5 && ticks.count < 12 {
+            ticks.append(tick)
+            tick += step
+        }
+        return ticks
+    }
+
+    static func label(_ value: Double) -> String {
+        let text = String(format: "%.6g", value)
+        return text == "-0" ? "0" : text
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}
