@@ -72,6 +72,20 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(try yearStore.downsample(device: "sensor", metric: "temperature", options: decodeAll))
     }
 
+    Benchmark(
+        "anomaly scan, rolling z-score over 1 h, a year of 1 s readings (31.5 M points per op)",
+        configuration: .init(metrics: [.wallClock, .throughput, .peakMemoryResident], scalingFactor: .one, maxDuration: .seconds(10), maxIterations: 5)
+    ) { _ in
+        blackHole(try yearStore.anomalies(device: "sensor", metric: "temperature", options: AnomalyOptions(detector: .zScore(window: 3_600_000, threshold: 6))))
+    }
+
+    Benchmark(
+        "anomaly scan, robust (median and IQR) over 10 min, a year of 1 s readings (31.5 M points per op)",
+        configuration: .init(metrics: [.wallClock, .throughput, .peakMemoryResident], scalingFactor: .one, maxDuration: .seconds(10), maxIterations: 3)
+    ) { _ in
+        blackHole(try yearStore.anomalies(device: "sensor", metric: "temperature", options: AnomalyOptions(detector: .robust(window: 600_000, threshold: 8))))
+    }
+
     let fleet = buildFleetStore()
     let end = start + 86_400_000
     Benchmark(
