@@ -85,3 +85,38 @@ struct AnomalyTests {
         #expect(try store.anomalies(device: "none", metric: "t", options: AnomalyOptions(detector: .above(1))).isEmpty)
     }
 }
+
+@Suite("Streaming scan")
+struct ScanTests {
+    struct Collector: PointConsumer {
+        var timestamps: [Int64] = []
+        var bits: [UInt64] = []
+        mutating func consume(time: Int64, bits value: UInt64) {
+            timestamps.append(time)
+            bits.append(value)
+        }
+    }
+
+    @Test("Streaming over overlapping segments and the head gives exactly the merged query", arguments: [1, 2, 3])
+    func matchesQuery(seed: UInt64) throws {
+        let directory = TemporaryDirectory()
+        var configuration = Configuration()
+        configuration.pointsPerChunk = 32
+        let store = try Store(at: directory.path, configuration: configuration)
+        var random = SeededGenerator(seed: seed)
+        for round in 0..<6 {
+            // Each round writes a random stretch, overlapping earlier ones, with new values.
+            let base = Int64(random.next() % 3000)
+            let times = (0..<Int(200 + random.next() % 400)).map { base + Int64($0) * Int64(1 + random.next() % 3) }
+            try store.append(device: "d", metric: "m", timestamps: times, values: times.map { _ in Double(round) + Double(random.next() % 100) / 100 })
+            if round < 5 { try store.flush() }
+        }
+        for (start, end) in [(Int64.min, Int64.max), (500, 2500), (2999, 3001)] {
+            var collector = Collector()
+            _ = try store.scan(device: "d", metric: "m", from: start, to: end, into: &collector)
+            let expected = try store.query(device: "d", metric: "m", from: start, to: end)
+            #expect(collector.timestamps == expected.timestamps)
+            #expect(collector.bits == expected.valueBitPatterns)
+        }
+    }
+}

@@ -46,8 +46,9 @@ extension Store {
     ///
     /// Sources (segments and the head) are grouped into clusters of
     /// overlapping time spans. A source that overlaps no other is streamed a
-    /// chunk at a time; only the sources of an overlapping cluster (late data)
-    /// are merged in memory, one cluster at a time.
+    /// chunk at a time; the sources of an overlapping cluster (late data) are
+    /// merged point by point through a heap of cursors, each holding one
+    /// decoded chunk, so memory is one chunk per source whatever the range.
     /// - Returns: the series' type, or nil when the store does not know it.
     func scan<Consumer: PointConsumer>(device: String, metric: String, from start: Int64, to end: Int64, into consumer: inout Consumer) throws(StrataError) -> ValueType? {
         guard let (type, found) = try sources(of: SeriesKey(device: device, metric: metric), from: start, to: end) else { return nil }
@@ -55,19 +56,6 @@ extension Store {
         sources.sort { $0.first < $1.first }
 
         var timestamps: [Int64] = [], bits: [UInt64] = []
-        func materialize(_ source: ScanSource) throws(StrataError) -> SeriesColumns {
-            guard let segment = source.segment else { return source.columns }
-            var columns = SeriesColumns()
-            for chunk in source.chunks {
-                try segment.decode(chunk, type: type, timestamps: &timestamps, bits: &bits)
-                for position in 0..<timestamps.count where timestamps[position] >= start && timestamps[position] < end {
-                    columns.timestamps.append(timestamps[position])
-                    columns.bits.append(bits[position])
-                }
-            }
-            return columns
-        }
-
         var index = 0
         while index < sources.count {
             // Grow the cluster while the next source starts before the cluster ends.
@@ -92,13 +80,7 @@ extension Store {
                     }
                 }
             } else {
-                let cluster = sources[index..<next].sorted { $0.order < $1.order }
-                var parts: [SeriesColumns] = []
-                for source in cluster { parts.append(try materialize(source)) }
-                let merged = SeriesColumns.merging(parts)
-                for position in 0..<merged.count {
-                    consumer.consume(time: merged.timestamps[position], bits: merged.bits[position])
-                }
+                try streamMerged(Array(sources[index..<next]), type: type, from: start, to: end, into: &consumer)
             }
             index = next
         }
@@ -107,11 +89,109 @@ extension Store {
 }
 
 extension Store {
+    /// Streams the union of overlapping `sources` in time order; for a
+    /// timestamp held by several, the newest source (highest `order`) wins.
+    private func streamMerged<Consumer: PointConsumer>(
+        _ sources: [ScanSource], type: ValueType, from start: Int64, to end: Int64, into consumer: inout Consumer
+    ) throws(StrataError) {
+        var cursors: [SourceCursor] = []
+        for source in sources {
+            var cursor = SourceCursor(source: source, type: type)
+            if try cursor.loadNextPoint(from: start, to: end) { cursors.append(cursor) }
+        }
+        // A small binary heap of cursor indices ordered by (time, newest first).
+        func precedes(_ a: Int, _ b: Int) -> Bool {
+            let (ta, tb) = (cursors[a].time, cursors[b].time)
+            return ta != tb ? ta < tb : cursors[a].source.order > cursors[b].source.order
+        }
+        var heap: [Int] = []
+        func push(_ cursor: Int) {
+            heap.append(cursor)
+            var child = heap.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard precedes(heap[child], heap[parent]) else { break }
+                heap.swapAt(child, parent)
+                child = parent
+            }
+        }
+        func popTop() -> Int {
+            let top = heap[0]
+            let last = heap.removeLast()
+            if !heap.isEmpty {
+                heap[0] = last
+                var parent = 0
+                while true {
+                    let left = 2 * parent + 1, right = left + 1
+                    var best = parent
+                    if left < heap.count && precedes(heap[left], heap[best]) { best = left }
+                    if right < heap.count && precedes(heap[right], heap[best]) { best = right }
+                    if best == parent { break }
+                    heap.swapAt(parent, best)
+                    parent = best
+                }
+            }
+            return top
+        }
+        for index in cursors.indices { push(index) }
+        while !heap.isEmpty {
+            let winner = popTop()
+            let time = cursors[winner].time
+            consumer.consume(time: time, bits: cursors[winner].bits)
+            // Older sources holding the same timestamp lose it.
+            while let top = heap.first, cursors[top].time == time {
+                _ = popTop()
+                if try cursors[top].loadNextPoint(from: start, to: end) { push(top) }
+            }
+            if try cursors[winner].loadNextPoint(from: start, to: end) { push(winner) }
+        }
+    }
+
     /// The first and last timestamps of a series, from segment indexes and the
     /// head, without decoding; nil when the series has no point.
     public func timeRange(device: String, metric: String) throws(StrataError) -> ClosedRange<Int64>? {
         guard let (_, sources) = try sources(of: SeriesKey(device: device, metric: metric), from: .min, to: .max),
               let first = sources.map(\.first).min(), let last = sources.map(\.last).max() else { return nil }
         return first...last
+    }
+}
+
+/// Walks one source's points in `[from, to)`, decoding a chunk at a time.
+struct SourceCursor {
+    let source: ScanSource
+    let type: ValueType
+    private var chunk = 0
+    private var timestamps: [Int64] = []
+    private var values: [UInt64] = []
+    private var position = -1
+    private(set) var time: Int64 = 0
+    private(set) var bits: UInt64 = 0
+
+    init(source: ScanSource, type: ValueType) {
+        self.source = source
+        self.type = type
+    }
+
+    /// Moves to the next point in range; false when the source is exhausted.
+    mutating func loadNextPoint(from start: Int64, to end: Int64) throws(StrataError) -> Bool {
+        while true {
+            position += 1
+            if let segment = source.segment {
+                while position >= timestamps.count {
+                    guard chunk < source.chunks.count else { return false }
+                    try segment.decode(source.chunks[chunk], type: type, timestamps: &timestamps, bits: &values)
+                    chunk += 1
+                    position = 0
+                }
+                time = timestamps[position]
+                bits = values[position]
+            } else {
+                guard position < source.columns.count else { return false }
+                time = source.columns.timestamps[position]
+                bits = source.columns.bits[position]
+            }
+            if time >= end { return false }
+            if time >= start { return true }
+        }
     }
 }
