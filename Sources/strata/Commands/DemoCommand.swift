@@ -148,6 +148,9 @@ struct DemoCommand: ParsableCommand {
         out.line("   strata inspect \(path)")
         out.line("   strata inspect \(path) --segment \(segments.first.map { String($0.path.split(separator: "/").last!) } ?? "0000000001.seg") | head -20")
         out.line("   strata query \(path) --device \(device) --metric temperature --from \(TimeText.format(end - 600_000)) --format csv")
+        out.line("   strata downsample \(path) --device 'pump-00*' --metric temperature --step 1h --agg min,max,mean,count")
+        out.line("   strata anomalies \(path) --device \(hottest.device) --metric temperature --detector zscore --window 1h --threshold 6 --plot \(hottest.device).svg")
+        out.line("   strata anomalies \(path) --device 'pump-*' --metric temperature --detector flatline --window 30m")
         out.flush()
     }
 }
