@@ -32,11 +32,7 @@ struct AnomaliesCommand: ParsableCommand {
     @Argument(help: "The store directory.")
     var store: String
 
-    @Option(help: "Devices: a name, a comma-separated list, or patterns such as pump-*.")
-    var device: String
-
-    @Option(help: "One metric (default: every metric of each device).")
-    var metric: String?
+    @OptionGroup var selection: SeriesSelectionOptions
 
     @Option(help: "above, below, zscore, robust, rate, flatline or silence.")
     var detector: DetectorArgument
@@ -53,11 +49,7 @@ struct AnomaliesCommand: ParsableCommand {
     @Option(help: "Drop windows shorter than this (default 0).")
     var minDuration: String?
 
-    @Option(help: "Start of the range, included (epoch ms or RFC 3339).")
-    var from: String?
-
-    @Option(help: "End of the range, excluded (epoch ms or RFC 3339).")
-    var to: String?
+    @OptionGroup var range: TimeRangeOptions
 
     @Option(help: "Output format: table, csv or json.")
     var format: OutputFormat = .table
@@ -79,8 +71,6 @@ struct AnomaliesCommand: ParsableCommand {
         case .zscore, .robust:
             break
         }
-        if let from, TimeText.parse(from) == nil { throw ValidationError("--from \(from.debugDescription) is neither epoch milliseconds nor RFC 3339") }
-        if let to, TimeText.parse(to) == nil { throw ValidationError("--to \(to.debugDescription) is neither epoch milliseconds nor RFC 3339") }
     }
 
     var options: AnomalyOptions {
@@ -95,7 +85,7 @@ struct AnomaliesCommand: ParsableCommand {
         case .flatline: chosen = .flatline(minimumDuration: windowLength!)
         case .silence: chosen = .silence(maximumGap: windowLength!)
         }
-        var options = AnomalyOptions(detector: chosen, from: from.flatMap(TimeText.parse) ?? .min, to: to.flatMap(TimeText.parse) ?? .max)
+        var options = AnomalyOptions(detector: chosen, from: range.start, to: range.end)
         options.mergeGap = mergeGap.flatMap(DurationText.parseMilliseconds) ?? 0
         options.minimumDuration = minDuration.flatMap(DurationText.parseMilliseconds) ?? 0
         return options
@@ -107,7 +97,7 @@ struct AnomaliesCommand: ParsableCommand {
             reportOpeningProblems(of: database)
             let options = self.options
             var found: [(SeriesKey, [AnomalyWindow])] = []
-            for key in try DeviceSelection.series(in: database, devices: device, metric: metric) {
+            for key in try DeviceSelection.series(in: database, devices: selection.device, metric: selection.metric) {
                 found.append((key, try database.anomalies(device: key.device, metric: key.metric, options: options)))
             }
             var output = StandardOutput()

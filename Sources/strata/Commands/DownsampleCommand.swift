@@ -31,11 +31,7 @@ struct DownsampleCommand: ParsableCommand {
     @Argument(help: "The store directory.")
     var store: String
 
-    @Option(help: "Devices: a name, a comma-separated list, or patterns such as pump-*.")
-    var device: String
-
-    @Option(help: "One metric (default: every metric of each device).")
-    var metric: String?
+    @OptionGroup var selection: SeriesSelectionOptions
 
     @Option(help: "Bucket width: 500ms, 30s, 15m, 1h, 1d, 1w ...")
     var step: String
@@ -43,11 +39,7 @@ struct DownsampleCommand: ParsableCommand {
     @Option(help: "Aggregates, comma-separated: min,max,mean,sum,count,first,last,stddev.")
     var agg = "min,max,mean,count"
 
-    @Option(help: "Start of the range, included (epoch ms or RFC 3339).")
-    var from: String?
-
-    @Option(help: "End of the range, excluded (epoch ms or RFC 3339).")
-    var to: String?
+    @OptionGroup var range: TimeRangeOptions
 
     @Option(help: "Bucket alignment: epoch or from.")
     var align: AlignmentArgument = .epoch
@@ -73,9 +65,7 @@ struct DownsampleCommand: ParsableCommand {
         for name in agg.split(separator: ",") where Aggregate(rawValue: String(name)) == nil {
             throw ValidationError("unknown aggregate \(String(name).debugDescription); choose from \(Aggregate.allCases.map(\.rawValue).joined(separator: ","))")
         }
-        if let from, TimeText.parse(from) == nil { throw ValidationError("--from \(from.debugDescription) is neither epoch milliseconds nor RFC 3339") }
-        if let to, TimeText.parse(to) == nil { throw ValidationError("--to \(to.debugDescription) is neither epoch milliseconds nor RFC 3339") }
-        if align == .from && from == nil { throw ValidationError("--align from needs --from") }
+        if align == .from && range.from == nil { throw ValidationError("--align from needs --from") }
     }
 
     func run() throws {
@@ -83,11 +73,11 @@ struct DownsampleCommand: ParsableCommand {
             let database = try Store(at: store, mode: .readOnly)
             reportOpeningProblems(of: database)
             var options = DownsampleOptions(step: DurationText.parseMilliseconds(step)!,
-                                            from: from.flatMap(TimeText.parse) ?? .min, to: to.flatMap(TimeText.parse) ?? .max)
+                                            from: range.start, to: range.end)
             options.alignment = align == .epoch ? .epoch : .from
             options.includesEmptyBuckets = empty
             options.usesChunkStatistics = !decodeAll
-            let series = try DeviceSelection.series(in: database, devices: device, metric: metric)
+            let series = try DeviceSelection.series(in: database, devices: selection.device, metric: selection.metric)
             var results: [DownsampleResult] = []
             for key in series {
                 results.append(try database.downsample(device: key.device, metric: key.metric, options: options))

@@ -28,24 +28,14 @@ struct QueryCommand: ParsableCommand {
     @Option(help: "The metric.")
     var metric: String
 
-    @Option(help: "Start of the range, included (epoch ms or RFC 3339).")
-    var from: String?
-
-    @Option(help: "End of the range, excluded (epoch ms or RFC 3339).")
-    var to: String?
+    @OptionGroup var range: TimeRangeOptions
 
     @Option(help: "Output format: table, csv or json.")
     var format: OutputFormat = .table
 
-    mutating func validate() throws {
-        if let from, TimeText.parse(from) == nil { throw ValidationError("--from \(from.debugDescription) is neither epoch milliseconds nor RFC 3339") }
-        if let to, TimeText.parse(to) == nil { throw ValidationError("--to \(to.debugDescription) is neither epoch milliseconds nor RFC 3339") }
-    }
-
     func run() throws {
         try runReportingErrors {
-            let start = from.flatMap(TimeText.parse) ?? .min
-            let end = to.flatMap(TimeText.parse) ?? .max
+            let start = range.start, end = range.end
             let database = try Store(at: store, mode: .readOnly)
             reportOpeningProblems(of: database)
             guard database.series().contains(where: { $0.key == SeriesKey(device: device, metric: metric) }) else {
