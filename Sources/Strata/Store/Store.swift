@@ -156,23 +156,23 @@ public final class Store: Sendable {
 
     /// Appends points of one Float64 series. `timestamps` and `values` pair up by position.
     public func append(device: String, metric: String, timestamps: [Int64], values: [Double]) throws(StrataError) {
-        guard timestamps.count == values.count else {
-            throw StrataError(.invalidArgument, "\(timestamps.count) timestamps but \(values.count) values")
-        }
-        var batch = WriteBatch(capacity: timestamps.count)
-        let series = try batch.series(device: device, metric: metric, type: .float64)
-        for index in timestamps.indices { batch.append(series: series, timestamp: timestamps[index], value: values[index]) }
-        try append(batch)
+        try appendSeries(device: device, metric: metric, type: .float64, timestamps: timestamps, values: values, bits: \.bitPattern)
     }
 
     /// Appends points of one Int64 series. `timestamps` and `values` pair up by position.
     public func append(device: String, metric: String, timestamps: [Int64], values: [Int64]) throws(StrataError) {
+        try appendSeries(device: device, metric: metric, type: .int64, timestamps: timestamps, values: values) { UInt64(bitPattern: $0) }
+    }
+
+    private func appendSeries<Element>(
+        device: String, metric: String, type: ValueType, timestamps: [Int64], values: [Element], bits: (Element) -> UInt64
+    ) throws(StrataError) {
         guard timestamps.count == values.count else {
             throw StrataError(.invalidArgument, "\(timestamps.count) timestamps but \(values.count) values")
         }
         var batch = WriteBatch(capacity: timestamps.count)
-        let series = try batch.series(device: device, metric: metric, type: .int64)
-        for index in timestamps.indices { batch.append(series: series, timestamp: timestamps[index], value: values[index]) }
+        let series = try batch.series(device: device, metric: metric, type: type)
+        for index in timestamps.indices { batch.append(series: series, timestamp: timestamps[index], bits: bits(values[index])) }
         try append(batch)
     }
 
