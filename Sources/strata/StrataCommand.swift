@@ -10,9 +10,9 @@ struct StrataCommand: ParsableCommand {
             `strata demo`, which builds a realistic fleet in a fresh store and tours it.
 
             Exit status: 0 on success; 1 when the command fails (the reason is printed \
-            on one line on standard error); 2 when input data is malformed; 64 for a \
-            usage error.
+            on one line on standard error); 2 when input data is malformed; 3 when \
+            `verify` finds damage; 64 for a usage error.
             """,
-        subcommands: [IngestCommand.self, QueryCommand.self, DownsampleCommand.self, AnomaliesCommand.self, InspectCommand.self, DemoCommand.self]
+        subcommands: [IngestCommand.self, QueryCommand.self, DownsampleCommand.self, AnomaliesCommand.self, InspectCommand.self, VerifyCommand.self, DemoCommand.self]
     )
 }

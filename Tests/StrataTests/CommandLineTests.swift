@@ -196,3 +196,43 @@ struct AnomaliesCommandTests {
         #expect(FileManager.default.fileExists(atPath: downsamplePlot))
     }
 }
+
+@Suite("strata verify")
+struct VerifyCommandTests {
+    @Test("Clean, a damaged chunk, a torn log tail and a damaged log record")
+    func verify() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.appending("store")
+        do {
+            let store = try Store(at: path)
+            let times = (0..<3000).map { Int64($0) * 1000 }
+            try store.append(device: "d", metric: "m", timestamps: times, values: times.map { Double($0) / 3 })
+            try store.close()
+        }
+        let clean = try CommandRunner.run(["verify", path])
+        #expect(clean.status == 0)
+        #expect(clean.standardOutput.contains("clean"))
+
+        // A torn log tail is a note, not damage.
+        try appendWithoutClosing(path, batches: 2, size: 10)
+        let log = try #require(try walFiles(path).last)
+        let logSize = try FileManager.default.attributesOfItem(atPath: log)[.size] as! Int
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try handle.truncate(atOffset: UInt64(logSize - 5))
+        try handle.close()
+        let torn = try CommandRunner.run(["verify", path])
+        #expect(torn.status == 0, "\(torn.standardOutput)")
+        #expect(torn.standardOutput.contains("note") && torn.standardOutput.contains("torn tail"))
+
+        // A flipped byte inside a chunk is damage, named by file and offset.
+        let segment = try SegmentFile(path: path + "/segments/0000000001.seg")
+        let chunk = try #require(segment.chunkDescriptions().first { $0.column != .time })
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: segment.path)))
+        bytes[chunk.offset + 1] ^= 0x40
+        try Data(bytes).write(to: URL(fileURLWithPath: segment.path))
+        let damaged = try CommandRunner.run(["verify", path])
+        #expect(damaged.status == 3)
+        #expect(damaged.standardOutput.contains("DAMAGED \(segment.path) at offset \(chunk.offset)"))
+        #expect(damaged.standardError.hasPrefix("strata: \(path): 1 problem found"))
+    }
+}

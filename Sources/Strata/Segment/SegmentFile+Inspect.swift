@@ -83,39 +83,48 @@ extension SegmentFile {
         }
     }
 
-    /// Checks every chunk's checksum and that it decodes to its recorded
-    /// number of points; returns the problems found (empty when clean).
+    /// Checks every chunk: its checksum, that it decodes to its recorded
+    /// number of points, that its timestamps rise strictly from the recorded
+    /// minimum to the recorded maximum, and that the statistics in the index
+    /// match the decoded values. Returns the problems found (empty when clean),
+    /// each at the offset of the chunk concerned.
     public func verifyChunks() -> [ChunkProblem] {
         var problems: [ChunkProblem] = []
-        var times = [Int64](repeating: 0, count: 0)
-        var values = [UInt64](repeating: 0, count: 0)
+        var reported = Set<Int>()
+        func report(_ offset: Int, _ message: String) {
+            if reported.insert(offset).inserted { problems.append(ChunkProblem(offset: offset, message: message)) }
+        }
+        var times: [Int64] = [], bits: [UInt64] = []
         for device in devices {
-            for group in device.groups {
-                for chunk in group.timeChunks {
-                    if times.count < chunk.count { times = [Int64](repeating: 0, count: chunk.count) }
-                    do {
-                        let payload = try payload(of: chunk.location, what: "time chunk of \(device.name)")
-                        try times.withUnsafeMutableBufferPointer { try TimestampCodec.decode(payload, count: chunk.count, into: $0) }
-                    } catch {
-                        problems.append(ChunkProblem(offset: chunk.location.offset, message: (error as? StrataError)?.message ?? "time chunk of \(device.name) does not decode: \(error)"))
-                    }
-                }
-            }
             for metric in device.metrics {
-                let counts = device.groups[metric.group].timeChunks.map(\.count)
-                for (index, chunk) in metric.chunks.enumerated() {
-                    let count = counts[index]
-                    if values.count < count { values = [UInt64](repeating: 0, count: count) }
-                    do {
-                        let payload = try payload(of: chunk.location, what: "chunk of \(device.name)/\(metric.name)")
-                        try values.withUnsafeMutableBufferPointer { buffer in
+                let timeChunks = device.groups[metric.group].timeChunks
+                for (index, entry) in metric.chunks.enumerated() {
+                    let chunk = SeriesChunk(time: timeChunks[index], value: entry)
+                    let name = "\(device.name)/\(metric.name)"
+                    do throws(StrataError) {
+                        try decode(chunk, type: metric.type, timestamps: &times, bits: &bits)
+                    } catch {
+                        report(error.offset ?? entry.location.offset, "chunk of \(name): \(error.message)")
+                        continue
+                    }
+                    if times.first != chunk.time.minTime || times.last != chunk.time.maxTime
+                        || zip(times, times.dropFirst()).contains(where: { $0 >= $1 }) {
+                        report(chunk.time.location.offset, "time chunk of \(device.name) disagrees with its index entry (bounds or order)")
+                    }
+                    let recomputed = times.withUnsafeBufferPointer { time in
+                        bits.withUnsafeBufferPointer { values in
                             switch metric.type {
-                            case .float64: try buffer.withMemoryRebound(to: Double.self) { try GorillaFloatCodec.decode(payload, count: count, into: $0) }
-                            case .int64: try buffer.withMemoryRebound(to: Int64.self) { try IntegerCodec.decode(payload, count: count, into: $0) }
+                            case .float64: values.withMemoryRebound(to: Double.self) { ChunkStatistics.float(timestamps: time, values: $0) }
+                            case .int64: values.withMemoryRebound(to: Int64.self) { ChunkStatistics.integer(timestamps: time, values: $0) }
                             }
                         }
-                    } catch {
-                        problems.append(ChunkProblem(offset: chunk.location.offset, message: (error as? StrataError)?.message ?? "chunk of \(device.name)/\(metric.name) does not decode: \(error)"))
+                    }
+                    let matches = recomputed.minBits == entry.minBits && recomputed.maxBits == entry.maxBits
+                        && recomputed.firstBits == entry.firstBits && recomputed.lastBits == entry.lastBits
+                        && recomputed.sum.bitPattern == entry.sum.bitPattern
+                        && (entry.valueCount == nil || (entry.valueCount == recomputed.valueCount && entry.m2?.bitPattern == recomputed.m2.bitPattern))
+                    if !matches {
+                        report(entry.location.offset, "chunk of \(name): the statistics in the index do not match its values")
                     }
                 }
             }

@@ -32,6 +32,8 @@ struct WALReplay {
     let directory: String
     /// True for the writer: torn tails are truncated away. A reader changes nothing.
     let repairs: Bool
+    /// For `strata verify`: report torn tails even without repairing them.
+    var reportsTornTails = false
 
     func run(_ apply: (WriteBatch, _ file: String, _ offset: Int) -> Void) throws(StrataError) -> Outcome {
         var outcome = Outcome()
@@ -139,7 +141,12 @@ struct WALReplay {
 
     private func tornTail(_ path: String, at offset: Int, dropping bytes: Int, reason: String, outcome: inout Outcome) {
         // A reader beside a live writer sees the record being written as a torn tail: not a problem.
-        guard repairs else { return }
+        guard repairs else {
+            if reportsTornTails {
+                outcome.problems.append(StrataError(.corruptFile, "torn tail of the write-ahead log (\(reason)): \(bytes) bytes of an unacknowledged append; the next writer to open the store cuts them off", path: path, offset: offset))
+            }
+            return
+        }
         var note = "torn tail of the write-ahead log (\(reason)): \(bytes) bytes of an append that was never acknowledged dropped"
         do throws(Errno) {
             let descriptor = try FileDescriptor.open(path, O_WRONLY)
