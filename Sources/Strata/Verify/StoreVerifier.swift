@@ -69,3 +69,71 @@ public enum StoreVerifier {
         return report
     }
 }
+
+/// What ``StoreVerifier/repair(at:)`` did: the segments moved aside and the
+/// data they held, as far as their indexes still tell.
+public struct RepairReport: Sendable {
+    public struct MovedSegment: Sendable {
+        /// Where the segment was, and where it is now (`segments/damaged/`).
+        public let originalPath: String
+        public let newPath: String
+        /// The first problem found in it.
+        public let problem: StrataError
+        /// The series whose points in the given time range are lost from the
+        /// store (still in the moved file). Empty when the index itself is unreadable.
+        public let lost: [(series: SeriesKey, first: Int64, last: Int64)]
+    }
+
+    public var moved: [MovedSegment] = []
+}
+
+extension StoreVerifier {
+    /// Moves every damaged segment into `segments/damaged/` (never deleting
+    /// one) and reports which series and time ranges left the store with it.
+    /// Takes the writer lock: the store must not be open for writing elsewhere.
+    public static func repair(at path: String) throws(StrataError) -> RepairReport {
+        let lock = try StoreLayout.lock(path)
+        defer { lock.release() }
+        let report = try verify(at: path)
+        var damagedFiles: [String: StrataError] = [:]
+        for problem in report.problems {
+            guard let file = problem.path, file.hasSuffix("." + SegmentFormat.fileExtension), damagedFiles[file] == nil else { continue }
+            damagedFiles[file] = problem
+        }
+        var repair = RepairReport()
+        guard !damagedFiles.isEmpty else { return repair }
+        let folder = path + "/" + StoreLayout.segmentsFolder
+        let aside = folder + "/damaged"
+        do throws(Errno) { try FileSystem.createDirectory(aside) } catch {
+            throw .io(error, "creating the folder for damaged segments", path: aside)
+        }
+        for (file, problem) in damagedFiles.sorted(by: { $0.key < $1.key }) {
+            var lost: [(series: SeriesKey, first: Int64, last: Int64)] = []
+            if let segment = try? SegmentFile(path: file) {
+                for device in segment.devices {
+                    for metric in device.metrics {
+                        let chunks = device.groups[metric.group].timeChunks
+                        if let first = chunks.first, let last = chunks.last {
+                            lost.append((SeriesKey(device: device.name, metric: metric.name), first.minTime, last.maxTime))
+                        }
+                    }
+                }
+            }
+            let name = file.split(separator: "/").last.map(String.init) ?? file
+            let target = aside + "/" + name
+            do throws(Errno) {
+                try FileSystem.rename(file, to: target)
+            } catch {
+                throw .io(error, "moving a damaged segment aside", path: file)
+            }
+            repair.moved.append(.init(originalPath: file, newPath: target, problem: problem, lost: lost))
+        }
+        do throws(Errno) {
+            try FileSystem.syncDirectory(aside)
+            try FileSystem.syncDirectory(folder)
+        } catch {
+            throw .io(error, "syncing the segments folder", path: folder)
+        }
+        return repair
+    }
+}

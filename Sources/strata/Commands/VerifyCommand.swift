@@ -11,9 +11,15 @@ struct VerifyCommand: ParsableCommand {
             record, and reports each problem with its file and byte offset. Changes \
             nothing and takes no lock, so it may run beside a writer.
 
+            With --repair, damaged segments are moved into segments/damaged/ (never \
+            deleted) and every series and time range that left the store with them is \
+            listed; the rest of the store then opens clean. Repair takes the writer lock. \
+            Damage in the write-ahead log is handled by the next writer's recovery, which \
+            keeps everything readable and sets the damaged file aside.
+
             Exit status: 0 when the store is clean (notes, such as a torn log tail left by \
-            a crash, do not count), 3 when damage is found, 1 when the store cannot be \
-            read at all.
+            a crash, do not count), 3 when damage is found (with --repair: when damage was \
+            found and moved aside), 1 when the store cannot be read at all.
             """
     )
 
@@ -22,6 +28,9 @@ struct VerifyCommand: ParsableCommand {
 
     @Argument(help: "The store directory.")
     var store: String
+
+    @Flag(help: "Move damaged segments aside and list the series and time ranges lost.")
+    var repair = false
 
     func run() throws {
         try runReportingErrors {
@@ -32,6 +41,19 @@ struct VerifyCommand: ParsableCommand {
             output.line("checked \(Format.count(report.segmentsChecked)) segment\(report.segmentsChecked == 1 ? "" : "s") (\(Format.count(report.chunksChecked)) chunks) and \(Format.count(report.logFilesChecked)) log file\(report.logFilesChecked == 1 ? "" : "s") (\(Format.count(report.logRecordsChecked)) records): "
                 + (report.isClean ? "clean" : "\(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")"))
             output.flush()
+            if !report.isClean && repair {
+                let repaired = try StoreVerifier.repair(at: store)
+                for moved in repaired.moved {
+                    output.line("moved   \(moved.originalPath) -> \(moved.newPath)")
+                    if moved.lost.isEmpty {
+                        output.line("        its index is unreadable: the series and times it held cannot be listed")
+                    }
+                    for entry in moved.lost {
+                        output.line("        lost \(entry.series.device)/\(entry.series.metric) from \(TimeText.format(entry.first)) to \(TimeText.format(entry.last))")
+                    }
+                }
+                output.flush()
+            }
             if !report.isClean {
                 printError("\(store): \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s") found, first: \(report.problems[0])")
                 throw ExitCode(Self.damageFound)
