@@ -16,9 +16,18 @@ extension SegmentFile {
     func chunks(device name: String, metric metricName: String, from start: Int64, to end: Int64) -> (ValueType, [SeriesChunk])? {
         guard let device = device(named: name), let metric = device.metric(named: metricName) else { return nil }
         let times = device.groups[metric.group].timeChunks
+        // Chunks are in time order and disjoint: find the first whose end reaches `start`.
+        var first = 0, high = times.count
+        while first < high {
+            let middle = (first + high) / 2
+            if times[middle].maxTime < start { first = middle + 1 } else { high = middle }
+        }
         var result: [SeriesChunk] = []
-        for index in times.indices where times[index].maxTime >= start && (end == .max || times[index].minTime < end) {
+        // `end == .max` means no upper bound, so a point at Int64.max is included.
+        var index = first
+        while index < times.count && (end == .max || times[index].minTime < end) {
             result.append(SeriesChunk(time: times[index], value: metric.chunks[index]))
+            index += 1
         }
         return (metric.type, result)
     }
@@ -30,24 +39,35 @@ extension SegmentFile {
             timestamps = [Int64](repeating: 0, count: count)
             bits = [UInt64](repeating: 0, count: count)
         }
-        let timePayload = try payload(of: chunk.time.location, what: "time chunk")
-        let valuePayload = try payload(of: chunk.value.location, what: "value chunk")
-        var failure: CodecError?
-        timestamps.withUnsafeMutableBufferPointer { out in
-            do throws(CodecError) { try TimestampCodec.decode(timePayload, count: count, into: out) } catch { failure = error }
-        }
-        if failure == nil {
-            bits.withUnsafeMutableBufferPointer { out in
-                do throws(CodecError) {
-                    switch type {
-                    case .float64: try out.withMemoryRebound(to: Double.self) { (values) throws(CodecError) in try GorillaFloatCodec.decode(valuePayload, count: count, into: values) }
-                    case .int64: try out.withMemoryRebound(to: Int64.self) { (values) throws(CodecError) in try IntegerCodec.decode(valuePayload, count: count, into: values) }
-                    }
-                } catch { failure = error }
+        var failure: StrataError?
+        timestamps.withUnsafeMutableBufferPointer { times in
+            bits.withUnsafeMutableBufferPointer { values in
+                do throws(StrataError) { try decode(chunk, type: type, into: times, values) } catch { failure = error }
             }
         }
-        if let failure {
-            throw StrataError(.corruptFile, "chunk does not decode: \(failure)", path: path, offset: chunk.value.location.offset)
+        if let failure { throw failure }
+    }
+
+    /// Decodes one chunk into the first `chunk.time.count` slots of two buffers,
+    /// after checking both payloads' checksums.
+    func decode(
+        _ chunk: SeriesChunk, type: ValueType, into times: UnsafeMutableBufferPointer<Int64>, _ values: UnsafeMutableBufferPointer<UInt64>
+    ) throws(StrataError) {
+        let count = chunk.time.count
+        let timePayload = try payload(of: chunk.time.location, what: "time chunk")
+        let valuePayload = try payload(of: chunk.value.location, what: "value chunk")
+        do throws(CodecError) {
+            try TimestampCodec.decode(timePayload, count: count, into: times)
+        } catch {
+            throw StrataError(.corruptFile, "time chunk does not decode: \(error)", path: path, offset: chunk.time.location.offset)
+        }
+        do throws(CodecError) {
+            switch type {
+            case .float64: try values.withMemoryRebound(to: Double.self) { (out) throws(CodecError) in try GorillaFloatCodec.decode(valuePayload, count: count, into: out) }
+            case .int64: try values.withMemoryRebound(to: Int64.self) { (out) throws(CodecError) in try IntegerCodec.decode(valuePayload, count: count, into: out) }
+            }
+        } catch {
+            throw StrataError(.corruptFile, "value chunk does not decode: \(error)", path: path, offset: chunk.value.location.offset)
         }
     }
 }

@@ -7,71 +7,38 @@ extension SegmentFile {
     /// Only chunks whose time bounds overlap the range are decoded, each
     /// after its checksum is verified.
     func read(device name: String, metric metricName: String, from start: Int64, to end: Int64) throws(StrataError) -> (ValueType, SeriesColumns)? {
-        guard let device = device(named: name), let metric = device.metric(named: metricName) else { return nil }
-        let timeChunks = device.groups[metric.group].timeChunks
-        // Chunks are in time order and disjoint: find the first whose end reaches `start`.
-        var first = 0, high = timeChunks.count
-        while first < high {
-            let middle = (first + high) / 2
-            if timeChunks[middle].maxTime < start { first = middle + 1 } else { high = middle }
-        }
-        var last = first
-        // `end == .max` means no upper bound, so a point at Int64.max is included.
-        while last < timeChunks.count && (end == .max || timeChunks[last].minTime < end) { last += 1 }
-        guard first < last else { return (metric.type, SeriesColumns()) }
+        guard let (type, chunks) = chunks(device: name, metric: metricName, from: start, to: end) else { return nil }
+        guard let firstChunk = chunks.first, let lastChunk = chunks.last else { return (type, SeriesColumns()) }
 
-        let total = timeChunks[first..<last].reduce(0) { $0 + $1.count }
+        // Decode every chunk straight into the result's storage.
+        let total = chunks.reduce(0) { $0 + $1.time.count }
+        var timestamps = [Int64](repeating: 0, count: total)
+        var bits = [UInt64](repeating: 0, count: total)
         var failure: StrataError?
-        var timestamps = [Int64](unsafeUninitializedCapacity: total) { buffer, initialized in
-            var position = 0
-            for chunk in timeChunks[first..<last] {
-                do {
-                    let payload = try payload(of: chunk.location, what: "time chunk of \(name)")
-                    try TimestampCodec.decode(payload, count: chunk.count, into: UnsafeMutableBufferPointer(rebasing: buffer[position...]))
-                } catch let error as StrataError {
-                    failure = error; break
-                } catch {
-                    failure = StrataError(.corruptFile, "time chunk of \(name) does not decode: \(error)", path: path, offset: chunk.location.offset)
-                    break
-                }
-                position += chunk.count
-            }
-            initialized = failure == nil ? total : 0
-        }
-        if let failure { throw failure }
-        var bits = [UInt64](unsafeUninitializedCapacity: total) { buffer, initialized in
-            var position = 0
-            for index in first..<last {
-                let chunk = metric.chunks[index]
-                let count = timeChunks[index].count
-                let target = UnsafeMutableBufferPointer(rebasing: buffer[position..<(position + count)])
-                do {
-                    let payload = try payload(of: chunk.location, what: "chunk of \(name)/\(metricName)")
-                    switch metric.type {
-                    case .float64:
-                        try target.withMemoryRebound(to: Double.self) { try GorillaFloatCodec.decode(payload, count: count, into: $0) }
-                    case .int64:
-                        try target.withMemoryRebound(to: Int64.self) { try IntegerCodec.decode(payload, count: count, into: $0) }
+        timestamps.withUnsafeMutableBufferPointer { times in
+            bits.withUnsafeMutableBufferPointer { values in
+                var position = 0
+                for chunk in chunks {
+                    let range = position..<(position + chunk.time.count)
+                    do throws(StrataError) {
+                        try decode(chunk, type: type, into: UnsafeMutableBufferPointer(rebasing: times[range]),
+                                   UnsafeMutableBufferPointer(rebasing: values[range]))
+                    } catch {
+                        failure = error
+                        return
                     }
-                } catch let error as StrataError {
-                    failure = error; break
-                } catch {
-                    failure = StrataError(.corruptFile, "chunk of \(name)/\(metricName) does not decode: \(error)", path: path, offset: chunk.location.offset)
-                    break
+                    position = range.upperBound
                 }
-                position += count
             }
-            initialized = failure == nil ? total : 0
         }
         if let failure { throw failure }
 
+        let columns = SeriesColumns(timestamps: timestamps, bits: bits)
         // Only the first and last chunks can reach outside the range.
-        if timeChunks[first].minTime < start || (end != .max && timeChunks[last - 1].maxTime >= end) {
-            let columns = SeriesColumns(timestamps: timestamps, bits: bits).slice(from: start, to: end)
-            timestamps = columns.timestamps
-            bits = columns.bits
+        if firstChunk.time.minTime < start || (end != .max && lastChunk.time.maxTime >= end) {
+            return (type, columns.slice(from: start, to: end))
         }
-        return (metric.type, SeriesColumns(timestamps: timestamps, bits: bits))
+        return (type, columns)
     }
 
     /// The payload bytes of a chunk, after checking its checksum.

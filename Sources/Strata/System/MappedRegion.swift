@@ -28,11 +28,6 @@ final class MappedRegion: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: address, count: length)
     }
 
-    /// Hints the kernel that the whole region will be read front to back.
-    func adviseSequential() {
-        _ = madvise(UnsafeMutableRawPointer(mutating: bytes.baseAddress!), bytes.count, MADV_SEQUENTIAL)
-    }
-
     deinit {
         munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress!), bytes.count)
     }

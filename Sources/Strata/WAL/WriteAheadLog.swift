@@ -191,9 +191,6 @@ final class WriteAheadLog: @unchecked Sendable {
         if !failed.isEmpty { lock.withLock { closedFiles.insert(contentsOf: failed, at: 0) } }
     }
 
-    /// The number of the file being appended to.
-    var currentFileNumber: UInt64 { lock.withLock { fileNumber } }
-
     /// Syncs made so far (see ``syncCount``), read under the lock.
     var syncs: Int { lock.withLock { syncCount } }
 

@@ -65,14 +65,6 @@ public struct ByteWriter: Sendable {
     public mutating func writeBytes(_ raw: UnsafeRawBufferPointer) {
         bytes.append(contentsOf: raw)
     }
-
-    /// Overwrites four bytes at `offset` (for fields known only later, such as lengths).
-    public mutating func patchUInt32(_ value: UInt32, at offset: Int) {
-        let le = value.littleEndian
-        withUnsafeBytes(of: le) { raw in
-            for i in 0..<4 { bytes[offset + i] = raw[i] }
-        }
-    }
 }
 
 /// Zigzag mapping of signed integers onto unsigned ones so that values of

@@ -4,7 +4,6 @@ struct AnomalyScanner: PointConsumer {
     let options: AnomalyOptions
     let type: ValueType
     private(set) var windows: [AnomalyWindow] = []
-    private(set) var pointsScanned = 0
 
     // The window being built from anomalous points.
     private var open: (start: Int64, last: Int64, peakTime: Int64, peak: Double, score: Double, points: Int)?
@@ -23,7 +22,6 @@ struct AnomalyScanner: PointConsumer {
     }
 
     mutating func consume(time: Int64, bits: UInt64) {
-        pointsScanned += 1
         previousWasAnomalous = currentIsAnomalous
         currentIsAnomalous = false
         let value = type == .float64 ? Double(bitPattern: bits) : Double(Int64(bitPattern: bits))
