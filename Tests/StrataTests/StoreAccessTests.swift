@@ -53,7 +53,7 @@ struct StoreAccessTests {
     func futureStoreFormat() throws {
         let directory = TemporaryDirectory()
         try Store(at: directory.path).close()
-        try "Strata store\nformat 2\n".write(toFile: directory.appending("STRATA"), atomically: true, encoding: .utf8)
+        try "Strata store\nformat 3\n".write(toFile: directory.appending("STRATA"), atomically: true, encoding: .utf8)
         let error = #expect(throws: StrataError.self) { try Store(at: directory.path) }
         #expect(error?.code == .unsupportedVersion)
     }

@@ -46,6 +46,7 @@ extension Store {
             var pending = SeriesColumns()
             for chunk in source.chunks {
                 if options.usesChunkStatistics, let statistics = chunk.statistics,
+                   source.hidden.isEmpty || !source.hidden.touches(chunk.time.minTime, chunk.time.maxTime),
                    chunk.time.minTime >= options.from, options.to == .max || chunk.time.maxTime < options.to,
                    options.bucketStart(chunk.time.minTime) == options.bucketStart(chunk.time.maxTime),
                    !overlapsAnotherSource(index, chunk.time.minTime, chunk.time.maxTime) {
@@ -58,6 +59,7 @@ extension Store {
                 for position in 0..<timestamps.count {
                     let time = timestamps[position]
                     guard time >= options.from && time < options.to else { continue }
+                    if !source.hidden.isEmpty && source.hidden.hides(time) { continue }
                     if isolated {
                         table.add(time: time, bits: bits[position])
                     } else {

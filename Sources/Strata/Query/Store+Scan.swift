@@ -8,25 +8,39 @@ struct ScanSource {
     var columns = SeriesColumns()
     var first: Int64
     var last: Int64
+    /// Points of a segment source that deletions or retention hide (heads are
+    /// filtered when the source is made).
+    var hidden = HiddenRanges()
 }
 
 extension Store {
     /// The sources holding `key` in `[start, end)`, oldest first, and the
     /// series' type; nil when the store does not know the series.
     func sources(of key: SeriesKey, from start: Int64, to end: Int64) throws(StrataError) -> (ValueType, [ScanSource])? {
-        let (segments, heads, knownType) = state.withLock { state in
-            (state.segments, (state.flushing + [state.head]).compactMap { $0.snapshot(of: key) }, state.catalog[key])
+        let (segments, heads, knownType, tombstones) = state.withLock { state in
+            (state.segments, (state.flushing + [state.head]).compactMap { $0.snapshot(of: key) }, state.catalog[key],
+             state.manifest.tombstones.filter { $0.matches(key) })
         }
         guard let type = knownType else { return nil }
+        let cutoff = configuration.retention.cutoff(for: key.device, now: wallClockMilliseconds())
         var sources: [ScanSource] = []
         for segment in segments {
             // A segment holding the series with the other type cannot be merged (see query).
-            guard let (storedType, chunks) = segment.chunks(device: key.device, metric: key.metric, from: start, to: end),
-                  storedType == type, let first = chunks.first, let last = chunks.last else { continue }
-            sources.append(ScanSource(order: sources.count, segment: segment, chunks: chunks, first: first.time.minTime, last: last.time.maxTime))
+            guard let (storedType, found) = segment.chunks(device: key.device, metric: key.metric, from: start, to: end),
+                  storedType == type else { continue }
+            var chunks = found
+            var hidden = HiddenRanges()
+            if let cutoff { hidden.add(from: .min, to: cutoff) }
+            // Deletions hide points of the segments ranked below them only.
+            for tombstone in tombstones where tombstone.rank > segment.rank { hidden.add(from: tombstone.from, to: tombstone.to) }
+            if !hidden.isEmpty { chunks.removeAll { hidden.hidesAll($0.time.minTime, $0.time.maxTime) } }
+            guard let first = chunks.first, let last = chunks.last else { continue }
+            sources.append(ScanSource(order: sources.count, segment: segment, chunks: chunks, first: first.time.minTime, last: last.time.maxTime, hidden: hidden))
         }
+        // Heads rank above every deletion (a deletion flushes the head first); only retention applies.
+        let headStart = max(start, cutoff ?? .min)
         for head in heads {
-            let columns = head.sortedColumns().slice(from: start, to: end)
+            let columns = head.sortedColumns().slice(from: headStart, to: end)
             guard let first = columns.timestamps.first, let last = columns.timestamps.last else { continue }
             sources.append(ScanSource(order: sources.count, columns: columns, first: first, last: last))
         }
@@ -71,6 +85,7 @@ extension Store {
                     for chunk in source.chunks {
                         try segment.decode(chunk, type: type, timestamps: &timestamps, bits: &bits)
                         for position in 0..<timestamps.count where timestamps[position] >= start && timestamps[position] < end {
+                            if !source.hidden.isEmpty && source.hidden.hides(timestamps[position]) { continue }
                             consumer.consume(time: timestamps[position], bits: bits[position])
                         }
                     }
@@ -150,9 +165,27 @@ extension Store {
     /// The first and last timestamps of a series, from segment indexes and the
     /// head, without decoding; nil when the series has no point.
     public func timeRange(device: String, metric: String) throws(StrataError) -> ClosedRange<Int64>? {
-        guard let (_, sources) = try sources(of: SeriesKey(device: device, metric: metric), from: .min, to: .max),
-              let first = sources.map(\.first).min(), let last = sources.map(\.last).max() else { return nil }
+        guard let (_, sources) = try sources(of: SeriesKey(device: device, metric: metric), from: .min, to: .max) else { return nil }
+        if sources.contains(where: { !$0.hidden.isEmpty }) {
+            // Deleted or expired points may sit at either end: find the visible ones.
+            var bounds = TimeBounds()
+            _ = try scan(device: device, metric: metric, from: .min, to: .max, into: &bounds)
+            guard let first = bounds.first, let last = bounds.last else { return nil }
+            return first...last
+        }
+        guard let first = sources.map(\.first).min(), let last = sources.map(\.last).max() else { return nil }
         return first...last
+    }
+}
+
+/// The first and last timestamps a scan delivers.
+private struct TimeBounds: PointConsumer {
+    var first: Int64?
+    var last: Int64?
+
+    mutating func consume(time: Int64, bits: UInt64) {
+        if first == nil { first = time }
+        last = time
     }
 }
 
@@ -191,7 +224,7 @@ struct SourceCursor {
                 bits = source.columns.bits[position]
             }
             if time >= end { return false }
-            if time >= start { return true }
+            if time >= start && (source.hidden.isEmpty || !source.hidden.hides(time)) { return true }
         }
     }
 }

@@ -8,7 +8,12 @@ extension SegmentFile {
     /// after its checksum is verified.
     func read(device name: String, metric metricName: String, from start: Int64, to end: Int64) throws(StrataError) -> (ValueType, SeriesColumns)? {
         guard let (type, chunks) = chunks(device: name, metric: metricName, from: start, to: end) else { return nil }
-        guard let firstChunk = chunks.first, let lastChunk = chunks.last else { return (type, SeriesColumns()) }
+        return (type, try read(chunks, type: type, from: start, to: end))
+    }
+
+    /// The points of `chunks` (of one series, in time order) with timestamps in `[start, end)`.
+    func read(_ chunks: [SeriesChunk], type: ValueType, from start: Int64, to end: Int64) throws(StrataError) -> SeriesColumns {
+        guard let firstChunk = chunks.first, let lastChunk = chunks.last else { return SeriesColumns() }
 
         // Decode every chunk straight into the result's storage.
         let total = chunks.reduce(0) { $0 + $1.time.count }
@@ -36,9 +41,9 @@ extension SegmentFile {
         let columns = SeriesColumns(timestamps: timestamps, bits: bits)
         // Only the first and last chunks can reach outside the range.
         if firstChunk.time.minTime < start || (end != .max && lastChunk.time.maxTime >= end) {
-            return (type, columns.slice(from: start, to: end))
+            return columns.slice(from: start, to: end)
         }
-        return (type, columns)
+        return columns
     }
 
     /// The payload bytes of a chunk, after checking its checksum.

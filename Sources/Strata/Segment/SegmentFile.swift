@@ -1,3 +1,4 @@
+import Synchronization
 import StrataCodecs
 
 /// An immutable segment file, memory-mapped and with its index parsed.
@@ -8,9 +9,15 @@ import StrataCodecs
 public final class SegmentFile: Sendable {
     /// The file's path.
     public let path: String
-    /// The sequence number from the file name; later segments win over earlier
-    /// ones for points with the same series and timestamp.
+    /// The sequence number from the file name.
     public let sequence: UInt64
+    /// Where the segment's points rank in last-write-wins order: for the same
+    /// series and timestamp, the segment of higher rank wins. A flushed
+    /// segment ranks as its sequence, a compacted one as the newest of its inputs.
+    public let rank: UInt64
+    /// 0 for a segment written by a flush; 1 (day) or 2 (week) for one written
+    /// by compaction, which holds the points of one time window.
+    public let level: UInt8
     /// The format version in the file's header.
     public let version: UInt16
     /// Size of the index in bytes.
@@ -26,12 +33,15 @@ public final class SegmentFile: Sendable {
     /// chunks are read (or by ``verifyChunks()``).
     public convenience init(path: String) throws(StrataError) {
         let name = path.split(separator: "/").last.map(String.init) ?? path
-        try self.init(path: path, sequence: SegmentFormat.sequence(ofFileName: name) ?? 0)
+        let sequence = SegmentFormat.sequence(ofFileName: name) ?? 0
+        try self.init(path: path, sequence: sequence, rank: sequence, level: 0)
     }
 
-    init(path: String, sequence: UInt64) throws(StrataError) {
+    init(path: String, sequence: UInt64, rank: UInt64, level: UInt8) throws(StrataError) {
         self.path = path
         self.sequence = sequence
+        self.rank = rank
+        self.level = level
         do {
             region = try MappedRegion(path: path)
         } catch {
@@ -91,6 +101,16 @@ public final class SegmentFile: Sendable {
         }
         indexByteCount = indexLength
         devices = try SegmentIndexParser(bytes: bytes, indexOffset: indexOffset, path: path, version: version).parse()
+    }
+
+    /// Set when a compaction or retention replaced the segment in the
+    /// manifest: the file is removed once the last query using it lets go.
+    private let obsolete = Atomic<Bool>(false)
+
+    func markObsolete() { obsolete.store(true, ordering: .releasing) }
+
+    deinit {
+        if obsolete.load(ordering: .acquiring) { try? FileSystem.removeFile(path) }
     }
 
     /// Total size of the file in bytes.

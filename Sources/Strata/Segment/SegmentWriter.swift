@@ -12,56 +12,99 @@ struct DeviceColumns: Sendable {
     var metrics: [Metric]
 }
 
-/// Builds the bytes of a segment file from sorted series.
+/// Builds the bytes of a segment file, one device at a time.
 ///
 /// Metrics of a device whose timestamps are identical share one stored time
 /// column (a column group); each column is cut into chunks of at most
 /// `pointsPerChunk` points, and the chunks of a group are aligned, so chunk
 /// *i* of every metric belongs to time chunk *i*.
+///
+/// The writer streams: devices are appended in name order, and the caller
+/// may take the bytes encoded so far (``takePendingBytes()``) and write them
+/// out, so a segment of any size is built in bounded memory. Only the index
+/// stays in memory until ``finish()``.
 struct SegmentWriter {
     let pointsPerChunk: Int
+    /// Encoded bytes not yet taken by the caller.
+    private var pending: [UInt8] = []
+    /// File offset of `pending[0]`.
+    private var pendingOffset = 0
+    /// The index after its device count, which is known only at the end.
+    private var indexBody = ByteWriter(capacity: 4096)
+    private var deviceCount = 0
+    private var lastDevice: [UInt8]? = nil
+    private let scratch: EncodingScratch
+    /// Points appended so far.
+    private(set) var pointCount = 0
+
+    init(pointsPerChunk: Int) {
+        self.pointsPerChunk = pointsPerChunk
+        scratch = EncodingScratch(pointsPerChunk: pointsPerChunk)
+        appendHeader()
+    }
+
+    /// Bytes encoded so far, taken or not.
+    var byteCount: Int { pendingOffset + pending.count }
 
     /// Encodes `devices` (any order; sorted here) into a complete segment file image.
-    func encode(_ devices: [DeviceColumns]) -> [UInt8] {
-        var file: [UInt8] = []
+    consuming func encode(_ devices: [DeviceColumns]) -> [UInt8] {
         let estimatedPoints = devices.reduce(0) { $0 + $1.metrics.reduce(0) { $0 + $1.columns.count } }
-        file.reserveCapacity(SegmentFormat.headerSize + estimatedPoints * 2 + 4096)
-        appendHeader(to: &file)
-
-        var scratch = EncodingScratch(pointsPerChunk: pointsPerChunk)
-        defer { scratch.release() }
-        var index = ByteWriter(capacity: 1024 + devices.count * 256)
-        let sortedDevices = devices
-            .filter { $0.metrics.contains { !$0.columns.isEmpty } }
-            .sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
-        index.writeVarUInt(UInt64(sortedDevices.count))
-        for device in sortedDevices {
-            encode(device, into: &file, index: &index, scratch: &scratch)
+        pending.reserveCapacity(SegmentFormat.headerSize + estimatedPoints * 2 + 4096)
+        for device in devices.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
+            append(device)
         }
+        return finish()
+    }
 
-        let indexOffset = file.count
+    /// Appends one device's series. Devices must come in strictly increasing
+    /// name order (UTF-8 bytes); a device with no points is skipped.
+    mutating func append(_ device: DeviceColumns) {
+        guard device.metrics.contains(where: { !$0.columns.isEmpty }) else { return }
+        let name = Array(device.name.utf8)
+        if let lastDevice { precondition(lastDevice.lexicographicallyPrecedes(name), "devices must be appended in name order") }
+        lastDevice = name
+        deviceCount += 1
+        encode(device)
+    }
+
+    /// Returns the bytes encoded since the last call, for the caller to write
+    /// at offset `byteCount - result.count` of the file.
+    mutating func takePendingBytes() -> [UInt8] {
+        let taken = pending
+        pendingOffset += pending.count
+        pending.removeAll(keepingCapacity: true)
+        return taken
+    }
+
+    /// Appends the index and footer and returns the bytes not yet taken: the
+    /// end of the file.
+    consuming func finish() -> [UInt8] {
+        var index = ByteWriter(capacity: indexBody.count + 10)
+        index.writeVarUInt(UInt64(deviceCount))
+        index.writeBytes(indexBody.bytes)
+        let indexOffset = byteCount
         let indexChecksum = index.bytes.withUnsafeBytes { CRC32C.checksum($0) }
-        file.append(contentsOf: index.bytes)
+        pending.append(contentsOf: index.bytes)
         var footer = ByteWriter(capacity: SegmentFormat.footerSize)
         footer.writeUInt64(UInt64(indexOffset))
         footer.writeUInt64(UInt64(index.count))
         footer.writeUInt32(indexChecksum)
         footer.writeUInt32(footer.bytes.withUnsafeBytes { CRC32C.checksum($0) })
         footer.writeBytes(SegmentFormat.footerMagic)
-        file.append(contentsOf: footer.bytes)
-        return file
+        pending.append(contentsOf: footer.bytes)
+        return pending
     }
 
-    private func appendHeader(to file: inout [UInt8]) {
+    private mutating func appendHeader() {
         var header = ByteWriter(capacity: SegmentFormat.headerSize)
         header.writeBytes(SegmentFormat.headerMagic)
         header.writeUInt16(SegmentFormat.currentVersion)
-        header.writeUInt16(0)  // flags, none defined in version 1
+        header.writeUInt16(0)  // flags, none defined
         header.writeUInt32(header.bytes.withUnsafeBytes { CRC32C.checksum($0) })
-        file.append(contentsOf: header.bytes)
+        pending.append(contentsOf: header.bytes)
     }
 
-    private func encode(_ device: DeviceColumns, into file: inout [UInt8], index: inout ByteWriter, scratch: inout EncodingScratch) {
+    private mutating func encode(_ device: DeviceColumns) {
         let metrics = device.metrics
             .filter { !$0.columns.isEmpty }
             .sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
@@ -79,46 +122,47 @@ struct SegmentWriter {
             }
         }
 
-        index.writeString(device.name)
-        index.writeVarUInt(UInt64(groupLeaders.count))
+        indexBody.writeString(device.name)
+        indexBody.writeVarUInt(UInt64(groupLeaders.count))
         var chunkRanges: [[Range<Int>]] = []
         for leader in groupLeaders {
             let times = metrics[leader].columns.timestamps
             let ranges = chunkBoundaries(times)
             chunkRanges.append(ranges)
-            index.writeVarUInt(UInt64(ranges.count))
+            indexBody.writeVarUInt(UInt64(ranges.count))
             times.withUnsafeBufferPointer { all in
                 for range in ranges {
                     let slice = UnsafeBufferPointer(rebasing: all[range])
-                    let location = scratch.appendTimestamps(slice, to: &file)
-                    write(location, to: &index)
-                    index.writeVarUInt(UInt64(range.count))
-                    index.writeVarInt(slice.first!)
-                    index.writeVarInt(slice.last!)
+                    let location = scratch.appendTimestamps(slice, to: &pending, baseOffset: pendingOffset)
+                    write(location, to: &indexBody)
+                    indexBody.writeVarUInt(UInt64(range.count))
+                    indexBody.writeVarInt(slice.first!)
+                    indexBody.writeVarInt(slice.last!)
                 }
             }
         }
 
-        index.writeVarUInt(UInt64(metrics.count))
+        indexBody.writeVarUInt(UInt64(metrics.count))
         for (position, metric) in metrics.enumerated() {
             let group = groupOfMetric[position]
-            index.writeString(metric.name)
-            index.writeUInt8(metric.type.rawValue)
-            index.writeVarUInt(UInt64(group))
+            pointCount += metric.columns.count
+            indexBody.writeString(metric.name)
+            indexBody.writeUInt8(metric.type.rawValue)
+            indexBody.writeVarUInt(UInt64(group))
             metric.columns.timestamps.withUnsafeBufferPointer { allTimes in
                 metric.columns.bits.withUnsafeBufferPointer { allBits in
                     for range in chunkRanges[group] {
                         let times = UnsafeBufferPointer(rebasing: allTimes[range])
                         let bits = UnsafeBufferPointer(rebasing: allBits[range])
-                        let (location, statistics) = scratch.appendValues(bits, times: times, type: metric.type, to: &file)
-                        write(location, to: &index)
-                        index.writeUInt64(statistics.minBits)
-                        index.writeUInt64(statistics.maxBits)
-                        index.writeUInt64(statistics.firstBits)
-                        index.writeUInt64(statistics.lastBits)
-                        index.writeUInt64(statistics.sum.bitPattern)
-                        index.writeVarUInt(UInt64(statistics.valueCount))
-                        index.writeUInt64(statistics.m2.bitPattern)
+                        let (location, statistics) = scratch.appendValues(bits, times: times, type: metric.type, to: &pending, baseOffset: pendingOffset)
+                        write(location, to: &indexBody)
+                        indexBody.writeUInt64(statistics.minBits)
+                        indexBody.writeUInt64(statistics.maxBits)
+                        indexBody.writeUInt64(statistics.firstBits)
+                        indexBody.writeUInt64(statistics.lastBits)
+                        indexBody.writeUInt64(statistics.sum.bitPattern)
+                        indexBody.writeVarUInt(UInt64(statistics.valueCount))
+                        indexBody.writeUInt64(statistics.m2.bitPattern)
                     }
                 }
             }
@@ -213,8 +257,8 @@ struct SegmentWriter {
 
 /// A reusable output buffer sized for the largest chunk, so encoding a
 /// segment allocates once rather than once per chunk.
-private struct EncodingScratch {
-    private var buffer: UnsafeMutableRawBufferPointer
+private final class EncodingScratch {
+    private let buffer: UnsafeMutableRawBufferPointer
 
     init(pointsPerChunk: Int) {
         let size = max(
@@ -224,34 +268,33 @@ private struct EncodingScratch {
         buffer = .allocate(byteCount: size, alignment: 16)
     }
 
-    /// Frees the buffer; called once when the segment is encoded.
-    func release() { buffer.deallocate() }
+    deinit { buffer.deallocate() }
 
-    mutating func appendTimestamps(_ times: UnsafeBufferPointer<Int64>, to file: inout [UInt8]) -> ChunkLocation {
+    func appendTimestamps(_ times: UnsafeBufferPointer<Int64>, to file: inout [UInt8], baseOffset: Int) -> ChunkLocation {
         let length = TimestampCodec.encode(times, into: buffer)
-        return append(length: length, codec: .timestampDeltaOfDelta, to: &file)
+        return append(length: length, codec: .timestampDeltaOfDelta, to: &file, baseOffset: baseOffset)
     }
 
-    mutating func appendValues(
-        _ bits: UnsafeBufferPointer<UInt64>, times: UnsafeBufferPointer<Int64>, type: ValueType, to file: inout [UInt8]
+    func appendValues(
+        _ bits: UnsafeBufferPointer<UInt64>, times: UnsafeBufferPointer<Int64>, type: ValueType, to file: inout [UInt8], baseOffset: Int
     ) -> (ChunkLocation, ChunkStatistics) {
         switch type {
         case .float64:
             return bits.withMemoryRebound(to: Double.self) { values in
                 let length = GorillaFloatCodec.encode(values, into: buffer)
-                return (append(length: length, codec: .floatGorilla, to: &file), .float(timestamps: times, values: values))
+                return (append(length: length, codec: .floatGorilla, to: &file, baseOffset: baseOffset), .float(timestamps: times, values: values))
             }
         case .int64:
             return bits.withMemoryRebound(to: Int64.self) { values in
                 let length = IntegerCodec.encode(values, into: buffer)
-                return (append(length: length, codec: .intDeltaZigzag, to: &file), .integer(timestamps: times, values: values))
+                return (append(length: length, codec: .intDeltaZigzag, to: &file, baseOffset: baseOffset), .integer(timestamps: times, values: values))
             }
         }
     }
 
-    private func append(length: Int, codec: ColumnCodec, to file: inout [UInt8]) -> ChunkLocation {
+    private func append(length: Int, codec: ColumnCodec, to file: inout [UInt8], baseOffset: Int) -> ChunkLocation {
         let payload = UnsafeRawBufferPointer(rebasing: buffer[0..<length])
-        let location = ChunkLocation(offset: file.count, length: length, codec: codec, checksum: CRC32C.checksum(payload))
+        let location = ChunkLocation(offset: baseOffset + file.count, length: length, codec: codec, checksum: CRC32C.checksum(payload))
         file.append(contentsOf: payload)
         return location
     }

@@ -39,6 +39,9 @@ public struct Configuration: Sendable, Equatable {
     /// quick. Default 600,000 (10 minutes).
     public var headFlushAgeMilliseconds: Int = 600_000
 
+    /// How long points are kept. Default: forever.
+    public var retention = RetentionPolicy()
+
     /// Creates a configuration with the defaults.
     public init() {}
 
@@ -52,6 +55,7 @@ public struct Configuration: Sendable, Equatable {
         guard headFlushAgeMilliseconds > 0 else {
             throw StrataError(.invalidArgument, "headFlushAgeMilliseconds must be positive, not \(headFlushAgeMilliseconds)")
         }
+        try retention.validate()
         guard headFlushThreshold > 0 else {
             throw StrataError(.invalidArgument, "headFlushThreshold must be positive, not \(headFlushThreshold)")
         }

@@ -49,7 +49,11 @@ public final class Store: Sendable {
     /// Wakes the background thread and tells it what to do.
     let background = BackgroundWork()
     /// Serializes flushes so segments are published in sequence order.
-    private let flushGate = Mutex<Void>(())
+    let flushGate = Mutex<Void>(())
+    /// Serializes manifest writes (flushes, compactions, deletions).
+    let manifestGate = Mutex<Void>(())
+    /// One compaction at a time.
+    let compactionGate = Mutex<Void>(())
 
     var segmentsDirectory: String { directory + "/segments" }
 
@@ -98,11 +102,11 @@ public final class Store: Sendable {
         let outcome = try WALReplay(directory: logFolder, repairs: mode == .readWrite).run { batch, file, offset in
             logged.append((batch, file, offset))
         }
-        let opened = try StoreLayout.openSegments(in: path + "/" + StoreLayout.segmentsFolder, removingTemporaryFiles: mode == .readWrite)
+        let opened = try StoreLayout.openSegments(in: path, cleaning: mode == .readWrite)
         unreadableSegments = opened.problems
 
         // Replay the log into a fresh head, in write order.
-        var recovered = StoreState(segments: opened.segments, catalog: opened.catalog, nextSequence: opened.highestSequence + 1)
+        var recovered = StoreState(segments: opened.segments, catalog: opened.catalog, manifest: opened.manifest)
         var skipped: [StrataError] = []
         for entry in logged {
             if let conflict = recovered.typeConflict(in: entry.batch) {
@@ -226,60 +230,70 @@ public final class Store: Sendable {
     /// With `closing`, the store is marked closed in the same step that takes
     /// the head, so no append can slip in between and be left behind.
     func flushHead(closing: Bool) throws(StrataError) {
-        try flushGate.withLock { _ throws(StrataError) in
-            let frozen = try state.withLock { state throws(StrataError) -> (Head, UInt64, [String])? in
-                if state.isClosed {
-                    if closing { return nil }
-                    throw StrataError(.closed, "the store is closed", path: directory)
-                }
-                guard !state.head.isEmpty else {
-                    if closing { state.isClosed = true }
-                    return nil
-                }
-                // The log files written so far hold exactly this head (and any head whose
-                // flush failed, restored into it): they go once its segment is published.
-                let covered = try log?.rotate() ?? []
-                if closing { state.isClosed = true }
-                let head = state.head
-                state.head = Head()
-                state.headStartedAt = nil
-                state.flushing.append(head)
-                defer { state.nextSequence += 1 }
-                return (head, state.nextSequence, covered)
+        try flushGate.withLock { _ throws(StrataError) in try flushHeadHoldingGate(closing: closing) }
+    }
+
+    /// ``flushHead(closing:)`` for a caller that holds `flushGate`.
+    func flushHeadHoldingGate(closing: Bool) throws(StrataError) {
+        let frozen = try state.withLock { state throws(StrataError) -> (Head, UInt64, [String])? in
+            if state.isClosed {
+                if closing { return nil }
+                throw StrataError(.closed, "the store is closed", path: directory)
             }
-            guard let (head, sequence, covered) = frozen else { return }
+            guard !state.head.isEmpty else {
+                if closing { state.isClosed = true }
+                return nil
+            }
+            // The log files written so far hold exactly this head (and any head whose
+            // flush failed, restored into it): they go once its segment is published.
+            let covered = try log?.rotate() ?? []
+            if closing { state.isClosed = true }
+            let head = state.head
+            state.head = Head()
+            state.headStartedAt = nil
+            state.flushing.append(head)
+            defer { state.nextSequence += 1 }
+            return (head, state.nextSequence, covered)
+        }
+        guard let (head, sequence, covered) = frozen else { return }
+        do throws(StrataError) {
+            let segment = try writeSegment(head, sequence: sequence)
             do throws(StrataError) {
-                let segment = try writeSegment(head, sequence: sequence)
-                state.withLock { state in
+                try publish({ manifest in
+                    manifest.segments.append(.init(sequence: sequence, rank: segment.rank, level: segment.level))
+                }, then: { state in
                     state.segments.append(segment)
                     state.flushing.removeFirst()
                     state.backgroundError = nil
-                }
-                log?.removeFiles(covered)
+                })
             } catch {
-                // Put the points back in front of anything appended since, so nothing is lost
-                // and the write order (hence last-write-wins) is kept. A failed close leaves
-                // the store open so the caller can retry.
-                state.withLock { state in
-                    state.flushing.removeFirst()
-                    var restored = head
-                    for series in state.head.series {
-                        let slot = restored.slot(for: series.key, type: series.type)
-                        let columns = series.sortedColumns()
-                        for index in 0..<columns.count {
-                            restored.append(slot: slot, timestamp: columns.timestamps[index], bits: columns.bits[index])
-                        }
-                    }
-                    state.head = restored
-                    state.headStartedAt = state.headStartedAt ?? monotonicMilliseconds()
-                    if closing { state.isClosed = false }
-                }
+                segment.markObsolete()
                 throw error
             }
+            log?.removeFiles(covered)
+        } catch {
+            // Put the points back in front of anything appended since, so nothing is lost
+            // and the write order (hence last-write-wins) is kept. A failed close leaves
+            // the store open so the caller can retry.
+            state.withLock { state in
+                state.flushing.removeFirst()
+                var restored = head
+                for series in state.head.series {
+                    let slot = restored.slot(for: series.key, type: series.type)
+                    let columns = series.sortedColumns()
+                    for index in 0..<columns.count {
+                        restored.append(slot: slot, timestamp: columns.timestamps[index], bits: columns.bits[index])
+                    }
+                }
+                state.head = restored
+                state.headStartedAt = state.headStartedAt ?? monotonicMilliseconds()
+                if closing { state.isClosed = false }
+            }
+            throw error
         }
     }
 
-    private func checkWritable() throws(StrataError) {
+    func checkWritable() throws(StrataError) {
         guard mode == .readWrite else {
             throw StrataError(.readOnly, "the store is open read-only", path: directory)
         }
@@ -309,7 +323,7 @@ public final class Store: Sendable {
         } catch {
             throw .io(error, "writing segment", path: path)
         }
-        return try SegmentFile(path: path, sequence: sequence)
+        return try SegmentFile(path: path, sequence: sequence, rank: sequence, level: 0)
     }
 
     /// The points of one series with timestamps in `[start, end)`, sorted by
@@ -319,21 +333,18 @@ public final class Store: Sendable {
     ///   chunks outside the range are skipped using the index alone.
     public func query(device: String, metric: String, from start: Int64 = .min, to end: Int64 = .max) throws(StrataError) -> SeriesPoints {
         let key = SeriesKey(device: device, metric: metric)
-        let (segments, headSnapshots, type) = state.withLock { state in
-            let heads = (state.flushing + [state.head]).compactMap { $0.snapshot(of: key) }
-            return (state.segments, heads, state.catalog[key])
+        guard let (type, found) = try sources(of: key, from: start, to: end) else {
+            return SeriesPoints(series: key, type: nil, columns: SeriesColumns())
         }
         var sources: [SeriesColumns] = []
-        for segment in segments {
-            // A segment that holds the series with the other type (possible only if an
-            // unreadable segment hid the older type when the series was written again)
-            // cannot be merged bit for bit: the catalog's type, the newest, wins.
-            if let (storedType, columns) = try segment.read(device: device, metric: metric, from: start, to: end),
-               storedType == type {
-                sources.append(columns)
+        for source in found {
+            if let segment = source.segment {
+                let columns = try segment.read(source.chunks, type: type, from: start, to: end)
+                sources.append(source.hidden.isEmpty ? columns : source.hidden.filter(columns))
+            } else {
+                sources.append(source.columns)
             }
         }
-        sources.append(contentsOf: headSnapshots.map { $0.sortedColumns().slice(from: start, to: end) })
         return SeriesPoints(series: key, type: type, columns: SeriesColumns.merging(sources))
     }
 
@@ -390,16 +401,26 @@ struct StoreState: Sendable {
     var head = Head()
     /// Heads being written into segments, oldest first; queries still read them.
     var flushing: [Head] = []
-    /// Published segments in sequence order.
+    /// Published segments, lowest rank first.
     var segments: [SegmentFile]
     /// The value type of every known series.
     var catalog: [SeriesKey: ValueType]
+    /// The manifest as last written (or read, for a read-only store).
+    var manifest: Manifest
+    /// The next sequence number for a segment or a deletion.
     var nextSequence: UInt64
     var isClosed = false
     /// When the head received its first point (monotonic milliseconds), for the age limit.
     var headStartedAt: Int64?
     /// See ``Store/backgroundError``.
     var backgroundError: StrataError?
+
+    init(segments: [SegmentFile], catalog: [SeriesKey: ValueType], manifest: Manifest) {
+        self.segments = segments
+        self.catalog = catalog
+        self.manifest = manifest
+        nextSequence = manifest.nextSequence
+    }
 
     /// The first series of `batch` whose type differs from the one the store knows.
     func typeConflict(in batch: WriteBatch) -> StrataError? {

@@ -2,14 +2,23 @@
 ///
 /// ```
 /// STORE/
-/// ├── STRATA          marker: "Strata store\nformat 1\n"
+/// ├── STRATA          marker: "Strata store\nformat 2\n"
 /// ├── STRATA.lock     flock'd by the writer; holds its process id
-/// └── segments/       NNNNNNNNNN.seg, and NNNNNNNNNN.seg.tmp while one is written
+/// ├── MANIFEST        the live segments and pending deletions
+/// ├── segments/       NNNNNNNNNN.seg, and NNNNNNNNNN.seg.tmp while one is written
+/// └── wal/            the write-ahead log
 /// ```
+///
+/// Format 1 stores (written before the manifest existed) have no `MANIFEST`:
+/// every segment file in `segments/` is live and ranks by its sequence. The
+/// first writer to open one writes the manifest and then the format 2 marker,
+/// so a build that knows only format 1 refuses the store from then on rather
+/// than misread compacted segments.
 enum StoreLayout {
     /// Marks a directory as a Strata store and names the store format version.
     static let markerFileName = "STRATA"
-    static let markerContents = "Strata store\nformat 1\n"
+    static let markerContents = "Strata store\nformat 2\n"
+    static let legacyMarkerContents = "Strata store\nformat 1\n"
     static let lockFileName = "STRATA.lock"
     static let segmentsFolder = "segments"
 
@@ -34,6 +43,7 @@ enum StoreLayout {
                 try FileSystem.createDirectory(path + "/" + segmentsFolder)
                 try FileSystem.syncDirectory(path + "/" + segmentsFolder)
                 try FileSystem.syncDirectory(path)
+                try FileSystem.replaceFileAtomically(ManifestFile.path(in: path), directory: path, contents: ManifestFile.encode(Manifest()))
                 try FileSystem.writeFileAtomically(marker, directory: path, contents: Array(markerContents.utf8))
             } catch {
                 throw .io(error, "creating the store", path: path)
@@ -50,8 +60,8 @@ enum StoreLayout {
         guard lines.first == "Strata store", lines.count >= 2, lines[1].hasPrefix("format ") else {
             throw StrataError(.corruptFile, "the store marker is not \"Strata store\" followed by a format line", path: marker, offset: 0)
         }
-        guard lines[1] == "format 1" else {
-            throw StrataError(.unsupportedVersion, "store \(lines[1]) is not one this build reads (format 1); use a newer Strata", path: marker)
+        guard lines[1] == "format 1" || lines[1] == "format 2" else {
+            throw StrataError(.unsupportedVersion, "store \(lines[1]) is not one this build reads (formats 1 and 2); use a newer Strata", path: marker)
         }
     }
 
@@ -75,41 +85,101 @@ enum StoreLayout {
         var segments: [SegmentFile] = []
         var problems: [StrataError] = []
         var catalog: [SeriesKey: ValueType] = [:]
-        var highestSequence: UInt64 = 0
+        var manifest = Manifest()
     }
 
-    /// Opens every segment in `folder`, oldest first. Unreadable ones are
-    /// reported, not fatal. Only the writer removes leftover temporary files:
-    /// a reader must not delete a file the writer is producing.
-    static func openSegments(in folder: String, removingTemporaryFiles: Bool) throws(StrataError) -> OpenedSegments {
-        var names: [String]
-        do throws(Errno) {
-            names = try FileSystem.contentsOfDirectory(folder)
-        } catch {
-            throw .io(error, "listing segments", path: folder)
-        }
-        names.sort()
+    /// Opens the live segments of the store at `store`, lowest rank first.
+    /// Unreadable ones are reported, not fatal.
+    ///
+    /// With a manifest, the segments are those it lists; the writer
+    /// (`cleaning`) removes every other file in `segments/`: unfinished writes
+    /// and compaction inputs whose removal a crash interrupted. Without one (a
+    /// format 1 store) every segment file is live, and the writer writes the
+    /// manifest and upgrades the marker to format 2.
+    static func openSegments(in store: String, cleaning: Bool) throws(StrataError) -> OpenedSegments {
+        let folder = store + "/" + segmentsFolder
         var result = OpenedSegments()
-        for name in names {
-            if name.hasSuffix(".tmp") {
-                // A segment whose write never finished: its points were never acknowledged as flushed.
-                if removingTemporaryFiles { _ = try? FileSystem.removeFile(folder + "/" + name) }
-                continue
-            }
-            guard let sequence = SegmentFormat.sequence(ofFileName: name) else { continue }
-            result.highestSequence = max(result.highestSequence, sequence)
-            do throws(StrataError) {
-                result.segments.append(try SegmentFile(path: folder + "/" + name, sequence: sequence))
+        // A reader may race with a compaction that removes files it just listed in an
+        // older manifest: read the manifest again then.
+        var attempts = 0
+        while true {
+            attempts += 1
+            result = OpenedSegments()
+            let names: [String]
+            do throws(Errno) {
+                names = try FileSystem.contentsOfDirectory(folder)
             } catch {
-                result.problems.append(error)
+                throw .io(error, "listing segments", path: folder)
             }
-        }
-        // The newest segment decides a series' type (see Store.query).
-        for segment in result.segments {
-            for (key, type, _) in segment.series {
-                result.catalog[key] = type
+            let listed: [Manifest.Segment]
+            if let manifest = try ManifestFile.read(in: store) {
+                result.manifest = manifest
+                listed = manifest.segments
+                if cleaning {
+                    let live = Set(listed.map { SegmentFormat.fileName(sequence: $0.sequence) })
+                    for name in names where !live.contains(name) && (name.hasSuffix(".tmp") || SegmentFormat.sequence(ofFileName: name) != nil) {
+                        _ = try? FileSystem.removeFile(folder + "/" + name)
+                    }
+                }
+            } else {
+                var legacy = Manifest()
+                for name in names {
+                    if name.hasSuffix(".tmp") {
+                        // A segment whose write never finished: its points were never acknowledged as flushed.
+                        if cleaning { _ = try? FileSystem.removeFile(folder + "/" + name) }
+                        continue
+                    }
+                    guard let sequence = SegmentFormat.sequence(ofFileName: name) else { continue }
+                    legacy.segments.append(.init(sequence: sequence, rank: sequence, level: 0))
+                    legacy.nextSequence = max(legacy.nextSequence, sequence + 1)
+                }
+                result.manifest = legacy
+                listed = legacy.segments
+                if cleaning { try upgradeToManifest(store, legacy) }
             }
+            var vanished = false
+            for entry in listed.sorted(by: { ($0.rank, $0.sequence) < ($1.rank, $1.sequence) }) {
+                let path = folder + "/" + SegmentFormat.fileName(sequence: entry.sequence)
+                do throws(StrataError) {
+                    result.segments.append(try SegmentFile(path: path, sequence: entry.sequence, rank: entry.rank, level: entry.level))
+                } catch {
+                    if !cleaning, !FileSystem.fileExists(path) { vanished = true }
+                    result.problems.append(error)
+                }
+            }
+            if !vanished || attempts >= 10 { break }
         }
+        result.catalog = catalog(of: result.segments, tombstones: result.manifest.tombstones)
         return result
+    }
+
+    /// The value type of every series with a visible point: the highest-ranked
+    /// segment decides a series' type (see `Store.query`), and a series wholly
+    /// deleted by a tombstone above every segment holding it is left out.
+    static func catalog(of segments: [SegmentFile], tombstones: [Tombstone]) -> [SeriesKey: ValueType] {
+        var catalog: [SeriesKey: (type: ValueType, rank: UInt64)] = [:]
+        for segment in segments {
+            for (key, type, _) in segment.series {
+                catalog[key] = (type, max(catalog[key]?.rank ?? 0, segment.rank))
+            }
+        }
+        let whole = tombstones.filter(\.coversAllTime)
+        if !whole.isEmpty {
+            for (key, entry) in catalog where whole.contains(where: { $0.rank > entry.rank && $0.matches(key) }) {
+                catalog[key] = nil
+            }
+        }
+        return catalog.mapValues(\.type)
+    }
+
+    /// Writes the manifest of a format 1 store, then the format 2 marker.
+    private static func upgradeToManifest(_ store: String, _ manifest: Manifest) throws(StrataError) {
+        try ManifestFile.write(manifest, in: store)
+        let marker = store + "/" + markerFileName
+        do throws(Errno) {
+            try FileSystem.replaceFileAtomically(marker, directory: store, contents: Array(markerContents.utf8))
+        } catch {
+            throw .io(error, "upgrading the store marker to format 2", path: marker)
+        }
     }
 }

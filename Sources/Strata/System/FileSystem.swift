@@ -108,4 +108,43 @@ enum FileSystem {
         _ = unlink(temporary)
         try syncDirectory(directory)
     }
+
+    /// Reads a whole file.
+    static func readFile(_ path: String) throws(Errno) -> [UInt8] {
+        let descriptor = try FileDescriptor.open(path, O_RDONLY)
+        defer { descriptor.close() }
+        let size = try descriptor.size()
+        var buffer = [UInt8](repeating: 0, count: size)
+        let outcome = buffer.withUnsafeMutableBytes { raw -> Result<Int, Errno> in
+            do throws(Errno) { return .success(try descriptor.read(into: raw, at: 0)) } catch { return .failure(error) }
+        }
+        let count = try outcome.get()
+        if count < size { buffer.removeLast(size - count) }
+        return buffer
+    }
+
+    /// Replaces `path` with `contents` atomically and durably: written to
+    /// `path.tmp`, fsynced, renamed over `path`, and the directory fsynced.
+    /// After a crash `path` holds the old contents or the new, never a mix.
+    static func replaceFileAtomically(_ path: String, directory: String, contents: [UInt8]) throws(Errno) {
+        let temporary = path + ".tmp"
+        _ = unlink(temporary)
+        let descriptor = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL)
+        do {
+            try descriptor.write(contents, at: 0)
+            try descriptor.sync()
+        } catch {
+            descriptor.close()
+            _ = unlink(temporary)
+            throw error
+        }
+        descriptor.close()
+        do {
+            try rename(temporary, to: path)
+        } catch {
+            _ = unlink(temporary)
+            throw error
+        }
+        try syncDirectory(directory)
+    }
 }

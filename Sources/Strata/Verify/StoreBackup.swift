@@ -49,7 +49,7 @@ public enum StoreBackup {
         for name in logNames {
             let contents: [UInt8]
             do throws(Errno) {
-                contents = try WALReplay.readWholeFile(sourceLog + "/" + name)
+                contents = try FileSystem.readFile(sourceLog + "/" + name)
             } catch {
                 if error == .noSuchFile { continue }  // flushed and deleted meanwhile: its points are in a segment
                 throw .io(error, "reading a log file to back up", path: sourceLog + "/" + name)
@@ -83,7 +83,7 @@ public enum StoreBackup {
             }
             // Another file system: copy the bytes.
             do throws(Errno) {
-                let contents = try WALReplay.readWholeFile(from)
+                let contents = try FileSystem.readFile(from)
                 try FileSystem.writeFileAtomically(to, directory: segmentFolder, contents: contents)
                 report.segmentsCopied += 1
                 report.bytesCopied += contents.count

@@ -49,7 +49,7 @@ struct WALReplay {
             outcome.highestNumber = max(outcome.highestNumber, WALFormat.number(ofFileName: name)!)
             let contents: [UInt8]
             do throws(Errno) {
-                contents = try Self.readWholeFile(path)
+                contents = try FileSystem.readFile(path)
             } catch {
                 // A reader may race with the writer deleting a flushed file: nothing to replay then.
                 if error == .noSuchFile && !repairs { continue }
@@ -165,18 +165,5 @@ struct WALReplay {
             "write-ahead log is damaged (\(reason)); the \(bytes) bytes from here to the end of the file could not be read, everything before was recovered",
             path: path, offset: offset))
         if !outcome.damagedFiles.contains(path) { outcome.damagedFiles.append(path) }
-    }
-
-    static func readWholeFile(_ path: String) throws(Errno) -> [UInt8] {
-        let descriptor = try FileDescriptor.open(path, O_RDONLY)
-        defer { descriptor.close() }
-        let size = try descriptor.size()
-        var buffer = [UInt8](repeating: 0, count: size)
-        let outcome = buffer.withUnsafeMutableBytes { raw -> Result<Int, Errno> in
-            do throws(Errno) { return .success(try descriptor.read(into: raw, at: 0)) } catch { return .failure(error) }
-        }
-        let count = try outcome.get()
-        if count < size { buffer.removeLast(size - count) }
-        return buffer
     }
 }

@@ -1,0 +1,146 @@
+import StrataCodecs
+
+/// Reads and writes the manifest file, `STORE/MANIFEST`.
+///
+/// The file is replaced whole: written to `MANIFEST.tmp`, fsynced, renamed
+/// over `MANIFEST`, and the directory fsynced. After a crash the manifest is
+/// the old one or the new one, never a mix. The byte layout is in the DocC
+/// article "Manifest format".
+enum ManifestFile {
+    static let fileName = "MANIFEST"
+    /// First eight bytes: "STRATMAN".
+    static let magic: [UInt8] = Array("STRATMAN".utf8)
+    static let currentVersion: UInt16 = 1
+    /// magic(8) version(2) flags(2) bodyLength(4)
+    static let headerSize = 16
+
+    static func path(in store: String) -> String { store + "/" + fileName }
+
+    static func encode(_ manifest: Manifest) -> [UInt8] {
+        var body = ByteWriter(capacity: 64 + manifest.segments.count * 12)
+        body.writeVarUInt(manifest.generation)
+        body.writeVarUInt(manifest.nextSequence)
+        body.writeVarUInt(UInt64(manifest.segments.count))
+        for segment in manifest.segments.sorted(by: { $0.sequence < $1.sequence }) {
+            body.writeVarUInt(segment.sequence)
+            body.writeVarUInt(segment.rank)
+            body.writeUInt8(segment.level)
+        }
+        body.writeVarUInt(UInt64(manifest.tombstones.count))
+        for tombstone in manifest.tombstones {
+            body.writeVarUInt(tombstone.rank)
+            body.writeString(tombstone.device)
+            body.writeUInt8(tombstone.metric == nil ? 0 : 1)
+            if let metric = tombstone.metric { body.writeString(metric) }
+            body.writeVarInt(tombstone.from)
+            body.writeVarInt(tombstone.to)
+        }
+        var file = ByteWriter(capacity: headerSize + body.count + 4)
+        file.writeBytes(magic)
+        file.writeUInt16(currentVersion)
+        file.writeUInt16(0)
+        file.writeUInt32(UInt32(body.count))
+        file.writeBytes(body.bytes)
+        file.writeUInt32(file.bytes.withUnsafeBytes { CRC32C.checksum($0) })
+        return file.bytes
+    }
+
+    /// Decodes a manifest; errors name `path` and the offset of the problem.
+    static func decode(_ bytes: [UInt8], path: String) throws(StrataError) -> Manifest {
+        let corrupt = { (offset: Int, reason: String) in StrataError(.corruptFile, reason, path: path, offset: offset) }
+        guard bytes.count >= headerSize + 4 else {
+            throw corrupt(0, "manifest is \(bytes.count) bytes, shorter than its header and checksum")
+        }
+        guard bytes.prefix(8).elementsEqual(magic) else { throw corrupt(0, "not a Strata manifest (bad magic number)") }
+        // withUnsafeBytes rethrows untyped errors: carry the StrataError out as a value.
+        return try bytes.withUnsafeBytes { raw in
+            Result { () throws(StrataError) -> Manifest in try decode(raw, path: path) }
+        }.get()
+    }
+
+    private static func decode(_ raw: UnsafeRawBufferPointer, path: String) throws(StrataError) -> Manifest {
+        let corrupt = { (offset: Int, reason: String) in StrataError(.corruptFile, reason, path: path, offset: offset) }
+        let bytes = raw
+        do {
+            guard bytes.count >= headerSize + 4 else { throw corrupt(0, "manifest is shorter than its header") }
+            var header = ByteReader(raw, offset: 8)
+            let version: UInt16, bodyLength: Int
+            do throws(ByteReader.OutOfBounds) {
+                version = try header.readUInt16()
+                _ = try header.readUInt16()
+                bodyLength = Int(try header.readUInt32())
+            } catch { throw corrupt(8, "truncated manifest header") }
+            guard version == currentVersion else {
+                if version > currentVersion {
+                    throw StrataError(.unsupportedVersion, "manifest format version \(version) is newer than this build reads (\(currentVersion)); upgrade Strata", path: path, offset: 8)
+                }
+                throw corrupt(8, "manifest format version \(version) does not exist")
+            }
+            guard bodyLength == bytes.count - headerSize - 4 else {
+                throw corrupt(12, "manifest says its body is \(bodyLength) bytes but the file holds \(bytes.count - headerSize - 4): truncated or damaged")
+            }
+            let stored = UInt32(bytes[bytes.count - 4]) | UInt32(bytes[bytes.count - 3]) << 8
+                | UInt32(bytes[bytes.count - 2]) << 16 | UInt32(bytes[bytes.count - 1]) << 24
+            guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<(bytes.count - 4)])) == stored else {
+                throw corrupt(bytes.count - 4, "manifest fails its checksum")
+            }
+            var reader = ByteReader(UnsafeRawBufferPointer(rebasing: raw[0..<(bytes.count - 4)]), offset: headerSize)
+            var manifest = Manifest()
+            do {
+                manifest.generation = try reader.readVarUInt()
+                manifest.nextSequence = try reader.readVarUInt()
+                let segmentCount = try reader.readVarUInt()
+                guard segmentCount <= UInt64(bodyLength) else { throw corrupt(headerSize, "manifest lists \(segmentCount) segments in \(bodyLength) bytes") }
+                for _ in 0..<segmentCount {
+                    let sequence = try reader.readVarUInt()
+                    let rank = try reader.readVarUInt()
+                    let level = try reader.readUInt8()
+                    manifest.segments.append(.init(sequence: sequence, rank: rank, level: level))
+                }
+                let tombstoneCount = try reader.readVarUInt()
+                guard tombstoneCount <= UInt64(bodyLength) else { throw corrupt(headerSize, "manifest lists \(tombstoneCount) deletions in \(bodyLength) bytes") }
+                for _ in 0..<tombstoneCount {
+                    let rank = try reader.readVarUInt()
+                    let device = try reader.readString()
+                    let hasMetric = try reader.readUInt8()
+                    let metric = hasMetric == 1 ? try reader.readString() : nil
+                    let from = try reader.readVarInt()
+                    let to = try reader.readVarInt()
+                    var tombstone = Tombstone(device: device, metric: metric, from: from, to: to)
+                    tombstone.rank = rank
+                    manifest.tombstones.append(tombstone)
+                }
+            } catch let error as StrataError {
+                throw error
+            } catch {
+                throw corrupt(headerSize, "manifest body is truncated")
+            }
+            return manifest
+        }
+    }
+
+    /// The manifest of the store at `store`, or nil when it has none (a store
+    /// written before manifests existed).
+    static func read(in store: String) throws(StrataError) -> Manifest? {
+        let file = path(in: store)
+        guard FileSystem.fileExists(file) else { return nil }
+        let bytes: [UInt8]
+        do throws(Errno) {
+            bytes = try FileSystem.readFile(file)
+        } catch {
+            if error == .noSuchFile { return nil }
+            throw .io(error, "reading the manifest", path: file)
+        }
+        return try decode(bytes, path: file)
+    }
+
+    /// Replaces the store's manifest atomically and durably.
+    static func write(_ manifest: Manifest, in store: String) throws(StrataError) {
+        let file = path(in: store)
+        do throws(Errno) {
+            try FileSystem.replaceFileAtomically(file, directory: store, contents: encode(manifest))
+        } catch {
+            throw .io(error, "writing the manifest", path: file)
+        }
+    }
+}
