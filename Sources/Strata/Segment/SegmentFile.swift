@@ -23,6 +23,9 @@ public final class SegmentFile: Sendable {
     /// Size of the index in bytes.
     public let indexByteCount: Int
 
+    /// The first and last timestamps in the segment; nil when it holds no point.
+    let timeBounds: (first: Int64, last: Int64)?
+
     let region: MappedRegion
     /// Devices sorted by name (UTF-8 byte order).
     let devices: [DeviceEntry]
@@ -101,6 +104,15 @@ public final class SegmentFile: Sendable {
         }
         indexByteCount = indexLength
         devices = try SegmentIndexParser(bytes: bytes, indexOffset: indexOffset, path: path, version: version).parse()
+        var first = Int64.max, last = Int64.min
+        for device in devices {
+            for group in device.groups {
+                guard let low = group.timeChunks.first, let high = group.timeChunks.last else { continue }
+                first = min(first, low.minTime)
+                last = max(last, high.maxTime)
+            }
+        }
+        timeBounds = first <= last ? (first, last) : nil
     }
 
     /// Set when a compaction or retention replaced the segment in the

@@ -39,6 +39,9 @@ public struct Configuration: Sendable, Equatable {
     /// quick. Default 600,000 (10 minutes).
     public var headFlushAgeMilliseconds: Int = 600_000
 
+    /// When and how segments are compacted. Default: ``CompactionPolicy/init()``.
+    public var compaction = CompactionPolicy()
+
     /// How long points are kept. Default: forever.
     public var retention = RetentionPolicy()
 
@@ -56,6 +59,7 @@ public struct Configuration: Sendable, Equatable {
             throw StrataError(.invalidArgument, "headFlushAgeMilliseconds must be positive, not \(headFlushAgeMilliseconds)")
         }
         try retention.validate()
+        try compaction.validate()
         guard headFlushThreshold > 0 else {
             throw StrataError(.invalidArgument, "headFlushThreshold must be positive, not \(headFlushThreshold)")
         }

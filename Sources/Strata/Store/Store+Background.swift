@@ -2,6 +2,7 @@
 final class BackgroundWork: @unchecked Sendable {
     private let lock = ConditionLock()
     private var flushRequested = false
+    private var compactionRequested = false
     private var stopping = false
     private var running = false
 
@@ -12,16 +13,31 @@ final class BackgroundWork: @unchecked Sendable {
         }
     }
 
-    /// Waits until there is work or `milliseconds` pass; returns whether a
-    /// flush was requested, or nil when the thread must stop.
-    func next(waitingAtMost milliseconds: Int) -> Bool? {
+    /// Asks for another compaction step soon (the last one found work).
+    func requestCompaction() {
         lock.withLock {
-            if !stopping && !flushRequested { lock.wait(milliseconds: milliseconds) }
-            if stopping { return nil }
-            defer { flushRequested = false }
-            return flushRequested
+            compactionRequested = true
+            lock.broadcast()
         }
     }
+
+    /// Waits until there is work or `milliseconds` pass; returns what was
+    /// requested, or nil when the thread must stop.
+    func next(waitingAtMost milliseconds: Int) -> (flush: Bool, compact: Bool)? {
+        lock.withLock {
+            if !stopping && !flushRequested && !compactionRequested { lock.wait(milliseconds: milliseconds) }
+            if stopping { return nil }
+            defer {
+                flushRequested = false
+                compactionRequested = false
+            }
+            return (flushRequested, compactionRequested)
+        }
+    }
+
+    /// True once ``stop()`` or ``signalStop()`` was called: long background
+    /// work (a compaction) checks it and gives up.
+    var isStopping: Bool { lock.withLock { stopping } }
 
     func markRunning(_ value: Bool) {
         lock.withLock {
@@ -73,14 +89,17 @@ extension Store {
         BackgroundThread.start { [weak self] in
             defer { work.markRunning(false) }
             var lastSync = monotonicMilliseconds()
-            while let flushRequested = work.next(waitingAtMost: tick) {
+            var lastCompactionCheck = monotonicMilliseconds() - 59_000  // first check a second after opening
+            while let requested = work.next(waitingAtMost: tick) {
                 guard let store = self else { return }
-                store.backgroundTick(flushRequested: flushRequested, lastSync: &lastSync)
+                store.backgroundTick(
+                    flushRequested: requested.flush, compactionRequested: requested.compact,
+                    lastSync: &lastSync, lastCompactionCheck: &lastCompactionCheck)
             }
         }
     }
 
-    private func backgroundTick(flushRequested: Bool, lastSync: inout Int64) {
+    private func backgroundTick(flushRequested: Bool, compactionRequested: Bool, lastSync: inout Int64, lastCompactionCheck: inout Int64) {
         let now = monotonicMilliseconds()
         if case .interval(let milliseconds) = configuration.durability, now - lastSync >= Int64(milliseconds) {
             lastSync = now
@@ -89,8 +108,23 @@ extension Store {
         let tooOld = state.withLock { state in
             state.headStartedAt.map { now - $0 >= Int64(configuration.headFlushAgeMilliseconds) } ?? false
         }
+        var flushed = false
         if flushRequested || tooOld {
-            do throws(StrataError) { try flushHead(closing: false) } catch {
+            do throws(StrataError) {
+                try flushHead(closing: false)
+                flushed = true
+            } catch {
+                if error.code != .closed { recordBackgroundError(error) }
+            }
+        }
+        // Compaction is planned after each flush and once a minute (windows close
+        // and points expire with time), one step per tick so flushes come between.
+        if configuration.compaction.runsInBackground && (flushed || compactionRequested || now - lastCompactionCheck >= 60_000) {
+            lastCompactionCheck = now
+            do throws(StrataError) {
+                let report = try runCompaction(force: false, paced: true, maximumSteps: 1, progress: nil)
+                if report.steps > 0 { background.requestCompaction() }  // come back soon for the next step
+            } catch {
                 if error.code != .closed { recordBackgroundError(error) }
             }
         }

@@ -1,0 +1,154 @@
+/// Runs one ``CompactionStep`` that rewrites segments: reads its inputs a
+/// device at a time, merges each series (last write wins by rank), drops
+/// deleted and expired points, and writes one output segment per window.
+///
+/// Memory holds one device's points from the inputs plus the outputs'
+/// indexes; output bytes stream to disk as they are encoded.
+struct CompactionJob {
+    /// The inputs, lowest rank first.
+    let inputs: [SegmentFile]
+    /// Nil: each point goes to the window `CompactionWindow.target` picks
+    /// (a `partition` step). Otherwise every point goes to this window.
+    let window: CompactionWindow?
+    let tombstones: [Tombstone]
+    let retention: RetentionPolicy
+    let now: Int64
+    let closeAfter: Int64
+    let pointsPerChunk: Int
+    let folder: String
+    let takeSequence: () -> UInt64
+    /// Called after each device with the bytes written so far; may sleep.
+    let paced: (Int) -> Void
+    /// Checked between devices; false abandons the job.
+    let shouldContinue: () -> Bool
+    let progress: (_ devicesDone: Int, _ devicesTotal: Int) -> Void
+
+    struct Output {
+        let sequence: UInt64
+        let window: CompactionWindow
+        let byteCount: Int
+        let pointCount: Int
+    }
+
+    struct Outcome {
+        var outputs: [Output] = []
+        var pointsRead = 0
+        /// Points left out because a deletion or retention hid them.
+        var pointsDropped = 0
+    }
+
+    func run() throws(StrataError) -> Outcome {
+        let devices = deviceNames()
+        var outputs: [CompactionWindow: SegmentOutputFile] = [:]
+        var outcome = Outcome()
+        do throws(StrataError) {
+            for (done, device) in devices.enumerated() {
+                guard shouldContinue() else {
+                    throw StrataError(.closed, "compaction stopped: the store is closing")
+                }
+                let byWindow = try merge(device: device, outcome: &outcome)
+                for window in byWindow.keys.sorted() {
+                    if outputs[window] == nil {
+                        outputs[window] = try SegmentOutputFile(folder: folder, sequence: takeSequence(), pointsPerChunk: pointsPerChunk)
+                    }
+                    try outputs[window]!.append(byWindow[window]!)
+                }
+                paced(outputs.values.reduce(0) { $0 + $1.bytesWritten })
+                progress(done + 1, devices.count)
+            }
+        } catch {
+            for output in outputs.values { output.abandon() }
+            throw error
+        }
+        var finished: [Output] = []
+        var pending = outputs.sorted { $0.key < $1.key }
+        while !pending.isEmpty {
+            let (window, output) = pending.removeFirst()
+            let points = output.pointCount, sequence = output.sequence
+            do throws(StrataError) {
+                let bytes = try output.finish()
+                finished.append(Output(sequence: sequence, window: window, byteCount: bytes, pointCount: points))
+            } catch {
+                for (_, other) in pending { other.abandon() }
+                for done in finished { _ = try? FileSystem.removeFile(folder + "/" + SegmentFormat.fileName(sequence: done.sequence)) }
+                throw error
+            }
+        }
+        do throws(Errno) { try FileSystem.syncDirectory(folder) } catch {
+            throw .io(error, "syncing the segments folder", path: folder)
+        }
+        outcome.outputs = finished
+        return outcome
+    }
+
+    /// Every device in the inputs, in name order (UTF-8 bytes).
+    private func deviceNames() -> [String] {
+        var seen = Set<[UInt8]>()
+        var names: [String] = []
+        for input in inputs {
+            for device in input.devices where seen.insert(Array(device.name.utf8)).inserted {
+                names.append(device.name)
+            }
+        }
+        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// One device's series merged across the inputs, split by output window.
+    private func merge(device name: String, outcome: inout Outcome) throws(StrataError) -> [CompactionWindow: DeviceColumns] {
+        var metricNames: [String] = []
+        var seen = Set<[UInt8]>()
+        for input in inputs {
+            guard let device = input.device(named: name) else { continue }
+            for metric in device.metrics where seen.insert(Array(metric.name.utf8)).inserted { metricNames.append(metric.name) }
+        }
+        let cutoff = retention.cutoff(for: name, now: now)
+        var result: [CompactionWindow: DeviceColumns] = [:]
+        for metric in metricNames {
+            let key = SeriesKey(device: name, metric: metric)
+            let deletions = tombstones.filter { $0.matches(key) }
+            var sources: [(type: ValueType, columns: SeriesColumns)] = []
+            for input in inputs {
+                guard let (type, chunks) = input.chunks(device: name, metric: metric, from: .min, to: .max) else { continue }
+                var columns = try input.read(chunks, type: type, from: .min, to: .max)
+                outcome.pointsRead += columns.count
+                var hidden = HiddenRanges()
+                if let cutoff { hidden.add(from: .min, to: cutoff) }
+                for deletion in deletions where deletion.rank > input.rank { hidden.add(from: deletion.from, to: deletion.to) }
+                if !hidden.isEmpty {
+                    let before = columns.count
+                    columns = hidden.filter(columns)
+                    outcome.pointsDropped += before - columns.count
+                }
+                sources.append((type, columns))
+            }
+            // The highest-ranked input decides the type, as the store's catalog does.
+            guard let type = sources.last?.type else { continue }
+            let merged = SeriesColumns.merging(sources.filter { $0.type == type }.map(\.columns))
+            for (window, range) in split(merged.timestamps) {
+                let part = SeriesColumns(timestamps: Array(merged.timestamps[range]), bits: Array(merged.bits[range]))
+                result[window, default: DeviceColumns(name: name, metrics: [])].metrics.append(.init(name: metric, type: type, columns: part))
+            }
+        }
+        return result
+    }
+
+    /// Cuts sorted timestamps into runs that go to one output window each.
+    private func split(_ times: [Int64]) -> [(CompactionWindow, Range<Int>)] {
+        guard !times.isEmpty else { return [] }
+        if let window { return [(window, 0..<times.count)] }
+        var runs: [(CompactionWindow, Range<Int>)] = []
+        var start = 0
+        while start < times.count {
+            let target = CompactionWindow.target(for: times[start], now: now, closeAfter: closeAfter)
+            // The run ends at the first timestamp past the window.
+            var low = start + 1, high = times.count
+            while low < high {
+                let middle = (low + high) / 2
+                if times[middle] <= target.last { low = middle + 1 } else { high = middle }
+            }
+            runs.append((target, start..<low))
+            start = low
+        }
+        return runs
+    }
+}

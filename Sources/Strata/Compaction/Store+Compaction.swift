@@ -1,0 +1,150 @@
+extension Store {
+    /// Compacts the store now, until no step remains: drops segments whose
+    /// points have all expired, rewrites flushed segments into time-window
+    /// segments, and merges the segments of each window. See
+    /// ``CompactionPolicy`` for the windows.
+    ///
+    /// Crash-safe at every moment: outputs are written and fsynced under new
+    /// names, then published by an atomic manifest replacement; the inputs
+    /// are removed after that, once no query uses them. Appends and queries
+    /// go on meanwhile; a query sees the old segments or the new ones, never
+    /// both and never neither.
+    ///
+    /// - Parameter progress: called from this thread as each device is merged.
+    /// - Throws: `.readOnly`, `.closed`; `.io` when a segment cannot be
+    ///   written (the store is unchanged); `.corruptFile` when an input is
+    ///   damaged (the store is unchanged: run `strata verify --repair`).
+    @discardableResult
+    public func compact(progress: ((CompactionProgress) -> Void)? = nil) throws(StrataError) -> CompactionReport {
+        try checkWritable()
+        return try runCompaction(force: true, paced: false, progress: progress)
+    }
+
+    /// Runs steps until none is due; `force` compacts below the triggers too.
+    func runCompaction(force: Bool, paced: Bool, maximumSteps: Int = .max, progress: ((CompactionProgress) -> Void)?) throws(StrataError) -> CompactionReport {
+        try compactionGate.withLock { _ throws(StrataError) in
+            let started = monotonicMilliseconds()
+            var report = CompactionReport()
+            while report.steps < maximumSteps {
+                let (segments, closed) = state.withLock { ($0.segments, $0.isClosed) }
+                if closed { throw StrataError(.closed, "the store is closed", path: directory) }
+                let now = wallClockMilliseconds()
+                let planner = CompactionPlanner(policy: configuration.compaction, retention: configuration.retention, now: now, force: force)
+                guard let step = planner.nextStep(segments) else { break }
+                report.steps += 1
+                try run(step, number: report.steps, now: now, paced: paced, report: &report, progress: progress)
+            }
+            report.milliseconds = Int(monotonicMilliseconds() - started)
+            return report
+        }
+    }
+
+    private func run(
+        _ step: CompactionStep, number: Int, now: Int64, paced: Bool, report: inout CompactionReport,
+        progress: ((CompactionProgress) -> Void)?
+    ) throws(StrataError) {
+        let inputs = step.inputs
+        let bytesIn = inputs.reduce(0) { $0 + $1.byteCount }
+        var outputs: [SegmentFile] = []
+        var outcome = CompactionJob.Outcome()
+        let window: CompactionWindow?
+        let description: String
+        switch step {
+        case .drop:
+            window = nil
+            description = "removing \(inputs.count) expired segment\(inputs.count == 1 ? "" : "s")"
+        case .partition:
+            window = nil
+            description = "compacting \(inputs.count) flushed segment\(inputs.count == 1 ? "" : "s")"
+        case .merge(_, let into):
+            window = into
+            description = "merging \(inputs.count) segment\(inputs.count == 1 ? "" : "s") into one \(into.level == CompactionWindow.weekLevel ? "week" : "day")"
+        }
+        if case .drop = step {} else {
+            let tombstones = state.withLock { $0.manifest.tombstones }
+            let limit = paced ? configuration.compaction.backgroundBytesPerSecond : 0
+            let pacer = Pacer(bytesPerSecond: limit)
+            let job = CompactionJob(
+                inputs: inputs, window: window, tombstones: tombstones, retention: configuration.retention, now: now,
+                closeAfter: configuration.compaction.closeAfterMilliseconds, pointsPerChunk: configuration.pointsPerChunk,
+                folder: segmentsDirectory, takeSequence: { self.takeSequence() },
+                paced: { pacer.pace(bytesWritten: $0) },
+                shouldContinue: { [background] in !paced || !background.isStopping },
+                progress: { done, total in
+                    progress?(CompactionProgress(step: number, description: description, devicesDone: done, devicesTotal: total))
+                })
+            outcome = try job.run()
+            do throws(StrataError) {
+                for output in outcome.outputs {
+                    outputs.append(try SegmentFile(
+                        path: segmentsDirectory + "/" + SegmentFormat.fileName(sequence: output.sequence),
+                        sequence: output.sequence, rank: inputs.map(\.rank).max()!, level: output.window.level))
+                }
+            } catch {
+                for output in outcome.outputs { _ = try? FileSystem.removeFile(segmentsDirectory + "/" + SegmentFormat.fileName(sequence: output.sequence)) }
+                throw error
+            }
+        }
+
+        let replaced = Set(inputs.map(\.sequence))
+        var cleared = 0
+        let recomputeCatalog: Bool
+        if case .drop = step { recomputeCatalog = true } else { recomputeCatalog = outcome.pointsDropped > 0 }
+        do throws(StrataError) {
+            try publish({ manifest in
+                manifest.segments.removeAll { replaced.contains($0.sequence) }
+                for output in outputs { manifest.segments.append(.init(sequence: output.sequence, rank: output.rank, level: output.level)) }
+                // A deletion is done once no segment ranked below it is left.
+                let before = manifest.tombstones.count
+                manifest.tombstones.removeAll { tombstone in !manifest.segments.contains { $0.rank < tombstone.rank } }
+                cleared = before - manifest.tombstones.count
+            }, then: { state in
+                state.segments.removeAll { replaced.contains($0.sequence) }
+                state.segments.append(contentsOf: outputs)
+                state.segments.sort { ($0.rank, $0.sequence) < ($1.rank, $1.sequence) }
+                if recomputeCatalog { state.recomputeCatalog() }
+            })
+        } catch {
+            for output in outputs { output.markObsolete() }
+            throw error
+        }
+        // Removed once the last query holding them is done.
+        for input in inputs { input.markObsolete() }
+
+        if case .drop = step { report.segmentsExpired += inputs.count } else { report.segmentsIn += inputs.count }
+        report.segmentsOut += outputs.count
+        report.bytesIn += bytesIn
+        report.bytesOut += outputs.reduce(0) { $0 + $1.byteCount }
+        report.pointsIn += outcome.pointsRead
+        report.pointsOut += outcome.outputs.reduce(0) { $0 + $1.pointCount }
+        report.pointsDropped += outcome.pointsDropped
+        report.deletionsCleared += cleared
+    }
+}
+
+extension StoreState {
+    /// Rebuilds the catalog from the segments and heads, after points were
+    /// dropped (a series whose every point went leaves the catalog).
+    mutating func recomputeCatalog() {
+        var rebuilt = StoreLayout.catalog(of: segments, tombstones: manifest.tombstones)
+        for head in flushing + [head] {
+            for series in head.series { rebuilt[series.key] = series.type }
+        }
+        catalog = rebuilt
+    }
+}
+
+/// Sleeps as needed to keep writes under a rate.
+final class Pacer: @unchecked Sendable {
+    private let bytesPerSecond: Int
+    private let started = monotonicMilliseconds()
+
+    init(bytesPerSecond: Int) { self.bytesPerSecond = bytesPerSecond }
+
+    func pace(bytesWritten: Int) {
+        guard bytesPerSecond > 0 else { return }
+        let due = Int64(Double(bytesWritten) / Double(bytesPerSecond) * 1000)
+        let elapsed = monotonicMilliseconds() - started
+        if due > elapsed { sleepMilliseconds(Int(due - elapsed)) }
+    }
+}

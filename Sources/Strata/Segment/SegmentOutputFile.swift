@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A segment being written to disk a device at a time: the bytes go to
+/// `NNNNNNNNNN.seg.tmp` as they are encoded, so memory holds the index and a
+/// few megabytes, whatever the segment's size. ``finish()`` fsyncs the file and
+/// links it under its final name; until then a crash leaves only the
+/// temporary file, which the next writer removes.
+struct SegmentOutputFile {
+    let sequence: UInt64
+    let path: String
+    private let temporaryPath: String
+    private let descriptor: FileDescriptor
+    private var writer: SegmentWriter
+    /// Bytes handed to the file so far.
+    private(set) var bytesWritten = 0
+    /// Encoded bytes kept in memory before they are written out.
+    private static let writeThreshold = 4 << 20
+
+    init(folder: String, sequence: UInt64, pointsPerChunk: Int) throws(StrataError) {
+        self.sequence = sequence
+        path = folder + "/" + SegmentFormat.fileName(sequence: sequence)
+        temporaryPath = path + ".tmp"
+        do throws(Errno) {
+            descriptor = try FileDescriptor.open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL)
+        } catch {
+            throw .io(error, "creating segment", path: temporaryPath)
+        }
+        writer = SegmentWriter(pointsPerChunk: pointsPerChunk)
+    }
+
+    var pointCount: Int { writer.pointCount }
+
+    /// Appends one device (devices in increasing name order).
+    mutating func append(_ device: DeviceColumns) throws(StrataError) {
+        writer.append(device)
+        if writer.byteCount - bytesWritten >= Self.writeThreshold {
+            try write(writer.takePendingBytes())
+        }
+    }
+
+    private mutating func write(_ bytes: [UInt8]) throws(StrataError) {
+        do throws(Errno) {
+            try descriptor.write(bytes, at: bytesWritten)
+        } catch {
+            throw .io(error, "writing segment", path: temporaryPath)
+        }
+        bytesWritten += bytes.count
+    }
+
+    /// Writes the index and footer, fsyncs, and links the file under its
+    /// final name. The caller fsyncs the folder. Returns the file's size.
+    consuming func finish() throws(StrataError) -> Int {
+        let tail = writer.finish()
+        do throws(StrataError) { try write(tail) } catch {
+            abandon()
+            throw error
+        }
+        do throws(Errno) {
+            try descriptor.sync()
+        } catch {
+            abandon()
+            throw .io(error, "syncing segment", path: temporaryPath)
+        }
+        descriptor.close()
+        if link(temporaryPath, path) != 0 {
+            let error = Errno.current
+            _ = unlink(temporaryPath)
+            throw .io(error, "publishing segment", path: path)
+        }
+        _ = unlink(temporaryPath)
+        return bytesWritten
+    }
+
+    /// Closes and removes the temporary file.
+    func abandon() {
+        descriptor.close()
+        _ = unlink(temporaryPath)
+    }
+}

@@ -1,0 +1,278 @@
+import Foundation
+import Testing
+@testable import Strata
+
+@Suite("Compaction, deletions and retention")
+struct CompactionTests {
+    static let day: Int64 = 86_400_000
+    /// A recent midnight, so the data spans closed weeks, closed days and the open day.
+    static let today: Int64 = wallClockMilliseconds() / day * day
+
+    /// A configuration whose background thread leaves compaction to the test.
+    static func manual() -> Configuration {
+        var configuration = Configuration()
+        configuration.compaction.runsInBackground = false
+        configuration.pointsPerChunk = 64
+        return configuration
+    }
+
+    /// Writes seeded random batches over the last `days` days in several
+    /// flushes, overwriting earlier points now and then, and returns the model.
+    static func fill(_ store: Store, seed: UInt64, flushes: Int = 6, days: Int64 = 20) throws -> ReferenceModel {
+        var random = SeededGenerator(seed: seed)
+        var model = ReferenceModel()
+        let devices = ["pump-1", "pump-2", "meter-A", "é-sensor"]
+        for _ in 0..<flushes {
+            var batch = WriteBatch()
+            for _ in 0..<400 {
+                let device = devices[Int(random.next() % UInt64(devices.count))]
+                // Minute-aligned times, so rewrites of the same timestamp happen often.
+                let time = today - days * day + Int64(random.next() % UInt64(days * 1440 + 300)) * 60_000
+                if random.next() % 3 == 0 {
+                    let value = Int64(bitPattern: random.next() % 1000) - 500
+                    try batch.append(device: device, metric: "count", timestamp: time, value: value)
+                    model.write(SeriesKey(device: device, metric: "count"), time, UInt64(bitPattern: value))
+                } else {
+                    let value = random.next() % 10 == 0 ? SpecialValues.floats[Int(random.next() % UInt64(SpecialValues.floats.count))]
+                        : Double(random.next() % 10_000) / 10
+                    try batch.append(device: device, metric: "temperature", timestamp: time, value: value)
+                    model.write(SeriesKey(device: device, metric: "temperature"), time, value.bitPattern)
+                }
+            }
+            try store.append(batch)
+            try store.flush()
+        }
+        return model
+    }
+
+    static func expectMatches(_ store: Store, _ model: ReferenceModel, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        for key in model.keys {
+            let expected = model.expected(key)
+            let points = try store.query(device: key.device, metric: key.metric)
+            #expect(points.timestamps == expected.timestamps, "\(key)", sourceLocation: sourceLocation)
+            #expect(points.bits == expected.bits, "\(key)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("Compaction keeps every point exactly, last write winning, and later writes still win over compacted data")
+    func keepsEveryPoint() throws {
+        let directory = TemporaryDirectory()
+        let store = try Store(at: directory.path, configuration: Self.manual())
+        var model = try Self.fill(store, seed: 7)
+        #expect(store.segments().count == 6)
+        let report = try store.compact()
+        #expect(report.segmentsIn >= 6 && report.segmentsOut > 0)
+        #expect(store.segments().allSatisfy { $0.level != 0 })
+        try Self.expectMatches(store, model)
+
+        // Every compacted segment holds one window; no window has two segments.
+        var windows = Set<CompactionWindow>()
+        for segment in store.segments() {
+            let bounds = try #require(segment.timeBounds)
+            let window = CompactionWindow.of(level: segment.level, firstTime: bounds.first)
+            #expect(bounds.last <= window.last)
+            #expect(windows.insert(window).inserted)
+        }
+
+        // Newer writes over compacted data win, before and after the next compaction.
+        let overwritten = model.keys.first { $0.metric == "temperature" }!
+        let time = model.expected(overwritten).timestamps[3]
+        try store.append(device: overwritten.device, metric: overwritten.metric, timestamp: time, value: -123.25)
+        model.write(overwritten, time, (-123.25).bitPattern)
+        try store.flush()
+        try Self.expectMatches(store, model)
+        try store.compact()
+        try Self.expectMatches(store, model)
+        try store.close()
+
+        let reopened = try Store(at: directory.path, configuration: Self.manual(), mode: .readOnly)
+        try Self.expectMatches(reopened, model)
+        #expect(reopened.segments().count == store.segments().count)
+    }
+
+    @Test("Replaced segment files are removed once no query holds them, and unlisted files at open are leftovers")
+    func obsoleteFilesGo() throws {
+        let directory = TemporaryDirectory()
+        let store = try Store(at: directory.path, configuration: Self.manual())
+        let model = try Self.fill(store, seed: 11, flushes: 3)
+        let held = store.segments()  // a reader still using the old files
+        try store.compact()
+        let folder = directory.appending("segments")
+        let names = { try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".seg") }.sorted() }
+        #expect(try names().count == held.count + store.segments().count)
+        // The old files are still readable through the held references.
+        #expect(try held[0].chunkDescriptions().count > 0)
+        _ = consume held
+        #expect(try names() == store.segments().map { $0.path.split(separator: "/").last.map(String.init)! }.sorted())
+        try store.close()
+
+        // A segment file the manifest does not list (a crash before publication) is removed by the next writer.
+        try Data(contentsOf: URL(fileURLWithPath: store.segments()[0].path)).write(to: URL(fileURLWithPath: folder + "/0000099999.seg"))
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: folder + "/0000099998.seg.tmp"))
+        let reopened = try Store(at: directory.path, configuration: Self.manual())
+        #expect(!FileManager.default.fileExists(atPath: folder + "/0000099999.seg"))
+        #expect(!FileManager.default.fileExists(atPath: folder + "/0000099998.seg.tmp"))
+        try Self.expectMatches(reopened, model)
+        try reopened.close()
+    }
+
+    @Test("A failed compaction changes nothing: full disk while writing, or while publishing the manifest")
+    func failuresLeaveTheStoreAsItWas() throws {
+        let directory = TemporaryDirectory()
+        let store = try Store(at: directory.path, configuration: Self.manual())
+        let model = try Self.fill(store, seed: 13, flushes: 4)
+        let before = store.segments().map(\.sequence)
+        let folder = directory.appending("segments")
+
+        FaultInjection.install(.init(pathPrefix: folder, operation: .write, effect: .fail(ENOSPC), skip: 1))
+        #expect(throws: StrataError.self) { try store.compact() }
+        FaultInjection.removeRules(under: directory.path)
+        #expect(store.segments().map(\.sequence) == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".tmp") }.isEmpty)
+        try Self.expectMatches(store, model)
+
+        FaultInjection.install(.init(pathPrefix: directory.appending("MANIFEST"), operation: .sync, effect: .fail(EIO)))
+        #expect(throws: StrataError.self) { try store.compact() }
+        FaultInjection.removeRules(under: directory.path)
+        #expect(store.segments().map(\.sequence) == before)
+        try Self.expectMatches(store, model)
+
+        // It works once the disk does, and the store reopens with every point.
+        try store.compact()
+        try Self.expectMatches(store, model)
+        try store.close()
+        let reopened = try Store(at: directory.path, configuration: Self.manual(), mode: .readOnly)
+        try Self.expectMatches(reopened, model)
+        #expect(reopened.unreadableSegments.isEmpty)
+    }
+
+    @Test("Deletions hide points at once, survive reopening, and compaction removes the points and the tombstone")
+    func deletions() throws {
+        let directory = TemporaryDirectory()
+        let store = try Store(at: directory.path, configuration: Self.manual())
+        var model = try Self.fill(store, seed: 17, flushes: 3)
+        // Unflushed points are deleted too.
+        try store.append(device: "pump-1", metric: "temperature", timestamp: Self.today - 5 * Self.day + 1, value: 9.5)
+
+        let from = Self.today - 10 * Self.day, to = Self.today - 4 * Self.day
+        let range = Tombstone(device: "pump-1", metric: "temperature", from: from, to: to)
+        let visible = try store.countPoints(matching: range)
+        #expect(visible > 0)
+        try store.delete([range, Tombstone(device: "meter-A")])
+        #expect(try store.countPoints(matching: range) == 0)
+        #expect(try store.query(device: "meter-A", metric: "temperature").timestamps.isEmpty)
+        #expect(!store.devices().contains("meter-A"))
+        #expect(store.pendingDeletions.count == 2)
+
+        // A point written after the deletion, inside its range, stays.
+        try store.append(device: "pump-1", metric: "temperature", timestamp: from + 60_000, value: 1.5)
+
+        var expected = ReferenceModel()
+        for key in model.keys where key.device != "meter-A" {
+            let points = model.expected(key)
+            for (time, bits) in zip(points.timestamps, points.bits) {
+                if key == SeriesKey(device: "pump-1", metric: "temperature"), time >= from, time < to { continue }
+                expected.write(key, time, bits)
+            }
+        }
+        expected.write(SeriesKey(device: "pump-1", metric: "temperature"), from + 60_000, (1.5).bitPattern)
+        model = expected
+        try Self.expectMatches(store, model)
+        // Downsampling skips deleted points too, including through chunk statistics.
+        let result = try store.downsample(device: "pump-1", metric: "temperature", options: DownsampleOptions(step: Self.day))
+        #expect(result.buckets.reduce(0) { $0 + $1.count } == model.expected(SeriesKey(device: "pump-1", metric: "temperature")).timestamps.count)
+        try store.close()
+
+        let reopened = try Store(at: directory.path, configuration: Self.manual())
+        try Self.expectMatches(reopened, model)
+        #expect(reopened.pendingDeletions.count == 2)
+        let report = try reopened.compact()
+        #expect(report.pointsDropped > 0)
+        #expect(report.deletionsCleared == 2)
+        #expect(reopened.pendingDeletions.isEmpty)
+        try Self.expectMatches(reopened, model)
+        #expect(!reopened.segments().contains { $0.deviceNames.contains("meter-A") })
+        try reopened.close()
+    }
+
+    @Test("Retention hides expired points, drops wholly expired segments and trims the rest at compaction")
+    func retention() throws {
+        let directory = TemporaryDirectory()
+        var configuration = Self.manual()
+        let writer = try Store(at: directory.path, configuration: configuration)
+        // One segment wholly older than 30 days, one spanning the cutoff.
+        try writer.append(device: "old", metric: "x", timestamps: [Self.today - 60 * Self.day, Self.today - 50 * Self.day], values: [1.0, 2.0])
+        try writer.flush()
+        try writer.append(device: "mixed", metric: "x", timestamps: [Self.today - 40 * Self.day, Self.today - 2 * Self.day], values: [3.0, 4.0])
+        try writer.append(device: "keep-forever", metric: "x", timestamps: [Self.today - 400 * Self.day], values: [5.0])
+        try writer.flush()
+        try writer.close()
+
+        configuration.retention = RetentionPolicy(maximumAgeMilliseconds: 30 * Self.day, rules: [.init(devicePrefix: "keep-", maximumAgeMilliseconds: 1000 * Self.day)])
+        let store = try Store(at: directory.path, configuration: configuration)
+        #expect(try store.query(device: "old", metric: "x").timestamps.isEmpty)
+        #expect(try store.query(device: "mixed", metric: "x").timestamps == [Self.today - 2 * Self.day])
+        #expect(try store.query(device: "keep-forever", metric: "x").timestamps == [Self.today - 400 * Self.day])
+        let report = try store.compact()
+        #expect(report.segmentsExpired == 1)
+        #expect(report.pointsDropped == 1)
+        #expect(try store.query(device: "mixed", metric: "x").timestamps == [Self.today - 2 * Self.day])
+        #expect(try store.query(device: "keep-forever", metric: "x").timestamps == [Self.today - 400 * Self.day])
+        #expect(!store.devices().contains("old"))
+        #expect(store.segments().reduce(0) { $0 + $1.series.reduce(0) { $0 + $1.pointCount } } == 2)
+        try store.close()
+    }
+
+    @Test("The background thread compacts flushed segments on its own")
+    func background() throws {
+        let directory = TemporaryDirectory()
+        var configuration = Configuration()
+        configuration.compaction.flushedSegmentTrigger = 3
+        configuration.compaction.backgroundBytesPerSecond = 0
+        let store = try Store(at: directory.path, configuration: configuration)
+        let model = try Self.fill(store, seed: 19, flushes: 3)
+        var waited = 0
+        while store.segments().contains(where: { $0.level == 0 }) && waited < 100 {
+            usleep(50_000)
+            waited += 1
+        }
+        #expect(!store.segments().contains { $0.level == 0 })
+        try Self.expectMatches(store, model)
+        try store.close()
+    }
+
+    @Test("A format 1 store (no manifest) opens, and its first writer upgrades it")
+    func legacyStore() throws {
+        let directory = TemporaryDirectory()
+        let store = try Store(at: directory.path, configuration: Self.manual())
+        let model = try Self.fill(store, seed: 23, flushes: 2)
+        try store.close()
+        try FileManager.default.removeItem(atPath: directory.appending("MANIFEST"))
+        try "Strata store\nformat 1\n".write(toFile: directory.appending("STRATA"), atomically: true, encoding: .utf8)
+
+        let reader = try Store(at: directory.path, configuration: Self.manual(), mode: .readOnly)
+        try Self.expectMatches(reader, model)
+        #expect(!FileManager.default.fileExists(atPath: directory.appending("MANIFEST")))
+        let writer = try Store(at: directory.path, configuration: Self.manual())
+        #expect(FileManager.default.fileExists(atPath: directory.appending("MANIFEST")))
+        #expect(try String(contentsOfFile: directory.appending("STRATA"), encoding: .utf8) == "Strata store\nformat 2\n")
+        try Self.expectMatches(writer, model)
+        try writer.compact()
+        try Self.expectMatches(writer, model)
+        try writer.close()
+    }
+
+    @Test("A damaged manifest is refused with its path and offset")
+    func damagedManifest() throws {
+        let directory = TemporaryDirectory()
+        try Store(at: directory.path).close()
+        let path = directory.appending("MANIFEST")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.count - 6] ^= 0x10
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let error = #expect(throws: StrataError.self) { try Store(at: directory.path, mode: .readOnly) }
+        #expect(error?.code == .corruptFile)
+        #expect(error?.path == path)
+        #expect(error?.offset != nil)
+    }
+}
