@@ -21,6 +21,10 @@ struct Manifest: Sendable, Equatable {
     var generation: UInt64 = 0
     /// The next sequence number to give a segment or deletion.
     var nextSequence: UInt64 = 1
+    /// Write-ahead log files numbered up to this one hold only points that
+    /// are in the listed segments: opening the store does not replay them
+    /// (so a deletion cannot be undone by replaying points it deleted).
+    var logCoveredThrough: UInt64 = 0
     /// Live segments, in no particular order.
     var segments: [Segment] = []
     /// Deletions whose points may still be in some segment of lower rank.

@@ -20,6 +20,7 @@ enum ManifestFile {
         var body = ByteWriter(capacity: 64 + manifest.segments.count * 12)
         body.writeVarUInt(manifest.generation)
         body.writeVarUInt(manifest.nextSequence)
+        body.writeVarUInt(manifest.logCoveredThrough)
         body.writeVarUInt(UInt64(manifest.segments.count))
         for segment in manifest.segments.sorted(by: { $0.sequence < $1.sequence }) {
             body.writeVarUInt(segment.sequence)
@@ -89,6 +90,7 @@ enum ManifestFile {
             do {
                 manifest.generation = try reader.readVarUInt()
                 manifest.nextSequence = try reader.readVarUInt()
+                manifest.logCoveredThrough = try reader.readVarUInt()
                 let segmentCount = try reader.readVarUInt()
                 guard segmentCount <= UInt64(bodyLength) else { throw corrupt(headerSize, "manifest lists \(segmentCount) segments in \(bodyLength) bytes") }
                 for _ in 0..<segmentCount {

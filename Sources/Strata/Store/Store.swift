@@ -109,6 +109,10 @@ public final class Store: Sendable {
         var recovered = StoreState(segments: opened.segments, catalog: opened.catalog, manifest: opened.manifest)
         var skipped: [StrataError] = []
         for entry in logged {
+            // Files the manifest says are in segments already (a flush or a deletion
+            // published them, and a crash kept the files from being removed).
+            let name = entry.file.split(separator: "/").last.map(String.init) ?? entry.file
+            if let number = WALFormat.number(ofFileName: name), number <= opened.manifest.logCoveredThrough { continue }
             if let conflict = recovered.typeConflict(in: entry.batch) {
                 skipped.append(StrataError(.typeMismatch, "write-ahead log record skipped: \(conflict.message)", path: entry.file, offset: entry.offset))
                 continue
@@ -259,8 +263,12 @@ public final class Store: Sendable {
         do throws(StrataError) {
             let segment = try writeSegment(head, sequence: sequence)
             do throws(StrataError) {
+                let coveredThrough = covered.compactMap { path in
+                    WALFormat.number(ofFileName: path.split(separator: "/").last.map(String.init) ?? path)
+                }.max()
                 try publish({ manifest in
                     manifest.segments.append(.init(sequence: sequence, rank: segment.rank, level: segment.level))
+                    if let coveredThrough { manifest.logCoveredThrough = max(manifest.logCoveredThrough, coveredThrough) }
                 }, then: { state in
                     state.segments.append(segment)
                     state.flushing.removeFirst()

@@ -122,17 +122,11 @@ enum StoreLayout {
                     }
                 }
             } else {
-                var legacy = Manifest()
-                for name in names {
-                    if name.hasSuffix(".tmp") {
-                        // A segment whose write never finished: its points were never acknowledged as flushed.
-                        if cleaning { _ = try? FileSystem.removeFile(folder + "/" + name) }
-                        continue
-                    }
-                    guard let sequence = SegmentFormat.sequence(ofFileName: name) else { continue }
-                    legacy.segments.append(.init(sequence: sequence, rank: sequence, level: 0))
-                    legacy.nextSequence = max(legacy.nextSequence, sequence + 1)
+                if cleaning {
+                    // Segments whose write never finished: their points were never acknowledged as flushed.
+                    for name in names where name.hasSuffix(".tmp") { _ = try? FileSystem.removeFile(folder + "/" + name) }
                 }
+                let legacy = legacyManifest(segmentFileNames: names)
                 result.manifest = legacy
                 listed = legacy.segments
                 if cleaning { try upgradeToManifest(store, legacy) }
@@ -170,6 +164,18 @@ enum StoreLayout {
             }
         }
         return catalog.mapValues(\.type)
+    }
+
+    /// The manifest equivalent to a format 1 store's segment files: all live,
+    /// each ranked by its sequence number.
+    static func legacyManifest(segmentFileNames names: [String]) -> Manifest {
+        var legacy = Manifest()
+        for name in names {
+            guard let sequence = SegmentFormat.sequence(ofFileName: name) else { continue }
+            legacy.segments.append(.init(sequence: sequence, rank: sequence, level: 0))
+            legacy.nextSequence = max(legacy.nextSequence, sequence + 1)
+        }
+        return legacy
     }
 
     /// Writes the manifest of a format 1 store, then the format 2 marker.

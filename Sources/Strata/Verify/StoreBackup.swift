@@ -16,11 +16,13 @@ public struct BackupReport: Sendable {
 
 /// Makes a consistent copy of a store, also while a writer is appending to it.
 ///
-/// The log is copied first and the segments listed afterwards. A writer
-/// publishes a segment before deleting the log files it covers, so every
-/// point acknowledged before the backup began is in a log file the backup
-/// copied or in a segment it lists afterwards (or in both; replay is
-/// idempotent). A log file the writer is still appending to may end in a torn
+/// The log is copied first, then the manifest is read and the segments it
+/// lists are linked. A writer publishes a segment (in a new manifest) before
+/// deleting the log files it covers, so every point acknowledged before the
+/// backup began is in a log file the backup copied or in a segment of the
+/// manifest it read afterwards; log files that manifest marks as covered are
+/// not replayed when the copy is opened, so a deletion recorded in it stays
+/// done. A log file the writer is still appending to may end in a torn
 /// record, which the copy's first writer cuts off as after a crash.
 public enum StoreBackup {
     public static func copy(from source: String, to destination: String) throws(StrataError) -> BackupReport {
@@ -63,32 +65,40 @@ public enum StoreBackup {
             report.bytesCopied += contents.count
         }
 
-        // 2. The segments, listed after the log was read.
+        // 2. The manifest and its segments, read after the log. A compaction may
+        // replace and remove files between reading the manifest and linking them:
+        // then start this step again with the newer manifest.
         let sourceSegments = source + "/" + StoreLayout.segmentsFolder
-        let segmentNames: [String]
-        do throws(Errno) {
-            segmentNames = try FileSystem.contentsOfDirectory(sourceSegments).filter { SegmentFormat.sequence(ofFileName: $0) != nil }.sorted()
-        } catch {
-            throw .io(error, "listing segments", path: sourceSegments)
-        }
-        for name in segmentNames {
-            let from = sourceSegments + "/" + name, to = segmentFolder + "/" + name
-            if link(from, to) == 0 {
-                report.segmentsLinked += 1
-                continue
+        var attempts = 0
+        var manifest: Manifest
+        let logReport = report
+        while true {
+            attempts += 1
+            if let current = try ManifestFile.read(in: source) {
+                manifest = current
+            } else {
+                do throws(Errno) {
+                    manifest = StoreLayout.legacyManifest(segmentFileNames: try FileSystem.contentsOfDirectory(sourceSegments))
+                } catch {
+                    throw .io(error, "listing segments", path: sourceSegments)
+                }
             }
-            let error = Errno.current
-            guard error.rawValue == EXDEV || error.rawValue == EPERM || error.rawValue == EMLINK else {
-                throw .io(error, "linking a segment into the backup", path: to)
+            var linked: [String] = []
+            var vanished = false
+            for entry in manifest.segments {
+                let name = SegmentFormat.fileName(sequence: entry.sequence)
+                let from = sourceSegments + "/" + name, to = segmentFolder + "/" + name
+                switch try share(from, to, folder: segmentFolder, report: &report) {
+                case true: linked.append(to)
+                case false: vanished = true
+                }
+                if vanished { break }
             }
-            // Another file system: copy the bytes.
-            do throws(Errno) {
-                let contents = try FileSystem.readFile(from)
-                try FileSystem.writeFileAtomically(to, directory: segmentFolder, contents: contents)
-                report.segmentsCopied += 1
-                report.bytesCopied += contents.count
-            } catch {
-                throw .io(error, "copying a segment into the backup", path: to)
+            if !vanished { break }
+            for path in linked { _ = try? FileSystem.removeFile(path) }
+            report = logReport
+            guard attempts < 20 else {
+                throw StrataError(.io, "the store's segments kept changing while the backup read them; try again", path: source)
             }
         }
 
@@ -96,11 +106,36 @@ public enum StoreBackup {
         do throws(Errno) {
             try FileSystem.syncDirectory(segmentFolder)
             try FileSystem.syncDirectory(logFolder)
+            try FileSystem.replaceFileAtomically(ManifestFile.path(in: destination), directory: destination, contents: ManifestFile.encode(manifest))
             try FileSystem.writeFileAtomically(destination + "/" + StoreLayout.markerFileName, directory: destination,
                                                contents: Array(StoreLayout.markerContents.utf8))
         } catch {
             throw .io(error, "finishing the backup", path: destination)
         }
         return report
+    }
+
+    /// Hard-links `from` to `to`, or copies it when a link is impossible (another
+    /// file system). False when `from` no longer exists.
+    private static func share(_ from: String, _ to: String, folder: String, report: inout BackupReport) throws(StrataError) -> Bool {
+        if link(from, to) == 0 {
+            report.segmentsLinked += 1
+            return true
+        }
+        let error = Errno.current
+        if error == .noSuchFile { return false }
+        guard error.rawValue == EXDEV || error.rawValue == EPERM || error.rawValue == EMLINK else {
+            throw .io(error, "linking a segment into the backup", path: to)
+        }
+        do throws(Errno) {
+            let contents = try FileSystem.readFile(from)
+            try FileSystem.writeFileAtomically(to, directory: folder, contents: contents)
+            report.segmentsCopied += 1
+            report.bytesCopied += contents.count
+            return true
+        } catch {
+            if error == .noSuchFile { return false }
+            throw .io(error, "copying a segment into the backup", path: to)
+        }
     }
 }

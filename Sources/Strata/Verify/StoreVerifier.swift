@@ -30,26 +30,46 @@ public enum StoreVerifier {
         } catch {
             throw .io(error, "listing segments", path: folder)
         }
-        for name in names {
+        let manifestPath = ManifestFile.path(in: path)
+        var manifest: Manifest?
+        do throws(StrataError) {
+            manifest = try ManifestFile.read(in: path)
+        } catch {
+            report.problems.append(error)
+        }
+        let listed = manifest?.segments ?? StoreLayout.legacyManifest(segmentFileNames: names).segments
+        let listedNames = Set(listed.map { SegmentFormat.fileName(sequence: $0.sequence) })
+        for name in names where !listedNames.contains(name) {
             let file = folder + "/" + name
             if name.hasSuffix(".tmp") {
                 report.notes.append(StrataError(.corruptFile, "an unfinished segment write (removed by the next writer to open the store)", path: file))
-                continue
-            }
-            guard SegmentFormat.sequence(ofFileName: name) != nil else {
+            } else if SegmentFormat.sequence(ofFileName: name) != nil {
+                report.notes.append(StrataError(.invalidArgument, "a segment the manifest does not list: left by an interrupted flush or compaction, removed by the next writer", path: file))
+            } else if name != "damaged" {
                 report.notes.append(StrataError(.invalidArgument, "not a segment file; ignored by Strata", path: file))
+            }
+        }
+        var opened: [(entry: Manifest.Segment, segment: SegmentFile)] = []
+        for entry in listed.sorted(by: { $0.sequence < $1.sequence }) {
+            let file = folder + "/" + SegmentFormat.fileName(sequence: entry.sequence)
+            report.segmentsChecked += 1
+            guard FileSystem.fileExists(file) else {
+                report.problems.append(StrataError(.corruptFile, "the manifest lists this segment but the file is missing", path: file))
                 continue
             }
-            report.segmentsChecked += 1
             do throws(StrataError) {
-                let segment = try SegmentFile(path: file)
+                let segment = try SegmentFile(path: file, sequence: entry.sequence, rank: entry.rank, level: entry.level)
                 report.chunksChecked += segment.chunkDescriptions().count
                 for problem in segment.verifyChunks() {
                     report.problems.append(StrataError(.corruptFile, problem.message, path: file, offset: problem.offset))
                 }
+                opened.append((entry, segment))
             } catch {
                 report.problems.append(error)
             }
+        }
+        if let manifest {
+            report.problems += manifestInvariantProblems(manifest, opened.map(\.segment), path: manifestPath)
         }
 
         let logFolder = path + "/" + WALFormat.folder
@@ -70,6 +90,38 @@ public enum StoreVerifier {
     }
 }
 
+extension StoreVerifier {
+    /// The ordering invariants last-write-wins relies on (see `CompactionPlanner`).
+    static func manifestInvariantProblems(_ manifest: Manifest, _ segments: [SegmentFile], path: String) -> [StrataError] {
+        var problems: [StrataError] = []
+        func problem(_ message: String) { problems.append(StrataError(.corruptFile, message, path: path)) }
+        var sequences = Set<UInt64>()
+        for entry in manifest.segments {
+            if !sequences.insert(entry.sequence).inserted { problem("segment \(entry.sequence) is listed twice") }
+            if entry.sequence >= manifest.nextSequence { problem("segment \(entry.sequence) is not below the next sequence number \(manifest.nextSequence)") }
+            if entry.level == 0 && entry.rank != entry.sequence { problem("flushed segment \(entry.sequence) has rank \(entry.rank), not its sequence") }
+            if entry.level > CompactionWindow.weekLevel { problem("segment \(entry.sequence) has unknown level \(entry.level)") }
+        }
+        for tombstone in manifest.tombstones where tombstone.rank >= manifest.nextSequence {
+            problem("a deletion of \(tombstone.device) has rank \(tombstone.rank), not below the next sequence number \(manifest.nextSequence)")
+        }
+        let flushedRanks = manifest.segments.filter { $0.level == 0 }.map(\.rank)
+        if let lowestFlushed = flushedRanks.min() {
+            for entry in manifest.segments where entry.level != 0 && entry.rank >= lowestFlushed {
+                problem("compacted segment \(entry.sequence) ranks \(entry.rank), not below every flushed segment (\(lowestFlushed))")
+            }
+        }
+        for segment in segments where segment.level != 0 {
+            guard let bounds = segment.timeBounds else { continue }
+            let window = CompactionWindow.of(level: segment.level, firstTime: bounds.first)
+            if bounds.last > window.last {
+                problems.append(StrataError(.corruptFile, "compacted segment holds points from \(bounds.first) to \(bounds.last), beyond its window ending at \(window.last)", path: segment.path))
+            }
+        }
+        return problems
+    }
+}
+
 /// What ``StoreVerifier/repair(at:)`` did: the segments moved aside and the
 /// data they held, as far as their indexes still tell.
 public struct RepairReport: Sendable {
@@ -85,6 +137,8 @@ public struct RepairReport: Sendable {
     }
 
     public var moved: [MovedSegment] = []
+    /// Segments the manifest listed whose files were missing: the manifest no longer lists them.
+    public var missing: [String] = []
 }
 
 extension StoreVerifier {
@@ -108,6 +162,10 @@ extension StoreVerifier {
             throw .io(error, "creating the folder for damaged segments", path: aside)
         }
         for (file, problem) in damagedFiles.sorted(by: { $0.key < $1.key }) {
+            guard FileSystem.fileExists(file) else {
+                repair.missing.append(file)
+                continue
+            }
             var lost: [(series: SeriesKey, first: Int64, last: Int64)] = []
             if let segment = try? SegmentFile(path: file) {
                 for device in segment.devices {
@@ -133,6 +191,14 @@ extension StoreVerifier {
             try FileSystem.syncDirectory(folder)
         } catch {
             throw .io(error, "syncing the segments folder", path: folder)
+        }
+        // The manifest stops listing them, so the store opens without them.
+        if var manifest = try ManifestFile.read(in: path) {
+            let gone = repair.moved.map(\.newPath) + repair.missing
+            let moved = Set(gone.compactMap { SegmentFormat.sequence(ofFileName: $0.split(separator: "/").last.map(String.init) ?? "") })
+            manifest.segments.removeAll { moved.contains($0.sequence) }
+            manifest.generation += 1
+            try ManifestFile.write(manifest, in: path)
         }
         return repair
     }

@@ -6,14 +6,15 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Check every checksum, index and invariant of a store.",
         discussion: """
-            Reads every segment (header, footer and index checksums; every chunk's \
-            checksum, decoding, time order and statistics) and every write-ahead log \
-            record, and reports each problem with its file and byte offset. Changes \
+            Reads the manifest (checksum, and the ordering invariants last-write-wins \
+            relies on), every segment it lists (header, footer and index checksums; every \
+            chunk's checksum, decoding, time order and statistics) and every write-ahead \
+            log record, and reports each problem with its file and byte offset. Changes \
             nothing and takes no lock, so it may run beside a writer.
 
             With --repair, damaged segments are moved into segments/damaged/ (never \
             deleted) and every series and time range that left the store with them is \
-            listed; the rest of the store then opens clean. Repair takes the writer lock. \
+            listed, and the manifest stops listing them; the rest of the store then opens clean. Repair takes the writer lock. \
             Damage in the write-ahead log is handled by the next writer's recovery, which \
             keeps everything readable and sets the damaged file aside.
 
@@ -51,6 +52,9 @@ struct VerifyCommand: ParsableCommand {
                     for entry in moved.lost {
                         output.line("        lost \(entry.series.device)/\(entry.series.metric) from \(TimeText.format(entry.first)) to \(TimeText.format(entry.last))")
                     }
+                }
+                for missing in repaired.missing {
+                    output.line("unlisted \(missing): the file was missing; the manifest no longer lists it (the series and times it held cannot be listed)")
                 }
                 output.flush()
             }
