@@ -195,6 +195,32 @@ struct CompactionTests {
         try reopened.close()
     }
 
+    @Test("A deletion in a fully compacted store is applied by the next compaction, once, and then forgotten")
+    func deletionAfterCompaction() throws {
+        let directory = TemporaryDirectory()
+        let store = try Store(at: directory.path, configuration: Self.manual())
+        let model = try Self.fill(store, seed: 29, flushes: 3)
+        try store.compact()
+        let from = Self.today - 12 * Self.day, to = Self.today - 3 * Self.day
+        try store.delete(device: "pump-2", from: from, to: to)
+        var expected = ReferenceModel()
+        for key in model.keys {
+            let points = model.expected(key)
+            for (time, bits) in zip(points.timestamps, points.bits) where !(key.device == "pump-2" && time >= from && time < to) {
+                expected.write(key, time, bits)
+            }
+        }
+        try Self.expectMatches(store, expected)
+        let report = try store.compact()
+        #expect(report.pointsDropped > 0)
+        #expect(report.deletionsCleared == 1)
+        #expect(store.pendingDeletions.isEmpty)
+        try Self.expectMatches(store, expected)
+        // Nothing is left to do: a second compaction rewrites nothing.
+        #expect(try store.compact().steps == 0)
+        try store.close()
+    }
+
     @Test("Retention hides expired points, drops wholly expired segments and trims the rest at compaction")
     func retention() throws {
         let directory = TemporaryDirectory()

@@ -113,7 +113,7 @@ struct CompactionJob {
                 outcome.pointsRead += columns.count
                 var hidden = HiddenRanges()
                 if let cutoff { hidden.add(from: .min, to: cutoff) }
-                for deletion in deletions where deletion.rank > input.rank { hidden.add(from: deletion.from, to: deletion.to) }
+                for deletion in deletions where input.isConcerned(by: deletion) { hidden.add(from: deletion.from, to: deletion.to) }
                 if !hidden.isEmpty {
                     let before = columns.count
                     columns = hidden.filter(columns)

@@ -1,10 +1,13 @@
-/// The time window a compacted segment holds: a UTC day (level 1) or a week
-/// from Monday 00:00 UTC (level 2).
+/// The time window a compacted segment holds: a UTC day (level 1), a week
+/// from Monday 00:00 UTC (level 2), or a season of 16 such weeks (level 3).
+/// Each window lies inside one window of the next level.
 struct CompactionWindow: Hashable, Sendable, Comparable {
     static let dayLevel: UInt8 = 1
     static let weekLevel: UInt8 = 2
+    static let seasonLevel: UInt8 = 3
     static let dayMilliseconds: Int64 = 86_400_000
     static let weekMilliseconds: Int64 = 7 * dayMilliseconds
+    static let seasonMilliseconds: Int64 = 16 * weekMilliseconds
     /// 1970-01-05, the first Monday after the epoch, is 4 days in.
     private static let weekOffset: Int64 = 4 * dayMilliseconds
 
@@ -18,7 +21,13 @@ struct CompactionWindow: Hashable, Sendable, Comparable {
         return overflow ? .max : end
     }
 
-    var length: Int64 { level == Self.weekLevel ? Self.weekMilliseconds : Self.dayMilliseconds }
+    var length: Int64 {
+        switch level {
+        case Self.seasonLevel: Self.seasonMilliseconds
+        case Self.weekLevel: Self.weekMilliseconds
+        default: Self.dayMilliseconds
+        }
+    }
 
     static func day(containing time: Int64) -> CompactionWindow {
         CompactionWindow(level: dayLevel, start: floor(time, dayMilliseconds, offset: 0))
@@ -26,6 +35,10 @@ struct CompactionWindow: Hashable, Sendable, Comparable {
 
     static func week(containing time: Int64) -> CompactionWindow {
         CompactionWindow(level: weekLevel, start: floor(time, weekMilliseconds, offset: weekOffset))
+    }
+
+    static func season(containing time: Int64) -> CompactionWindow {
+        CompactionWindow(level: seasonLevel, start: floor(time, seasonMilliseconds, offset: weekOffset))
     }
 
     /// The window a segment written now should put `time` in: its week once
@@ -38,13 +51,17 @@ struct CompactionWindow: Hashable, Sendable, Comparable {
     /// True when the window ended long enough before `now` (weeks wait a day
     /// longer than days, so a week's last day is merged before its week).
     func isClosed(now: Int64, closeAfter: Int64) -> Bool {
-        let wait = closeAfter + (level == Self.weekLevel ? Self.dayMilliseconds : 0)
+        let wait = closeAfter + (level == Self.dayLevel ? 0 : Self.dayMilliseconds)
         return last < .max && Int128(last) + Int128(wait) < Int128(now)
     }
 
     /// The window of the compacted segment whose first point is at `time`.
     static func of(level: UInt8, firstTime time: Int64) -> CompactionWindow {
-        level == weekLevel ? week(containing: time) : day(containing: time)
+        switch level {
+        case seasonLevel: season(containing: time)
+        case weekLevel: week(containing: time)
+        default: day(containing: time)
+        }
     }
 
     static func < (a: CompactionWindow, b: CompactionWindow) -> Bool { (a.start, a.level) < (b.start, b.level) }

@@ -26,10 +26,10 @@ extension Store {
             let started = monotonicMilliseconds()
             var report = CompactionReport()
             while report.steps < maximumSteps {
-                let (segments, closed) = state.withLock { ($0.segments, $0.isClosed) }
+                let (segments, closed, tombstones) = state.withLock { ($0.segments, $0.isClosed, $0.manifest.tombstones) }
                 if closed { throw StrataError(.closed, "the store is closed", path: directory) }
                 let now = wallClockMilliseconds()
-                let planner = CompactionPlanner(policy: configuration.compaction, retention: configuration.retention, now: now, force: force)
+                let planner = CompactionPlanner(policy: configuration.compaction, retention: configuration.retention, tombstones: tombstones, now: now, force: force)
                 guard let step = planner.nextStep(segments) else { break }
                 report.steps += 1
                 try run(step, number: report.steps, now: now, paced: paced, report: &report, progress: progress)
@@ -60,8 +60,8 @@ extension Store {
             window = into
             description = "merging \(inputs.count) segment\(inputs.count == 1 ? "" : "s") into one \(into.level == CompactionWindow.weekLevel ? "week" : "day")"
         }
+        let tombstones = state.withLock { $0.manifest.tombstones }
         if case .drop = step {} else {
-            let tombstones = state.withLock { $0.manifest.tombstones }
             let limit = paced ? configuration.compaction.backgroundBytesPerSecond : 0
             let pacer = Pacer(bytesPerSecond: limit)
             let job = CompactionJob(
@@ -78,7 +78,8 @@ extension Store {
                 for output in outcome.outputs {
                     outputs.append(try SegmentFile(
                         path: segmentsDirectory + "/" + SegmentFormat.fileName(sequence: output.sequence),
-                        sequence: output.sequence, rank: inputs.map(\.rank).max()!, level: output.window.level))
+                        sequence: output.sequence, rank: inputs.map(\.rank).max()!, level: output.window.level,
+                        deletionsApplied: max(tombstones.map(\.rank).max() ?? 0, inputs.map(\.deletionsApplied).max() ?? 0)))
                 }
             } catch {
                 for output in outcome.outputs { _ = try? FileSystem.removeFile(segmentsDirectory + "/" + SegmentFormat.fileName(sequence: output.sequence)) }
@@ -93,10 +94,21 @@ extension Store {
         do throws(StrataError) {
             try publish({ manifest in
                 manifest.segments.removeAll { replaced.contains($0.sequence) }
-                for output in outputs { manifest.segments.append(.init(sequence: output.sequence, rank: output.rank, level: output.level)) }
-                // A deletion is done once no segment ranked below it is left.
+                for output in outputs {
+                    manifest.segments.append(.init(sequence: output.sequence, rank: output.rank, level: output.level, deletionsApplied: output.deletionsApplied))
+                }
+                // A deletion is done once no segment it concerns may hold its points.
+                let opened = Dictionary(state.withLock { $0.segments }.map { ($0.sequence, $0) }, uniquingKeysWith: { a, _ in a })
+                    .merging(outputs.map { ($0.sequence, $0) }, uniquingKeysWith: { _, b in b })
                 let before = manifest.tombstones.count
-                manifest.tombstones.removeAll { tombstone in !manifest.segments.contains { $0.rank < tombstone.rank } }
+                manifest.tombstones.removeAll { tombstone in
+                    !manifest.segments.contains { entry in
+                        guard tombstone.rank > entry.rank && tombstone.rank > entry.deletionsApplied else { return false }
+                        // An unreadable segment may hold anything: keep the deletion for it.
+                        guard let segment = opened[entry.sequence] else { return true }
+                        return segment.mayHold(tombstone)
+                    }
+                }
                 cleared = before - manifest.tombstones.count
             }, then: { state in
                 state.segments.removeAll { replaced.contains($0.sequence) }

@@ -13,8 +13,11 @@ struct Manifest: Sendable, Equatable {
         /// rank wins. A flushed segment ranks as its sequence; a compacted one
         /// as the highest rank among its inputs.
         var rank: UInt64
-        /// 0 for a flushed segment; a ``CompactionLevel`` for compacted ones.
+        /// 0 for a flushed segment; a `CompactionWindow` level for compacted ones.
         var level: UInt8
+        /// Deletions up to this rank were applied when the segment was written:
+        /// it holds no point they delete, so they no longer concern it.
+        var deletionsApplied: UInt64 = 0
     }
 
     /// Increases with every manifest written.

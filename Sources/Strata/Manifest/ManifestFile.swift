@@ -26,6 +26,7 @@ enum ManifestFile {
             body.writeVarUInt(segment.sequence)
             body.writeVarUInt(segment.rank)
             body.writeUInt8(segment.level)
+            body.writeVarUInt(segment.deletionsApplied)
         }
         body.writeVarUInt(UInt64(manifest.tombstones.count))
         for tombstone in manifest.tombstones {
@@ -97,7 +98,8 @@ enum ManifestFile {
                     let sequence = try reader.readVarUInt()
                     let rank = try reader.readVarUInt()
                     let level = try reader.readUInt8()
-                    manifest.segments.append(.init(sequence: sequence, rank: rank, level: level))
+                    let applied = try reader.readVarUInt()
+                    manifest.segments.append(.init(sequence: sequence, rank: rank, level: level, deletionsApplied: applied))
                 }
                 let tombstoneCount = try reader.readVarUInt()
                 guard tombstoneCount <= UInt64(bodyLength) else { throw corrupt(headerSize, "manifest lists \(tombstoneCount) deletions in \(bodyLength) bytes") }

@@ -32,7 +32,7 @@ extension Store {
             var hidden = HiddenRanges()
             if let cutoff { hidden.add(from: .min, to: cutoff) }
             // Deletions hide points of the segments ranked below them only.
-            for tombstone in tombstones where tombstone.rank > segment.rank { hidden.add(from: tombstone.from, to: tombstone.to) }
+            for tombstone in tombstones where segment.isConcerned(by: tombstone) { hidden.add(from: tombstone.from, to: tombstone.to) }
             if !hidden.isEmpty { chunks.removeAll { hidden.hidesAll($0.time.minTime, $0.time.maxTime) } }
             guard let first = chunks.first, let last = chunks.last else { continue }
             sources.append(ScanSource(order: sources.count, segment: segment, chunks: chunks, first: first.time.minTime, last: last.time.maxTime, hidden: hidden))

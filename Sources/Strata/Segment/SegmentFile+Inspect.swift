@@ -73,6 +73,17 @@ extension SegmentFile {
         return result
     }
 
+    /// Points stored in the segment (a point of each metric counts once).
+    public var pointCount: Int {
+        var total = 0
+        for device in devices {
+            for metric in device.metrics {
+                total += device.groups[metric.group].timeChunks.reduce(0) { $0 + $1.count }
+            }
+        }
+        return total
+    }
+
     /// The series in this segment with their types, sorted by device and metric.
     public var series: [(key: SeriesKey, type: ValueType, pointCount: Int)] {
         devices.flatMap { device in

@@ -18,6 +18,8 @@ public final class SegmentFile: Sendable {
     /// 0 for a segment written by a flush; 1 (day) or 2 (week) for one written
     /// by compaction, which holds the points of one time window.
     public let level: UInt8
+    /// Deletions up to this rank were applied when the segment was written.
+    let deletionsApplied: UInt64
     /// The format version in the file's header.
     public let version: UInt16
     /// Size of the index in bytes.
@@ -40,11 +42,12 @@ public final class SegmentFile: Sendable {
         try self.init(path: path, sequence: sequence, rank: sequence, level: 0)
     }
 
-    init(path: String, sequence: UInt64, rank: UInt64, level: UInt8) throws(StrataError) {
+    init(path: String, sequence: UInt64, rank: UInt64, level: UInt8, deletionsApplied: UInt64 = 0) throws(StrataError) {
         self.path = path
         self.sequence = sequence
         self.rank = rank
         self.level = level
+        self.deletionsApplied = deletionsApplied
         do {
             region = try MappedRegion(path: path)
         } catch {
@@ -113,6 +116,11 @@ public final class SegmentFile: Sendable {
             }
         }
         timeBounds = first <= last ? (first, last) : nil
+    }
+
+    /// True when deletion `tombstone` hides points of this segment.
+    func isConcerned(by tombstone: Tombstone) -> Bool {
+        tombstone.rank > rank && tombstone.rank > deletionsApplied
     }
 
     /// Set when a compaction or retention replaced the segment in the

@@ -135,7 +135,7 @@ enum StoreLayout {
             for entry in listed.sorted(by: { ($0.rank, $0.sequence) < ($1.rank, $1.sequence) }) {
                 let path = folder + "/" + SegmentFormat.fileName(sequence: entry.sequence)
                 do throws(StrataError) {
-                    result.segments.append(try SegmentFile(path: path, sequence: entry.sequence, rank: entry.rank, level: entry.level))
+                    result.segments.append(try SegmentFile(path: path, sequence: entry.sequence, rank: entry.rank, level: entry.level, deletionsApplied: entry.deletionsApplied))
                 } catch {
                     if !cleaning, !FileSystem.fileExists(path) { vanished = true }
                     result.problems.append(error)
