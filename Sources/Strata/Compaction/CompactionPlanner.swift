@@ -68,79 +68,65 @@ struct CompactionPlanner {
             return mergeStep(containing: segment, among: segments)
         }
 
-        // Compacted segments, by the season their window lies in, then by week and day.
-        var bySeason: [CompactionWindow: [SegmentFile]] = [:]
+        // Compacted segments, by the top-level window they lie in, then level by level down.
+        var byTop: [CompactionWindow: [SegmentFile]] = [:]
         for segment in segments where segment.level != 0 {
             guard let first = segment.timeBounds?.first else { continue }
-            bySeason[CompactionWindow.season(containing: first), default: []].append(segment)
+            byTop[CompactionWindow.containing(first, level: CompactionWindow.topLevel), default: []].append(segment)
         }
-        for season in bySeason.keys.sorted() {
-            let members = bySeason[season]!
-            let hasSeasonSegment = members.contains { $0.level == CompactionWindow.seasonLevel }
-            if hasSeasonSegment {
-                // Late points for a merged season: merge them in (the whole season, as the invariant needs).
-                if members.count > 1 { return .merge(members.sorted { $0.rank < $1.rank }, into: season) }
-                continue
-            }
-            if let step = weekStep(members) { return step }
-            let small = members.reduce(0) { $0 + $1.byteCount } <= policy.seasonMaximumBytes
-            if members.count > 1, small, season.isClosed(now: now, closeAfter: policy.closeAfterMilliseconds),
-               members.allSatisfy({ $0.level == CompactionWindow.weekLevel }) {
-                return .merge(members.sorted { $0.rank < $1.rank }, into: season)
-            }
+        for top in byTop.keys.sorted() {
+            if let step = step(for: byTop[top]!, in: top) { return step }
         }
         return nil
     }
 
-    /// The merge that rewrites compacted `segment`: with every segment of the
-    /// window it must share (its season's when the season has a season
-    /// segment, else its week's when it or a neighbour is a week, else its day's).
+    /// The next merge among `members`, the compacted segments lying in `window`.
+    ///
+    /// A window that has a segment of its own level is merged whole when it has
+    /// others (late points arrived). Otherwise its child windows come first;
+    /// then a finished window is merged into one segment: always for a week, and
+    /// above a week when its segments are all one level down and together at
+    /// most ``CompactionPolicy/largeWindowMaximumBytes`` (so sparse data ends up
+    /// in few files with full chunks, while a large fleet keeps weekly files).
+    private func step(for members: [SegmentFile], in window: CompactionWindow) -> CompactionStep? {
+        let sorted = members.sorted { $0.rank < $1.rank }
+        if members.contains(where: { $0.level == window.level }) {
+            return members.count > 1 ? .merge(sorted, into: window) : nil
+        }
+        if window.level == CompactionWindow.dayLevel {
+            guard members.count > 1 else { return nil }
+            let due = force || members.count >= policy.openDaySegmentLimit || window.isClosed(now: now, closeAfter: policy.closeAfterMilliseconds)
+            return due ? .merge(sorted, into: window) : nil
+        }
+        var children: [CompactionWindow: [SegmentFile]] = [:]
+        for segment in members { children[window.child(containing: segment.timeBounds!.first), default: []].append(segment) }
+        for child in children.keys.sorted() {
+            if let step = step(for: children[child]!, in: child) { return step }
+        }
+        guard window.isClosed(now: now, closeAfter: policy.closeAfterMilliseconds) else { return nil }
+        if window.level == CompactionWindow.weekLevel { return .merge(sorted, into: window) }
+        let small = members.reduce(0) { $0 + $1.byteCount } <= policy.largeWindowMaximumBytes
+        if members.count > 1, small, members.allSatisfy({ $0.level == window.level - 1 }) {
+            return .merge(sorted, into: window)
+        }
+        return nil
+    }
+
+    /// The merge that rewrites compacted `segment` with every segment it must
+    /// share a window with: those of the largest window around it that holds a
+    /// segment of its own level.
     private func mergeStep(containing segment: SegmentFile, among segments: [SegmentFile]) -> CompactionStep {
         let first = segment.timeBounds?.first ?? 0
         let compacted = segments.filter { $0.level != 0 && $0.timeBounds != nil }
-        let season = CompactionWindow.season(containing: first)
-        let inSeason = compacted.filter { CompactionWindow.season(containing: $0.timeBounds!.first) == season }
-        if inSeason.contains(where: { $0.level == CompactionWindow.seasonLevel }) {
-            return .merge(inSeason.sorted { $0.rank < $1.rank }, into: season)
-        }
-        let week = CompactionWindow.week(containing: first)
-        let inWeek = inSeason.filter { CompactionWindow.week(containing: $0.timeBounds!.first) == week }
-        if inWeek.contains(where: { $0.level == CompactionWindow.weekLevel }) {
-            return .merge(inWeek.sorted { $0.rank < $1.rank }, into: week)
-        }
-        let day = CompactionWindow.day(containing: first)
-        let inDay = inWeek.filter { CompactionWindow.day(containing: $0.timeBounds!.first) == day }
-        return .merge(inDay.sorted { $0.rank < $1.rank }, into: day)
-    }
-
-    /// The next merge among the weeks and days of one season without a season segment.
-    private func weekStep(_ segments: [SegmentFile]) -> CompactionStep? {
-        var byWeek: [CompactionWindow: [SegmentFile]] = [:]
-        for segment in segments {
-            byWeek[CompactionWindow.week(containing: segment.timeBounds!.first), default: []].append(segment)
-        }
-        for week in byWeek.keys.sorted() {
-            let members = byWeek[week]!
-            let hasWeekSegment = members.contains { $0.level == CompactionWindow.weekLevel }
-            if week.isClosed(now: now, closeAfter: policy.closeAfterMilliseconds) || hasWeekSegment {
-                if members.count > 1 || members.contains(where: { $0.level != CompactionWindow.weekLevel }) {
-                    return .merge(members.sorted { $0.rank < $1.rank }, into: week)
-                }
-                continue
+        var level = CompactionWindow.topLevel
+        while true {
+            let window = CompactionWindow.containing(first, level: level)
+            let inside = compacted.filter { CompactionWindow.containing($0.timeBounds!.first, level: level) == window }
+            if level <= segment.level || inside.contains(where: { $0.level == level }) {
+                return .merge(inside.sorted { $0.rank < $1.rank }, into: window)
             }
-            var byDay: [CompactionWindow: [SegmentFile]] = [:]
-            for segment in members {
-                byDay[CompactionWindow.day(containing: segment.timeBounds!.first), default: []].append(segment)
-            }
-            for day in byDay.keys.sorted() {
-                let days = byDay[day]!
-                guard days.count > 1 else { continue }
-                if force || days.count >= policy.openDaySegmentLimit || day.isClosed(now: now, closeAfter: policy.closeAfterMilliseconds) {
-                    return .merge(days.sorted { $0.rank < $1.rank }, into: day)
-                }
-            }
+            level -= 1
         }
-        return nil
     }
 }
 

@@ -3,10 +3,10 @@
 /// Flushed segments (level 0) hold whatever the head held: recent points of
 /// every series, plus late ones. Compaction rewrites them into segments that
 /// each hold one time window of every series: a day (level 1) while its week
-/// is recent, a week (level 2) once the week is over, and a season of 16
-/// weeks (level 3) once the season is over, when its weeks are small enough
-/// that one file for them all stays under ``seasonMaximumBytes``. See the
-/// DocC article "Compaction" for why these windows.
+/// is recent, a week (level 2) once the week is over; finished windows of 16
+/// weeks, 256 weeks and 4,096 weeks (levels 3 to 5) gather the weeks below
+/// them into one file when that file stays under ``largeWindowMaximumBytes``.
+/// See the DocC article "Compaction" for why these windows.
 public struct CompactionPolicy: Sendable, Equatable {
     /// Whether the store's background thread compacts on its own. Default true.
     public var runsInBackground = true
@@ -29,11 +29,12 @@ public struct CompactionPolicy: Sendable, Equatable {
     /// `Store.compact()` called directly is never throttled.
     public var backgroundBytesPerSecond = 64 << 20
 
-    /// The largest season segment compaction makes: the weeks of a finished
-    /// season are merged into one file when together they are at most this
-    /// big. Default 256 MiB. Sparse data (hourly readings) then fills whole
-    /// chunks instead of a week's worth; a large fleet keeps week files.
-    public var seasonMaximumBytes = 256 << 20
+    /// The largest segment made by merging windows above a week: the segments
+    /// of a finished window of 16 weeks (or 256, or 4,096) are merged into one
+    /// file when together they are at most this big. Default 256 MiB. Sparse
+    /// data (hourly or weekly readings) then fills whole chunks instead of a
+    /// week's worth; a large fleet keeps weekly files.
+    public var largeWindowMaximumBytes = 256 << 20
 
     /// The most segment bytes one compaction step reads. Default 1 GiB. Memory
     /// use is bounded by one device's points in the step's inputs, not by this.

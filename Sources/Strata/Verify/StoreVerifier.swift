@@ -100,7 +100,7 @@ extension StoreVerifier {
             if !sequences.insert(entry.sequence).inserted { problem("segment \(entry.sequence) is listed twice") }
             if entry.sequence >= manifest.nextSequence { problem("segment \(entry.sequence) is not below the next sequence number \(manifest.nextSequence)") }
             if entry.level == 0 && entry.rank != entry.sequence { problem("flushed segment \(entry.sequence) has rank \(entry.rank), not its sequence") }
-            if entry.level > CompactionWindow.weekLevel { problem("segment \(entry.sequence) has unknown level \(entry.level)") }
+            if entry.level > CompactionWindow.topLevel { problem("segment \(entry.sequence) has unknown level \(entry.level)") }
         }
         for tombstone in manifest.tombstones where tombstone.rank >= manifest.nextSequence {
             problem("a deletion of \(tombstone.device) has rank \(tombstone.rank), not below the next sequence number \(manifest.nextSequence)")
