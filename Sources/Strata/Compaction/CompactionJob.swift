@@ -15,6 +15,7 @@ struct CompactionJob {
     let now: Int64
     let closeAfter: Int64
     let pointsPerChunk: Int
+    let compression: ChunkCompression
     let folder: String
     let takeSequence: () -> UInt64
     /// Called after each device with the bytes written so far; may sleep.
@@ -49,7 +50,7 @@ struct CompactionJob {
                 let byWindow = try merge(device: device, outcome: &outcome)
                 for window in byWindow.keys.sorted() {
                     if outputs[window] == nil {
-                        outputs[window] = try SegmentOutputFile(folder: folder, sequence: takeSequence(), pointsPerChunk: pointsPerChunk)
+                        outputs[window] = try SegmentOutputFile(folder: folder, sequence: takeSequence(), pointsPerChunk: pointsPerChunk, compression: compression)
                     }
                     try outputs[window]!.append(byWindow[window]!)
                 }

@@ -36,6 +36,10 @@ public struct CompactionPolicy: Sendable, Equatable {
     /// week's worth; a large fleet keeps weekly files.
     public var largeWindowMaximumBytes = 256 << 20
 
+    /// Compression over the encoded chunks of compacted (cold) segments.
+    /// Default zstd level 9: see the "Compaction" article for the measurements.
+    public var compression: ChunkCompression = .zstd(level: 9)
+
     /// The most segment bytes one compaction step reads. Default 1 GiB. Memory
     /// use is bounded by one device's points in the step's inputs, not by this.
     public var maximumInputBytes = 1 << 30

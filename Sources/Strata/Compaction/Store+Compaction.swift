@@ -67,6 +67,7 @@ extension Store {
             let job = CompactionJob(
                 inputs: inputs, window: window, tombstones: tombstones, retention: configuration.retention, now: now,
                 closeAfter: configuration.compaction.closeAfterMilliseconds, pointsPerChunk: configuration.pointsPerChunk,
+                compression: configuration.compaction.compression,
                 folder: segmentsDirectory, takeSequence: { self.takeSequence() },
                 paced: { pacer.pace(bytesWritten: $0) },
                 shouldContinue: { [background] in !paced || !background.isStopping },

@@ -54,20 +54,53 @@ extension SegmentFile {
         _ chunk: SeriesChunk, type: ValueType, into times: UnsafeMutableBufferPointer<Int64>, _ values: UnsafeMutableBufferPointer<UInt64>
     ) throws(StrataError) {
         let count = chunk.time.count
-        let timePayload = try payload(of: chunk.time.location, what: "time chunk")
-        let valuePayload = try payload(of: chunk.value.location, what: "value chunk")
-        do throws(CodecError) {
-            try TimestampCodec.decode(timePayload, count: count, into: times)
-        } catch {
-            throw StrataError(.corruptFile, "time chunk does not decode: \(error)", path: path, offset: chunk.time.location.offset)
-        }
-        do throws(CodecError) {
-            switch type {
-            case .float64: try values.withMemoryRebound(to: Double.self) { (out) throws(CodecError) in try GorillaFloatCodec.decode(valuePayload, count: count, into: out) }
-            case .int64: try values.withMemoryRebound(to: Int64.self) { (out) throws(CodecError) in try IntegerCodec.decode(valuePayload, count: count, into: out) }
+        let timeStored = try payload(of: chunk.time.location, what: "time chunk")
+        let valueStored = try payload(of: chunk.value.location, what: "value chunk")
+        try withEncoded(timeStored, chunk.time.location, what: "time chunk") { (timePayload) throws(StrataError) in
+            do throws(CodecError) {
+                try TimestampCodec.decode(timePayload, count: count, into: times)
+            } catch {
+                throw StrataError(.corruptFile, "time chunk does not decode: \(error)", path: path, offset: chunk.time.location.offset)
             }
-        } catch {
-            throw StrataError(.corruptFile, "value chunk does not decode: \(error)", path: path, offset: chunk.value.location.offset)
         }
+        try withEncoded(valueStored, chunk.value.location, what: "value chunk") { (valuePayload) throws(StrataError) in
+            do throws(CodecError) {
+                switch type {
+                case .float64: try values.withMemoryRebound(to: Double.self) { (out) throws(CodecError) in try GorillaFloatCodec.decode(valuePayload, count: count, into: out) }
+                case .int64: try values.withMemoryRebound(to: Int64.self) { (out) throws(CodecError) in try IntegerCodec.decode(valuePayload, count: count, into: out) }
+                }
+            } catch {
+                throw StrataError(.corruptFile, "value chunk does not decode: \(error)", path: path, offset: chunk.value.location.offset)
+            }
+        }
+    }
+
+    /// Calls `body` with the codec's bytes of a stored payload: the payload
+    /// itself, or its decompressed form.
+    func withEncoded(
+        _ stored: UnsafeRawBufferPointer, _ location: ChunkLocation, what: String,
+        _ body: (UnsafeRawBufferPointer) throws(StrataError) -> Void
+    ) throws(StrataError) {
+        guard let block = location.compression.block else {
+            try body(stored)
+            return
+        }
+        var reader = ByteReader(stored)
+        let expanded: [UInt8]
+        do {
+            let length = try reader.readVarUInt()
+            // An encoded chunk never exceeds the codecs' bound for the largest chunk.
+            guard length <= UInt64(SegmentFormat.maximumPointsPerChunk * 20 + 64) else {
+                throw CompressionError("encoded length \(length) is larger than any chunk")
+            }
+            expanded = try block.decompress(UnsafeRawBufferPointer(rebasing: stored[reader.offset...]), originalSize: Int(length))
+        } catch {
+            throw StrataError(.corruptFile, "\(what) does not decompress (\(location.compression.name)): \(error)", path: path, offset: location.offset)
+        }
+        // withUnsafeBytes rethrows untyped errors: carry the StrataError out as a value.
+        let failure = expanded.withUnsafeBytes { bytes -> StrataError? in
+            do throws(StrataError) { try body(bytes); return nil } catch { return error }
+        }
+        if let failure { throw failure }
     }
 }

@@ -48,7 +48,7 @@ extension SegmentFile {
                     result.append(ChunkDescription(
                         device: device.name, column: .time, group: groupIndex,
                         offset: chunk.location.offset, byteCount: chunk.location.length,
-                        codec: chunk.location.codec.description, pointCount: chunk.count,
+                        codec: chunk.location.codecDescription, pointCount: chunk.count,
                         minTime: chunk.minTime, maxTime: chunk.maxTime,
                         minimum: nil, maximum: nil, sum: nil, first: nil, last: nil))
                 }
@@ -60,7 +60,7 @@ extension SegmentFile {
                     result.append(ChunkDescription(
                         device: device.name, column: .value(metric: metric.name, type: metric.type), group: metric.group,
                         offset: chunk.location.offset, byteCount: chunk.location.length,
-                        codec: chunk.location.codec.description, pointCount: time.count,
+                        codec: chunk.location.codecDescription, pointCount: time.count,
                         minTime: time.minTime, maxTime: time.maxTime,
                         minimum: Value(bits: chunk.minBits, type: metric.type),
                         maximum: Value(bits: chunk.maxBits, type: metric.type),

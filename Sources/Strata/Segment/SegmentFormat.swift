@@ -8,10 +8,12 @@ enum SegmentFormat {
     /// Last eight bytes of every segment file: "STRATIDX".
     static let footerMagic: [UInt8] = Array("STRATIDX".utf8)
     /// The version this code writes. Version 2 added each value chunk's
-    /// non-NaN count and sum of squared deviations to its index entry.
-    static let currentVersion: UInt16 = 2
+    /// non-NaN count and sum of squared deviations to its index entry;
+    /// version 3 lets a chunk's payload be compressed with LZ4 or zstd (the
+    /// two high bits of its codec byte).
+    static let currentVersion: UInt16 = 3
     /// Versions this code reads.
-    static let readableVersions: ClosedRange<UInt16> = 1...2
+    static let readableVersions: ClosedRange<UInt16> = 1...3
     /// magic(8) version(2) flags(2) crc32c(4)
     static let headerSize = 16
     /// indexOffset(8) indexLength(8) indexCRC(4) footerCRC(4) magic(8)
@@ -38,12 +40,68 @@ enum SegmentFormat {
     }
 }
 
+/// General compression over a chunk's encoded payload (format version 3).
+///
+/// A compressed payload is a varint of the encoded length followed by the
+/// compressed bytes. The writer keeps the compressed form only when it is at
+/// least an eighth smaller.
+public enum ChunkCompression: Sendable, Equatable {
+    /// The payload is the codec's output.
+    case none
+    /// LZ4 block: fast to write and read.
+    case lz4
+    /// zstd at a level (1...19): smaller, slower to write, about as fast to read.
+    case zstd(level: Int32)
+
+    /// The value stored in the codec byte's two high bits.
+    var code: UInt8 {
+        switch self {
+        case .none: 0
+        case .lz4: 1
+        case .zstd: 2
+        }
+    }
+
+    /// The compression of a stored code (the zstd level does not matter to read).
+    init?(code: UInt8) {
+        switch code {
+        case 0: self = .none
+        case 1: self = .lz4
+        case 2: self = .zstd(level: 0)
+        default: return nil
+        }
+    }
+
+    var block: BlockCompression? {
+        switch self {
+        case .none: nil
+        case .lz4: .lz4
+        case .zstd(let level): .zstd(level: level)
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .none: ""
+        case .lz4: "lz4"
+        case .zstd: "zstd"
+        }
+    }
+}
+
 /// Where a chunk's payload lies and how it is encoded: the part of a chunk's
 /// header shared by time and value chunks.
 struct ChunkLocation: Sendable, Equatable {
     var offset: Int
     var length: Int
     var codec: ColumnCodec
+    /// Compression over the codec's output (always `.none` before version 3).
+    var compression: ChunkCompression = .none
+    /// The codec, and the compression over it: `gorilla`, `gorilla+zstd`.
+    var codecDescription: String {
+        compression == .none ? codec.description : codec.description + "+" + compression.name
+    }
+
     /// CRC-32C of the payload bytes.
     var checksum: UInt32
 }

@@ -123,12 +123,15 @@ struct SegmentIndexParser {
         let length = try reader.readVarUInt()
         let codecCode = try reader.readUInt8()
         let checksum = try reader.readUInt32()
-        guard let codec = ColumnCodec(rawValue: codecCode) else {
+        // Version 3 keeps a chunk's compression in the codec byte's two high bits.
+        let compressionCode = version >= 3 ? codecCode >> 6 : 0
+        guard let codec = ColumnCodec(rawValue: version >= 3 ? codecCode & 0x3F : codecCode),
+              let compression = ChunkCompression(code: compressionCode) else {
             throw StrataError(.corruptFile, "unknown codec \(codecCode)", path: path, offset: entryOffset)
         }
         guard offset >= UInt64(SegmentFormat.headerSize), length <= UInt64(indexOffset), offset <= UInt64(indexOffset) - length else {
             throw StrataError(.corruptFile, "chunk at \(offset) of \(length) bytes lies outside the data region", path: path, offset: entryOffset)
         }
-        return ChunkLocation(offset: Int(offset), length: Int(length), codec: codec, checksum: checksum)
+        return ChunkLocation(offset: Int(offset), length: Int(length), codec: codec, compression: compression, checksum: checksum)
     }
 }

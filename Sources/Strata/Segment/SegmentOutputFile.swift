@@ -18,7 +18,7 @@ struct SegmentOutputFile {
     /// Encoded bytes kept in memory before they are written out.
     private static let writeThreshold = 4 << 20
 
-    init(folder: String, sequence: UInt64, pointsPerChunk: Int) throws(StrataError) {
+    init(folder: String, sequence: UInt64, pointsPerChunk: Int, compression: ChunkCompression) throws(StrataError) {
         self.sequence = sequence
         path = folder + "/" + SegmentFormat.fileName(sequence: sequence)
         temporaryPath = path + ".tmp"
@@ -27,7 +27,7 @@ struct SegmentOutputFile {
         } catch {
             throw .io(error, "creating segment", path: temporaryPath)
         }
-        writer = SegmentWriter(pointsPerChunk: pointsPerChunk)
+        writer = SegmentWriter(pointsPerChunk: pointsPerChunk, compression: compression)
     }
 
     var pointCount: Int { writer.pointCount }

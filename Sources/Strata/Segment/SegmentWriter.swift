@@ -37,9 +37,11 @@ struct SegmentWriter {
     /// Points appended so far.
     private(set) var pointCount = 0
 
-    init(pointsPerChunk: Int) {
+    /// - Parameter compression: applied to each chunk's payload where it saves
+    ///   at least an eighth.
+    init(pointsPerChunk: Int, compression: ChunkCompression = .none) {
         self.pointsPerChunk = pointsPerChunk
-        scratch = EncodingScratch(pointsPerChunk: pointsPerChunk)
+        scratch = EncodingScratch(pointsPerChunk: pointsPerChunk, compression: compression)
         appendHeader()
     }
 
@@ -172,7 +174,7 @@ struct SegmentWriter {
     private func write(_ location: ChunkLocation, to index: inout ByteWriter) {
         index.writeVarUInt(UInt64(location.offset))
         index.writeVarUInt(UInt64(location.length))
-        index.writeUInt8(location.codec.rawValue)
+        index.writeUInt8(location.codec.rawValue | location.compression.code << 6)
         index.writeUInt32(location.checksum)
     }
 
@@ -259,8 +261,10 @@ struct SegmentWriter {
 /// segment allocates once rather than once per chunk.
 private final class EncodingScratch {
     private let buffer: UnsafeMutableRawBufferPointer
+    private let compression: ChunkCompression
 
-    init(pointsPerChunk: Int) {
+    init(pointsPerChunk: Int, compression: ChunkCompression) {
+        self.compression = compression
         let size = max(
             TimestampCodec.maxEncodedSize(count: pointsPerChunk),
             GorillaFloatCodec.maxEncodedSize(count: pointsPerChunk),
@@ -294,6 +298,18 @@ private final class EncodingScratch {
 
     private func append(length: Int, codec: ColumnCodec, to file: inout [UInt8], baseOffset: Int) -> ChunkLocation {
         let payload = UnsafeRawBufferPointer(rebasing: buffer[0..<length])
+        if let block = compression.block, length >= 64, let compressed = try? block.compress(payload) {
+            var framed = ByteWriter(capacity: compressed.count + 10)
+            framed.writeVarUInt(UInt64(length))
+            framed.writeBytes(compressed)
+            if framed.count <= length - length / 8 {
+                let location = ChunkLocation(
+                    offset: baseOffset + file.count, length: framed.count, codec: codec, compression: compression,
+                    checksum: framed.bytes.withUnsafeBytes { CRC32C.checksum($0) })
+                file.append(contentsOf: framed.bytes)
+                return location
+            }
+        }
         let location = ChunkLocation(offset: baseOffset + file.count, length: length, codec: codec, checksum: CRC32C.checksum(payload))
         file.append(contentsOf: payload)
         return location

@@ -39,6 +39,11 @@ public struct Configuration: Sendable, Equatable {
     /// quick. Default 600,000 (10 minutes).
     public var headFlushAgeMilliseconds: Int = 600_000
 
+    /// Compression over the encoded chunks of segments written by flushes
+    /// (warm data, read often and soon rewritten by compaction). Default
+    /// ``ChunkCompression/lz4``: see the "Compaction" article for the measurements.
+    public var flushCompression: ChunkCompression = .lz4
+
     /// When and how segments are compacted. Default: ``CompactionPolicy/init()``.
     public var compaction = CompactionPolicy()
 

@@ -324,7 +324,7 @@ public final class Store: Sendable {
             byDevice[Array(series.key.device.utf8), default: DeviceColumns(name: series.key.device, metrics: [])].metrics.append(metric)
         }
         let devices = Array(byDevice.values)
-        let image = SegmentWriter(pointsPerChunk: configuration.pointsPerChunk).encode(devices)
+        let image = SegmentWriter(pointsPerChunk: configuration.pointsPerChunk, compression: configuration.flushCompression).encode(devices)
         let path = segmentsDirectory + "/" + SegmentFormat.fileName(sequence: sequence)
         do throws(Errno) {
             try FileSystem.writeFileAtomically(path, directory: segmentsDirectory, contents: image)
