@@ -82,4 +82,59 @@ let benchmarks: @Sendable () -> Void = {
         let result = try scanStore.query(device: "Dongsi", metric: "PM2.5", from: 1_388_534_400_000, to: 1_391_212_800_000)
         blackHole(result.count)
     }
+
+    // Chunk compression: the same data scanned from flushed segments without
+    // compression, with LZ4 (the flush default), and from compacted segments
+    // with zstd at levels 3 and 9 (9 is the compaction default); and the cost
+    // of compacting with each.
+    let layouts: [(name: String, flush: ChunkCompression, compacted: ChunkCompression?)] = [
+        ("flushed, no compression", .none, nil),
+        ("flushed, lz4", .lz4, nil),
+        ("compacted, no compression", .none, ChunkCompression.none),
+        ("compacted, zstd 3", .none, .zstd(level: 3)),
+        ("compacted, zstd 9", .none, .zstd(level: 9)),
+    ]
+    for layout in layouts {
+        var configuration = Configuration()
+        configuration.flushCompression = layout.flush
+        configuration.compaction.runsInBackground = false
+        if let compacted = layout.compacted { configuration.compaction.compression = compacted }
+        let path = temporaryStorePath()
+        let store = try! Store(at: path, configuration: configuration)
+        try! store.append(batch)
+        try! store.flush()
+        if layout.compacted != nil { try! store.compact() }
+        let bytes = store.segments().reduce(0) { $0 + $1.byteCount }
+        print("layout \(layout.name): \(bytes) bytes, \(String(format: "%.3f", Double(bytes) / Double(points))) bytes/point, \(store.segments().count) segments")
+        Benchmark(
+            "Beijing: full scan, \(layout.name), 2.27 M points per op",
+            configuration: .init(metrics: [.wallClock, .throughput], scalingFactor: .one, maxDuration: .seconds(3))
+        ) { benchmark in
+            var total = 0
+            for key in series {
+                total += try store.query(device: key.device, metric: key.metric).count
+            }
+            precondition(total == points)
+            blackHole(total)
+        }
+        guard let compacted = layout.compacted else { continue }
+        Benchmark(
+            "Beijing: compact one flushed segment, \(layout.name), 2.27 M points per op",
+            configuration: .init(metrics: [.wallClock, .throughput, .peakMemoryResident], scalingFactor: .one, maxIterations: 5)
+        ) { benchmark in
+            var configuration = Configuration()
+            configuration.flushCompression = .none
+            configuration.compaction.runsInBackground = false
+            configuration.compaction.compression = compacted
+            let path = temporaryStorePath()
+            let store = try Store(at: path, configuration: configuration)
+            try store.append(batch)
+            try store.flush()
+            benchmark.startMeasurement()
+            try store.compact()
+            benchmark.stopMeasurement()
+            try store.close()
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
 }

@@ -14,6 +14,8 @@ struct CompactionJob {
     let retention: RetentionPolicy
     let now: Int64
     let closeAfter: Int64
+    /// The largest window level a `partition` step may write directly.
+    let largestLevel: UInt8
     let pointsPerChunk: Int
     let compression: ChunkCompression
     let folder: String
@@ -140,7 +142,7 @@ struct CompactionJob {
         var runs: [(CompactionWindow, Range<Int>)] = []
         var start = 0
         while start < times.count {
-            let target = CompactionWindow.target(for: times[start], now: now, closeAfter: closeAfter)
+            let target = CompactionWindow.target(for: times[start], now: now, closeAfter: closeAfter, largestLevel: largestLevel)
             // The run ends at the first timestamp past the window.
             var low = start + 1, high = times.count
             while low < high {

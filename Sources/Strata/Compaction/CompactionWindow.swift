@@ -44,12 +44,34 @@ struct CompactionWindow: Hashable, Sendable, Comparable {
     /// The window of the compacted segment of `level` whose first point is at `time`.
     static func of(level: UInt8, firstTime time: Int64) -> CompactionWindow { containing(time, level: level) }
 
-    /// The window a segment written now should put `time` in: its week once
-    /// the week has been over for `closeAfter` plus a day, its day otherwise.
-    /// (Larger windows are made by merging weeks, never directly.)
-    static func target(for time: Int64, now: Int64, closeAfter: Int64) -> CompactionWindow {
+    /// The window a segment written now should put `time` in: its day while
+    /// its week is open; otherwise the largest finished window up to
+    /// `largestLevel` (at least its week).
+    static func target(for time: Int64, now: Int64, closeAfter: Int64, largestLevel: UInt8 = weekLevel) -> CompactionWindow {
         let week = week(containing: time)
-        return week.isClosed(now: now, closeAfter: closeAfter) ? week : day(containing: time)
+        guard week.isClosed(now: now, closeAfter: closeAfter) else { return day(containing: time) }
+        var level = max(weekLevel, min(largestLevel, topLevel))
+        while level > weekLevel {
+            let window = containing(time, level: level)
+            if window.isClosed(now: now, closeAfter: closeAfter) { return window }
+            level -= 1
+        }
+        return week
+    }
+
+    /// The largest level whose windows, at the density of `bytes` spread over
+    /// `span` milliseconds, would hold at most `limit` bytes: where a
+    /// compaction of historical data can put it directly instead of writing
+    /// weeks and merging them up level by level.
+    static func largestLevel(bytes: Int, span: Int64, limit: Int) -> UInt8 {
+        guard bytes > 0, span > 0 else { return topLevel }
+        var level = topLevel
+        while level > weekLevel {
+            let estimate = Double(bytes) * Double(length(of: level)) / Double(span)
+            if estimate <= Double(limit) { return level }
+            level -= 1
+        }
+        return weekLevel
     }
 
     /// True when the window ended long enough before `now` (windows above a

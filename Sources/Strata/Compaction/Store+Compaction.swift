@@ -66,7 +66,8 @@ extension Store {
             let pacer = Pacer(bytesPerSecond: limit)
             let job = CompactionJob(
                 inputs: inputs, window: window, tombstones: tombstones, retention: configuration.retention, now: now,
-                closeAfter: configuration.compaction.closeAfterMilliseconds, pointsPerChunk: configuration.pointsPerChunk,
+                closeAfter: configuration.compaction.closeAfterMilliseconds,
+                largestLevel: largestLevel(for: inputs), pointsPerChunk: configuration.pointsPerChunk,
                 compression: configuration.compaction.compression,
                 folder: segmentsDirectory, takeSequence: { self.takeSequence() },
                 paced: { pacer.pace(bytesWritten: $0) },
@@ -132,6 +133,17 @@ extension Store {
         report.pointsOut += outcome.outputs.reduce(0) { $0 + $1.pointCount }
         report.pointsDropped += outcome.pointsDropped
         report.deletionsCleared += cleared
+    }
+}
+
+extension Store {
+    /// The largest window level the points of `inputs` may go to directly, by
+    /// their density (see `CompactionWindow.largestLevel`).
+    private func largestLevel(for inputs: [SegmentFile]) -> UInt8 {
+        let bounds = inputs.compactMap(\.timeBounds)
+        guard let first = bounds.map(\.first).min(), let last = bounds.map(\.last).max() else { return CompactionWindow.weekLevel }
+        let span = Int64(clamping: Int128(last) - Int128(first) + 1)
+        return CompactionWindow.largestLevel(bytes: inputs.reduce(0) { $0 + $1.byteCount }, span: span, limit: configuration.compaction.largeWindowMaximumBytes)
     }
 }
 
