@@ -41,14 +41,14 @@ struct InspectCommand: ParsableCommand {
     private func describe(store database: Store, to output: inout StandardOutput) {
         let segments = database.segments()
         var usage = ByteUsage()
-        var rows = TextTable(["segment", "devices", "series", "points", "bytes", "bytes/point", "from", "to"], rightAligned: [1, 2, 3, 4, 5])
+        var rows = TextTable(["segment", "level", "rank", "devices", "series", "points", "bytes", "bytes/point", "from", "to"], rightAligned: [2, 3, 4, 5, 6, 7])
         for segment in segments {
             var segmentUsage = ByteUsage()
             segmentUsage.add(segment)
             usage.add(segment)
             let name = segment.path.split(separator: "/").last.map(String.init) ?? segment.path
             rows.add([
-                name, Format.count(segment.deviceNames.count), Format.count(segment.series.count),
+                name, Self.levelName(segment.level), String(segment.rank), Format.count(segment.deviceNames.count), Format.count(segment.series.count),
                 Format.count(segmentUsage.points), Format.count(segment.byteCount),
                 segmentUsage.points > 0 ? Format.fixed(Double(segment.byteCount) / Double(segmentUsage.points)) : "-",
                 segmentUsage.minTime.map(TimeText.format) ?? "-", segmentUsage.maxTime.map(TimeText.format) ?? "-",
@@ -64,6 +64,10 @@ struct InspectCommand: ParsableCommand {
         let total = usage.totalBytes
         output.line("  on disk   \(Format.bytes(total)) in segments" + (usage.points > 0 ? ", \(Format.fixed(Double(total) / Double(usage.points), 3)) bytes/point (raw: 16)" : ""))
         let log = database.recovery
+        let deletions = database.pendingDeletions
+        if !deletions.isEmpty {
+            output.line("  deletions \(Format.count(deletions.count)) pending (applied by the next `strata compact`)")
+        }
         output.line("  log       \(Format.count(log.files)) write-ahead log file\(log.files == 1 ? "" : "s"), \(Format.count(log.records)) records, \(Format.count(log.points)) points not yet in a segment, \(Format.bytes(log.bytes))"
             + (log.points > 0 ? " (\(Format.fixed(Double(log.bytes) / Double(log.points), 1)) bytes/point)" : ""))
         guard usage.points > 0 else { return }
@@ -91,6 +95,19 @@ struct InspectCommand: ParsableCommand {
         output.line()
         output.line("Segments")
         output.line(rows.render(indent: "  "))
+    }
+
+    /// How a segment's level reads in a table: what wrote it, and its window.
+    static func levelName(_ level: UInt8) -> String {
+        switch level {
+        case 0: "flushed"
+        case 1: "day"
+        case 2: "week"
+        case 3: "16 weeks"
+        case 4: "256 weeks"
+        case 5: "4096 weeks"
+        default: "level \(level)"
+        }
     }
 
     private func describe(segment: SegmentFile, to output: inout StandardOutput) throws {
