@@ -91,7 +91,7 @@ struct CompactCommand: ParsableCommand {
             output.line(table.render(indent: "  "))
             output.line("  read \(Format.count(report.segmentsIn)) segment\(report.segmentsIn == 1 ? "" : "s") (\(Format.bytes(report.bytesIn))), wrote \(Format.count(report.segmentsOut)) (\(Format.bytes(report.bytesOut))), removed \(Format.count(report.segmentsExpired)) expired")
             output.line("  points read \(Format.count(report.pointsIn)), written \(Format.count(report.pointsOut)), dropped \(Format.count(report.pointsDropped)) (deleted or expired); \(Format.count(report.deletionsCleared)) deletion\(report.deletionsCleared == 1 ? "" : "s") done")
-            if seconds > 0 && report.steps > 0 {
+            if seconds > 0 && report.steps > 0 && after.points > 0 {
                 output.line("  \(Format.rate(Double(after.points) / seconds)) points/s (points stored over wall time)")
             }
             output.flush()
