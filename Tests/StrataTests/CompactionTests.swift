@@ -221,6 +221,35 @@ struct CompactionTests {
         try store.close()
     }
 
+    @Test("History goes straight to a large window; a late point in live data goes to its week")
+    func windowChoice() throws {
+        let directory = TemporaryDirectory()
+        let store = try Store(at: directory.path, configuration: Self.manual())
+        let hour: Int64 = 3_600_000
+        let start = Self.today - 3 * 365 * Self.day
+        let history = (0..<5000).map { start + Int64($0) * hour }
+        try store.append(device: "old", metric: "x", timestamps: history, values: history.map { Double($0 % 1000) / 10 })
+        try store.flush()
+        let report = try store.compact()
+        #expect(report.steps == 1, "one pass, not weeks merged level by level")
+        #expect(store.segments().allSatisfy { $0.level >= CompactionWindow.seasonLevel })
+
+        // Live data with one reading from three years ago.
+        let live = (0..<2000).map { Self.today - Self.day + Int64($0) * 30_000 }
+        try store.append(device: "new", metric: "x", timestamps: live, values: live.map { Double($0 % 977) })
+        try store.append(device: "late", metric: "x", timestamp: start + 10 * Self.day, value: 1.5)
+        try store.flush()
+        let lateReport = try store.compact()
+        #expect(lateReport.steps >= 2, "the late point is written to its week, then merged into the large window")
+        let late = try #require(store.segments().first { $0.deviceNames.contains("late") })
+        // The large window held by "old" was merged with the late point's week: the two are one file now.
+        #expect(late.deviceNames.contains("old"))
+        #expect(try store.query(device: "late", metric: "x").timestamps == [start + 10 * Self.day])
+        #expect(try store.query(device: "old", metric: "x").timestamps == history)
+        #expect(try store.query(device: "new", metric: "x").timestamps == live)
+        try store.close()
+    }
+
     @Test("Retention hides expired points, drops wholly expired segments and trims the rest at compaction")
     func retention() throws {
         let directory = TemporaryDirectory()

@@ -67,7 +67,7 @@ extension Store {
             let job = CompactionJob(
                 inputs: inputs, window: window, tombstones: tombstones, retention: configuration.retention, now: now,
                 closeAfter: configuration.compaction.closeAfterMilliseconds,
-                largestLevel: largestLevel(for: inputs), pointsPerChunk: configuration.pointsPerChunk,
+                largestLevel: largestLevel(for: inputs, now: now), pointsPerChunk: configuration.pointsPerChunk,
                 compression: configuration.compaction.compression,
                 folder: segmentsDirectory, takeSequence: { self.takeSequence() },
                 paced: { pacer.pace(bytesWritten: $0) },
@@ -138,10 +138,15 @@ extension Store {
 
 extension Store {
     /// The largest window level the points of `inputs` may go to directly, by
-    /// their density (see `CompactionWindow.largestLevel`).
-    private func largestLevel(for inputs: [SegmentFile]) -> UInt8 {
+    /// their density (see `CompactionWindow.largestLevel`). Only inputs whose
+    /// every point lies in finished weeks (an import of history) qualify: a
+    /// flush of live data with a few late points would otherwise look sparse
+    /// and send those points to a huge window, whose next merge would rewrite it.
+    private func largestLevel(for inputs: [SegmentFile], now: Int64) -> UInt8 {
         let bounds = inputs.compactMap(\.timeBounds)
-        guard let first = bounds.map(\.first).min(), let last = bounds.map(\.last).max() else { return CompactionWindow.weekLevel }
+        guard let first = bounds.map(\.first).min(), let last = bounds.map(\.last).max(),
+              CompactionWindow.week(containing: last).isClosed(now: now, closeAfter: configuration.compaction.closeAfterMilliseconds)
+        else { return CompactionWindow.weekLevel }
         let span = Int64(clamping: Int128(last) - Int128(first) + 1)
         return CompactionWindow.largestLevel(bytes: inputs.reduce(0) { $0 + $1.byteCount }, span: span, limit: configuration.compaction.largeWindowMaximumBytes)
     }
