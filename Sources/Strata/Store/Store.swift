@@ -125,7 +125,8 @@ public final class Store: Sendable {
             milliseconds: Int(monotonicMilliseconds() - started), problems: outcome.problems + skipped)
         if mode == .readWrite {
             let intact = outcome.files.filter { !outcome.damagedFiles.contains($0) }
-            log = try WriteAheadLog(directory: logFolder, number: outcome.highestNumber + 1, existing: intact)
+            // Never reuse a number the manifest covers: a clean close leaves no log file to count from.
+            log = try WriteAheadLog(directory: logFolder, number: max(outcome.highestNumber, opened.manifest.logCoveredThrough) + 1, existing: intact)
         } else {
             log = nil
         }
