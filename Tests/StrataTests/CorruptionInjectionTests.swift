@@ -28,7 +28,10 @@ fileprivate struct PristineStore: Sendable {
         /// Path relative to the store directory.
         let name: String
         let size: Int
+        /// The batch records.
         let records: [Record]
+        /// The end record (no points), when the file was sealed.
+        let endRecord: Record?
     }
 
     /// A chunk payload and the series that lose data when it is damaged.
@@ -105,7 +108,8 @@ fileprivate struct PristineStore: Sendable {
 
     /// Builds the store: one segment with four series (two sharing a time
     /// column), then two write-ahead log files of four records each, left as a
-    /// writer that was never closed leaves them.
+    /// writer that was never closed leaves them: the first sealed with its end
+    /// record by the second session's writer when it opened, the second not.
     static func build() throws -> PristineStore {
         let directory = TemporaryDirectory("CorruptionInjectionPristine")
         var random = SeededGenerator(seed: 0xC022_0917_5EED)
@@ -225,25 +229,40 @@ fileprivate struct PristineStore: Sendable {
         }
         chunks.sort { $0.offset < $1.offset }
 
-        // The log's records, framed from the bytes, paired with the batches appended.
+        // The log's records, framed from the bytes (version 2), paired with the batches appended.
         var logs: [LogFile] = []
         for (session, name) in logNames.enumerated() {
             let bytes = files[name]!
+            guard bytes.count >= WALFormat.headerSize, bytes[8] == UInt8(WALFormat.version), bytes[9] == 0 else {
+                throw PristineError("\(name) is not a version \(WALFormat.version) log file")
+            }
             var records: [Record] = []
+            var endRecord: Record?
             var offset = WALFormat.headerSize
             while offset < bytes.count {
                 let length = Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2]) << 16 | Int(bytes[offset + 3]) << 24
                 let end = offset + WALFormat.recordHeaderSize + length
-                guard records.count < sessions[session].count, end <= bytes.count else {
+                guard endRecord == nil, end <= bytes.count else {
                     throw PristineError("\(name) does not frame into the \(sessions[session].count) records appended")
                 }
-                records.append(Record(offset: offset, end: end, points: sessions[session][records.count]))
+                if bytes[offset + WALFormat.recordHeaderSize - 1] == WALFormat.RecordType.end.rawValue {
+                    endRecord = Record(offset: offset, end: end, points: [:])
+                } else {
+                    guard records.count < sessions[session].count else {
+                        throw PristineError("\(name) holds more than the \(sessions[session].count) records appended")
+                    }
+                    records.append(Record(offset: offset, end: end, points: sessions[session][records.count]))
+                }
                 offset = end
             }
             guard records.count == sessions[session].count else {
                 throw PristineError("\(name) holds \(records.count) records, expected \(sessions[session].count)")
             }
-            logs.append(LogFile(name: name, size: bytes.count, records: records))
+            // The first file was sealed when the second session's writer opened the store; the last is open.
+            guard (endRecord != nil) == (session < logNames.count - 1) else {
+                throw PristineError("\(name) \(endRecord == nil ? "lacks" : "has") an end record")
+            }
+            logs.append(LogFile(name: name, size: bytes.count, records: records, endRecord: endRecord))
         }
         return PristineStore(
             files: files, folders: folders.sorted(), segmentName: segmentName, segmentSize: segment.byteCount,
@@ -312,14 +331,17 @@ fileprivate struct PristineStore: Sendable {
         return positions.prefix(count).map { ($0, Int.random(in: 0..<8, using: &random)) }
     }
 
-    /// Seeded flips across both log files: header fields, every field of every record, then random bytes.
+    /// Seeded flips across both log files: header fields, every field of every
+    /// record (the end record too), then random bytes.
     static func logFlips(_ store: PristineStore, count: Int) -> [(log: Int, position: Int, bit: Int)] {
         var random = SeededGenerator(seed: 0x7A1_F11B)
         var targets: [(log: Int, position: Int)] = []
         for (index, log) in store.logs.enumerated() {
             targets += [0, 8, 12, 15].map { (index, $0) }
-            for record in log.records {
-                targets += [record.offset, record.offset + 3, record.offset + 4, record.offset + 8, record.offset + 9, record.end - 1].map { (index, $0) }
+            for record in log.records + (log.endRecord.map { [$0] } ?? []) {
+                // length, ~length, crc32c, type, payload
+                targets += [record.offset, record.offset + 3, record.offset + 4, record.offset + 7, record.offset + 8,
+                            record.offset + 12, record.offset + 13, record.end - 1].map { (index, $0) }
             }
         }
         while targets.count < count {
@@ -330,15 +352,19 @@ fileprivate struct PristineStore: Sendable {
     }
 
     /// Cut lengths for each log file: below the header, inside every field of
-    /// every record, and exactly at record boundaries.
+    /// every record (the end record too), and exactly at record boundaries.
     static func logCuts(_ store: PristineStore) -> [(log: Int, length: Int)] {
         var cuts: [(log: Int, length: Int)] = []
         for (index, log) in store.logs.enumerated() {
             cuts += [0, 1, 8, 15].map { (index, $0) }
             for record in log.records {
                 let length = record.end - record.offset
-                cuts += [record.offset, record.offset + 1, record.offset + 4, record.offset + 8, record.offset + 9,
-                         record.offset + length / 2, record.end - 1].map { (index, $0) }
+                cuts += [record.offset, record.offset + 1, record.offset + 4, record.offset + 8, record.offset + 12,
+                         record.offset + 13, record.offset + length / 2, record.end - 1].map { (index, $0) }
+            }
+            if let end = log.endRecord {
+                // Exactly at its start: the file ends after its last batch record, unsealed.
+                cuts += [end.offset, end.offset + 1, end.offset + 8, end.offset + 13, end.end - 1].map { (index, $0) }
             }
         }
         return cuts
@@ -510,16 +536,6 @@ struct CorruptionInjectionTests {
 
     // MARK: Write-ahead log
 
-    /// Whether flipping `bit` of byte `position` (inside a record's length field)
-    /// makes that record claim to run up to or past the end of its file.
-    fileprivate static func lengthFlipReachesEnd(_ pristine: PristineStore, log: PristineStore.LogFile, record: PristineStore.Record, position: Int, bit: Int) -> Bool {
-        guard position >= record.offset, position < record.offset + 4 else { return false }
-        var bytes = Array(pristine.files[log.name]![record.offset..<(record.offset + 4)])
-        bytes[position - record.offset] ^= UInt8(1) << UInt8(bit)
-        let length = Int(bytes[0]) | Int(bytes[1]) << 8 | Int(bytes[2]) << 16 | Int(bytes[3]) << 24
-        return length > WALFormat.maximumPayload || record.offset + WALFormat.recordHeaderSize + length >= log.size
-    }
-
     @Test("A flipped bit in a log file is found at the damaged record (or header); recovery keeps every record before it",
           arguments: 0..<CorruptionInjectionTests.logFlipCount)
     func logBitFlip(case index: Int) throws {
@@ -527,20 +543,17 @@ struct CorruptionInjectionTests {
         let (logIndex, position, bit) = PristineStore.logFlips(pristine, count: Self.logFlipCount)[index]
         let log = pristine.logs[logIndex]
         let recordIndex = log.records.firstIndex { $0.offset <= position && position < $0.end }
-        let damageStart = recordIndex.map { log.records[$0].offset } ?? 0
+        let inEndRecord = log.endRecord.map { $0.offset <= position && position < $0.end } ?? false
+        let damageStart = recordIndex.map { log.records[$0].offset } ?? (inEndRecord ? log.endRecord!.offset : 0)
         let isLastFile = logIndex == pristine.logs.count - 1
-        let isLastRecord = recordIndex == log.records.count - 1
-        let tornTailAllowed = isLastFile && isLastRecord
-        let place = recordIndex.map { "record \($0) of \(log.records.count) (\(log.records[$0].offset)..<\(log.records[$0].end)), byte \(position - log.records[$0].offset) of it" } ?? "the header"
+        let isLastRecord = recordIndex == log.records.count - 1 && log.endRecord == nil
+        // Only a bad checksum of the last record of the last file is a torn tail. Its length
+        // field is guarded by its complement: a flip there is damage, wherever the record is.
+        let inLengthFields = position < damageStart + 8
+        let tornTailAllowed = isLastFile && isLastRecord && !inLengthFields
+        let place = recordIndex.map { "record \($0) of \(log.records.count) (\(log.records[$0].offset)..<\(log.records[$0].end)), byte \(position - log.records[$0].offset) of it" }
+            ?? (inEndRecord ? "the end record, byte \(position - damageStart) of it" : "the header")
         let context = "bit \(bit) of byte \(position) of \(log.name) (\(place))"
-        // Known gap: in the last file, a damaged length field that makes a record
-        // that is not the last one reach the end of the file is taken for a torn
-        // tail (a note, not damage) and the writer cuts the file there, dropping
-        // the acknowledged records after it instead of setting the file aside.
-        let lengthGap = isLastFile && !isLastRecord && recordIndex.map {
-            Self.lengthFlipReachesEnd(pristine, log: log, record: log.records[$0], position: position, bit: bit)
-        } == true
-        let gapDescription = "a damaged length field in a record followed by good records, in the last log file, is reported as a torn tail (a note) and recovery truncates the file there"
 
         let directory = TemporaryDirectory()
         try pristine.materialize(in: directory, changing: log.name) { $0[position] ^= UInt8(1) << UInt8(bit) }
@@ -552,19 +565,17 @@ struct CorruptionInjectionTests {
         #expect(report.problems.allSatisfy { $0.path == file }, "\(context): other files blamed: \(report.problems)")
         if tornTailAllowed {
             // The format: "its last record fails its checksum" in the last file is a torn tail.
-            #expect((problems + tornNotes).contains { $0.offset == damageStart },
-                    "\(context): problems \(report.problems), notes \(report.notes)")
+            #expect(tornNotes.contains { $0.offset == damageStart }, "\(context): problems \(report.problems), notes \(report.notes)")
+            #expect(report.isClean, "\(context): a torn tail is not damage: \(report.problems)")
         } else {
-            withKnownIssue(Comment(rawValue: gapDescription), isIntermittent: false) {
-                #expect(!report.isClean, "\(context): not reported as damage; notes \(report.notes)")
-                #expect(problems.contains { $0.offset == damageStart }, "\(context): problems \(report.problems), notes \(report.notes)")
-                #expect(tornNotes.isEmpty, "\(context): damage with good records after it called a torn tail: \(tornNotes)")
-            } when: { lengthGap }
+            #expect(!report.isClean, "\(context): not reported as damage; notes \(report.notes)")
+            #expect(problems.contains { $0.offset == damageStart }, "\(context): problems \(report.problems), notes \(report.notes)")
+            #expect(tornNotes.isEmpty, "\(context): damage called a torn tail: \(tornNotes)")
         }
 
         // Every record before the damage, the other log file and the segment survive.
         let expected = pristine.expected(segment: true) { log, record in
-            log != logIndex || (recordIndex != nil && record < recordIndex!)
+            log != logIndex || inEndRecord || (recordIndex != nil && record < recordIndex!)
         }
         let reader = try Store(at: directory.path, configuration: PristineStore.configuration, mode: .readOnly)
         try expectReadBack(reader, pristine, expected, "\(context), read-only")
@@ -572,11 +583,9 @@ struct CorruptionInjectionTests {
         let recovered = writer.recovery.problems.filter { $0.path == file }
         #expect(recovered.contains { $0.offset == damageStart }, "\(context): recovery reported \(writer.recovery.problems)")
         if !tornTailAllowed {
-            // Damage in the middle: the file is kept aside for inspection, not cut.
-            withKnownIssue(Comment(rawValue: gapDescription), isIntermittent: false) {
-                #expect(!recovered.contains { $0.message.contains("torn tail") }, "\(context): recovery reported \(recovered)")
-                #expect(FileManager.default.fileExists(atPath: file + WALFormat.damagedSuffix), "\(context): not set aside")
-            } when: { lengthGap }
+            // Damage: the file is kept aside for inspection, not cut.
+            #expect(!recovered.contains { $0.message.contains("torn tail") }, "\(context): recovery reported \(recovered)")
+            #expect(FileManager.default.fileExists(atPath: file + WALFormat.damagedSuffix), "\(context): not set aside")
         }
         try expectReadBack(writer, pristine, expected, "\(context), read-write")
         // Recovery leaves a store that verifies clean (a damaged file is set aside, a torn tail cut off).
@@ -594,21 +603,20 @@ struct CorruptionInjectionTests {
         let log = pristine.logs[logIndex]
         let isLastFile = logIndex == pristine.logs.count - 1
         let insideHeader = length < WALFormat.headerSize
-        // The first record not wholly kept.
-        let cutRecord = log.records.firstIndex { $0.end > length }!
-        let damageStart = insideHeader ? 0 : log.records[cutRecord].offset
-        let atBoundary = !insideHeader && length == log.records[cutRecord].offset
+        // The first batch record not wholly kept (none: the cut is in the end record).
+        let cutRecord = log.records.firstIndex { $0.end > length }
+        let damageStart = insideHeader ? 0 : cutRecord.map { log.records[$0].offset } ?? log.endRecord!.offset
+        let atBoundary = !insideHeader && length == damageStart
         let place = insideHeader ? "inside the file header"
-            : "\(atBoundary ? "exactly at the start of" : "inside") record \(cutRecord) at \(log.records[cutRecord].offset)"
+            : "\(atBoundary ? "exactly at the start of" : "inside") \(cutRecord.map { "record \($0)" } ?? "the end record") at \(damageStart)"
         let context = "\(log.name) (\(isLastFile ? "last" : "not the last") log file) cut to \(length) of \(log.size) bytes, \(place)"
-        // Known gaps. A cut exactly between records leaves a well-formed, shorter log: the
-        // format has no record count or end marker, so it cannot be seen. A cut inside the
-        // 16-byte file header is taken for a file whose creation was interrupted: verify
-        // says nothing at all, and the writer removes the file, saying so only when it
-        // is not empty.
-        let boundaryGap = "a log file cut exactly at a record boundary is well-formed: the lost records cannot be detected (the format has no record count or end marker)"
-        let headerGap = "a log file cut to fewer bytes than its 16-byte header is treated as an interrupted creation: verify reports nothing, and recovery removes the file (silently when it is empty)"
-        let verifyGap = atBoundary ? boundaryGap : headerGap
+        // What cannot be detected: the last file cut exactly between records is a well-formed,
+        // unsealed last file, byte for byte what a writer that crashed after its last
+        // acknowledged append leaves; the records cut off look like appends that never
+        // happened. (Every other file is sealed with an end record, so there the cut is seen.)
+        let undetectable = isLastFile && atBoundary
+        let boundaryGap = "the last log file cut exactly at a record boundary is well-formed: the lost records look like appends that never happened"
+
         let directory = TemporaryDirectory()
         try pristine.materialize(in: directory, changing: log.name) { $0.removeLast($0.count - length) }
         let file = directory.appending(log.name)
@@ -616,32 +624,42 @@ struct CorruptionInjectionTests {
         let report = try StoreVerifier.verify(at: directory.path)
         let problems = report.problems.filter { $0.path == file }
         let tornNotes = report.notes.filter { $0.path == file && $0.message.contains("torn tail") }
-        withKnownIssue(Comment(rawValue: verifyGap), isIntermittent: false) {
+        #expect(report.problems.allSatisfy { $0.path == file }, "\(context): other files blamed: \(report.problems)")
+        withKnownIssue(Comment(rawValue: boundaryGap), isIntermittent: false) {
             if isLastFile {
+                // The last file was being appended to (or created): an unacknowledged write.
                 #expect(tornNotes.contains { $0.offset == damageStart }, "\(context): problems \(report.problems), notes \(report.notes)")
                 #expect(report.isClean, "\(context): a torn tail is not damage: \(report.problems)")
             } else {
+                // Any other file was sealed: a cut is damage, wherever it falls.
                 #expect(problems.contains { $0.offset == damageStart }, "\(context): problems \(report.problems), notes \(report.notes)")
+                #expect(tornNotes.isEmpty, "\(context): damage called a torn tail: \(tornNotes)")
             }
-        } when: { atBoundary || insideHeader }
+        } when: { undetectable }
 
         let expected = pristine.expected(segment: true) { log, record in
-            log != logIndex || (!insideHeader && record < cutRecord)
+            log != logIndex || (!insideHeader && record < (cutRecord ?? .max))
         }
         let reader = try Store(at: directory.path, configuration: PristineStore.configuration, mode: .readOnly)
         try expectReadBack(reader, pristine, expected, "\(context), read-only")
         let writer = try openWaitingForLock(directory.path, configuration: PristineStore.configuration)
-        withKnownIssue(Comment(rawValue: verifyGap), isIntermittent: false) {
+        withKnownIssue(Comment(rawValue: boundaryGap), isIntermittent: false) {
             #expect(writer.recovery.problems.contains { $0.path == file && $0.offset == damageStart },
                     "\(context): recovery reported \(writer.recovery.problems)")
-        } when: { atBoundary || length == 0 }
-        if !insideHeader && !atBoundary {
-            if isLastFile {
-                // The torn tail is cut off where the cut record began.
-                let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? -1
-                #expect(size == damageStart, "\(context): the tail was not cut off (size \(size))")
-            } else {
-                #expect(FileManager.default.fileExists(atPath: file + WALFormat.damagedSuffix), "\(context): not set aside")
+        } when: { undetectable }
+        if !isLastFile {
+            // Kept aside for inspection, never deleted, once its readable records are in a segment.
+            #expect(FileManager.default.fileExists(atPath: file + WALFormat.damagedSuffix), "\(context): not set aside")
+            #expect(!FileManager.default.fileExists(atPath: file), "\(context): still in the log")
+        } else if insideHeader {
+            // An interrupted creation held no record: removed.
+            #expect(!FileManager.default.fileExists(atPath: file), "\(context): not removed")
+        } else {
+            // The torn tail is cut off where the cut record began, and the file sealed there.
+            let bytes = [UInt8]((try? Data(contentsOf: URL(fileURLWithPath: file))) ?? Data())
+            #expect(bytes.count == damageStart + WALFormat.endRecordSize, "\(context): the tail was not cut off and sealed (size \(bytes.count))")
+            if bytes.count == damageStart + WALFormat.endRecordSize {
+                #expect(bytes[damageStart + WALFormat.recordHeaderSize - 1] == WALFormat.RecordType.end.rawValue, "\(context): no end record")
             }
         }
         try expectReadBack(writer, pristine, expected, "\(context), read-write")
@@ -652,6 +670,7 @@ struct CorruptionInjectionTests {
 }
 
 fileprivate extension PristineStore {
-    /// Cuts per log file: 4 inside the header plus 7 per record, for 2 files of 4 records.
-    static let logCutCount = 2 * (4 + 7 * 4)
+    /// Cuts per log file: 4 inside the header plus 8 per record, for 2 files of 4 records,
+    /// plus 5 in the first file's end record.
+    static let logCutCount = 2 * (4 + 8 * 4) + 5
 }

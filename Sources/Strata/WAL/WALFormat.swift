@@ -1,14 +1,25 @@
-/// Constants of the write-ahead log format, version 1, described in the DocC
-/// article "Write-ahead log format".
+import StrataCodecs
+
+/// Constants of the write-ahead log format, version 2 (version 1 files are
+/// still read), described in the DocC article "Write-ahead log format".
 enum WALFormat {
     /// First eight bytes of every log file: "STRATWAL".
     static let magic: [UInt8] = Array("STRATWAL".utf8)
-    static let version: UInt16 = 1
+    /// The version new files are written with.
+    static let version: UInt16 = 2
+    /// Versions a reader accepts.
+    static let readableVersions: ClosedRange<UInt16> = 1...2
     /// magic(8) version(2) flags(2) crc32c(4)
     static let headerSize = 16
-    /// length(4) crc32c(4) type(1)
-    static let recordHeaderSize = 9
-    /// The largest record payload a reader accepts; larger lengths are corruption.
+    /// length(4) ~length(4) crc32c(4) type(1)
+    static let recordHeaderSize = 13
+    /// Version 1: length(4) crc32c(4) type(1)
+    static let version1RecordHeaderSize = 9
+    /// The end record's payload: records(8) endOffset(8).
+    static let endPayloadSize = 16
+    /// A whole end record.
+    static let endRecordSize = recordHeaderSize + endPayloadSize
+    /// Version 1: the largest plausible record payload (version 2 checks a length against its complement instead).
     static let maximumPayload = 1 << 30
     static let folder = "wal"
     static let fileExtension = "wal"
@@ -19,6 +30,14 @@ enum WALFormat {
     enum RecordType: UInt8 {
         /// A ``WriteBatch``: series table, then row columns.
         case batch = 1
+        /// The end of a file closed for good (version 2): the number of
+        /// records before it and its own offset. Always the last record.
+        case end = 2
+    }
+
+    /// The size of a record header in a file of `version`.
+    static func recordHeaderSize(version: UInt16) -> Int {
+        version == 1 ? version1RecordHeaderSize : recordHeaderSize
     }
 
     static func fileName(_ number: UInt64) -> String {
@@ -31,5 +50,20 @@ enum WALFormat {
         let stem = name.dropLast(fileExtension.count + 1)
         guard stem.count == sequenceDigits, stem.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
         return UInt64(stem)
+    }
+
+    /// A file header of the current version.
+    static func fileHeader() -> [UInt8] {
+        fileHeader(version: version)
+    }
+
+    /// A file header of `version` (tests build version 1 files with it).
+    static func fileHeader(version: UInt16) -> [UInt8] {
+        var header = ByteWriter(capacity: headerSize)
+        header.writeBytes(magic)
+        header.writeUInt16(version)
+        header.writeUInt16(0)
+        header.writeUInt32(header.bytes.withUnsafeBytes { CRC32C.checksum($0) })
+        return header.bytes
     }
 }

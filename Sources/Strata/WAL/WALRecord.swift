@@ -4,9 +4,10 @@ import StrataCodecs
 /// so the record goes to the file in a single write.
 ///
 /// ```
-/// length <u32>   payload bytes
-/// crc32c <u32>   over type and payload
-/// type   <u8>
+/// length  <u32>   payload bytes
+/// ~length <u32>   bitwise complement of length
+/// crc32c  <u32>   over type and payload
+/// type    <u8>
 /// payload
 /// ```
 struct WALRecord {
@@ -21,11 +22,31 @@ struct WALRecord {
         bytes = writer.bytes
     }
 
-    /// Fills in length and checksum.
+    /// The end record of a file closed for good: `records` records come
+    /// before it, and it starts at byte `offset` of the file. Already sealed.
+    init(endOfFileAfter records: Int, at offset: Int) {
+        var writer = ByteWriter(capacity: WALFormat.endRecordSize)
+        writer.writeBytes(repeatElement(0, count: WALFormat.recordHeaderSize - 1))
+        writer.writeUInt8(WALFormat.RecordType.end.rawValue)
+        writer.writeUInt64(UInt64(records))
+        writer.writeUInt64(UInt64(offset))
+        bytes = writer.bytes
+        seal()
+    }
+
+    /// Fills in length, its complement and the checksum.
     mutating func seal() {
-        let payloadLength = bytes.count - WALFormat.recordHeaderSize
-        let checksum = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[8...])) }
-        withUnsafeBytes(of: UInt32(payloadLength).littleEndian) { for i in 0..<4 { bytes[i] = $0[i] } }
-        withUnsafeBytes(of: checksum.littleEndian) { for i in 0..<4 { bytes[4 + i] = $0[i] } }
+        let payloadLength = UInt32(bytes.count - WALFormat.recordHeaderSize)
+        let checksum = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[12...])) }
+        withUnsafeBytes(of: payloadLength.littleEndian) { for i in 0..<4 { bytes[i] = $0[i] } }
+        withUnsafeBytes(of: (~payloadLength).littleEndian) { for i in 0..<4 { bytes[4 + i] = $0[i] } }
+        withUnsafeBytes(of: checksum.littleEndian) { for i in 0..<4 { bytes[8 + i] = $0[i] } }
+    }
+
+    /// Reads the end record payload: records before it and its own offset.
+    static func decodeEnd(_ payload: UnsafeRawBufferPointer) -> (records: UInt64, offset: UInt64)? {
+        guard payload.count == WALFormat.endPayloadSize else { return nil }
+        return (UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
     }
 }

@@ -12,6 +12,12 @@ import Glibc
 /// records exactly as the head applies them. Waiting for durability happens
 /// outside it: every appender waiting at once is served by one `fdatasync`
 /// (group commit), issued by whichever of them gets there first.
+///
+/// A file closed for good (by ``rotate()``, or by ``close()`` when it is
+/// kept) is sealed with an end record before the next file exists, so every
+/// file but the last one ends with its end record and a file cut short is
+/// seen. The last file of a writer that crashed is sealed by the next
+/// writer's replay (see ``WALReplay``) before this log creates its first file.
 final class WriteAheadLog: @unchecked Sendable {
     let directory: String
 
@@ -20,6 +26,10 @@ final class WriteAheadLog: @unchecked Sendable {
     private var file: FileDescriptor
     private var fileNumber: UInt64
     private var fileSize: Int
+    /// Records appended to the current file (its end record states the count).
+    private var recordsInFile = 0
+    /// Set once ``close()`` has sealed or removed the current file: nothing more goes into it.
+    private var closed = false
     /// Log files closed by rotation (or found at open) whose points are not yet in a segment.
     private var closedFiles: [String] = []
     /// Bytes appended since open, over all files: a record is durable once `syncedPosition` reaches its end.
@@ -33,6 +43,7 @@ final class WriteAheadLog: @unchecked Sendable {
 
     /// Opens a new log file numbered `number` in `directory`; the files in
     /// `existing` (replayed at open) are kept until the next flush publishes their points.
+    /// The writer's replay has already sealed the last of them (see ``WALReplay``).
     init(directory: String, number: UInt64, existing: [String]) throws(StrataError) {
         self.directory = directory
         self.fileNumber = number
@@ -48,18 +59,15 @@ final class WriteAheadLog: @unchecked Sendable {
         let path = directory + "/" + WALFormat.fileName(number)
         do throws(Errno) {
             let descriptor = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL)
-            var header = ByteWriter(capacity: WALFormat.headerSize)
-            header.writeBytes(WALFormat.magic)
-            header.writeUInt16(WALFormat.version)
-            header.writeUInt16(0)
-            header.writeUInt32(header.bytes.withUnsafeBytes { CRC32C.checksum($0) })
             do throws(Errno) {
-                try descriptor.write(header.bytes, at: 0)
+                try descriptor.write(WALFormat.fileHeader(), at: 0)
                 try descriptor.sync()
                 // The new name must be durable before any record in it is acknowledged.
                 try FileSystem.syncDirectory(directory)
             } catch {
                 descriptor.close()
+                // Leave no half-created file behind: it would sit between sealed files.
+                _ = try? FileSystem.removeFile(path)
                 throw error
             }
             return (descriptor, WALFormat.headerSize)
@@ -81,6 +89,7 @@ final class WriteAheadLog: @unchecked Sendable {
     func append(_ record: inout WALRecord) throws(StrataError) -> UInt64 {
         try lock.withLock { () throws(StrataError) -> UInt64 in
             if let failure { throw failure }
+            if closed { throw StrataError(.closed, "the write-ahead log is closed", path: file.path) }
             record.seal()
             let start = fileSize
             do throws(Errno) {
@@ -96,6 +105,7 @@ final class WriteAheadLog: @unchecked Sendable {
             }
             let length = record.bytes.count
             fileSize += length
+            recordsInFile += 1
             writtenPosition += UInt64(length)
             return writtenPosition
         }
@@ -149,15 +159,64 @@ final class WriteAheadLog: @unchecked Sendable {
         if let failure { throw failure }
     }
 
-    /// Closes the current file (synced) and starts the next one. Returns every
+    /// Seals the current file (end record, synced) and starts the next one. Returns every
     /// closed file whose points are not yet in a segment: after the segment
     /// holding the head frozen with this rotation is published, pass them to
     /// ``removeFiles(_:)``. Call under the store's lock.
+    ///
+    /// When the next file cannot be created, the end record is cut back off
+    /// and appends go on in the current file.
     func rotate() throws(StrataError) -> [String] {
         lock.lock()
         defer { lock.unlock() }
         while syncing { lock.wait() }
         if let failure { throw failure }
+        if closed { throw StrataError(.closed, "the write-ahead log is closed", path: file.path) }
+        let sealedAt = fileSize
+        try sealHoldingLock()
+        syncedPosition = writtenPosition
+        let next: FileDescriptor
+        let size: Int
+        do throws(StrataError) {
+            (next, size) = try Self.createFile(directory: directory, number: fileNumber + 1)
+        } catch {
+            do throws(Errno) {
+                try file.truncate(to: sealedAt)
+                try file.dataSync()
+                fileSize = sealedAt
+            } catch {
+                failure = StrataError(.io, "write-ahead log end record could not be cut back off after the next file could not be created (\(error)); reopen the store to recover", path: file.path, offset: sealedAt)
+                lock.broadcast()
+            }
+            throw error
+        }
+        closedFiles.append(file.path)
+        file.close()
+        file = next
+        fileSize = size
+        recordsInFile = 0
+        fileNumber += 1
+        lock.broadcast()
+        return closedFiles
+    }
+
+    /// Appends the current file's end record and syncs the file (data and all
+    /// earlier records). Call holding the lock, with no sync running.
+    private func sealHoldingLock() throws(StrataError) {
+        let end = WALRecord(endOfFileAfter: recordsInFile, at: fileSize)
+        do throws(Errno) {
+            try file.write(end.bytes, at: fileSize)
+        } catch {
+            let reason = StrataError.io(error, "sealing the write-ahead log file (appending its end record)", path: file.path)
+            do throws(Errno) {
+                try file.truncate(to: fileSize)
+            } catch {
+                failure = StrataError(.io, "write-ahead log write failed and could not be undone (\(error)); reopen the store to recover", path: file.path, offset: fileSize)
+                lock.broadcast()
+            }
+            throw reason
+        }
+        fileSize += end.bytes.count
         do throws(Errno) {
             try file.dataSync()
         } catch {
@@ -165,15 +224,6 @@ final class WriteAheadLog: @unchecked Sendable {
             lock.broadcast()
             throw failure!
         }
-        syncedPosition = writtenPosition
-        let (next, size) = try Self.createFile(directory: directory, number: fileNumber + 1)
-        closedFiles.append(file.path)
-        file.close()
-        file = next
-        fileSize = size
-        fileNumber += 1
-        lock.broadcast()
-        return closedFiles
     }
 
     /// Deletes log files whose points are now in a durable segment, then
@@ -194,16 +244,25 @@ final class WriteAheadLog: @unchecked Sendable {
     /// Syncs made so far (see ``syncCount``), read under the lock.
     var syncs: Int { lock.withLock { syncCount } }
 
-    /// Syncs and closes the current file and deletes it when it holds no
-    /// record (a clean close leaves no log behind).
+    /// Syncs and closes the current file: deletes it when it holds no record
+    /// and no earlier file is left (a clean close leaves no log behind), else
+    /// seals it with its end record. Closing again does nothing.
     func close() throws(StrataError) {
-        try syncNow()
-        lock.withLock {
-            let empty = fileSize == WALFormat.headerSize && closedFiles.isEmpty
-            if empty {
-                _ = try? FileSystem.removeFile(file.path)
-                try? FileSystem.syncDirectory(directory)
-            }
+        lock.lock()
+        defer { lock.unlock() }
+        while syncing { lock.wait() }
+        if closed { return }
+        if let failure { throw failure }
+        let empty = fileSize == WALFormat.headerSize && closedFiles.isEmpty
+        if empty {
+            _ = try? FileSystem.removeFile(file.path)
+            try? FileSystem.syncDirectory(directory)
+        } else {
+            // The end record's sync also makes every record before it durable.
+            try sealHoldingLock()
+            syncedPosition = writtenPosition
+            lock.broadcast()
         }
+        closed = true
     }
 }
