@@ -26,6 +26,9 @@ struct CompactionJob {
     let shouldContinue: () -> Bool
     let progress: (_ devicesDone: Int, _ devicesTotal: Int) -> Void
 
+    /// Encoded bytes all outputs together may hold in memory.
+    static let pendingBytesLimit = 32 << 20
+
     struct Output {
         let sequence: UInt64
         let window: CompactionWindow
@@ -55,6 +58,11 @@ struct CompactionJob {
                         outputs[window] = try SegmentOutputFile(folder: folder, sequence: takeSequence(), pointsPerChunk: pointsPerChunk, compression: compression)
                     }
                     try outputs[window]!.append(byWindow[window]!)
+                }
+                // Many small outputs (late points spread over many windows) must not
+                // add up in memory either.
+                if outputs.values.reduce(0, { $0 + $1.pendingBytes }) > Self.pendingBytesLimit {
+                    for window in outputs.keys { try outputs[window]!.drain() }
                 }
                 paced(outputs.values.reduce(0) { $0 + $1.bytesWritten })
                 progress(done + 1, devices.count)

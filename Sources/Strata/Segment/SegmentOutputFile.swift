@@ -32,12 +32,19 @@ struct SegmentOutputFile {
 
     var pointCount: Int { writer.pointCount }
 
+    /// Encoded bytes held in memory, not yet written.
+    var pendingBytes: Int { writer.byteCount - bytesWritten }
+
     /// Appends one device (devices in increasing name order).
     mutating func append(_ device: DeviceColumns) throws(StrataError) {
         writer.append(device)
-        if writer.byteCount - bytesWritten >= Self.writeThreshold {
-            try write(writer.takePendingBytes())
-        }
+        if pendingBytes >= Self.writeThreshold { try drain() }
+    }
+
+    /// Writes the bytes encoded so far to the file.
+    mutating func drain() throws(StrataError) {
+        guard pendingBytes > 0 else { return }
+        try write(writer.takePendingBytes())
     }
 
     private mutating func write(_ bytes: [UInt8]) throws(StrataError) {
