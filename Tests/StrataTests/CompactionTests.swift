@@ -337,6 +337,26 @@ struct CompactionTests {
         try writer.close()
     }
 
+    @Test("verify names a listed segment that is missing; repair unlists it and the store opens clean")
+    func missingListedSegment() throws {
+        let directory = TemporaryDirectory()
+        let store = try Store(at: directory.path, configuration: Self.manual())
+        _ = try Self.fill(store, seed: 31, flushes: 2)
+        let victim = store.segments()[0].path
+        try store.close()
+        try FileManager.default.removeItem(atPath: victim)
+
+        let report = try StoreVerifier.verify(at: directory.path)
+        #expect(!report.isClean)
+        #expect(report.problems.contains { $0.path == victim && $0.message.contains("missing") })
+        let repaired = try StoreVerifier.repair(at: directory.path)
+        #expect(repaired.missing == [victim])
+        #expect(try StoreVerifier.verify(at: directory.path).isClean)
+        let reopened = try Store(at: directory.path, configuration: Self.manual(), mode: .readOnly)
+        #expect(reopened.unreadableSegments.isEmpty)
+        #expect(reopened.segments().count == 1)
+    }
+
     @Test("A damaged manifest is refused with its path and offset")
     func damagedManifest() throws {
         let directory = TemporaryDirectory()
