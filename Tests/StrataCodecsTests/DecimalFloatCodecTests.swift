@@ -1,0 +1,101 @@
+import Testing
+@testable import StrataCodecs
+
+/// Values whose bit patterns no decimal reproduces.
+private let specialFloats: [Double] = [
+    -0.0, .infinity, -.infinity, .nan, -.nan, .signalingNaN, Double(bitPattern: 0x7FF8_0000_DEAD_BEEF),
+    .leastNonzeroMagnitude, .greatestFiniteMagnitude, 44.611999999999995, 0.1 + 0.2,
+]
+
+@Suite struct DecimalFloatCodecTests {
+    @Test func roundTripsEveryShapeBitForBit() throws {
+        for size in boundarySizes {
+            for (name, values) in floatShapes(count: size, seed: UInt64(size) &+ 7) {
+                let encoded = DecimalFloatCodec.encode(values)
+                #expect(encoded.count <= DecimalFloatCodec.maxEncodedSize(count: size))
+                let decoded = try DecimalFloatCodec.decode(encoded, count: size)
+                #expect(bitPatterns(decoded) == bitPatterns(values), "\(name) size \(size)")
+            }
+        }
+    }
+
+    /// Sensor-like decimals with 0 to 6 digits after the point, plus every special value.
+    @Test(arguments: 0...6)
+    func decimalsWithSpecialValuesRoundTrip(digits: Int) throws {
+        var random = SplitMix64(seed: UInt64(digits) &+ 1000)
+        var power = 1.0
+        for _ in 0..<digits { power *= 10 }
+        var values: [Double] = []
+        var level = 20_000.0
+        for index in 0..<5000 {
+            level += Double(Int64(random.next() % 201) - 100)
+            // The value a parser gives for the decimal text, as a sensor's reading arrives.
+            var value = Double("\(Int64(level))e-\(digits)")!
+            if index % 97 == 3 { value = specialFloats[Int(random.next() % UInt64(specialFloats.count))] }
+            values.append(value)
+        }
+        let encoded = DecimalFloatCodec.encode(values)
+        let decoded = try DecimalFloatCodec.decode(encoded, count: values.count)
+        #expect(bitPatterns(decoded) == bitPatterns(values))
+        // Far smaller than 64 bits a value: the exceptions are the specials only.
+        #expect(encoded.count * 8 < values.count * 24, "\(encoded.count * 8 / values.count) bits per value")
+    }
+
+    @Test func chooseTheSmallestExactExponent() throws {
+        #expect(DecimalFloatCodec.encode([21.5, 21.6, 21.5])[0] == 1)
+        #expect(DecimalFloatCodec.encode([1013.25, 1013.5])[0] == 2)
+        #expect(DecimalFloatCodec.encode([300, 250, 1e15])[0] == 0)
+        // Not decimal at all: everything is an exception, whatever the exponent.
+        let irrational = (1...50).map { Double($0).squareRoot() * .pi }
+        #expect(try DecimalFloatCodec.decode(DecimalFloatCodec.encode(irrational), count: 50).map(\.bitPattern) == irrational.map(\.bitPattern))
+    }
+
+    @Test func edgeValuesRoundTrip() throws {
+        let cases: [[Double]] = [
+            [-0.0], [0.0, -0.0, 0.0], [.nan], [9_007_199_254_740_991, -9_007_199_254_740_991],
+            [9_007_199_254_740_992, 1e300, 5e-324], [0.1, 0.2, 0.30000000000000004, 0.3],
+            [44.611999999999995, 44.612], Array(repeating: 7.25, count: 1000),
+            (0..<1000).map { Double($0) * 0.001 }, (0..<300).map { 1e-18 * Double($0) },
+        ]
+        for values in cases {
+            let decoded = try DecimalFloatCodec.decode(DecimalFloatCodec.encode(values), count: values.count)
+            #expect(bitPatterns(decoded) == bitPatterns(values), "\(values.prefix(4))")
+        }
+    }
+
+    @Test func damagedInputIsAnErrorNotACrash() {
+        let encoded = DecimalFloatCodec.encode((0..<100).map { Double($0) / 4 } + [.nan, .infinity])
+        for cut in [0, 1, 3, 5, encoded.count / 2, encoded.count - 1] {
+            #expect(throws: CodecError.self) { _ = try DecimalFloatCodec.decode(Array(encoded.prefix(cut)), count: 102) }
+        }
+        var badWidth = encoded
+        badWidth[3] = 60
+        #expect(throws: CodecError.self) { _ = try DecimalFloatCodec.decode(badWidth, count: 102) }
+    }
+
+    @Test func bitPackingRoundTripsEveryWidth() {
+        var random = SplitMix64(seed: 5)
+        for width in 0...56 {
+            for count in [0, 1, 7, 8, 9, 63, 64, 65, 1000] {
+                let mask: UInt64 = width == 0 ? 0 : (width == 64 ? .max : (1 << UInt64(width)) - 1)
+                let values = (0..<count).map { _ in random.next() & mask }
+                var bytes = [UInt8](repeating: 0xAA, count: BitPacking.byteCount(count: count, width: width) + 3)
+                let end = bytes.withUnsafeMutableBytes { raw in
+                    var writer = BitPackWriter(raw, offset: 3, width: width)
+                    for value in values { writer.append(value) }
+                    return writer.finish()
+                }
+                #expect(end == 3 + BitPacking.byteCount(count: count, width: width))
+                // Read from an exact-size copy: nothing past the packed bytes may be touched.
+                let exact = Array(bytes.prefix(end))
+                var decoded = [UInt64](repeating: 0, count: count)
+                exact.withUnsafeBytes { raw in
+                    decoded.withUnsafeMutableBufferPointer { out in
+                        if let base = out.baseAddress { BitPacking.unpack(raw, at: 3, count: count, width: width, into: base) }
+                    }
+                }
+                #expect(decoded == values, "width \(width) count \(count)")
+            }
+        }
+    }
+}
