@@ -66,7 +66,14 @@ extension SegmentFile {
         try withEncoded(valueStored, chunk.value.location, what: "value chunk") { (valuePayload) throws(StrataError) in
             do throws(CodecError) {
                 switch type {
-                case .float64: try values.withMemoryRebound(to: Double.self) { (out) throws(CodecError) in try GorillaFloatCodec.decode(valuePayload, count: count, into: out) }
+                case .float64:
+                    try values.withMemoryRebound(to: Double.self) { (out) throws(CodecError) in
+                        if chunk.value.location.codec == .floatDecimal {
+                            try DecimalFloatCodec.decode(valuePayload, count: count, into: out)
+                        } else {
+                            try GorillaFloatCodec.decode(valuePayload, count: count, into: out)
+                        }
+                    }
                 case .int64: try values.withMemoryRebound(to: Int64.self) { (out) throws(CodecError) in try IntegerCodec.decode(valuePayload, count: count, into: out) }
                 }
             } catch {

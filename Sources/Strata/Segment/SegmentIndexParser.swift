@@ -90,8 +90,11 @@ struct SegmentIndexParser {
             chunks.reserveCapacity(chunkCount)
             for _ in 0..<chunkCount {
                 let location = try parseLocation(&reader)
-                let expected: ColumnCodec = type == .float64 ? .floatGorilla : .intDeltaZigzag
-                guard location.codec == expected else {
+                let allowed = switch (type, location.codec) {
+                case (.float64, .floatGorilla), (.float64, .floatDecimal), (.int64, .intDeltaZigzag): true
+                default: false
+                }
+                guard allowed else {
                     throw StrataError(.corruptFile, "\(type) chunk has codec \(location.codec)", path: path, offset: entryOffset)
                 }
                 var entry = ValueChunkEntry(

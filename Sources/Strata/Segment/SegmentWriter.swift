@@ -261,6 +261,8 @@ struct SegmentWriter {
 /// segment allocates once rather than once per chunk.
 private final class EncodingScratch {
     private let buffer: UnsafeMutableRawBufferPointer
+    /// Where a second candidate encoding of a value chunk goes, to keep the smaller.
+    private let candidate: UnsafeMutableRawBufferPointer
     private let compression: ChunkCompression
 
     init(pointsPerChunk: Int, compression: ChunkCompression) {
@@ -268,11 +270,16 @@ private final class EncodingScratch {
         let size = max(
             TimestampCodec.maxEncodedSize(count: pointsPerChunk),
             GorillaFloatCodec.maxEncodedSize(count: pointsPerChunk),
-            IntegerCodec.maxEncodedSize(count: pointsPerChunk))
+            IntegerCodec.maxEncodedSize(count: pointsPerChunk),
+            DecimalFloatCodec.maxEncodedSize(count: pointsPerChunk))
         buffer = .allocate(byteCount: size, alignment: 16)
+        candidate = .allocate(byteCount: size, alignment: 16)
     }
 
-    deinit { buffer.deallocate() }
+    deinit {
+        buffer.deallocate()
+        candidate.deallocate()
+    }
 
     func appendTimestamps(_ times: UnsafeBufferPointer<Int64>, to file: inout [UInt8], baseOffset: Int) -> ChunkLocation {
         let length = TimestampCodec.encode(times, into: buffer)
@@ -285,8 +292,14 @@ private final class EncodingScratch {
         switch type {
         case .float64:
             return bits.withMemoryRebound(to: Double.self) { values in
-                let length = GorillaFloatCodec.encode(values, into: buffer)
-                return (append(length: length, codec: .floatGorilla, to: &file, baseOffset: baseOffset), .float(timestamps: times, values: values))
+                // Both float codecs, and the smaller kept: decimal readings suit the
+                // decimal codec, values with many digits Gorilla's XOR coding.
+                let decimal = DecimalFloatCodec.encode(values, into: candidate)
+                let gorilla = GorillaFloatCodec.encode(values, into: buffer)
+                let location = decimal < gorilla
+                    ? append(length: decimal, codec: .floatDecimal, from: candidate, to: &file, baseOffset: baseOffset)
+                    : append(length: gorilla, codec: .floatGorilla, to: &file, baseOffset: baseOffset)
+                return (location, .float(timestamps: times, values: values))
             }
         case .int64:
             return bits.withMemoryRebound(to: Int64.self) { values in
@@ -296,8 +309,10 @@ private final class EncodingScratch {
         }
     }
 
-    private func append(length: Int, codec: ColumnCodec, to file: inout [UInt8], baseOffset: Int) -> ChunkLocation {
-        let payload = UnsafeRawBufferPointer(rebasing: buffer[0..<length])
+    private func append(
+        length: Int, codec: ColumnCodec, from source: UnsafeMutableRawBufferPointer? = nil, to file: inout [UInt8], baseOffset: Int
+    ) -> ChunkLocation {
+        let payload = UnsafeRawBufferPointer(rebasing: (source ?? buffer)[0..<length])
         if let block = compression.block, length >= 64, let compressed = try? block.compress(payload) {
             var framed = ByteWriter(capacity: compressed.count + 10)
             framed.writeVarUInt(UInt64(length))

@@ -9,13 +9,16 @@ public enum ColumnCodec: UInt8, Sendable, CaseIterable, CustomStringConvertible 
     case floatGorilla = 2
     /// Delta, zigzag and per-block bit packing of `Int64` values (``IntegerCodec``).
     case intDeltaZigzag = 3
+    /// Decimal exponent, bit-packed integers and exceptions (``DecimalFloatCodec``).
+    case floatDecimal = 4
 
-    /// A short stable name for logs and the CLI (`dod`, `gorilla`, `delta-zigzag`).
+    /// A short stable name for logs and the CLI (`dod`, `gorilla`, `delta-zigzag`, `decimal`).
     public var description: String {
         switch self {
         case .timestampDeltaOfDelta: "dod"
         case .floatGorilla: "gorilla"
         case .intDeltaZigzag: "delta-zigzag"
+        case .floatDecimal: "decimal"
         }
     }
 }
