@@ -2,9 +2,12 @@
 /// decimals with few digits (21.5, 1013.2, 0.06), which Gorilla's XOR coding
 /// stores in 30 to 50 bits. This codec finds, per chunk, the smallest decimal
 /// exponent *e* for which `Double(n) / 10^e` gives back each value bit for
-/// bit from an integer *n*, and bit-packs those integers; the values no *n*
-/// reproduces (NaN, infinities, -0.0, 44.611999999999995, anything beyond
-/// 2⁵³ / 10^e) are kept whole as exceptions, so every bit pattern round-trips.
+/// bit from an integer *n*, and bit-packs those integers. A value no *n*
+/// reproduces is an exception: when it lies a few units in the last place
+/// from its nearest decimal (`44.611999999999995`, the float-printing
+/// artifacts common in exported data) only that distance is kept; otherwise
+/// (NaN, infinities, -0.0, anything beyond 2⁵³ / 10^e) its whole bit pattern.
+/// Every bit pattern round-trips.
 ///
 /// The idea follows ALP (Afroozeh, Kuffó and Boncz, "ALP: Adaptive Lossless
 /// floating-Point Compression", SIGMOD 2024): choose the exponent on a sample,
@@ -24,11 +27,17 @@
 /// packed                        FOR: n − base for every value; deltas: zigzag(nᵢ − nᵢ₋₁)
 ///                               for i ≥ 1; LSB-first, ⌈k·width / 8⌉ bytes
 /// exception*                    positionGap <varint> (from the previous exception's
-///                               position + 1, or from 0), bits <u64 little-endian>
+///                               position + 1, or from 0), then kind <varint>:
+///                               0: bits <u64 little-endian> follow, the whole value;
+///                               k ≥ 1: with j = k − 1, the value is `Double(n) / 10^e`
+///                               moved by zigzag⁻¹(j >> 1) units in the last place (same
+///                               sign, within 2²⁰ units), where n is the slot's integer
+///                               when j is even, and `n <zvarint>` follows when j is odd
 /// ```
 ///
-/// An exception's slot in the packed integers holds the previous value's n
-/// (or the first valid n), so it costs no width.
+/// A near exception whose n lies within the range of the chunk's exact
+/// integers keeps it in its slot; any other exception's slot repeats the
+/// previous value's n (or the first one's), so no exception widens the packing.
 public enum DecimalFloatCodec {
     /// The largest exponent tried: 10^18 is exact in a `Double`, and values
     /// with more digits gain nothing over their 64-bit patterns.
@@ -47,39 +56,72 @@ public enum DecimalFloatCodec {
 
     public static func maxEncodedSize(count: Int) -> Int {
         let count = max(count, 0)
-        return 1 + 1 + 10 + 1 + 10 + BitPacking.byteCount(count: count, width: 56) + count * (10 + 8) + 8
+        return 1 + 1 + 10 + 1 + 10 + BitPacking.byteCount(count: count, width: 56) + count * (10 + 10 + 10) + 8
     }
 
-    /// The integer whose division by 10^exponent gives back `value` bit for bit, if any.
+    /// How one value is stored under an exponent.
+    @usableFromInline
+    enum Slot {
+        /// `Double(n) / 10^e` is the value.
+        case exact(Int64)
+        /// The value is `Double(n) / 10^e` moved by `offset` units in the last place.
+        case near(Int64, offset: Int64)
+        /// Only its whole bit pattern stores the value.
+        case whole
+    }
+
+    /// The largest distance, in units in the last place, a near exception may lie from its decimal.
+    static let nearLimit: Int64 = 1 << 20
+
     @inline(__always)
-    static func integer(_ value: Double, exponent: Int, power: Double) -> Int64? {
+    static func slot(_ value: Double, power: Double) -> Slot {
         let scaled = value * power
         // Also false for NaN and ±infinity.
-        guard scaled.magnitude < exactLimit else { return nil }
-        let rounded = Int64(scaled.rounded(.toNearestOrEven))
-        guard (Double(rounded) / power).bitPattern == value.bitPattern else { return nil }
-        return rounded
+        guard scaled.magnitude < exactLimit else { return .whole }
+        let n = Int64(scaled.rounded(.toNearestOrEven))
+        let back = Double(n) / power
+        if back.bitPattern == value.bitPattern { return .exact(n) }
+        // Within one sign, bit patterns are ordered like magnitudes: their difference counts ulps.
+        guard back.sign == value.sign, back != 0 else { return .whole }
+        let offset = Int64(bitPattern: value.bitPattern &- back.bitPattern)
+        return offset.magnitude < UInt64(nearLimit) ? .near(n, offset: offset) : .whole
     }
 
-    /// The smallest exponent that leaves the fewest exceptions on a sample of `values`.
+    /// The exponent whose estimated size is smallest on a sample of `values`:
+    /// the packed width the sample's integers need, plus about 3 bytes per near
+    /// exception and 10 per whole one. Ties go to the smaller exponent.
     static func chooseExponent(_ values: UnsafeBufferPointer<Double>) -> Int {
         let count = values.count
         let samples = min(count, 64)
         let stride = max(1, count / samples)
         var best = 0
-        var bestFailures = Int.max
+        var bestCost = Int.max
         for exponent in 0...maximumExponent {
             let power = powersOfTen[exponent]
-            var failures = 0
+            var minimum = Int64.max, maximum = Int64.min
+            var cost = 0
+            var taken = 0
             var index = 0
-            while index < count && failures < bestFailures {
-                if integer(values[index], exponent: exponent, power: power) == nil { failures += 1 }
+            while index < count {
+                switch slot(values[index], power: power) {
+                case .exact(let n):
+                    minimum = min(minimum, n)
+                    maximum = max(maximum, n)
+                case .near(let n, _):
+                    minimum = min(minimum, n)
+                    maximum = max(maximum, n)
+                    cost += 24
+                case .whole:
+                    cost += 80
+                }
+                taken += 1
                 index += stride
             }
-            if failures < bestFailures {
+            let width = minimum <= maximum ? 64 - UInt64(bitPattern: maximum &- minimum).leadingZeroBitCount : 0
+            cost += width * taken
+            if cost < bestCost {
                 best = exponent
-                bestFailures = failures
-                if failures == 0 { break }
+                bestCost = cost
             }
         }
         return best
@@ -96,19 +138,35 @@ public enum DecimalFloatCodec {
         let exponent = chooseExponent(values)
         let power = powersOfTen[exponent]
 
-        // Pass 1: the range of n and of its deltas, and the exceptions.
+        // Pass 0: the range of the exact integers, which near exceptions may share.
+        var low = Int64.max, high = Int64.min
         var first: Int64? = nil
         for value in values {
-            if let n = integer(value, exponent: exponent, power: power) { first = n; break }
+            if case .exact(let n) = slot(value, power: power) {
+                low = min(low, n)
+                high = max(high, n)
+                if first == nil { first = n }
+            }
         }
-        var previous = first ?? 0
+        // The integer a slot puts in the packed stream.
+        @inline(__always) func carried(_ slot: Slot, _ previous: Int64) -> Int64 {
+            switch slot {
+            case .exact(let n): n
+            case .near(let n, _): n >= low && n <= high ? n : previous
+            case .whole: previous
+            }
+        }
+
+        // The first slot's integer starts the deltas (an exception there may carry its own).
+        let start = carried(slot(values[0], power: power), first ?? 0)
+        var previous = start
         var minimum = previous, maximum = previous
         var maximumZigzag: UInt64 = 0
         var exceptions = 0
         for index in 0..<count {
-            let n = integer(values[index], exponent: exponent, power: power)
-            if n == nil { exceptions += 1 }
-            let current = n ?? previous
+            let slot = slot(values[index], power: power)
+            if case .exact = slot {} else { exceptions += 1 }
+            let current = carried(slot, previous)
             minimum = min(minimum, current)
             maximum = max(maximum, current)
             if index > 0 { maximumZigzag = max(maximumZigzag, ZigZag.encode(current &- previous)) }
@@ -118,7 +176,7 @@ public enum DecimalFloatCodec {
         let deltaWidth = 64 - maximumZigzag.leadingZeroBitCount
         let usesDeltas = (count - 1) * deltaWidth < count * forWidth
         let width = usesDeltas ? deltaWidth : forWidth
-        let base = usesDeltas ? (first ?? 0) : minimum
+        let base = usesDeltas ? start : minimum
 
         var writer = ByteWriterInto(output)
         writer.write(UInt8(exponent))
@@ -129,9 +187,9 @@ public enum DecimalFloatCodec {
 
         // Pass 2: the packed integers.
         var packer = BitPackWriter(output, offset: writer.position, width: width)
-        previous = first ?? 0
+        previous = start
         for index in 0..<count {
-            let current = integer(values[index], exponent: exponent, power: power) ?? previous
+            let current = carried(slot(values[index], power: power), previous)
             if usesDeltas {
                 if index > 0 { packer.append(ZigZag.encode(current &- previous)) }
             } else {
@@ -141,12 +199,23 @@ public enum DecimalFloatCodec {
         }
         writer.position = packer.finish()
 
-        // Pass 3: the exceptions, whole.
+        // Pass 3: the exceptions.
         if exceptions > 0 {
             var next = 0
-            for index in 0..<count where integer(values[index], exponent: exponent, power: power) == nil {
-                writer.writeVarUInt(UInt64(index - next))
-                writer.write(values[index].bitPattern)
+            for index in 0..<count {
+                switch slot(values[index], power: power) {
+                case .exact:
+                    continue
+                case .near(let n, let offset):
+                    writer.writeVarUInt(UInt64(index - next))
+                    let inSlot = n >= low && n <= high
+                    writer.writeVarUInt((ZigZag.encode(offset) << 1 | (inSlot ? 0 : 1)) + 1)
+                    if !inSlot { writer.writeVarUInt(ZigZag.encode(n)) }
+                case .whole:
+                    writer.writeVarUInt(UInt64(index - next))
+                    writer.writeVarUInt(0)
+                    writer.write(values[index].bitPattern)
+                }
                 next = index + 1
             }
         }
@@ -212,7 +281,19 @@ public enum DecimalFloatCodec {
                 let gap = try reader.readVarUInt()
                 guard gap < UInt64(count - position) else { throw CodecError("decimal exception position is beyond the chunk") }
                 position += Int(gap)
-                out[position] = Double(bitPattern: try reader.readUInt64())
+                let kind = try reader.readVarUInt()
+                if kind == 0 {
+                    out[position] = Double(bitPattern: try reader.readUInt64())
+                } else {
+                    let offset = ZigZag.decode((kind - 1) >> 1)
+                    var decimal = out[position]
+                    if (kind - 1) & 1 == 1 {
+                        let n = ZigZag.decode(try reader.readVarUInt())
+                        guard n.magnitude < UInt64(exactLimit) else { throw CodecError("decimal exception integer \(n) is beyond 2^53") }
+                        decimal = Double(n) / power
+                    }
+                    out[position] = Double(bitPattern: decimal.bitPattern &+ UInt64(bitPattern: offset))
+                }
                 position += 1
             }
         } catch let error as CodecError {
