@@ -115,6 +115,8 @@ let benchmarks: @Sendable () -> Void = {
     encodeBenchmark("Timestamps jittery: encode (M points/s)", jittery, maxSize: timeSize) { TimestampCodec.encode($0, into: $1) }
     encodeBenchmark("Gorilla sensor floats: encode (M points/s)", sensor, maxSize: floatSize) { GorillaFloatCodec.encode($0, into: $1) }
     encodeBenchmark("Int64 counters: encode (M points/s)", counters, maxSize: intSize) { IntegerCodec.encode($0, into: $1) }
+    let decimalSize = DecimalFloatCodec.maxEncodedSize(count: pointsPerChunk)
+    encodeBenchmark("Decimal sensor floats: encode (M points/s)", sensor, maxSize: decimalSize) { DecimalFloatCodec.encode($0, into: $1) }
 
     let regularChunks = EncodedChunks(regular, maxSize: timeSize) { TimestampCodec.encode($0, into: $1) }
     let jitteryChunks = EncodedChunks(jittery, maxSize: timeSize) { TimestampCodec.encode($0, into: $1) }
@@ -126,6 +128,9 @@ let benchmarks: @Sendable () -> Void = {
     decodeBenchmark("Timestamps jittery: decode (M points/s)", jitteryChunks, as: Int64.self) { try TimestampCodec.decode($0, count: pointsPerChunk, into: $1) }
     decodeBenchmark("Gorilla sensor floats: decode (M points/s)", sensorChunks, as: Double.self) { try GorillaFloatCodec.decode($0, count: pointsPerChunk, into: $1) }
     decodeBenchmark("Int64 counters: decode (M points/s)", counterChunks, as: Int64.self) { try IntegerCodec.decode($0, count: pointsPerChunk, into: $1) }
+    let decimalChunks = EncodedChunks(sensor, maxSize: decimalSize) { DecimalFloatCodec.encode($0, into: $1) }
+    print("decimal sensor floats: \(decimalChunks.bitsPerPoint) bits per value; Gorilla: \(sensorChunks.bitsPerPoint)")
+    decodeBenchmark("Decimal sensor floats: decode (M points/s)", decimalChunks, as: Double.self) { try DecimalFloatCodec.decode($0, count: pointsPerChunk, into: $1) }
 
     let megabyte = (0..<1_000_000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
     Benchmark("CRC-32C (MB/s)", configuration: .init(metrics: [.throughput, .wallClock], scalingFactor: .mega)) { _ in

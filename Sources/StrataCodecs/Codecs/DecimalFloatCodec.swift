@@ -118,11 +118,14 @@ public enum DecimalFloatCodec {
                 index += stride
             }
             let width = minimum <= maximum ? 64 - UInt64(bitPattern: maximum &- minimum).leadingZeroBitCount : 0
+            let exceptionCost = cost
             cost += width * taken
             if cost < bestCost {
                 best = exponent
                 bestCost = cost
             }
+            // Every sampled value is exact: a larger exponent only widens the integers.
+            if exceptionCost == 0 { break }
         }
         return best
     }
@@ -138,35 +141,63 @@ public enum DecimalFloatCodec {
         let exponent = chooseExponent(values)
         let power = powersOfTen[exponent]
 
-        // Pass 0: the range of the exact integers, which near exceptions may share.
+        // One division per value: each value's slot is worked out once, here.
+        return withUnsafeTemporaryAllocation(of: Int64.self, capacity: count) { integers in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { kinds in
+                encode(values, exponent: exponent, power: power, integers: integers, kinds: kinds, into: output)
+            }
+        }
+    }
+
+    /// Slot kinds kept between the passes of ``encode(_:into:)``.
+    private static let exactKind: UInt8 = 0, nearKind: UInt8 = 1, wholeKind: UInt8 = 2
+
+    private static func encode(
+        _ values: UnsafeBufferPointer<Double>, exponent: Int, power: Double,
+        integers: UnsafeMutableBufferPointer<Int64>, kinds: UnsafeMutableBufferPointer<UInt8>,
+        into output: UnsafeMutableRawBufferPointer
+    ) -> Int {
+        let count = values.count
+        // Pass 1: every value's slot, and the range of the exact integers, which near exceptions may share.
         var low = Int64.max, high = Int64.min
         var first: Int64? = nil
-        for value in values {
-            if case .exact(let n) = slot(value, power: power) {
+        var exceptions = 0
+        for index in 0..<count {
+            switch slot(values[index], power: power) {
+            case .exact(let n):
+                integers[index] = n
+                kinds[index] = exactKind
                 low = min(low, n)
                 high = max(high, n)
                 if first == nil { first = n }
+            case .near(let n, _):
+                integers[index] = n
+                kinds[index] = nearKind
+                exceptions += 1
+            case .whole:
+                integers[index] = 0
+                kinds[index] = wholeKind
+                exceptions += 1
             }
         }
-        // The integer a slot puts in the packed stream.
-        @inline(__always) func carried(_ slot: Slot, _ previous: Int64) -> Int64 {
-            switch slot {
-            case .exact(let n): n
-            case .near(let n, _): n >= low && n <= high ? n : previous
-            case .whole: previous
+        // The integer a slot puts in the packed stream: exceptions that would widen it repeat the previous one.
+        @inline(__always) func carried(_ index: Int, _ previous: Int64) -> Int64 {
+            let n = integers[index]
+            switch kinds[index] {
+            case exactKind: return n
+            case nearKind: return n >= low && n <= high ? n : previous
+            default: return previous
             }
         }
 
+        // Pass 2: the range of the carried integers and of their deltas.
         // The first slot's integer starts the deltas (an exception there may carry its own).
-        let start = carried(slot(values[0], power: power), first ?? 0)
+        let start = carried(0, first ?? 0)
         var previous = start
         var minimum = previous, maximum = previous
         var maximumZigzag: UInt64 = 0
-        var exceptions = 0
         for index in 0..<count {
-            let slot = slot(values[index], power: power)
-            if case .exact = slot {} else { exceptions += 1 }
-            let current = carried(slot, previous)
+            let current = carried(index, previous)
             minimum = min(minimum, current)
             maximum = max(maximum, current)
             if index > 0 { maximumZigzag = max(maximumZigzag, ZigZag.encode(current &- previous)) }
@@ -185,11 +216,11 @@ public enum DecimalFloatCodec {
         writer.write(UInt8(width))
         writer.writeVarUInt(UInt64(exceptions))
 
-        // Pass 2: the packed integers.
+        // Pass 3: the packed integers.
         var packer = BitPackWriter(output, offset: writer.position, width: width)
         previous = start
         for index in 0..<count {
-            let current = carried(slot(values[index], power: power), previous)
+            let current = carried(index, previous)
             if usesDeltas {
                 if index > 0 { packer.append(ZigZag.encode(current &- previous)) }
             } else {
@@ -199,10 +230,10 @@ public enum DecimalFloatCodec {
         }
         writer.position = packer.finish()
 
-        // Pass 3: the exceptions.
+        // Pass 4: the exceptions.
         if exceptions > 0 {
             var next = 0
-            for index in 0..<count {
+            for index in 0..<count where kinds[index] != exactKind {
                 switch slot(values[index], power: power) {
                 case .exact:
                     continue
