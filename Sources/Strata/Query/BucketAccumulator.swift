@@ -90,16 +90,24 @@ struct BucketAccumulator {
     }
 }
 
-/// The buckets of a query being filled. Points arrive mostly in time order,
-/// so the bucket of the previous point is kept at hand and the table is
-/// touched only when a point crosses into another bucket.
+/// Accumulators by bucket start.
+///
+/// Points mostly arrive in time order (sources are streamed oldest first),
+/// so buckets are kept in an array sorted by start: a new bucket past the
+/// last is appended, a revisited one is found by binary search. Only a new
+/// bucket that falls before the last one (overlapping sources merged at the
+/// end) goes to a side dictionary, merged in when the buckets are listed.
 struct BucketTable {
     let options: DownsampleOptions
     let type: ValueType
-    private var finished: [Int64: BucketAccumulator] = [:]
+    private var starts: [Int64] = []
+    private var accumulators: [BucketAccumulator] = []
+    private var outOfOrder: [Int64: BucketAccumulator] = [:]
     private var current: BucketAccumulator
     private var currentStart = Int64.min
     private var currentEnd = Int64.min
+    /// Where `current` goes back: an index into `accumulators`, or nil for `outOfOrder`.
+    private var currentIndex: Int? = nil
     private var hasCurrent = false
 
     init(options: DownsampleOptions, type: ValueType) {
@@ -120,9 +128,32 @@ struct BucketTable {
         current.add(chunk)
     }
 
+    private mutating func storeCurrent() {
+        guard hasCurrent else { return }
+        if let currentIndex { accumulators[currentIndex] = current } else { outOfOrder[currentStart] = current }
+    }
+
     private mutating func switchTo(_ start: Int64) {
-        if hasCurrent { finished[currentStart] = current }
-        current = finished.removeValue(forKey: start) ?? BucketAccumulator(type: type)
+        storeCurrent()
+        if starts.isEmpty || start > starts[starts.count - 1] {
+            starts.append(start)
+            accumulators.append(BucketAccumulator(type: type))
+            currentIndex = starts.count - 1
+            current = accumulators[starts.count - 1]
+        } else {
+            var low = 0, high = starts.count
+            while low < high {
+                let middle = (low + high) / 2
+                if starts[middle] < start { low = middle + 1 } else { high = middle }
+            }
+            if low < starts.count && starts[low] == start {
+                currentIndex = low
+                current = accumulators[low]
+            } else {
+                currentIndex = nil
+                current = outOfOrder[start] ?? BucketAccumulator(type: type)
+            }
+        }
         currentStart = start
         let (end, overflow) = start.addingReportingOverflow(options.step)
         currentEnd = overflow ? .max : end
@@ -131,23 +162,33 @@ struct BucketTable {
 
     /// The buckets in time order, with empty ones filled in when asked.
     mutating func buckets() -> [Bucket] {
-        if hasCurrent { finished[currentStart] = current; hasCurrent = false }
-        var starts = finished.keys.sorted()
-        if options.includesEmptyBuckets {
-            let low = options.from == .min ? starts.first : options.bucketStart(options.from)
-            let high = options.to == .max ? starts.last : options.bucketStart(options.to - 1)
-            if let low, let high, low <= high {
-                var filled: [Int64] = []
-                var start = low
-                while start <= high {
-                    filled.append(start)
-                    let (next, overflow) = start.addingReportingOverflow(options.step)
-                    if overflow { break }
-                    start = next
-                }
-                starts = filled
-            }
+        storeCurrent()
+        hasCurrent = false
+        var all: [(start: Int64, accumulator: BucketAccumulator)]
+        if outOfOrder.isEmpty {
+            all = zip(starts, accumulators).map { ($0, $1) }
+        } else {
+            all = zip(starts, accumulators).map { ($0, $1) } + outOfOrder.map { ($0.key, $0.value) }
+            all.sort { $0.start < $1.start }
         }
-        return starts.map { (finished[$0] ?? BucketAccumulator(type: type)).bucket(start: $0) }
+        guard options.includesEmptyBuckets else { return all.map { $0.accumulator.bucket(start: $0.start) } }
+        let low = options.from == .min ? all.first?.start : options.bucketStart(options.from)
+        let high = options.to == .max ? all.last?.start : options.bucketStart(options.to - 1)
+        guard let low, let high, low <= high else { return all.map { $0.accumulator.bucket(start: $0.start) } }
+        var result: [Bucket] = []
+        var next = 0
+        var start = low
+        while start <= high {
+            while next < all.count && all[next].start < start { next += 1 }
+            if next < all.count && all[next].start == start {
+                result.append(all[next].accumulator.bucket(start: start))
+            } else {
+                result.append(BucketAccumulator(type: type).bucket(start: start))
+            }
+            let (following, overflow) = start.addingReportingOverflow(options.step)
+            if overflow { break }
+            start = following
+        }
+        return result
     }
 }

@@ -112,7 +112,14 @@ struct DownsampleCommand: ParsableCommand {
             for result in results {
                 let prefix = CSVText.field(result.series.device) + "," + CSVText.field(result.series.metric) + ","
                 for bucket in result.buckets {
-                    output.line(prefix + String(bucket.start) + "," + aggregates.map { text(bucket, $0) ?? "" }.joined(separator: ","))
+                    // Field by field into the output buffer: no line is assembled as a string.
+                    output.write(prefix)
+                    output.write(String(bucket.start))
+                    for aggregate in aggregates {
+                        output.write(",")
+                        if let field = text(bucket, aggregate) { output.write(field) }
+                    }
+                    output.line()
                 }
             }
         case .json:
