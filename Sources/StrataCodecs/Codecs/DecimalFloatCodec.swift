@@ -290,20 +290,20 @@ public enum DecimalFloatCodec {
         let power = powersOfTen[exponent]
         if usesDeltas {
             BitPacking.unpack(input, at: reader.offset, count: packedCount, width: width, into: raw + 1)
+            // The running sum is serial; the conversion and division ride along in the same pass.
             var current = base
-            raw[0] = UInt64(bitPattern: current)
+            out[0] = Double(current) / power
             for index in 1..<count {
                 current = current &+ ZigZag.decode(raw[index])
-                raw[index] = UInt64(bitPattern: current)
+                out[index] = Double(current) / power
             }
         } else {
             BitPacking.unpack(input, at: reader.offset, count: count, width: width, into: raw)
-            for index in 0..<count { raw[index] = raw[index] &+ UInt64(bitPattern: base) }
-        }
-        if exponent == 0 {
-            for index in 0..<count { out[index] = Double(Int64(bitPattern: raw[index])) }
-        } else {
-            for index in 0..<count { out[index] = Double(Int64(bitPattern: raw[index])) / power }
+            if exponent == 0 {
+                for index in 0..<count { out[index] = Double(Int64(bitPattern: raw[index] &+ UInt64(bitPattern: base))) }
+            } else {
+                for index in 0..<count { out[index] = Double(Int64(bitPattern: raw[index] &+ UInt64(bitPattern: base))) / power }
+            }
         }
         reader.offset += packedBytes
         do {
