@@ -23,15 +23,18 @@ public struct CompactionReport: Sendable, Equatable {
     /// Wall time, milliseconds.
     public var milliseconds = 0
 
+    /// An empty report, all counts zero.
     public init() {}
 }
 
 /// How far a compaction has got, for a progress display.
 public struct CompactionProgress: Sendable {
-    /// The step running (1-based) and what it does.
+    /// The step running, counted from 1.
     public var step: Int
+    /// What the step does, for a person ("merging 3 segments into one week").
     public var description: String
-    /// Devices merged so far in this step, of `devicesTotal`.
+    /// Devices merged so far in this step.
     public var devicesDone: Int
+    /// Devices the step merges in all.
     public var devicesTotal: Int
 }

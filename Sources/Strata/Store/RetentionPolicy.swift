@@ -18,6 +18,7 @@ public struct RetentionPolicy: Sendable, Equatable {
         /// Points older than this many milliseconds expire.
         public var maximumAgeMilliseconds: Int64
 
+        /// A rule: devices whose names start with `devicePrefix` keep points for `maximumAgeMilliseconds`.
         public init(devicePrefix: String, maximumAgeMilliseconds: Int64) {
             self.devicePrefix = devicePrefix
             self.maximumAgeMilliseconds = maximumAgeMilliseconds

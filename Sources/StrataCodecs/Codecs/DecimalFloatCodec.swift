@@ -54,6 +54,8 @@ public enum DecimalFloatCodec {
     @usableFromInline
     static let exactLimit = 9_007_199_254_740_992.0
 
+    /// Upper bound on the bytes ``encode(_:into:)`` needs for `count` values
+    /// (every value a near exception with its own integer); size the output with it.
     public static func maxEncodedSize(count: Int) -> Int {
         let count = max(count, 0)
         return 1 + 1 + 10 + 1 + 10 + BitPacking.byteCount(count: count, width: 56) + count * (10 + 10 + 10) + 8
