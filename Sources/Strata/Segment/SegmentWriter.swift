@@ -295,7 +295,9 @@ private final class EncodingScratch {
                 // Both float codecs, and the smaller kept: decimal readings suit the
                 // decimal codec, values with many digits Gorilla's XOR coding.
                 let decimal = DecimalFloatCodec.encode(values, into: candidate)
-                let gorilla = GorillaFloatCodec.encode(values, into: buffer)
+                // Gorilla spends at least 12 bits on a value that changes: below that the
+                // decimal encoding wins anyway, and the second encoding is skipped.
+                let gorilla = decimal * 8 <= values.count * 12 ? Int.max : GorillaFloatCodec.encode(values, into: buffer)
                 let location = decimal < gorilla
                     ? append(length: decimal, codec: .floatDecimal, from: candidate, to: &file, baseOffset: baseOffset)
                     : append(length: gorilla, codec: .floatGorilla, to: &file, baseOffset: baseOffset)
