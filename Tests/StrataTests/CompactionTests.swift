@@ -167,13 +167,8 @@ struct CompactionTests {
         // A point written after the deletion, inside its range, stays.
         try store.append(device: "pump-1", metric: "temperature", timestamp: from + 60_000, value: 1.5)
 
-        var expected = ReferenceModel()
-        for key in model.keys where key.device != "meter-A" {
-            let points = model.expected(key)
-            for (time, bits) in zip(points.timestamps, points.bits) {
-                if key == SeriesKey(device: "pump-1", metric: "temperature"), time >= from, time < to { continue }
-                expected.write(key, time, bits)
-            }
+        var expected = model.removing { key, time in
+            key.device == "meter-A" || (key == SeriesKey(device: "pump-1", metric: "temperature") && time >= from && time < to)
         }
         expected.write(SeriesKey(device: "pump-1", metric: "temperature"), from + 60_000, (1.5).bitPattern)
         model = expected
@@ -203,13 +198,7 @@ struct CompactionTests {
         try store.compact()
         let from = Self.today - 12 * Self.day, to = Self.today - 3 * Self.day
         try store.delete(device: "pump-2", from: from, to: to)
-        var expected = ReferenceModel()
-        for key in model.keys {
-            let points = model.expected(key)
-            for (time, bits) in zip(points.timestamps, points.bits) where !(key.device == "pump-2" && time >= from && time < to) {
-                expected.write(key, time, bits)
-            }
-        }
+        let expected = model.removing { key, time in key.device == "pump-2" && time >= from && time < to }
         try Self.expectMatches(store, expected)
         let report = try store.compact()
         #expect(report.pointsDropped > 0)

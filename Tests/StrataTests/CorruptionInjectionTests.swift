@@ -180,7 +180,7 @@ fileprivate struct PristineStore: Sendable {
             // Dropped without close(): the records stay in the log, as after a crash.
         }
         do {
-            let store = try openWaitingForLock(directory.path, configuration: configuration)
+            let store = try reopen(directory.path, configuration: configuration)
             try batch([("delta", "errors", .int64, 8)], session: 1, store: store)
             try batch([("alpha", "temp", .float64, 10), ("beta", "load", .float64, 5)], session: 1, store: store)
             try batch([("gamma", "bytes", .int64, 10)], session: 1, store: store)
@@ -371,19 +371,6 @@ fileprivate struct PristineStore: Sendable {
     }
 }
 
-/// Opens a store for writing, retrying while a dropped store's background thread still holds the lock.
-fileprivate func openWaitingForLock(_ path: String, configuration: Configuration) throws -> Store {
-    let deadline = Date().addingTimeInterval(3)
-    while true {
-        do {
-            return try Store(at: path, configuration: configuration)
-        } catch {
-            guard error.code == .locked, Date() < deadline else { throw error }
-            usleep(5_000)
-        }
-    }
-}
-
 /// Checks that every series of the pristine store (except `skipping`) reads back exactly `expected`.
 fileprivate func expectReadBack(
     _ store: Store, _ pristine: PristineStore, _ expected: InjectionPoints, skipping: Set<SeriesKey> = [], _ context: String,
@@ -421,7 +408,7 @@ struct CorruptionInjectionTests {
         let reader = try Store(at: directory.path, configuration: PristineStore.configuration, mode: .readOnly)
         #expect(reader.unreadableSegments.isEmpty)
         try expectReadBack(reader, pristine, everything, "read-only")
-        let writer = try openWaitingForLock(directory.path, configuration: PristineStore.configuration)
+        let writer = try reopen(directory.path, configuration: PristineStore.configuration)
         #expect(writer.recovery.problems.isEmpty)
         try expectReadBack(writer, pristine, everything, "read-write")
     }
@@ -579,7 +566,7 @@ struct CorruptionInjectionTests {
         }
         let reader = try Store(at: directory.path, configuration: PristineStore.configuration, mode: .readOnly)
         try expectReadBack(reader, pristine, expected, "\(context), read-only")
-        let writer = try openWaitingForLock(directory.path, configuration: PristineStore.configuration)
+        let writer = try reopen(directory.path, configuration: PristineStore.configuration)
         let recovered = writer.recovery.problems.filter { $0.path == file }
         #expect(recovered.contains { $0.offset == damageStart }, "\(context): recovery reported \(writer.recovery.problems)")
         if !tornTailAllowed {
@@ -642,7 +629,7 @@ struct CorruptionInjectionTests {
         }
         let reader = try Store(at: directory.path, configuration: PristineStore.configuration, mode: .readOnly)
         try expectReadBack(reader, pristine, expected, "\(context), read-only")
-        let writer = try openWaitingForLock(directory.path, configuration: PristineStore.configuration)
+        let writer = try reopen(directory.path, configuration: PristineStore.configuration)
         withKnownIssue(Comment(rawValue: boundaryGap), isIntermittent: false) {
             #expect(writer.recovery.problems.contains { $0.path == file && $0.offset == damageStart },
                     "\(context): recovery reported \(writer.recovery.problems)")

@@ -105,7 +105,7 @@ extension Store {
                 let before = manifest.tombstones.count
                 manifest.tombstones.removeAll { tombstone in
                     !manifest.segments.contains { entry in
-                        guard tombstone.rank > entry.rank && tombstone.rank > entry.deletionsApplied else { return false }
+                        guard entry.isConcerned(by: tombstone) else { return false }
                         // An unreadable segment may hold anything: keep the deletion for it.
                         guard let segment = opened[entry.sequence] else { return true }
                         return segment.mayHold(tombstone)

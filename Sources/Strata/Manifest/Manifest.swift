@@ -18,6 +18,11 @@ struct Manifest: Sendable, Equatable {
         /// Deletions up to this rank were applied when the segment was written:
         /// it holds no point they delete, so they no longer concern it.
         var deletionsApplied: UInt64 = 0
+
+        /// True when `tombstone` may hide points of this segment.
+        func isConcerned(by tombstone: Tombstone) -> Bool {
+            tombstone.rank > rank && tombstone.rank > deletionsApplied
+        }
     }
 
     /// Increases with every manifest written.

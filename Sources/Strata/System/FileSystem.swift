@@ -89,16 +89,7 @@ enum FileSystem {
     /// absent or complete.
     static func writeFileAtomically(_ path: String, directory: String, bytes: UnsafeRawBufferPointer) throws(Errno) {
         let temporary = path + ".tmp"
-        let descriptor = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL)
-        do {
-            try descriptor.write(bytes, at: 0)
-            try descriptor.sync()
-        } catch {
-            descriptor.close()
-            _ = unlink(temporary)
-            throw error
-        }
-        descriptor.close()
+        try writeSyncedFile(temporary, bytes: bytes)
         do {
             _ = try retryingOnInterrupt { link(temporary, path) }
         } catch {
@@ -129,16 +120,10 @@ enum FileSystem {
     static func replaceFileAtomically(_ path: String, directory: String, contents: [UInt8]) throws(Errno) {
         let temporary = path + ".tmp"
         _ = unlink(temporary)
-        let descriptor = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL)
-        do {
-            try descriptor.write(contents, at: 0)
-            try descriptor.sync()
-        } catch {
-            descriptor.close()
-            _ = unlink(temporary)
-            throw error
+        let failure = contents.withUnsafeBytes { bytes -> Errno? in
+            do throws(Errno) { try writeSyncedFile(temporary, bytes: bytes); return nil } catch { return error }
         }
-        descriptor.close()
+        if let failure { throw failure }
         do {
             try rename(temporary, to: path)
         } catch {
@@ -146,5 +131,20 @@ enum FileSystem {
             throw error
         }
         try syncDirectory(directory)
+    }
+
+    /// Creates `path` (which must not exist), writes `bytes` and fsyncs it;
+    /// on failure the file is removed.
+    private static func writeSyncedFile(_ path: String, bytes: UnsafeRawBufferPointer) throws(Errno) {
+        let descriptor = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL)
+        do {
+            try descriptor.write(bytes, at: 0)
+            try descriptor.sync()
+        } catch {
+            descriptor.close()
+            _ = unlink(path)
+            throw error
+        }
+        descriptor.close()
     }
 }

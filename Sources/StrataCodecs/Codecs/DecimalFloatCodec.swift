@@ -360,11 +360,6 @@ struct ByteWriterInto {
     }
 
     mutating func writeVarUInt(_ value: UInt64) {
-        var remaining = value
-        while remaining >= 0x80 {
-            write(UInt8(truncatingIfNeeded: remaining) | 0x80)
-            remaining >>= 7
-        }
-        write(UInt8(remaining))
+        position = VarInt.write(value, into: output, at: position)
     }
 }

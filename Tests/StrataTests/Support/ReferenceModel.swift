@@ -16,4 +16,13 @@ struct ReferenceModel {
     }
 
     var keys: [SeriesKey] { Array(series.keys).sorted() }
+
+    /// The model without the points `isRemoved` picks.
+    func removing(where isRemoved: (SeriesKey, Int64) -> Bool) -> ReferenceModel {
+        var kept = ReferenceModel()
+        for (key, points) in series {
+            for (time, bits) in points where !isRemoved(key, time) { kept.write(key, time, bits) }
+        }
+        return kept
+    }
 }
