@@ -70,8 +70,83 @@ private let specialFloats: [Double] = [
             #expect(throws: CodecError.self) { _ = try DecimalFloatCodec.decode(Array(encoded.prefix(cut)), count: 102) }
         }
         var badWidth = encoded
-        badWidth[3] = 60
+        badWidth[widthOffset(encoded)] = 60
         #expect(throws: CodecError.self) { _ = try DecimalFloatCodec.decode(badWidth, count: 102) }
+        var badMode = encoded
+        badMode[1] = 4
+        #expect(throws: CodecError.self) { _ = try DecimalFloatCodec.decode(badMode, count: 102) }
+        var badFactor = encoded
+        #expect(badFactor[1] >= 2, "quarters multiply back exactly")
+        badFactor[2] = badFactor[0] + 1
+        #expect(throws: CodecError.self) { _ = try DecimalFloatCodec.decode(badFactor, count: 102) }
+    }
+
+    /// Where the width byte of an encoded chunk lies: after the exponent, the
+    /// mode, the factor (multiply modes) and one or two varints.
+    private func widthOffset(_ encoded: [UInt8]) -> Int {
+        let mode = encoded[1]
+        var offset = mode >= 2 ? 3 : 2
+        for _ in 0..<(mode == 3 ? 2 : 1) {
+            while encoded[offset] & 0x80 != 0 { offset += 1 }
+            offset += 1
+        }
+        return offset
+    }
+
+    /// Short decimals decode with multiplications (modes 2 and 3), which
+    /// vectorise; the chosen exponent-and-factor pair reproduces every value.
+    @Test func shortDecimalsUseTheMultiplyModes() throws {
+        var random = SplitMix64(seed: 42)
+        for digits in 0...4 {
+            var level = 5_000.0
+            let values = (0..<1000).map { _ in
+                level += Double(Int64(random.next() % 21) - 10)
+                return Double("\(Int64(level))e-\(digits)")!
+            }
+            let encoded = DecimalFloatCodec.encode(values)
+            #expect(encoded[1] == 2 || encoded[1] == 3, "digits \(digits): mode \(encoded[1])")
+            #expect(Int(encoded[0]) - Int(encoded[2]) == digits, "digits \(digits): exponent \(encoded[0]) factor \(encoded[2])")
+            let decoded = try DecimalFloatCodec.decode(encoded, count: values.count)
+            #expect(bitPatterns(decoded) == bitPatterns(values))
+        }
+    }
+
+    /// Chunks written by segment format 4 (modes 0 and 1, decoded by division)
+    /// still decode: the bytes below are what that encoder wrote for
+    /// [21.5, 21.6, 21.5].
+    @Test func dividingModesOfFormatFourStillDecode() throws {
+        let expected = [21.5, 21.6, 21.5]
+        // exponent 1, zigzag deltas, base zigzag(215), width 2, no exceptions, deltas +1 -1 as 2, 1.
+        let deltas: [UInt8] = [1, 1, 0xAE, 0x03, 2, 0, 0b0110]
+        // exponent 1, frame of reference, base zigzag(215), width 1, no exceptions, 0 1 0.
+        let frame: [UInt8] = [1, 0, 0xAE, 0x03, 1, 0, 0b010]
+        #expect(try DecimalFloatCodec.decode(deltas, count: 3) == expected)
+        #expect(try DecimalFloatCodec.decode(frame, count: 3) == expected)
+    }
+
+    /// Every mode and every packed width round-trips at counts around the
+    /// eight-value groups of the decoding kernels.
+    @Test func multiplyKernelsRoundTripEveryWidth() throws {
+        var random = SplitMix64(seed: 9)
+        for width in 0...50 {
+            for count in [1, 2, 7, 8, 9, 15, 16, 17, 64, 65, 1000, 1001] {
+                let spread: UInt64 = width == 0 ? 0 : 1 << UInt64(width - 1)
+                // Frame-of-reference friendly: random levels; delta friendly: a walk.
+                var walk = 0.0
+                let levels = (0..<count).map { _ in Double(Int64(bitPattern: random.next() % (spread * 2 + 1)) - Int64(spread)) / 100 }
+                let steps = (0..<count).map { _ in
+                    walk += Double(Int64(bitPattern: random.next() % (spread + 1))) / 10
+                    return walk
+                }
+                for values in [levels, steps] {
+                    let encoded = DecimalFloatCodec.encode(values)
+                    let decoded = try DecimalFloatCodec.decode(encoded, count: count)
+                    #expect(bitPatterns(decoded) == bitPatterns(values), "width \(width) count \(count) mode \(encoded[1])")
+                    // Decoding must not depend on bytes past the chunk: decode from an exact-size copy.
+                    #expect(try DecimalFloatCodec.decode(Array(encoded), count: count).map(\.bitPattern) == values.map(\.bitPattern))
+                }
+            }
+        }
     }
 
     @Test func bitPackingRoundTripsEveryWidth() {
