@@ -57,27 +57,34 @@ private struct ChunkEncoder {
     /// Encodes under `scale`; `factor` is nil for the dividing modes.
     mutating func encode<Scale: DecimalScale>(_ scale: Scale, exponent: Int, factor: Int?) -> Int {
         let count = values.count
-        // Pass 1: every value's slot.
-        var first: Int64? = nil
-        var exceptions = 0
+        // Pass 1: every value's integer, branch-free; exact integers set the range.
+        var misses = 0
         for index in 0..<count {
-            switch DecimalFloatCodec.slot(values[index], scale) {
-            case .exact(let n):
-                integers[index] = n
-                kinds[index] = Self.exactKind
-                low = min(low, n)
-                high = max(high, n)
-                if first == nil { first = n }
-            case .near(let n, _):
-                integers[index] = n
-                kinds[index] = Self.nearKind
-                exceptions += 1
-            case .whole:
-                integers[index] = 0
-                kinds[index] = Self.wholeKind
-                exceptions += 1
-            }
+            let (n, exact) = scale.integer(values[index])
+            integers[index] = n
+            kinds[index] = exact ? Self.exactKind : Self.wholeKind
+            low = exact ? min(low, n) : low
+            high = exact ? max(high, n) : high
+            misses &+= exact ? 0 : 1
         }
+        // The misses, rare, are sorted into near and whole exceptions.
+        var first: Int64? = nil
+        if misses > 0 {
+            for index in 0..<count where kinds[index] != Self.exactKind {
+                switch DecimalFloatCodec.slot(values[index], scale) {
+                case .exact(let n), .near(let n, _):
+                    // (A slot can be exact here only beyond the branch-free range: it is stored as near.)
+                    integers[index] = n
+                    kinds[index] = Self.nearKind
+                case .whole:
+                    integers[index] = 0
+                }
+            }
+            if let index = kinds.firstIndex(of: Self.exactKind) { first = integers[index] }
+        } else {
+            first = integers[0]
+        }
+        let exceptions = misses
 
         // Pass 2: the range of the carried integers and of their deltas.
         // The first slot's integer starts the deltas (an exception there may carry its own).
@@ -154,8 +161,12 @@ private struct ChunkEncoder {
             var next = 0
             for index in 0..<count where kinds[index] != Self.exactKind {
                 switch DecimalFloatCodec.slot(values[index], scale) {
-                case .exact:
-                    continue
+                case .exact(let n):
+                    // Beyond the branch-free range: a near exception at distance 0.
+                    writer.writeVarUInt(UInt64(index - next))
+                    let inSlot = n >= low && n <= high
+                    writer.writeVarUInt((inSlot ? 0 : 1) + 1)
+                    if !inSlot { writer.writeVarUInt(ZigZag.encode(n)) }
                 case .near(let n, let offset):
                     writer.writeVarUInt(UInt64(index - next))
                     let inSlot = n >= low && n <= high
