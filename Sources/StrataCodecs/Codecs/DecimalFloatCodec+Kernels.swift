@@ -30,6 +30,7 @@ struct ScaledUnpacker {
             Self.withConstantWidth(width) { width in
                 Self.frameOfReferenceGroups(source, groups: groups, width: width, add: add, factorPower, inversePower, out)
             }
+            Self.scalePatterns(out, count: groups &* 8, factorPower, inversePower)
         }
         // The last values, without reading past the packed bytes.
         let done = groups &* 8
@@ -54,6 +55,7 @@ struct ScaledUnpacker {
             Self.withConstantWidth(width) { width in
                 Self.deltaGroups(source, groups: groups, width: width, step: step, current: &current, factorPower, inversePower, out + 1)
             }
+            Self.scalePatterns(out + 1, count: groups &* 8, factorPower, inversePower)
         }
         let done = groups &* 8
         guard done < packedCount else { return }
@@ -71,16 +73,17 @@ struct ScaledUnpacker {
         _ factorPower: Double, _ inversePower: Double, _ out: UnsafeMutablePointer<Double>
     ) {
         let mask: UInt64 = width == 64 ? .max : (1 << UInt64(width)) &- 1
-        var source = source, out = out
+        var source = source
+        var patterns = UnsafeMutableRawPointer(out).assumingMemoryBound(to: UInt64.self)
         for _ in 0..<groups {
             for lane in 0..<8 {
                 let bit = lane &* width
                 let word = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self))
                 let pattern = ((word &>> UInt64(bit & 7)) & mask) &+ add
-                out[lane] = (Double(bitPattern: pattern) - DecimalFloatCodec.magic) * factorPower * inversePower
+                patterns[lane] = pattern
             }
             source += width
-            out += 8
+            patterns += 8
         }
     }
 
@@ -90,19 +93,34 @@ struct ScaledUnpacker {
         _ factorPower: Double, _ inversePower: Double, _ out: UnsafeMutablePointer<Double>
     ) {
         let mask: UInt64 = width == 64 ? .max : (1 << UInt64(width)) &- 1
-        var source = source, out = out
+        var source = source
+        var patterns = UnsafeMutableRawPointer(out).assumingMemoryBound(to: UInt64.self)
         var running = current
         for _ in 0..<groups {
             for lane in 0..<8 {
                 let bit = lane &* width
                 let word = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self))
                 running = running &+ ((word &>> UInt64(bit & 7)) & mask) &+ step
-                out[lane] = (Double(bitPattern: running) - DecimalFloatCodec.magic) * factorPower * inversePower
+                patterns[lane] = running
             }
             source += width
-            out += 8
+            patterns += 8
         }
         current = running
+    }
+
+    /// Turns `count` (a multiple of 8) bit patterns of magic-plus-integer into scaled values, two at a time.
+    private static func scalePatterns(_ out: UnsafeMutablePointer<Double>, count: Int, _ factorPower: Double, _ inversePower: Double) {
+        let raw = UnsafeMutableRawPointer(out)
+        let magic = SIMD2<Double>(repeating: DecimalFloatCodec.magic)
+        let factor = SIMD2<Double>(repeating: factorPower), inverse = SIMD2<Double>(repeating: inversePower)
+        var offset = 0
+        let end = count &* 8
+        while offset < end {
+            let pair = raw.loadUnaligned(fromByteOffset: offset, as: SIMD2<Double>.self)
+            raw.storeBytes(of: (pair - magic) * factor * inverse, toByteOffset: offset, as: SIMD2<Double>.self)
+            offset &+= 16
+        }
     }
 
     /// Calls `body` with `width` as a literal, so that inlining specialises the
