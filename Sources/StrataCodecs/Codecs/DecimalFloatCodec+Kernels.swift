@@ -1,13 +1,15 @@
-/// The decoding kernels of the multiply modes of ``DecimalFloatCodec``:
-/// unpacking, the integers' running sum or frame of reference, conversion and
-/// scaling in one pass over groups of eight values.
+/// The decoding kernels of the multiply modes of ``DecimalFloatCodec``, in two
+/// passes over the output: the first unpacks groups of eight integers, adds the
+/// frame of reference or runs the sum of deltas, and stores each integer k as the
+/// bit pattern of 1.5 × 2⁵² + k; the second subtracts 1.5 × 2⁵² and scales, two
+/// values per SIMD instruction.
 ///
 /// Eight values of width *w* fill exactly *w* bytes, so within a group every
 /// value's byte offset and shift are constants once *w* is; ``withConstantWidth(_:_:)``
 /// hands the kernels a literal width so the compiler unrolls each group into
-/// straight-line loads, shifts and masks. That, and converting integers with
-/// the 1.5 × 2⁵² trick instead of a conversion instruction per value, is what
-/// lets decoding approach a value per nanosecond.
+/// straight-line loads, shifts and masks. No integer-to-double conversion
+/// instruction is needed (the 1.5 × 2⁵² trick replaces it), and the second pass
+/// vectorises with SSE2 alone.
 struct ScaledUnpacker {
     /// From the first packed byte to the end of the chunk's input: the group
     /// loads may read up to eight bytes past a group, never past this span.
@@ -28,7 +30,7 @@ struct ScaledUnpacker {
         let groups = fastGroups(values: count)
         if let source = packed.baseAddress, groups > 0 {
             Self.withConstantWidth(width) { width in
-                Self.frameOfReferenceGroups(source, groups: groups, width: width, add: add, factorPower, inversePower, out)
+                Self.frameOfReferenceGroups(source, groups: groups, width: width, add: add, out)
             }
             Self.scalePatterns(out, count: groups &* 8, factorPower, inversePower)
         }
@@ -53,7 +55,7 @@ struct ScaledUnpacker {
         let groups = fastGroups(values: packedCount)
         if let source = packed.baseAddress, groups > 0 {
             Self.withConstantWidth(width) { width in
-                Self.deltaGroups(source, groups: groups, width: width, step: step, current: &current, factorPower, inversePower, out + 1)
+                Self.deltaGroups(source, groups: groups, width: width, step: step, current: &current, out + 1)
             }
             Self.scalePatterns(out + 1, count: groups &* 8, factorPower, inversePower)
         }
@@ -69,8 +71,7 @@ struct ScaledUnpacker {
 
     @inline(__always)
     private static func frameOfReferenceGroups(
-        _ source: UnsafeRawPointer, groups: Int, width: Int, add: UInt64,
-        _ factorPower: Double, _ inversePower: Double, _ out: UnsafeMutablePointer<Double>
+        _ source: UnsafeRawPointer, groups: Int, width: Int, add: UInt64, _ out: UnsafeMutablePointer<Double>
     ) {
         let mask: UInt64 = width == 64 ? .max : (1 << UInt64(width)) &- 1
         var source = source
@@ -89,8 +90,7 @@ struct ScaledUnpacker {
 
     @inline(__always)
     private static func deltaGroups(
-        _ source: UnsafeRawPointer, groups: Int, width: Int, step: UInt64, current: inout UInt64,
-        _ factorPower: Double, _ inversePower: Double, _ out: UnsafeMutablePointer<Double>
+        _ source: UnsafeRawPointer, groups: Int, width: Int, step: UInt64, current: inout UInt64, _ out: UnsafeMutablePointer<Double>
     ) {
         let mask: UInt64 = width == 64 ? .max : (1 << UInt64(width)) &- 1
         var source = source
