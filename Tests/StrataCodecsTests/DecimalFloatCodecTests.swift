@@ -73,7 +73,7 @@ private let specialFloats: [Double] = [
         badWidth[widthOffset(encoded)] = 60
         #expect(throws: CodecError.self) { _ = try DecimalFloatCodec.decode(badWidth, count: 102) }
         var badMode = encoded
-        badMode[1] = 4
+        badMode[1] = 5
         #expect(throws: CodecError.self) { _ = try DecimalFloatCodec.decode(badMode, count: 102) }
         var badFactor = encoded
         #expect(badFactor[1] >= 2, "quarters multiply back exactly")
@@ -91,7 +91,7 @@ private let specialFloats: [Double] = [
     private func widthOffset(_ encoded: [UInt8]) -> Int {
         let mode = encoded[1]
         var offset = mode >= 2 ? 3 : 2
-        for _ in 0..<(mode == 3 ? 2 : 1) {
+        for _ in 0..<(mode >= 3 ? 2 : 1) {
             while encoded[offset] & 0x80 != 0 { offset += 1 }
             offset += 1
         }
@@ -129,6 +129,31 @@ private let specialFloats: [Double] = [
         #expect(try DecimalFloatCodec.decode(frame, count: 3) == expected)
     }
 
+    /// A slow walk with rare jumps packs its small steps narrow and patches
+    /// the jumps (mode 4), up and down, and still round-trips exactly.
+    @Test func jumpsArePatchedNotPacked() throws {
+        var random = SplitMix64(seed: 77)
+        for jumpEvery in [13, 50, 200] {
+            var level = 10_000
+            let values = (0..<1000).map { index -> Double in
+                level += Int(random.next() % 5) - 2
+                if index % jumpEvery == 7 { level += (index % 2 == 0 ? 1 : -1) * Int(5_000 + random.next() % 100_000) }
+                return Double(level) / 100
+            }
+            let encoded = DecimalFloatCodec.encode(values)
+            #expect(encoded[1] == 4, "jumps every \(jumpEvery): mode \(encoded[1])")
+            let decoded = try DecimalFloatCodec.decode(encoded, count: values.count)
+            #expect(bitPatterns(decoded) == bitPatterns(values))
+            // Steps of ±2 hundredths need 3 bits; each jump adds a patch of a few bytes.
+            let jumps = 1000 / jumpEvery + 1
+            #expect(encoded.count <= 1000 * 3 / 8 + jumps * 5 + 24, "jumps every \(jumpEvery): \(encoded.count) bytes")
+            // Damaged patches are errors: a count beyond the chunk, or a truncated list.
+            for cut in [encoded.count - 1, encoded.count / 2] {
+                #expect(throws: CodecError.self) { _ = try DecimalFloatCodec.decode(Array(encoded.prefix(cut)), count: 1000) }
+            }
+        }
+    }
+
     /// Every mode and every packed width round-trips at counts around the
     /// eight-value groups of the decoding kernels.
     @Test func multiplyKernelsRoundTripEveryWidth() throws {
@@ -143,7 +168,13 @@ private let specialFloats: [Double] = [
                     walk += Double(Int64(bitPattern: random.next() % (spread + 1))) / 10
                     return walk
                 }
-                for values in [levels, steps] {
+                // Patched: a narrow walk with a jump every 40 values.
+                var jumpy = 0.0
+                let jumps = (0..<count).map { index in
+                    jumpy += Double(Int64(bitPattern: random.next() % 3) - 1) / 10 + (index % 40 == 39 ? Double(spread) : 0)
+                    return jumpy
+                }
+                for values in [levels, steps, jumps] {
                     let encoded = DecimalFloatCodec.encode(values)
                     let decoded = try DecimalFloatCodec.decode(encoded, count: count)
                     #expect(bitPatterns(decoded) == bitPatterns(values), "width \(width) count \(count) mode \(encoded[1])")

@@ -22,21 +22,43 @@ extension DecimalFloatCodec {
         let packedBytes = BitPacking.byteCount(count: packedCount, width: header.width)
         guard reader.offset + packedBytes <= input.count else { throw CodecError("decimal chunk is truncated in its packed integers") }
         let packed = UnsafeRawBufferPointer(rebasing: input[reader.offset...])
+        let unpacker = ScaledUnpacker(packed: packed, width: header.width)
+        // The multiply modes build each value's bit pattern of 1.5 × 2⁵² + n in the output's storage, then scale it.
+        let patterns = UnsafeMutableRawPointer(out).assumingMemoryBound(to: UInt64.self)
+        let magicPattern = magic.bitPattern
         switch header.mode {
         case forMultiply:
-            let scale = MultiplyingScale(exponent: header.exponent, factor: header.factor)
-            ScaledUnpacker(packed: packed, width: header.width, scale: scale)
-                .decodeFrameOfReference(count: count, base: header.base, into: out)
+            unpacker.unpack(count: count, adding: UInt64(bitPattern: header.base) &+ magicPattern, into: patterns)
         case deltaMultiply:
-            let scale = MultiplyingScale(exponent: header.exponent, factor: header.factor)
-            ScaledUnpacker(packed: packed, width: header.width, scale: scale)
-                .decodeDeltas(count: count, first: header.base, deltaBase: header.deltaBase, into: out)
+            var current = UInt64(bitPattern: header.base) &+ magicPattern
+            patterns[0] = current
+            unpacker.unpackRunningSum(count: count - 1, step: UInt64(bitPattern: header.deltaBase), from: &current, into: patterns + 1)
+        case patchedDeltaMultiply:
+            unpacker.unpack(count: count - 1, adding: UInt64(bitPattern: header.deltaBase), into: patterns + 1)
         default:
             decodeDividing(packed, header: header, count: count, into: out)
         }
         reader.offset += packedBytes
+        if header.mode == patchedDeltaMultiply {
+            do {
+                try patchDeltas(&reader, header: header, count: count, patterns + 1)
+            } catch let error as CodecError {
+                throw error
+            } catch {
+                throw CodecError("decimal chunk is truncated in its patches")
+            }
+            var current = UInt64(bitPattern: header.base) &+ magicPattern
+            patterns[0] = current
+            for index in 1..<count {
+                current = current &+ patterns[index]
+                patterns[index] = current
+            }
+        }
+        if header.multiplies {
+            ScaledUnpacker.scale(out, count: count, by: MultiplyingScale(exponent: header.exponent, factor: header.factor))
+        }
         do {
-            if header.mode == forMultiply || header.mode == deltaMultiply {
+            if header.multiplies {
                 try patchExceptions(&reader, header: header, count: count, MultiplyingScale(exponent: header.exponent, factor: header.factor), out)
             } else {
                 try patchExceptions(&reader, header: header, count: count, DividingScale(power: powersOfTen[header.exponent]), out)
@@ -53,25 +75,32 @@ extension DecimalFloatCodec {
         var exponent = 0, factor = 0
         var mode: UInt8 = 0
         var base: Int64 = 0, deltaBase: Int64 = 0
-        var width = 0, exceptions = 0
+        var width = 0, exceptions = 0, patches = 0
+
+        /// Whether integers decode by multiplication (modes 2 to 4).
+        var multiplies: Bool { mode >= forMultiply }
 
         init(_ reader: inout ByteReader, count: Int) throws {
             exponent = Int(try reader.readUInt8())
             mode = try reader.readUInt8()
             guard exponent <= maximumExponent else { throw CodecError("decimal exponent \(exponent) is above \(maximumExponent)") }
-            guard mode <= deltaMultiply else { throw CodecError("unknown decimal mode \(mode)") }
-            let multiplies = mode == forMultiply || mode == deltaMultiply
-            if multiplies {
+            guard mode <= patchedDeltaMultiply else { throw CodecError("unknown decimal mode \(mode)") }
+            if mode >= forMultiply {
                 factor = Int(try reader.readUInt8())
                 guard factor <= exponent else { throw CodecError("decimal factor \(factor) is above the exponent \(exponent)") }
             }
             base = ZigZag.decode(try reader.readVarUInt())
-            if mode == deltaMultiply { deltaBase = ZigZag.decode(try reader.readVarUInt()) }
+            if mode == deltaMultiply || mode == patchedDeltaMultiply { deltaBase = ZigZag.decode(try reader.readVarUInt()) }
             width = Int(try reader.readUInt8())
             let declared = try reader.readVarUInt()
             guard width <= 56 else { throw CodecError("decimal width \(width) is above 56 bits") }
             guard declared <= UInt64(count) else { throw CodecError("\(declared) exceptions for \(count) values") }
             exceptions = Int(declared)
+            if mode == patchedDeltaMultiply {
+                let declaredPatches = try reader.readVarUInt()
+                guard declaredPatches < UInt64(count) else { throw CodecError("\(declaredPatches) patches for \(count) values") }
+                patches = Int(declaredPatches)
+            }
         }
     }
 
@@ -100,10 +129,23 @@ extension DecimalFloatCodec {
         }
     }
 
+    /// Mode 4: adds each patch's high bits to its delta.
+    private static func patchDeltas(_ reader: inout ByteReader, header: Header, count: Int, _ deltas: UnsafeMutablePointer<UInt64>) throws {
+        var position = 0
+        for _ in 0..<header.patches {
+            let gap = try reader.readVarUInt()
+            guard gap < UInt64(count - 1 - position) else { throw CodecError("decimal patch position is beyond the chunk") }
+            position += Int(gap)
+            let high = ZigZag.decode(try reader.readVarUInt())
+            deltas[position] = deltas[position] &+ (UInt64(bitPattern: high) &<< UInt64(header.width))
+            position += 1
+        }
+    }
+
     private static func patchExceptions<Scale: DecimalScale>(
         _ reader: inout ByteReader, header: Header, count: Int, _ scale: Scale, _ out: UnsafeMutablePointer<Double>
     ) throws {
-        let limit = header.mode == forMultiply || header.mode == deltaMultiply ? multiplyLimit : exactLimit
+        let limit = header.multiplies ? multiplyLimit : exactLimit
         var position = 0
         for _ in 0..<header.exceptions {
             let gap = try reader.readVarUInt()

@@ -86,14 +86,16 @@ private struct ChunkEncoder {
         }
         let exceptions = misses
 
-        // Pass 2: the range of the carried integers and of their deltas.
+        // Pass 2: each slot's carried integer, kept in place, and the range of them and of their deltas.
         // The first slot's integer starts the deltas (an exception there may carry its own).
         let start = carried(0, first ?? 0)
+        integers[0] = start
         var previous = start
         var minimum = start, maximum = start
         var minimumDelta = Int64.max, maximumDelta = Int64.min
         for index in 1..<max(count, 1) {
             let current = carried(index, previous)
+            integers[index] = current
             minimum = min(minimum, current)
             maximum = max(maximum, current)
             let delta = current &- previous
@@ -112,49 +114,65 @@ private struct ChunkEncoder {
         } else {
             deltaWidth = Self.width(of: UInt64(bitPattern: maximumDelta &- minimumDelta))
         }
-        let usesDeltas = (count - 1) * deltaWidth < count * forWidth
-        let width = usesDeltas ? deltaWidth : forWidth
-        let base = usesDeltas ? start : minimum
-        let mode: UInt8 = switch (factor != nil, usesDeltas) {
+        let forBits = count * forWidth, deltaBits = (count - 1) * deltaWidth
+        var mode: UInt8 = switch (factor != nil, deltaBits < forBits) {
         case (false, false): DecimalFloatCodec.forDivide
         case (false, true): DecimalFloatCodec.zigzagDivide
         case (true, false): DecimalFloatCodec.forMultiply
         case (true, true): DecimalFloatCodec.deltaMultiply
         }
+        var width = deltaBits < forBits ? deltaWidth : forWidth
+        var deltaBase = minimumDelta
+        var patches = 0
+        // A few jumps widen every delta: see whether packing most deltas narrower and patching the rest pays.
+        if factor != nil && count >= 16 && deltaWidth >= 3, let window = patchedWindow(deltaWidth: deltaWidth) {
+            if window.bits < min(forBits, deltaBits) {
+                mode = DecimalFloatCodec.patchedDeltaMultiply
+                width = window.width
+                deltaBase = window.base
+                patches = window.patches
+            }
+        }
+        let base = mode == DecimalFloatCodec.forDivide || mode == DecimalFloatCodec.forMultiply ? minimum : start
 
         var writer = ByteWriterInto(output)
         writer.write(UInt8(exponent))
         writer.write(mode)
         if let factor { writer.write(UInt8(factor)) }
         writer.writeVarUInt(ZigZag.encode(base))
-        if mode == DecimalFloatCodec.deltaMultiply { writer.writeVarUInt(ZigZag.encode(minimumDelta)) }
+        if mode == DecimalFloatCodec.deltaMultiply || mode == DecimalFloatCodec.patchedDeltaMultiply {
+            writer.writeVarUInt(ZigZag.encode(deltaBase))
+        }
         writer.write(UInt8(width))
         writer.writeVarUInt(UInt64(exceptions))
+        if mode == DecimalFloatCodec.patchedDeltaMultiply { writer.writeVarUInt(UInt64(patches)) }
 
         // Pass 3: the packed integers.
         var packer = BitPackWriter(output, offset: writer.position, width: width)
-        previous = start
         switch mode {
         case DecimalFloatCodec.zigzagDivide:
-            for index in 1..<count {
-                let current = carried(index, previous)
-                packer.append(ZigZag.encode(current &- previous))
-                previous = current
-            }
+            for index in 1..<count { packer.append(ZigZag.encode(integers[index] &- integers[index - 1])) }
         case DecimalFloatCodec.deltaMultiply:
-            for index in 1..<count {
-                let current = carried(index, previous)
-                packer.append(UInt64(bitPattern: (current &- previous) &- minimumDelta))
-                previous = current
-            }
+            for index in 1..<count { packer.append(UInt64(bitPattern: (integers[index] &- integers[index - 1]) &- deltaBase)) }
+        case DecimalFloatCodec.patchedDeltaMultiply:
+            let mask: UInt64 = (1 << UInt64(width)) &- 1
+            for index in 1..<count { packer.append(UInt64(bitPattern: (integers[index] &- integers[index - 1]) &- deltaBase) & mask) }
         default:
-            for index in 0..<count {
-                let current = carried(index, previous)
-                packer.append(UInt64(bitPattern: current &- base))
-                previous = current
-            }
+            for index in 0..<count { packer.append(UInt64(bitPattern: integers[index] &- base)) }
         }
         writer.position = packer.finish()
+        if patches > 0 {
+            // The deltas outside the window: their high bits, as signed multiples of 2^width.
+            let mask: UInt64 = (1 << UInt64(width)) &- 1
+            var next = 0
+            for index in 1..<count {
+                let shifted = UInt64(bitPattern: (integers[index] &- integers[index - 1]) &- deltaBase)
+                guard shifted > mask else { continue }
+                writer.writeVarUInt(UInt64(index - 1 - next))
+                writer.writeVarUInt(ZigZag.encode(Int64(bitPattern: shifted &- (shifted & mask)) >> Int64(width)))
+                next = index
+            }
+        }
 
         // Pass 4: the exceptions.
         if exceptions > 0 {
@@ -181,6 +199,61 @@ private struct ChunkEncoder {
             }
         }
         return writer.position
+    }
+
+    /// About what a patch costs: a one-byte position gap and a one- or two-byte high part.
+    static let patchBits = 24
+
+    /// The cheapest window of 2^width deltas for the patched mode, or nil when
+    /// a sample says it cannot pay: centred on the median of a sample of
+    /// deltas, its width chosen from the histogram of the deltas' distances to
+    /// that centre, trading packed bits against patches. Reads the carried
+    /// integers left by pass 2.
+    func patchedWindow(deltaWidth: Int) -> (width: Int, base: Int64, patches: Int, bits: Int)? {
+        let count = values.count
+        let deltas = count - 1
+        let sampled: (center: Int64, width: Int) = withUnsafeTemporaryAllocation(of: Int64.self, capacity: 31) { sample in
+            let stride = max(1, deltas / 31)
+            var taken = 0
+            var index = 1
+            while index < count && taken < 31 {
+                // Insertion sort as the sample grows: 31 values, no allocation (unlike the library's stable sort).
+                let delta = integers[index] &- integers[index - 1]
+                var slot = taken
+                while slot > 0 && sample[slot - 1] > delta {
+                    sample[slot] = sample[slot - 1]
+                    slot -= 1
+                }
+                sample[slot] = delta
+                taken += 1
+                index += stride
+            }
+            // The spread without the sample's extremes (a tenth at each end): what most deltas need.
+            let trim = taken / 10
+            return (sample[taken / 2], Self.width(of: UInt64(bitPattern: sample[taken - 1 - trim] &- sample[trim])))
+        }
+        // Most sampled deltas already span nearly the full width: outliers are not what widens it.
+        guard sampled.width + 2 <= deltaWidth else { return nil }
+        let center = sampled.center
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * 65) { histograms in
+            histograms.initialize(repeating: 0)
+            // A delta within ±2^(w-1) of the centre has a zigzag distance of w bits or fewer.
+            // Four interleaved histograms, so consecutive equal widths do not wait on each other's stores.
+            for index in 1..<count {
+                let distance = ZigZag.encode((integers[index] &- integers[index - 1]) &- center)
+                histograms[(index & 3) &* 65 &+ Self.width(of: distance)] &+= 1
+            }
+            var best = (width: deltaWidth, base: center, patches: 0, bits: Int.max)
+            var covered = 0
+            for width in 0...min(deltaWidth, 56) {
+                covered += histograms[width] + histograms[65 + width] + histograms[130 + width] + histograms[195 + width]
+                let bits = deltas * width + (deltas - covered) * Self.patchBits
+                if bits < best.bits {
+                    best = (width, width == 0 ? center : center &- (1 << Int64(width - 1)), deltas - covered, bits)
+                }
+            }
+            return best
+        }
     }
 
     @inline(__always)

@@ -1,21 +1,20 @@
-/// The decoding kernels of the multiply modes of ``DecimalFloatCodec``, in two
-/// passes over the output: the first unpacks groups of eight integers, adds the
-/// frame of reference or runs the sum of deltas, and stores each integer k as the
-/// bit pattern of 1.5 × 2⁵² + k; the second subtracts 1.5 × 2⁵² and scales, two
-/// values per SIMD instruction.
+/// The decoding kernels of the multiply modes of ``DecimalFloatCodec``, in
+/// passes over the output's storage: unpacking writes each value's integer k
+/// as the bit pattern of 1.5 × 2⁵² + k (adding the frame of reference, or
+/// running the sum of deltas, on the way); ``scale(_:count:by:)`` then
+/// subtracts 1.5 × 2⁵² and multiplies, two values per SIMD instruction.
 ///
 /// Eight values of width *w* fill exactly *w* bytes, so within a group every
 /// value's byte offset and shift are constants once *w* is; ``withConstantWidth(_:_:)``
 /// hands the kernels a literal width so the compiler unrolls each group into
 /// straight-line loads, shifts and masks. No integer-to-double conversion
-/// instruction is needed (the 1.5 × 2⁵² trick replaces it), and the second pass
-/// vectorises with SSE2 alone.
+/// instruction is needed (the 1.5 × 2⁵² trick replaces it), and the scaling
+/// pass vectorises with SSE2 alone.
 struct ScaledUnpacker {
     /// From the first packed byte to the end of the chunk's input: the group
     /// loads may read up to eight bytes past a group, never past this span.
     let packed: UnsafeRawBufferPointer
     let width: Int
-    let scale: MultiplyingScale
 
     /// Groups of eight values whose unaligned loads stay inside `packed`.
     private func fastGroups(values: Int) -> Int {
@@ -23,65 +22,68 @@ struct ScaledUnpacker {
         return packed.count >= 8 ? min(values / 8, (packed.count - 8) / width) : 0
     }
 
-    /// `count` values, each `base` plus its packed integer.
-    func decodeFrameOfReference(count: Int, base: Int64, into out: UnsafeMutablePointer<Double>) {
-        let add = UInt64(bitPattern: base) &+ DecimalFloatCodec.magic.bitPattern
-        let factorPower = scale.factorPower, inversePower = scale.inversePower
+    /// Writes `count` packed integers plus `add` (wrapping) to `patterns`.
+    func unpack(count: Int, adding add: UInt64, into patterns: UnsafeMutablePointer<UInt64>) {
         let groups = fastGroups(values: count)
         if let source = packed.baseAddress, groups > 0 {
             Self.withConstantWidth(width) { width in
-                Self.frameOfReferenceGroups(source, groups: groups, width: width, add: add, out)
+                Self.addingGroups(source, groups: groups, width: width, add: add, patterns)
             }
-            Self.scalePatterns(out, count: groups &* 8, factorPower, inversePower)
         }
         // The last values, without reading past the packed bytes.
         let done = groups &* 8
         guard done < count else { return }
-        let raw = UnsafeMutableRawPointer(out + done).assumingMemoryBound(to: UInt64.self)
-        BitPacking.unpack(packed, at: groups &* width, count: count &- done, width: width, into: raw)
-        for index in 0..<(count &- done) {
-            out[done &+ index] = (Double(bitPattern: raw[index] &+ add) - DecimalFloatCodec.magic) * factorPower * inversePower
+        BitPacking.unpack(packed, at: groups &* width, count: count &- done, width: width, into: patterns + done)
+        for index in done..<count { patterns[index] = patterns[index] &+ add }
+    }
+
+    /// Writes the running sum of `current` and, for each of `count` packed
+    /// integers, the integer plus `step` (wrapping) to `patterns`.
+    func unpackRunningSum(count: Int, step: UInt64, from current: inout UInt64, into patterns: UnsafeMutablePointer<UInt64>) {
+        let groups = fastGroups(values: count)
+        if let source = packed.baseAddress, groups > 0 {
+            Self.withConstantWidth(width) { width in
+                Self.summingGroups(source, groups: groups, width: width, step: step, current: &current, patterns)
+            }
+        }
+        let done = groups &* 8
+        guard done < count else { return }
+        BitPacking.unpack(packed, at: groups &* width, count: count &- done, width: width, into: patterns + done)
+        for index in done..<count {
+            current = current &+ patterns[index] &+ step
+            patterns[index] = current
         }
     }
 
-    /// `count` values: `first`, then a running sum of `deltaBase` plus each packed integer.
-    func decodeDeltas(count: Int, first: Int64, deltaBase: Int64, into out: UnsafeMutablePointer<Double>) {
-        let factorPower = scale.factorPower, inversePower = scale.inversePower
-        // The running sum is kept with the magic's bit pattern added, ready to reinterpret.
-        var current = UInt64(bitPattern: first) &+ DecimalFloatCodec.magic.bitPattern
-        let step = UInt64(bitPattern: deltaBase)
-        out[0] = (Double(bitPattern: current) - DecimalFloatCodec.magic) * factorPower * inversePower
-        let packedCount = count &- 1
-        let groups = fastGroups(values: packedCount)
-        if let source = packed.baseAddress, groups > 0 {
-            Self.withConstantWidth(width) { width in
-                Self.deltaGroups(source, groups: groups, width: width, step: step, current: &current, out + 1)
-            }
-            Self.scalePatterns(out + 1, count: groups &* 8, factorPower, inversePower)
+    /// Turns `count` bit patterns of 1.5 × 2⁵² + k, stored in `values`, into
+    /// `(Double(k) × 10^f) × 10^-e`.
+    static func scale(_ values: UnsafeMutablePointer<Double>, count: Int, by scale: MultiplyingScale) {
+        let raw = UnsafeMutableRawPointer(values)
+        let magic = SIMD2<Double>(repeating: DecimalFloatCodec.magic)
+        let factor = SIMD2<Double>(repeating: scale.factorPower), inverse = SIMD2<Double>(repeating: scale.inversePower)
+        var offset = 0
+        let pairsEnd = (count &>> 1) &* 16
+        while offset < pairsEnd {
+            let pair = raw.loadUnaligned(fromByteOffset: offset, as: SIMD2<Double>.self)
+            raw.storeBytes(of: (pair - magic) * factor * inverse, toByteOffset: offset, as: SIMD2<Double>.self)
+            offset &+= 16
         }
-        let done = groups &* 8
-        guard done < packedCount else { return }
-        let raw = UnsafeMutableRawPointer(out + 1 + done).assumingMemoryBound(to: UInt64.self)
-        BitPacking.unpack(packed, at: groups &* width, count: packedCount &- done, width: width, into: raw)
-        for index in 0..<(packedCount &- done) {
-            current = current &+ raw[index] &+ step
-            out[1 &+ done &+ index] = (Double(bitPattern: current) - DecimalFloatCodec.magic) * factorPower * inversePower
+        if count & 1 == 1 {
+            values[count &- 1] = (values[count &- 1] - DecimalFloatCodec.magic) * scale.factorPower * scale.inversePower
         }
     }
 
     @inline(__always)
-    private static func frameOfReferenceGroups(
-        _ source: UnsafeRawPointer, groups: Int, width: Int, add: UInt64, _ out: UnsafeMutablePointer<Double>
+    private static func addingGroups(
+        _ source: UnsafeRawPointer, groups: Int, width: Int, add: UInt64, _ patterns: UnsafeMutablePointer<UInt64>
     ) {
         let mask: UInt64 = width == 64 ? .max : (1 << UInt64(width)) &- 1
-        var source = source
-        var patterns = UnsafeMutableRawPointer(out).assumingMemoryBound(to: UInt64.self)
+        var source = source, patterns = patterns
         for _ in 0..<groups {
             for lane in 0..<8 {
                 let bit = lane &* width
                 let word = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self))
-                let pattern = ((word &>> UInt64(bit & 7)) & mask) &+ add
-                patterns[lane] = pattern
+                patterns[lane] = ((word &>> UInt64(bit & 7)) & mask) &+ add
             }
             source += width
             patterns += 8
@@ -89,12 +91,11 @@ struct ScaledUnpacker {
     }
 
     @inline(__always)
-    private static func deltaGroups(
-        _ source: UnsafeRawPointer, groups: Int, width: Int, step: UInt64, current: inout UInt64, _ out: UnsafeMutablePointer<Double>
+    private static func summingGroups(
+        _ source: UnsafeRawPointer, groups: Int, width: Int, step: UInt64, current: inout UInt64, _ patterns: UnsafeMutablePointer<UInt64>
     ) {
         let mask: UInt64 = width == 64 ? .max : (1 << UInt64(width)) &- 1
-        var source = source
-        var patterns = UnsafeMutableRawPointer(out).assumingMemoryBound(to: UInt64.self)
+        var source = source, patterns = patterns
         var running = current
         for _ in 0..<groups {
             for lane in 0..<8 {
@@ -107,20 +108,6 @@ struct ScaledUnpacker {
             patterns += 8
         }
         current = running
-    }
-
-    /// Turns `count` (a multiple of 8) bit patterns of magic-plus-integer into scaled values, two at a time.
-    private static func scalePatterns(_ out: UnsafeMutablePointer<Double>, count: Int, _ factorPower: Double, _ inversePower: Double) {
-        let raw = UnsafeMutableRawPointer(out)
-        let magic = SIMD2<Double>(repeating: DecimalFloatCodec.magic)
-        let factor = SIMD2<Double>(repeating: factorPower), inverse = SIMD2<Double>(repeating: inversePower)
-        var offset = 0
-        let end = count &* 8
-        while offset < end {
-            let pair = raw.loadUnaligned(fromByteOffset: offset, as: SIMD2<Double>.self)
-            raw.storeBytes(of: (pair - magic) * factor * inverse, toByteOffset: offset, as: SIMD2<Double>.self)
-            offset &+= 16
-        }
     }
 
     /// Calls `body` with `width` as a literal, so that inlining specialises the

@@ -10,7 +10,7 @@
 /// Every bit pattern round-trips.
 ///
 /// Two decodings exist, chosen per chunk:
-/// - **multiply** (modes 2 and 3): `(Double(n) × 10^f) × 10^-e`, two
+/// - **multiply** (modes 2 to 4): `(Double(n) × 10^f) × 10^-e`, two
 ///   multiplications that vectorise, so decoding runs at about a value per
 ///   nanosecond. `10^-e` is inexact, so for a given number of digits
 ///   *d* = *e* − *f* the encoder tries every pair (*e*, *f*) on a sample and
@@ -35,15 +35,22 @@
 ///                               1: zigzag deltas, divide (segment format 4)
 ///                               2: frame of reference, multiply (segment format 5)
 ///                               3: deltas from the smallest delta, multiply (segment format 5)
-/// factor <u8>                   modes 2 and 3 only: f, 0...e
+///                               4: patched deltas, multiply (segment format 5)
+/// factor <u8>                   modes 2 to 4 only: f, 0...e
 /// base <zvarint>                FOR: the smallest n; deltas: the first n
-/// deltaBase <zvarint>           mode 3 only: the smallest delta nᵢ − nᵢ₋₁
+/// deltaBase <zvarint>           mode 3: the smallest delta nᵢ − nᵢ₋₁; mode 4: the
+///                               low end of the window of 2^width deltas packed
 /// width <u8>                    bits per packed value, 0...56
 /// exceptionCount <varint>
+/// patchCount <varint>           mode 4 only
 /// packed                        mode 0, 2: n − base for every value
 ///                               mode 1: zigzag(nᵢ − nᵢ₋₁) for i ≥ 1
 ///                               mode 3: (nᵢ − nᵢ₋₁) − deltaBase for i ≥ 1
+///                               mode 4: the low width bits of dᵢ = (nᵢ − nᵢ₋₁) − deltaBase
 ///                               LSB-first, ⌈k·width / 8⌉ bytes
+/// patch*                        mode 4 only, for each dᵢ outside 0..<2^width:
+///                               positionGap <varint> (in deltas, as for exceptions),
+///                               high <zvarint>: dᵢ = low bits + high · 2^width
 /// exception*                    positionGap <varint> (from the previous exception's
 ///                               position + 1, or from 0), then kind <varint>:
 ///                               0: bits <u64 little-endian> follow, the whole value;
@@ -91,12 +98,13 @@ public enum DecimalFloatCodec {
 
     /// Mode bytes.
     static let forDivide: UInt8 = 0, zigzagDivide: UInt8 = 1, forMultiply: UInt8 = 2, deltaMultiply: UInt8 = 3
+    static let patchedDeltaMultiply: UInt8 = 4
 
     /// Upper bound on the bytes ``encode(_:into:)`` needs for `count` values
     /// (every value a near exception with its own integer); size the output with it.
     public static func maxEncodedSize(count: Int) -> Int {
         let count = max(count, 0)
-        return 1 + 1 + 1 + 10 + 10 + 1 + 10 + BitPacking.byteCount(count: count, width: 56) + count * (10 + 10 + 10) + 8
+        return 1 + 1 + 1 + 10 + 10 + 1 + 10 + 10 + BitPacking.byteCount(count: count, width: 56) + count * (10 + 10 + 10 + 10 + 10) + 8
     }
 
     /// The largest distance, in units in the last place, a near exception may lie from its decimal.
