@@ -2,7 +2,8 @@ extension DecimalFloatCodec {
     /// Encodes `values` into `output` and returns the bytes written.
     ///
     /// `output` must hold at least ``maxEncodedSize(count:)`` bytes.
-    /// - Complexity: O(n) in four passes, no allocation beyond a stack scratch.
+    /// - Complexity: O(n) in four passes; no allocation beyond stack scratch, except for
+    ///   chunks with many values the multiplication misses, which are encoded twice.
     public static func encode(_ values: UnsafeBufferPointer<Double>, into output: UnsafeMutableRawBufferPointer) -> Int {
         let count = values.count
         if count == 0 { return 0 }
@@ -11,10 +12,22 @@ extension DecimalFloatCodec {
         return withUnsafeTemporaryAllocation(of: Int64.self, capacity: count) { integers in
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { kinds in
                 var encoder = ChunkEncoder(values: values, integers: integers, kinds: kinds, output: output)
-                if let multiplying {
-                    return encoder.encode(multiplying, exponent: multiplying.exponent, factor: multiplying.factor)
+                let dividing = DividingScale(power: powersOfTen[digits])
+                guard let multiplying else {
+                    return encoder.encode(dividing, exponent: digits, factor: nil, misses: encoder.classify(dividing))
                 }
-                return encoder.encode(DividingScale(power: powersOfTen[digits]), exponent: digits, factor: nil)
+                let misses = encoder.classify(multiplying)
+                let multiplied = encoder.encode(multiplying, exponent: multiplying.exponent, factor: multiplying.factor, misses: misses)
+                // The sample can miss what the whole chunk shows: with many misses, and fewer under the
+                // division (values with many significant digits), encode both ways and keep the smaller.
+                guard misses > count / 64, ChunkEncoder.misses(values, dividing) < misses else { return multiplied }
+                let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: output.count, alignment: 8)
+                defer { scratch.deallocate() }
+                var second = ChunkEncoder(values: values, integers: integers, kinds: kinds, output: scratch)
+                let divided = second.encode(dividing, exponent: digits, factor: nil, misses: second.classify(dividing))
+                guard divided < multiplied else { return multiplied }
+                output.copyMemory(from: UnsafeRawBufferPointer(rebasing: scratch[0..<divided]))
+                return divided
             }
         }
     }
@@ -54,10 +67,19 @@ private struct ChunkEncoder {
         }
     }
 
-    /// Encodes under `scale`; `factor` is nil for the dividing modes.
-    mutating func encode<Scale: DecimalScale>(_ scale: Scale, exponent: Int, factor: Int?) -> Int {
+    /// Values `scale` does not reproduce, counted branch-free.
+    static func misses<Scale: DecimalScale>(_ values: UnsafeBufferPointer<Double>, _ scale: Scale) -> Int {
+        var misses = 0
+        for value in values { misses &+= scale.integer(value).exact ? 0 : 1 }
+        return misses
+    }
+
+    /// Pass 1: every value's integer, branch-free; exact integers set the range.
+    /// Returns the number of values `scale` does not reproduce.
+    mutating func classify<Scale: DecimalScale>(_ scale: Scale) -> Int {
         let count = values.count
-        // Pass 1: every value's integer, branch-free; exact integers set the range.
+        low = .max
+        high = .min
         var misses = 0
         for index in 0..<count {
             let (n, exact) = scale.integer(values[index])
@@ -67,6 +89,13 @@ private struct ChunkEncoder {
             high = exact ? max(high, n) : high
             misses &+= exact ? 0 : 1
         }
+        return misses
+    }
+
+    /// Encodes under `scale`, after ``classify(_:)`` with the same scale;
+    /// `factor` is nil for the dividing modes.
+    mutating func encode<Scale: DecimalScale>(_ scale: Scale, exponent: Int, factor: Int?, misses: Int) -> Int {
+        let count = values.count
         // The misses, rare, are sorted into near and whole exceptions.
         var first: Int64? = nil
         if misses > 0 {
