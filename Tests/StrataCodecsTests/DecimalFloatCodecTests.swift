@@ -129,6 +129,23 @@ private let specialFloats: [Double] = [
         #expect(try DecimalFloatCodec.decode(frame, count: 3) == expected)
     }
 
+    /// Readings with eleven significant digits: products by the inexact 10^-e
+    /// round the wrong way too often, so the chunk keeps the division (modes 0
+    /// and 1), which reproduces them all.
+    @Test(arguments: [6, 8, 10])
+    func manySignificantDigitsKeepTheDivision(digits: Int) throws {
+        var random = SplitMix64(seed: UInt64(digits))
+        var level: Int64 = 40_000_000_000
+        let values = (0..<1000).map { _ -> Double in
+            level += Int64(random.next() % 2001) - 1000
+            return Double("\(level)e-\(digits)")!
+        }
+        let encoded = DecimalFloatCodec.encode(values)
+        #expect(encoded[1] <= 1, "mode \(encoded[1])")
+        #expect(encoded.count * 8 <= values.count * 12, "\(encoded.count * 8 / values.count) bits a value")
+        #expect(bitPatterns(try DecimalFloatCodec.decode(encoded, count: values.count)) == bitPatterns(values))
+    }
+
     /// A slow walk with rare jumps packs its small steps narrow and patches
     /// the jumps (mode 4), up and down, and still round-trips exactly.
     @Test func jumpsArePatchedNotPacked() throws {
