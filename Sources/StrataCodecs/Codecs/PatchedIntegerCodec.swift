@@ -108,7 +108,7 @@ public enum PatchedIntegerCodec {
             output[0] = Mode.constant.rawValue
             return VarInt.write(ZigZag.encode(survey.minimum), into: output, at: 1)
         }
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: WidthHistogram.slots * Candidate.allCases.count) { storage in
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: WidthHistogram.slots * Candidate.histogramCount) { storage in
             storage.initialize(repeating: 0)
             let histograms = WidthHistograms(storage: storage.baseAddress!)
             // Runs are worth pricing only when they average two values or more.
@@ -119,7 +119,9 @@ public enum PatchedIntegerCodec {
             var best = Candidate.frameOfReferenceMinimum
             var bestSize = Int.max
             var bestWidths = (0, 0)
-            for candidate in Candidate.allCases where forced == nil || forced == candidate {
+            for index in 0..<Candidate.histogramCount {
+                let candidate = Candidate(rawValue: index)!
+                if let forced, forced != candidate { continue }
                 let size: Int
                 var widths = (0, 0)
                 switch candidate {
@@ -162,6 +164,9 @@ public enum PatchedIntegerCodec {
         case runLength
         /// The histogram of run lengths; not a candidate of its own.
         case runLengths
+
+        /// One histogram per case; `allCases` would allocate an array every chunk.
+        static let histogramCount = 6
     }
 
     /// What one pass over a chunk learns: range, runs, and the bases to try.
@@ -208,25 +213,45 @@ public enum PatchedIntegerCodec {
             let forRobust = histograms[.frameOfReferenceRobust]
             let deltaMinimum = histograms[.deltaMinimum]
             let deltaRobust = histograms[.deltaRobust]
+            // Most chunks have no low outliers: a robust base equal to the minimum
+            // gets a copy of its histogram rather than a second count.
+            let robustValues = robustValueBase != minimum
+            let robustDeltas = robustDeltaBase != minimumDelta
+            // The longest negative magnitudes stay in registers until the end.
+            var negativeLengths = (0, 0, 0, 0)
             var previous = values[0]
-            forMinimum.record(previous &- minimum)
-            forRobust.record(previous &- robustValueBase)
+            negativeLengths.0 = forMinimum.record(previous &- minimum)
+            negativeLengths.1 = forRobust.record(previous &- robustValueBase)
             for index in 1..<count {
                 let value = values[index]
-                forMinimum.record(value &- minimum)
-                forRobust.record(value &- robustValueBase)
                 let delta = value &- previous
-                deltaMinimum.record(delta &- minimumDelta)
-                deltaRobust.record(delta &- robustDeltaBase)
+                negativeLengths.0 = max(negativeLengths.0, forMinimum.record(value &- minimum))
+                negativeLengths.2 = max(negativeLengths.2, deltaMinimum.record(delta &- minimumDelta))
+                if robustValues { negativeLengths.1 = max(negativeLengths.1, forRobust.record(value &- robustValueBase)) }
+                if robustDeltas { negativeLengths.3 = max(negativeLengths.3, deltaRobust.record(delta &- robustDeltaBase)) }
                 previous = value
+            }
+            forMinimum.counts[65] = negativeLengths.0
+            deltaMinimum.counts[65] = negativeLengths.2
+            if robustValues {
+                forRobust.counts[65] = negativeLengths.1
+            } else {
+                forRobust.counts.update(from: forMinimum.counts, count: WidthHistogram.slots)
+            }
+            if robustDeltas {
+                deltaRobust.counts[65] = negativeLengths.3
+            } else {
+                deltaRobust.counts.update(from: deltaMinimum.counts, count: WidthHistogram.slots)
             }
             guard runs else { return }
             let runValues = histograms[.runLength]
             let runLengths = histograms[.runLengths]
+            var negativeRunValueLength = 0
             forEachRun(values) { value, length in
-                runValues.record(value &- minimum)
-                runLengths.record(Int64(length &- 1))
+                negativeRunValueLength = max(negativeRunValueLength, runValues.record(value &- minimum))
+                _ = runLengths.record(Int64(length &- 1))
             }
+            runValues.counts[65] = negativeRunValueLength
         }
     }
 
@@ -248,6 +273,8 @@ public enum PatchedIntegerCodec {
         static let capacity = 17
         private let lowest: UnsafeMutablePointer<Int64>
         private var filled = 0
+        /// The largest kept value once all slots are filled: a value must be below it to enter.
+        private var threshold = Int64.max
 
         init(_ storage: UnsafeMutablePointer<Int64>) {
             lowest = storage
@@ -255,8 +282,12 @@ public enum PatchedIntegerCodec {
 
         @inline(__always)
         mutating func offer(_ value: Int64) {
-            // Most values are not among the lowest: one comparison and out.
-            guard filled < Self.capacity || value < lowest[Self.capacity &- 1] else { return }
+            // Most values are not among the lowest: one comparison, in registers, and out.
+            guard value < threshold || filled < Self.capacity else { return }
+            insert(value)
+        }
+
+        private mutating func insert(_ value: Int64) {
             var slot = min(filled, Self.capacity &- 1)
             while slot > 0 && lowest[slot &- 1] > value {
                 lowest[slot] = lowest[slot &- 1]
@@ -264,6 +295,7 @@ public enum PatchedIntegerCodec {
             }
             lowest[slot] = value
             filled = min(filled &+ 1, Self.capacity)
+            if filled == Self.capacity { threshold = lowest[Self.capacity &- 1] }
         }
 
         /// A base above the few lowest values when they are outliers, or nil.
@@ -309,13 +341,14 @@ public enum PatchedIntegerCodec {
 
         init(_ counts: UnsafeMutablePointer<Int>) { self.counts = counts }
 
+        /// Counts `offset` and returns the bit length of its magnitude when it is
+        /// negative, else 0; the caller keeps the largest in slot 65.
         @inline(__always)
-        func record(_ offset: Int64) {
+        func record(_ offset: Int64) -> Int {
             let bits = UInt64(bitPattern: offset)
             counts[64 &- bits.leadingZeroBitCount] &+= 1
             // Branch-free: the magnitude's length counts only for negative offsets.
-            let negativeLength = offset < 0 ? 64 &- offset.magnitude.leadingZeroBitCount : 0
-            counts[65] = max(counts[65], negativeLength)
+            return offset < 0 ? 64 &- offset.magnitude.leadingZeroBitCount : 0
         }
 
         /// The width whose stream of `count` offsets is smallest, and its size
@@ -365,7 +398,7 @@ public enum PatchedIntegerCodec {
 
     static func zigzagVarIntLength(_ value: Int64) -> Int { varIntLength(ZigZag.encode(value)) }
 
-    /// Writes the chosen layout; `scratch` holds `values.count` offsets.
+    /// Writes the chosen layout; `scratch` has room for 2 × `values.count` offsets.
     private static func write(
         _ candidate: Candidate, widths: (Int, Int), survey: Survey, _ values: UnsafeBufferPointer<Int64>,
         scratch: UnsafeMutablePointer<UInt64>, into output: UnsafeMutableRawBufferPointer
