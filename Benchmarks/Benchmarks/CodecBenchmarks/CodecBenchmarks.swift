@@ -47,6 +47,48 @@ enum Workload {
         var total: Int64 = 0
         return (0..<(pointsPerChunk * chunkCount)).map { _ in total += Int64(random.next() % 100); return total }
     }
+
+    /// The counters with three outliers in every chunk of 1,000: a glitch to a
+    /// huge value, a glitch to -1, and a reset to zero.
+    static func countersWithOutliers() -> [Int64] {
+        var values = counters()
+        var offset: Int64 = 0
+        for index in values.indices {
+            switch index % 1000 {
+            case 211: values[index] = 4_000_000_000_000
+            case 517: values[index] = -1
+            case 803: offset = values[index]
+            default: break
+            }
+            if index % 1000 != 211 && index % 1000 != 517 { values[index] -= offset }
+        }
+        return values
+    }
+
+    /// A state (one of four levels) held for 20 to 300 readings at a time.
+    static func runs() -> [Int64] {
+        var random = SeededGenerator(state: 4)
+        var values: [Int64] = []
+        values.reserveCapacity(pointsPerChunk * chunkCount)
+        while values.count < pointsPerChunk * chunkCount {
+            let level = Int64(random.next() % 4) * 10
+            let length = min(20 + Int(random.next() % 281), pointsPerChunk * chunkCount - values.count)
+            values.append(contentsOf: repeatElement(level, count: length))
+        }
+        return values
+    }
+
+    /// A gauge that is quiet (±2) for half of each chunk of 1,000 and noisy
+    /// (±100,000) for the other half: the shape where per-block widths win.
+    static func quietThenNoisy() -> [Int64] {
+        var random = SeededGenerator(state: 5)
+        var level: Int64 = 0
+        return (0..<(pointsPerChunk * chunkCount)).map { index in
+            let swing: UInt64 = index % 1000 < 500 ? 5 : 200_001
+            level += Int64(random.next() % swing) - Int64(swing / 2)
+            return level
+        }
+    }
 }
 
 /// Encoded chunks laid out back to back, with their offsets.
@@ -110,11 +152,20 @@ let benchmarks: @Sendable () -> Void = {
     let timeSize = TimestampCodec.maxEncodedSize(count: pointsPerChunk)
     let floatSize = GorillaFloatCodec.maxEncodedSize(count: pointsPerChunk)
     let intSize = IntegerCodec.maxEncodedSize(count: pointsPerChunk)
+    let patchedSize = PatchedIntegerCodec.maxEncodedSize(count: pointsPerChunk)
+    let countersWithOutliers = Workload.countersWithOutliers()
+    let runs = Workload.runs()
+    let quietThenNoisy = Workload.quietThenNoisy()
 
     encodeBenchmark("Timestamps regular: encode (M points/s)", regular, maxSize: timeSize) { TimestampCodec.encode($0, into: $1) }
     encodeBenchmark("Timestamps jittery: encode (M points/s)", jittery, maxSize: timeSize) { TimestampCodec.encode($0, into: $1) }
     encodeBenchmark("Gorilla sensor floats: encode (M points/s)", sensor, maxSize: floatSize) { GorillaFloatCodec.encode($0, into: $1) }
     encodeBenchmark("Int64 counters: encode (M points/s)", counters, maxSize: intSize) { IntegerCodec.encode($0, into: $1) }
+    encodeBenchmark("Int64 counters patched: encode (M points/s)", counters, maxSize: patchedSize) { PatchedIntegerCodec.encode($0, into: $1) }
+    encodeBenchmark("Int64 counters with outliers: encode (M points/s)", countersWithOutliers, maxSize: intSize) { IntegerCodec.encode($0, into: $1) }
+    encodeBenchmark("Int64 counters with outliers patched: encode (M points/s)", countersWithOutliers, maxSize: patchedSize) { PatchedIntegerCodec.encode($0, into: $1) }
+    encodeBenchmark("Int64 runs: encode (M points/s)", runs, maxSize: intSize) { IntegerCodec.encode($0, into: $1) }
+    encodeBenchmark("Int64 runs patched: encode (M points/s)", runs, maxSize: patchedSize) { PatchedIntegerCodec.encode($0, into: $1) }
     let decimalSize = DecimalFloatCodec.maxEncodedSize(count: pointsPerChunk)
     encodeBenchmark("Decimal sensor floats: encode (M points/s)", sensor, maxSize: decimalSize) { DecimalFloatCodec.encode($0, into: $1) }
 
@@ -128,6 +179,25 @@ let benchmarks: @Sendable () -> Void = {
     decodeBenchmark("Timestamps jittery: decode (M points/s)", jitteryChunks, as: Int64.self) { try TimestampCodec.decode($0, count: pointsPerChunk, into: $1) }
     decodeBenchmark("Gorilla sensor floats: decode (M points/s)", sensorChunks, as: Double.self) { try GorillaFloatCodec.decode($0, count: pointsPerChunk, into: $1) }
     decodeBenchmark("Int64 counters: decode (M points/s)", counterChunks, as: Int64.self) { try IntegerCodec.decode($0, count: pointsPerChunk, into: $1) }
+
+    // Old (delta-zigzag, per-block widths) and new (patched) Int64 codecs on the same shapes.
+    var int64Sizes: [String] = []
+    for (name, values) in [("counters", counters), ("counters with outliers", countersWithOutliers), ("runs", runs), ("quiet then noisy", quietThenNoisy)] {
+        let old = EncodedChunks(values, maxSize: intSize) { IntegerCodec.encode($0, into: $1) }
+        let new = EncodedChunks(values, maxSize: patchedSize) { PatchedIntegerCodec.encode($0, into: $1) }
+        int64Sizes.append("\(name): delta-zigzag \(old.bitsPerPoint), patched \(new.bitsPerPoint)")
+    }
+    print("Int64 bits/point: " + int64Sizes.joined(separator: "; "))
+    let patchedCounterChunks = EncodedChunks(counters, maxSize: patchedSize) { PatchedIntegerCodec.encode($0, into: $1) }
+    let outlierChunks = EncodedChunks(countersWithOutliers, maxSize: intSize) { IntegerCodec.encode($0, into: $1) }
+    let patchedOutlierChunks = EncodedChunks(countersWithOutliers, maxSize: patchedSize) { PatchedIntegerCodec.encode($0, into: $1) }
+    let runChunks = EncodedChunks(runs, maxSize: intSize) { IntegerCodec.encode($0, into: $1) }
+    let patchedRunChunks = EncodedChunks(runs, maxSize: patchedSize) { PatchedIntegerCodec.encode($0, into: $1) }
+    decodeBenchmark("Int64 counters patched: decode (M points/s)", patchedCounterChunks, as: Int64.self) { try PatchedIntegerCodec.decode($0, count: pointsPerChunk, into: $1) }
+    decodeBenchmark("Int64 counters with outliers: decode (M points/s)", outlierChunks, as: Int64.self) { try IntegerCodec.decode($0, count: pointsPerChunk, into: $1) }
+    decodeBenchmark("Int64 counters with outliers patched: decode (M points/s)", patchedOutlierChunks, as: Int64.self) { try PatchedIntegerCodec.decode($0, count: pointsPerChunk, into: $1) }
+    decodeBenchmark("Int64 runs: decode (M points/s)", runChunks, as: Int64.self) { try IntegerCodec.decode($0, count: pointsPerChunk, into: $1) }
+    decodeBenchmark("Int64 runs patched: decode (M points/s)", patchedRunChunks, as: Int64.self) { try PatchedIntegerCodec.decode($0, count: pointsPerChunk, into: $1) }
     let decimalChunks = EncodedChunks(sensor, maxSize: decimalSize) { DecimalFloatCodec.encode($0, into: $1) }
     print("decimal sensor floats: \(decimalChunks.bitsPerPoint) bits per value; Gorilla: \(sensorChunks.bitsPerPoint)")
     decodeBenchmark("Decimal sensor floats: decode (M points/s)", decimalChunks, as: Double.self) { try DecimalFloatCodec.decode($0, count: pointsPerChunk, into: $1) }

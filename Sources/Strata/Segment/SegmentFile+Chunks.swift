@@ -74,7 +74,14 @@ extension SegmentFile {
                             try GorillaFloatCodec.decode(valuePayload, count: count, into: out)
                         }
                     }
-                case .int64: try values.withMemoryRebound(to: Int64.self) { (out) throws(CodecError) in try IntegerCodec.decode(valuePayload, count: count, into: out) }
+                case .int64:
+                    try values.withMemoryRebound(to: Int64.self) { (out) throws(CodecError) in
+                        if chunk.value.location.codec == .intPatched {
+                            try PatchedIntegerCodec.decode(valuePayload, count: count, into: out)
+                        } else {
+                            try IntegerCodec.decode(valuePayload, count: count, into: out)
+                        }
+                    }
                 }
             } catch {
                 throw StrataError(.corruptFile, "value chunk does not decode: \(error)", path: path, offset: chunk.value.location.offset)

@@ -18,7 +18,10 @@ public struct ChunkDescription: Sendable {
     public let offset: Int
     /// Payload size in bytes.
     public let byteCount: Int
-    /// Name of the encoding (`dod`, `gorilla`, `delta-zigzag`).
+    /// Name of the encoding (`dod`, `gorilla`, `decimal`, `delta-zigzag`, `patched`),
+    /// `+lz4` or `+zstd` when compressed; for the patched integer codec also the
+    /// layout its chunk chose: `patched/const`, `patched/rle`, `patched/for`,
+    /// `patched/delta` (`patched/?` when the chunk cannot be read).
     public let codec: String
     public let pointCount: Int
     public let minTime: Int64
@@ -60,7 +63,7 @@ extension SegmentFile {
                     result.append(ChunkDescription(
                         device: device.name, column: .value(metric: metric.name, type: metric.type), group: metric.group,
                         offset: chunk.location.offset, byteCount: chunk.location.length,
-                        codec: chunk.location.codecDescription, pointCount: time.count,
+                        codec: valueCodecDescription(chunk.location), pointCount: time.count,
                         minTime: time.minTime, maxTime: time.maxTime,
                         minimum: Value(bits: chunk.minBits, type: metric.type),
                         maximum: Value(bits: chunk.maxBits, type: metric.type),
@@ -71,6 +74,20 @@ extension SegmentFile {
             }
         }
         return result
+    }
+
+    /// The codec of a value chunk as `strata inspect` names it: the patched
+    /// integer codec with the layout recorded in its payload's first byte.
+    /// Reads that byte without checking the checksum (``verifyChunks()`` does).
+    func valueCodecDescription(_ location: ChunkLocation) -> String {
+        guard location.codec == .intPatched else { return location.codecDescription }
+        var mode: PatchedIntegerCodec.Mode?
+        let stored = UnsafeRawBufferPointer(rebasing: region.bytes[location.offset..<(location.offset + location.length)])
+        try? withEncoded(stored, location, what: "value chunk") { encoded in
+            mode = PatchedIntegerCodec.mode(ofEncoded: encoded)
+        }
+        let name = location.codec.description + "/" + (mode?.description ?? "?")
+        return location.compression == .none ? name : name + "+" + location.compression.name
     }
 
     /// Points stored in the segment (a point of each metric counts once).

@@ -91,7 +91,7 @@ struct SegmentIndexParser {
             for _ in 0..<chunkCount {
                 let location = try parseLocation(&reader)
                 let allowed = switch (type, location.codec) {
-                case (.float64, .floatGorilla), (.float64, .floatDecimal), (.int64, .intDeltaZigzag): true
+                case (.float64, .floatGorilla), (.float64, .floatDecimal), (.int64, .intDeltaZigzag), (.int64, .intPatched): true
                 default: false
                 }
                 guard allowed else {

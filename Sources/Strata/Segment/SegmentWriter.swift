@@ -271,6 +271,7 @@ private final class EncodingScratch {
             TimestampCodec.maxEncodedSize(count: pointsPerChunk),
             GorillaFloatCodec.maxEncodedSize(count: pointsPerChunk),
             IntegerCodec.maxEncodedSize(count: pointsPerChunk),
+            PatchedIntegerCodec.maxEncodedSize(count: pointsPerChunk),
             DecimalFloatCodec.maxEncodedSize(count: pointsPerChunk))
         buffer = .allocate(byteCount: size, alignment: 16)
         candidate = .allocate(byteCount: size, alignment: 16)
@@ -305,8 +306,17 @@ private final class EncodingScratch {
             }
         case .int64:
             return bits.withMemoryRebound(to: Int64.self) { values in
-                let length = IntegerCodec.encode(values, into: buffer)
-                return (append(length: length, codec: .intDeltaZigzag, to: &file, baseOffset: baseOffset), .integer(timestamps: times, values: values))
+                // The patched codec picks its own layout per chunk. The older per-block codec
+                // still wins when volatility changes within a chunk (quiet, then noisy), since
+                // it re-chooses its width every 128 values: both are tried, the smaller kept.
+                // It needs at least a byte per block, so a patched encoding no larger skips it.
+                let patched = PatchedIntegerCodec.encode(values, into: buffer)
+                let blockBytes = 1 + (values.count + 126) / 128
+                let blocked = patched <= blockBytes ? Int.max : IntegerCodec.encode(values, into: candidate)
+                let location = patched <= blocked
+                    ? append(length: patched, codec: .intPatched, to: &file, baseOffset: baseOffset)
+                    : append(length: blocked, codec: .intDeltaZigzag, from: candidate, to: &file, baseOffset: baseOffset)
+                return (location, .integer(timestamps: times, values: values))
             }
         }
     }

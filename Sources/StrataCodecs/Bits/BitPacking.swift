@@ -103,3 +103,58 @@ public enum BitPacking {
         }
     }
 }
+
+extension BitPacking {
+    /// Unpacks `count` values of any `width` (0...64) starting at byte `offset`
+    /// of `input` into `output`: widths up to 56 go to
+    /// ``unpack(_:at:count:width:into:)``, wider ones take a ninth byte beside
+    /// the 8-byte load. The caller checks that `input` holds
+    /// ``byteCount(count:width:)`` bytes from `offset`; nothing past them is read.
+    public static func unpackAnyWidth(
+        _ input: UnsafeRawBufferPointer, at offset: Int, count: Int, width: Int, into output: UnsafeMutablePointer<UInt64>
+    ) {
+        precondition((0...64).contains(width), "BitPacking.unpackAnyWidth: width must be 0...64")
+        if width <= 56 {
+            unpack(input, at: offset, count: count, width: width, into: output)
+            return
+        }
+        let mask = UInt64.max &>> UInt64(64 &- width)
+        let end = offset + byteCount(count: count, width: width)
+        var index = 0
+        var bit = 0
+        // A value starting at bit `shift` of its first byte spans at most 9 bytes.
+        while index < count && offset &+ (bit &>> 3) &+ 9 <= end {
+            let byte = offset &+ (bit &>> 3)
+            let shift = UInt64(bit & 7)
+            let low = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: byte, as: UInt64.self)) &>> shift
+            // `(next << 1) &<< (63 - shift)` is `next << (64 - shift)`, and 0 when shift is 0.
+            let next = UInt64(input[byte &+ 8])
+            output[index] = (low | ((next &<< 1) &<< (63 &- shift))) & mask
+            bit &+= width
+            index &+= 1
+        }
+        while index < count {
+            output[index] = extract(input, at: offset, bit: bit, width: width)
+            bit &+= width
+            index &+= 1
+        }
+    }
+
+    /// The `width`-bit value (0...64) at bit `bit` of the LSB-first bit string
+    /// starting at byte `offset` of `input`, read a byte at a time; the caller
+    /// checks that the value's bytes lie inside `input`.
+    public static func extract(_ input: UnsafeRawBufferPointer, at offset: Int, bit: Int, width: Int) -> UInt64 {
+        var value: UInt64 = 0
+        var got = 0
+        var position = bit
+        while got < width {
+            let shift = position & 7
+            let take = min(8 - shift, width - got)
+            let piece = (UInt64(input[offset + (position >> 3)]) >> UInt64(shift)) & ((1 << UInt64(take)) - 1)
+            value |= piece << UInt64(got)
+            got += take
+            position += take
+        }
+        return value
+    }
+}

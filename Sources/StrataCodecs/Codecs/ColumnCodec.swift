@@ -11,14 +11,18 @@ public enum ColumnCodec: UInt8, Sendable, CaseIterable, CustomStringConvertible 
     case intDeltaZigzag = 3
     /// Decimal exponent, bit-packed integers and exceptions (``DecimalFloatCodec``).
     case floatDecimal = 4
+    /// Per-chunk choice of constant, run-length, or patched frame-of-reference or
+    /// delta bit packing of `Int64` values (``PatchedIntegerCodec``).
+    case intPatched = 5
 
-    /// A short stable name for logs and the CLI (`dod`, `gorilla`, `delta-zigzag`, `decimal`).
+    /// A short stable name for logs and the CLI (`dod`, `gorilla`, `delta-zigzag`, `decimal`, `patched`).
     public var description: String {
         switch self {
         case .timestampDeltaOfDelta: "dod"
         case .floatGorilla: "gorilla"
         case .intDeltaZigzag: "delta-zigzag"
         case .floatDecimal: "decimal"
+        case .intPatched: "patched"
         }
     }
 }
