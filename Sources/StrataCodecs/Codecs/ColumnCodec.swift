@@ -11,14 +11,18 @@ public enum ColumnCodec: UInt8, Sendable, CaseIterable, CustomStringConvertible 
     case intDeltaZigzag = 3
     /// Decimal exponent, bit-packed integers and exceptions (``DecimalFloatCodec``).
     case floatDecimal = 4
+    /// Timestamps as a regular grid with gap codes, or constant, or delta-of-delta,
+    /// whichever is smallest per chunk (``TimestampGapCodec``). Raw values 5 and 7 are reserved.
+    case timestampGaps = 6
 
-    /// A short stable name for logs and the CLI (`dod`, `gorilla`, `delta-zigzag`, `decimal`).
+    /// A short stable name for logs and the CLI (`dod`, `gorilla`, `delta-zigzag`, `decimal`, `gaps`).
     public var description: String {
         switch self {
         case .timestampDeltaOfDelta: "dod"
         case .floatGorilla: "gorilla"
         case .intDeltaZigzag: "delta-zigzag"
         case .floatDecimal: "decimal"
+        case .timestampGaps: "gaps"
         }
     }
 }
