@@ -11,10 +11,11 @@ enum SegmentFormat {
     /// non-NaN count and sum of squared deviations to its index entry;
     /// version 3 lets a chunk's payload be compressed with LZ4 or zstd (the
     /// two high bits of its codec byte); version 4 lets a Float64 chunk use
-    /// the decimal codec, chosen per chunk where it is smaller.
-    static let currentVersion: UInt16 = 4
+    /// the decimal codec, chosen per chunk where it is smaller; version 5
+    /// writes time chunks with the gap codec (``TimestampGapCodec``).
+    static let currentVersion: UInt16 = 5
     /// Versions this code reads.
-    static let readableVersions: ClosedRange<UInt16> = 1...4
+    static let readableVersions: ClosedRange<UInt16> = 1...5
     /// magic(8) version(2) flags(2) crc32c(4)
     static let headerSize = 16
     /// indexOffset(8) indexLength(8) indexCRC(4) footerCRC(4) magic(8)
