@@ -135,16 +135,14 @@ public enum TimestampGapCodec {
             for index in 1..<timestamps.count {
                 let (delta, overflow) = timestamps[index].subtractingReportingOverflow(timestamps[index &- 1])
                 // Boyer–Moore: the candidate left is the majority delta whenever one exists.
-                if votes == 0 {
-                    candidate = delta
-                    votes = 1
-                } else {
-                    votes &+= delta == candidate ? 1 : -1
-                }
-                if delta != firstDelta { isConstant = false }
-                if overflow {
-                    overflowed = true
-                } else if divisor != 1 && delta.magnitude != divisor {
+                // Written as selects, not branches: on jittered deltas a branch here
+                // mispredicts half the time.
+                let fresh = votes == 0
+                candidate = fresh ? delta : candidate
+                votes = fresh ? 1 : votes &+ (delta == candidate ? 1 : -1)
+                isConstant = isConstant && delta == firstDelta
+                overflowed = overflowed || overflow
+                if !overflow && divisor != 1 && delta.magnitude != divisor {
                     // Euclid; skipped for a delta equal to the divisor so far (the usual case).
                     var a = delta.magnitude, b = divisor
                     while b != 0 { (a, b) = (b, a % b) }
@@ -178,14 +176,6 @@ public enum TimestampGapCodec {
                 var eventBits = 0
                 var zeroRuns = 0
                 var deltaOfDeltaBits = 0
-                /// Adds a finished run's code length at every order.
-                func addRun(_ length: Int) {
-                    if length == 0 {
-                        zeroRuns &+= 1
-                    } else {
-                        for order in 0..<runOrderCount { runBits[order] &+= expGolombLength(UInt64(length), order: order) }
-                    }
-                }
                 // The first delta: a run of one or an event in the grid, the header's step in the other stream.
                 var previousRaw = timestamps[1] &- timestamps[0]
                 var previousScaled = previousRaw / scale
@@ -193,7 +183,7 @@ public enum TimestampGapCodec {
                 if previousRaw == rawStep {
                     run = 1
                 } else {
-                    addRun(0)
+                    zeroRuns = 1
                     eventBits &+= eventCodeBits(previousScaled, step: step)
                 }
                 var stretch = 0
@@ -214,13 +204,14 @@ public enum TimestampGapCodec {
                     if raw == rawStep {
                         run &+= 1
                     } else {
-                        addRun(run)
+                        // Zero runs cost 1 + order bits at every order: counted, summed at the end.
+                        if run == 0 { zeroRuns &+= 1 } else { addRunLengths(run, to: runBits) }
                         run = 0
                         eventBits &+= eventCodeBits(scaled, step: step)
                     }
                 }
                 deltaOfDeltaBits &+= zeroStretchBits(stretch)
-                if run > 0 { addRun(run) }
+                if run > 0 { addRunLengths(run, to: runBits) }
                 var bestBits = Int.max, bestOrder = 0
                 for order in 0..<runOrderCount {
                     let bits = runBits[order] &+ zeroRuns &* (1 &+ order)
@@ -229,6 +220,12 @@ public enum TimestampGapCodec {
                 return (4 &+ bestBits &+ eventBits, deltaOfDeltaBits, bestOrder)
             }
         }
+    }
+
+    /// Adds the Exp-Golomb code length of a run of `length` at every order.
+    @inline(__always)
+    static func addRunLengths(_ length: Int, to runBits: UnsafeMutableBufferPointer<Int>) {
+        for order in 0..<runOrderCount { runBits[order] &+= expGolombLength(UInt64(length), order: order) }
     }
 
     /// Bits the delta-of-delta stream spends on `zeros` equal deltas in a row:
@@ -242,17 +239,26 @@ public enum TimestampGapCodec {
     /// Bits of ``TimestampCodec``'s code for a nonzero delta-of-delta.
     @inline(__always)
     static func deltaOfDeltaCodeBits(_ dod: Int64) -> Int {
-        if dod >= -64 && dod <= 63 { return 9 }
-        if dod >= -256 && dod <= 255 { return 12 }
-        if dod >= -2048 && dod <= 2047 { return 16 }
-        if dod >= Int64(Int32.min) && dod <= Int64(Int32.max) { return 37 }
-        return 70
+        // Bucket by the two's complement width, as sums of comparisons rather than
+        // a chain of branches: jittered dods straddle the first bucket boundary.
+        let width = significantBits(dod)
+        return 9 &+ (width > 7 ? 3 : 0) &+ (width > 9 ? 4 : 0) &+ (width > 12 ? 21 : 0) &+ (width > 32 ? 33 : 0)
+    }
+
+    /// Bits of the narrowest two's complement field that holds `value` (1...64).
+    @inline(__always)
+    static func significantBits(_ value: Int64) -> Int {
+        // Zigzag maps −2^(w−1)...2^(w−1) − 1 onto 0..<2^w.
+        let zigzag = UInt64(bitPattern: (value &<< 1) ^ (value &>> 63))
+        return max(UInt64.bitWidth &- zigzag.leadingZeroBitCount, 1)
     }
 
     /// Missing steps when scaled delta `delta` is a whole number (≥ 2) of steps, else nil.
     @inline(__always)
     static func missingSteps(_ delta: Int64, step: Int64) -> Int64? {
-        guard step > 0, delta > step, delta % step == 0 else { return nil }
+        // A gap is at least two steps; testing that first keeps jittered deltas,
+        // just above the step, clear of the division.
+        guard step > 0, delta &- step >= step, delta > step, delta % step == 0 else { return nil }
         return delta / step &- 1
     }
 
@@ -262,11 +268,8 @@ public enum TimestampGapCodec {
         if let missing = missingSteps(delta, step: step) {
             return missing == 1 ? 1 : 2 &+ expGolombLength(UInt64(missing &- 2), order: 0)
         }
-        let excess = delta &- step
-        if excess >= -128 && excess <= 127 { return 11 }
-        if excess >= Int64(Int16.min) && excess <= Int64(Int16.max) { return 20 }
-        if excess >= Int64(Int32.min) && excess <= Int64(Int32.max) { return 37 }
-        return 69
+        let width = significantBits(delta &- step)
+        return 11 &+ (width > 8 ? 9 : 0) &+ (width > 16 ? 17 : 0) &+ (width > 32 ? 32 : 0)
     }
 
     /// Length of the order-`order` Exp-Golomb code of `value`.
