@@ -112,7 +112,7 @@ struct CommandLineTests {
         #expect(summary.status == 0)
         #expect(summary.standardOutput.contains("points    3,000"))
         #expect(summary.standardOutput.contains("bytes/point"))
-        #expect(summary.standardOutput.contains("timestamps: dod"))
+        #expect(summary.standardOutput.contains("timestamps: gaps"))
         let segment = try CommandRunner.run(["inspect", store, "--segment", "0000000001.seg"])
         #expect(segment.status == 0, "\(segment.standardError)")
         #expect(segment.standardOutput.contains("All "))

@@ -32,6 +32,20 @@ enum Workload {
         return (0..<(pointsPerChunk * chunkCount)).map { 1_767_225_600_000 + Int64($0) * 10_000 + Int64(random.next() % 41) - 20 }
     }
 
+    /// A reading every 10 s with readings missing, as in the beijing data set:
+    /// about one delta in 150 skips one to three readings, one in 3,000 a day.
+    static func gappyTimestamps() -> [Int64] {
+        var random = SeededGenerator(state: 4)
+        var time: Int64 = 1_767_225_600_000
+        return (0..<(pointsPerChunk * chunkCount)).map { _ in
+            defer {
+                let roll = random.next() % 3000
+                time += 10_000 * (roll < 20 ? Int64(roll % 3) + 2 : roll == 20 ? 8_641 : 1)
+            }
+            return time
+        }
+    }
+
     /// A temperature at 0.1 °C resolution: a slow random walk.
     static func sensorValues() -> [Double] {
         var random = SeededGenerator(state: 2)
@@ -147,6 +161,7 @@ func decodeBenchmark<T>(_ name: String, _ encoded: EncodedChunks, as: T.Type, de
 let benchmarks: @Sendable () -> Void = {
     let regular = Workload.regularTimestamps()
     let jittery = Workload.jitteryTimestamps()
+    let gappy = Workload.gappyTimestamps()
     let sensor = Workload.sensorValues()
     let counters = Workload.counters()
     let timeSize = TimestampCodec.maxEncodedSize(count: pointsPerChunk)
@@ -159,6 +174,11 @@ let benchmarks: @Sendable () -> Void = {
 
     encodeBenchmark("Timestamps regular: encode (M points/s)", regular, maxSize: timeSize) { TimestampCodec.encode($0, into: $1) }
     encodeBenchmark("Timestamps jittery: encode (M points/s)", jittery, maxSize: timeSize) { TimestampCodec.encode($0, into: $1) }
+    encodeBenchmark("Timestamps gappy: encode (M points/s)", gappy, maxSize: timeSize) { TimestampCodec.encode($0, into: $1) }
+    let gapSize = TimestampGapCodec.maxEncodedSize(count: pointsPerChunk)
+    encodeBenchmark("Timestamps (gaps codec) regular: encode (M points/s)", regular, maxSize: gapSize) { TimestampGapCodec.encode($0, into: $1) }
+    encodeBenchmark("Timestamps (gaps codec) jittery: encode (M points/s)", jittery, maxSize: gapSize) { TimestampGapCodec.encode($0, into: $1) }
+    encodeBenchmark("Timestamps (gaps codec) gappy: encode (M points/s)", gappy, maxSize: gapSize) { TimestampGapCodec.encode($0, into: $1) }
     encodeBenchmark("Gorilla sensor floats: encode (M points/s)", sensor, maxSize: floatSize) { GorillaFloatCodec.encode($0, into: $1) }
     encodeBenchmark("Int64 counters: encode (M points/s)", counters, maxSize: intSize) { IntegerCodec.encode($0, into: $1) }
     encodeBenchmark("Int64 counters patched: encode (M points/s)", counters, maxSize: patchedSize) { PatchedIntegerCodec.encode($0, into: $1) }
@@ -171,12 +191,21 @@ let benchmarks: @Sendable () -> Void = {
 
     let regularChunks = EncodedChunks(regular, maxSize: timeSize) { TimestampCodec.encode($0, into: $1) }
     let jitteryChunks = EncodedChunks(jittery, maxSize: timeSize) { TimestampCodec.encode($0, into: $1) }
+    let gappyChunks = EncodedChunks(gappy, maxSize: timeSize) { TimestampCodec.encode($0, into: $1) }
+    let gapRegularChunks = EncodedChunks(regular, maxSize: gapSize) { TimestampGapCodec.encode($0, into: $1) }
+    let gapJitteryChunks = EncodedChunks(jittery, maxSize: gapSize) { TimestampGapCodec.encode($0, into: $1) }
+    let gapGappyChunks = EncodedChunks(gappy, maxSize: gapSize) { TimestampGapCodec.encode($0, into: $1) }
+    print("bits/point, dod codec: regular \(regularChunks.bitsPerPoint), jittery \(jitteryChunks.bitsPerPoint), gappy \(gappyChunks.bitsPerPoint); gaps codec: regular \(gapRegularChunks.bitsPerPoint), jittery \(gapJitteryChunks.bitsPerPoint), gappy \(gapGappyChunks.bitsPerPoint)")
     let sensorChunks = EncodedChunks(sensor, maxSize: floatSize) { GorillaFloatCodec.encode($0, into: $1) }
     let counterChunks = EncodedChunks(counters, maxSize: intSize) { IntegerCodec.encode($0, into: $1) }
     print("bits/point: regular timestamps \(regularChunks.bitsPerPoint), jittery timestamps \(jitteryChunks.bitsPerPoint), sensor floats \(sensorChunks.bitsPerPoint), counters \(counterChunks.bitsPerPoint)")
 
     decodeBenchmark("Timestamps regular: decode (M points/s)", regularChunks, as: Int64.self) { try TimestampCodec.decode($0, count: pointsPerChunk, into: $1) }
     decodeBenchmark("Timestamps jittery: decode (M points/s)", jitteryChunks, as: Int64.self) { try TimestampCodec.decode($0, count: pointsPerChunk, into: $1) }
+    decodeBenchmark("Timestamps gappy: decode (M points/s)", gappyChunks, as: Int64.self) { try TimestampCodec.decode($0, count: pointsPerChunk, into: $1) }
+    decodeBenchmark("Timestamps (gaps codec) regular: decode (M points/s)", gapRegularChunks, as: Int64.self) { try TimestampGapCodec.decode($0, count: pointsPerChunk, into: $1) }
+    decodeBenchmark("Timestamps (gaps codec) jittery: decode (M points/s)", gapJitteryChunks, as: Int64.self) { try TimestampGapCodec.decode($0, count: pointsPerChunk, into: $1) }
+    decodeBenchmark("Timestamps (gaps codec) gappy: decode (M points/s)", gapGappyChunks, as: Int64.self) { try TimestampGapCodec.decode($0, count: pointsPerChunk, into: $1) }
     decodeBenchmark("Gorilla sensor floats: decode (M points/s)", sensorChunks, as: Double.self) { try GorillaFloatCodec.decode($0, count: pointsPerChunk, into: $1) }
     decodeBenchmark("Int64 counters: decode (M points/s)", counterChunks, as: Int64.self) { try IntegerCodec.decode($0, count: pointsPerChunk, into: $1) }
 

@@ -58,7 +58,11 @@ extension SegmentFile {
         let valueStored = try payload(of: chunk.value.location, what: "value chunk")
         try withEncoded(timeStored, chunk.time.location, what: "time chunk") { (timePayload) throws(StrataError) in
             do throws(CodecError) {
-                try TimestampCodec.decode(timePayload, count: count, into: times)
+                if chunk.time.location.codec == .timestampGaps {
+                    try TimestampGapCodec.decode(timePayload, count: count, into: times)
+                } else {
+                    try TimestampCodec.decode(timePayload, count: count, into: times)
+                }
             } catch {
                 throw StrataError(.corruptFile, "time chunk does not decode: \(error)", path: path, offset: chunk.time.location.offset)
             }

@@ -13,10 +13,11 @@ enum SegmentFormat {
     /// two high bits of its codec byte); version 4 lets a Float64 chunk use
     /// the decimal codec, chosen per chunk where it is smaller; version 5 adds
     /// the decimal codec's multiply modes (2 to 4), which decode without
-    /// division, and lets an Int64 chunk use the patched integer codec
-    /// (constant, run-length, or frame-of-reference / delta bit packing with
-    /// patched exceptions, chosen per chunk), kept where it is no larger than
-    /// the per-block codec.
+    /// division, lets an Int64 chunk use the patched integer codec (constant,
+    /// run-length, or frame-of-reference / delta bit packing with patched
+    /// exceptions, chosen per chunk), kept where it is no larger than the
+    /// per-block codec, and writes time chunks with the gap codec
+    /// (``TimestampGapCodec``).
     static let currentVersion: UInt16 = 5
     /// Versions this code reads.
     static let readableVersions: ClosedRange<UInt16> = 1...5

@@ -63,7 +63,9 @@ struct SegmentIndexParser {
                 let pointCount = try reader.readVarUInt()
                 let minTime = try reader.readVarInt()
                 let maxTime = try reader.readVarInt()
-                guard location.codec == .timestampDeltaOfDelta, pointCount > 0,
+                // The gap codec arrived with version 5; an older file holding it is damaged.
+                let knownTimeCodec = location.codec == .timestampDeltaOfDelta || (location.codec == .timestampGaps && version >= 5)
+                guard knownTimeCodec, pointCount > 0,
                       pointCount <= UInt64(SegmentFormat.maximumPointsPerChunk), minTime <= maxTime else {
                     throw StrataError(.corruptFile, "time chunk entry is inconsistent (codec \(location.codec), \(pointCount) points)", path: path, offset: entryOffset)
                 }

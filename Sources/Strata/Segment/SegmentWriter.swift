@@ -268,7 +268,7 @@ private final class EncodingScratch {
     init(pointsPerChunk: Int, compression: ChunkCompression) {
         self.compression = compression
         let size = max(
-            TimestampCodec.maxEncodedSize(count: pointsPerChunk),
+            TimestampGapCodec.maxEncodedSize(count: pointsPerChunk),
             GorillaFloatCodec.maxEncodedSize(count: pointsPerChunk),
             IntegerCodec.maxEncodedSize(count: pointsPerChunk),
             PatchedIntegerCodec.maxEncodedSize(count: pointsPerChunk),
@@ -283,8 +283,8 @@ private final class EncodingScratch {
     }
 
     func appendTimestamps(_ times: UnsafeBufferPointer<Int64>, to file: inout [UInt8], baseOffset: Int) -> ChunkLocation {
-        let length = TimestampCodec.encode(times, into: buffer)
-        return append(length: length, codec: .timestampDeltaOfDelta, to: &file, baseOffset: baseOffset)
+        let length = TimestampGapCodec.encode(times, into: buffer)
+        return append(length: length, codec: .timestampGaps, to: &file, baseOffset: baseOffset)
     }
 
     func appendValues(

@@ -22,6 +22,13 @@ enum VarInt {
         return position + 1
     }
 
+    /// The bytes ``write(_:into:at:)`` takes for `value`: one per started 7 bits.
+    @inlinable @inline(__always)
+    static func length(_ value: UInt64) -> Int {
+        let bits = UInt64.bitWidth - (value | 1).leadingZeroBitCount
+        return (bits + 6) / 7
+    }
+
     /// Reads a varint at `offset`, advancing it; throws on truncation or on
     /// an encoding longer than ten bytes (which cannot come from our writer).
     @inlinable

@@ -14,8 +14,11 @@ public enum ColumnCodec: UInt8, Sendable, CaseIterable, CustomStringConvertible 
     /// Per-chunk choice of constant, run-length, or patched frame-of-reference or
     /// delta bit packing of `Int64` values (``PatchedIntegerCodec``).
     case intPatched = 5
+    /// Timestamps as a regular grid with gap codes, or constant, or delta-of-delta,
+    /// whichever is smallest per chunk (``TimestampGapCodec``).
+    case timestampGaps = 6
 
-    /// A short stable name for logs and the CLI (`dod`, `gorilla`, `delta-zigzag`, `decimal`, `patched`).
+    /// A short stable name for logs and the CLI (`dod`, `gorilla`, `delta-zigzag`, `decimal`, `patched`, `gaps`).
     public var description: String {
         switch self {
         case .timestampDeltaOfDelta: "dod"
@@ -23,6 +26,7 @@ public enum ColumnCodec: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         case .intDeltaZigzag: "delta-zigzag"
         case .floatDecimal: "decimal"
         case .intPatched: "patched"
+        case .timestampGaps: "gaps"
         }
     }
 }

@@ -54,9 +54,20 @@ public enum TimestampCodec {
         if count == 1 { return offset }
         let scale = deltaScale(timestamps)
         offset = VarInt.write(UInt64(scale), into: output, at: offset)
-        var previousDelta = (timestamps[1] &- timestamps[0]) / scale
-        offset = VarInt.write(ZigZag.encode(previousDelta), into: output, at: offset)
+        let firstDelta = (timestamps[1] &- timestamps[0]) / scale
+        offset = VarInt.write(ZigZag.encode(firstDelta), into: output, at: offset)
         var writer = BitWriter(output, offset: offset)
+        writeDeltaOfDeltas(timestamps, scale: scale, firstDelta: firstDelta, into: &writer)
+        return writer.finish()
+    }
+
+    /// Writes the bitstream codes of points `2..<timestamps.count` (the format's
+    /// code table), given the chunk's scale and its first scaled delta.
+    /// Shared with ``TimestampGapCodec``, whose delta-of-delta form is this stream.
+    @inline(__always)
+    static func writeDeltaOfDeltas(_ timestamps: UnsafeBufferPointer<Int64>, scale: Int64, firstDelta: Int64, into writer: inout BitWriter) {
+        let count = timestamps.count
+        var previousDelta = firstDelta
         var index = 2
         while index < count {
             let rawDelta = timestamps[index] &- timestamps[index &- 1]
@@ -94,7 +105,6 @@ public enum TimestampCodec {
             }
             index &+= 1
         }
-        return writer.finish()
     }
 
     /// The greatest common divisor of the deltas, or 1 when a delta overflows
@@ -130,10 +140,22 @@ public enum TimestampCodec {
         let rawScale = try VarInt.read(from: input, at: &offset)
         guard rawScale >= 1, rawScale <= UInt64(Int64.max) else { throw CodecError("timestamp scale \(rawScale) is out of range") }
         let scale = Int64(rawScale)
-        var delta = ZigZag.decode(try VarInt.read(from: input, at: &offset))
+        let delta = ZigZag.decode(try VarInt.read(from: input, at: &offset))
         current = current &+ delta &* scale
         out[1] = current
         var reader = BitReader(input, offset: offset)
+        try readDeltaOfDeltas(&reader, count: count, scale: scale, previous: current, previousDelta: delta, into: out)
+    }
+
+    /// Decodes points `2..<count` of the bitstream into `out`, continuing from
+    /// point 1 (`previous`, reached by the scaled `previousDelta`).
+    /// Shared with ``TimestampGapCodec``, whose delta-of-delta form is this stream.
+    @inline(__always)
+    static func readDeltaOfDeltas(
+        _ reader: inout BitReader, count: Int, scale: Int64, previous: Int64, previousDelta: Int64, into out: UnsafeMutablePointer<Int64>
+    ) throws(CodecError) {
+        var current = previous
+        var delta = previousDelta
         var index = 2
         while index < count {
             reader.ensure(16)
