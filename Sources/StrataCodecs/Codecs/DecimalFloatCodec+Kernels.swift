@@ -101,7 +101,9 @@ struct ScaledUnpacker {
             for lane in 0..<8 {
                 let bit = lane &* width
                 let word = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self))
-                running = running &+ ((word &>> UInt64(bit & 7)) & mask) &+ step
+                // The step joins the delta before the sum, so the loop-carried chain is one addition.
+                let delta = ((word &>> UInt64(bit & 7)) & mask) &+ step
+                running = running &+ delta
                 patterns[lane] = running
             }
             source += width
