@@ -30,11 +30,12 @@ struct ScaledUnpacker {
                 Self.addingGroups(source, groups: groups, width: width, add: add, patterns)
             }
         }
-        // The last values, without reading past the packed bytes.
-        let done = groups &* 8
-        guard done < count else { return }
-        BitPacking.unpack(packed, at: groups &* width, count: count &- done, width: width, into: patterns + done)
-        for index in done..<count { patterns[index] = patterns[index] &+ add }
+        guard groups &* 8 < count else { return }
+        paddedTail(of: count, after: groups, into: patterns) { source, tailGroups, scratch in
+            Self.withConstantWidth(width) { width in
+                Self.addingGroups(source, groups: tailGroups, width: width, add: add, scratch)
+            }
+        }
     }
 
     /// Writes the running sum of `current` and, for each of `count` packed
@@ -46,12 +47,42 @@ struct ScaledUnpacker {
                 Self.summingGroups(source, groups: groups, width: width, step: step, current: &current, patterns)
             }
         }
+        guard groups &* 8 < count else { return }
+        var running = current
+        paddedTail(of: count, after: groups, into: patterns) { source, tailGroups, scratch in
+            Self.withConstantWidth(width) { width in
+                Self.summingGroups(source, groups: tailGroups, width: width, step: step, current: &running, scratch)
+            }
+        }
+        // The padding's lanes ran the sum on past the last value.
+        current = patterns[count &- 1]
+    }
+
+    /// Runs `kernel` over the values after the first `groups` groups, on a
+    /// zero-padded copy of their bytes: the unrolled groups then serve the last
+    /// values too without reading past `packed`. The kernel writes whole groups
+    /// into a scratch, of which the real values are copied to `patterns`.
+    private func paddedTail(
+        of count: Int, after groups: Int, into patterns: UnsafeMutablePointer<UInt64>,
+        _ kernel: (UnsafeRawPointer, Int, UnsafeMutablePointer<UInt64>) -> Void
+    ) {
         let done = groups &* 8
-        guard done < count else { return }
-        BitPacking.unpack(packed, at: groups &* width, count: count &- done, width: width, into: patterns + done)
-        for index in done..<count {
-            current = current &+ patterns[index] &+ step
-            patterns[index] = current
+        let remaining = count &- done
+        let start = groups &* width
+        let bytes = BitPacking.byteCount(count: count, width: width) &- start
+        let tailGroups = (remaining &+ 7) &>> 3
+        // Whole groups, plus the 8-byte load that may start in the last one.
+        let span = tailGroups &* width &+ 8
+        withUnsafeTemporaryAllocation(byteCount: span, alignment: 8) { buffer in
+            buffer.initializeMemory(as: UInt8.self, repeating: 0)
+            if bytes > 0 {
+                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: packed[start..<(start &+ bytes)]))
+            }
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: tailGroups &* 8) { scratch in
+                guard let source = UnsafeRawPointer(buffer.baseAddress), let output = scratch.baseAddress else { return }
+                kernel(source, tailGroups, output)
+                (patterns + done).update(from: output, count: remaining)
+            }
         }
     }
 
