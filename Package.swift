@@ -12,6 +12,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // What services expect from an embedded library: log through swift-log and count
+        // through swift-metrics, so the host routes both where it routes its own.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -30,7 +34,11 @@ let package = Package(
         ),
         .target(
             name: "Strata",
-            dependencies: ["StrataCodecs"]
+            dependencies: [
+                "StrataCodecs",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
         ),
         .executableTarget(
             name: "strata",
@@ -38,6 +46,7 @@ let package = Package(
                 "Strata",
                 "StrataCodecs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Kills a writer at random moments and checks every acknowledged point (tools/crash-test).
@@ -52,7 +61,11 @@ let package = Package(
         ),
         .testTarget(
             name: "StrataTests",
-            dependencies: ["Strata", "strata", "strata-crash-test"],
+            dependencies: [
+                "Strata", "strata", "strata-crash-test",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             resources: [.copy("Resources")]
         ),
     ],

@@ -45,6 +45,7 @@ extension Store {
     ) throws(StrataError) {
         let inputs = step.inputs
         let bytesIn = inputs.reduce(0) { $0 + $1.byteCount }
+        let started = monotonicNanoseconds()
         var outputs: [SegmentFile] = []
         var outcome = CompactionJob.Outcome()
         let window: CompactionWindow?
@@ -133,6 +134,16 @@ extension Store {
         report.pointsOut += outcome.outputs.reduce(0) { $0 + $1.pointCount }
         report.pointsDropped += outcome.pointsDropped
         report.deletionsCleared += cleared
+
+        let nanoseconds = monotonicNanoseconds() - started
+        let bytesOut = outputs.reduce(0) { $0 + $1.byteCount }
+        metrics.compactionDuration.recordNanoseconds(nanoseconds)
+        metrics.segmentBytesWritten.increment(by: Int64(bytesOut))
+        metrics.segments.record(state.withLock { $0.segments.count })
+        logger.info("compaction step: \(description)", metadata: [
+            "segmentsIn": "\(inputs.count)", "segmentsOut": "\(outputs.count)", "bytesIn": "\(bytesIn)", "bytesOut": "\(bytesOut)",
+            "pointsDropped": "\(outcome.pointsDropped)", "milliseconds": "\(nanoseconds / 1_000_000)",
+        ])
     }
 }
 

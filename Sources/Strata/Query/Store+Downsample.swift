@@ -13,6 +13,8 @@ extension Store {
     ///   the number of buckets.
     public func downsample(device: String, metric: String, options: DownsampleOptions) throws(StrataError) -> DownsampleResult {
         try options.validate()
+        let started = monotonicNanoseconds()
+        defer { metrics.queryDuration.recordNanoseconds(monotonicNanoseconds() - started) }
         let key = SeriesKey(device: device, metric: metric)
         guard let (type, sources) = try sources(of: key, from: options.from, to: options.to) else {
             return DownsampleResult(series: key, type: nil, buckets: [], chunksFromStatistics: 0, chunksDecoded: 0)

@@ -131,6 +131,7 @@ extension Store {
     }
 
     private func recordBackgroundError(_ error: StrataError) {
+        logger.error("background work failed: \(error.message)", metadata: Self.metadata(of: error))
         state.withLock { $0.backgroundError = error }
     }
 

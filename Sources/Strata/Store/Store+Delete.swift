@@ -42,6 +42,12 @@ extension Store {
                 }
             })
         }
+        for tombstone in tombstones {
+            logger.info("deletion recorded", metadata: [
+                "device": .string(tombstone.device), "metric": .string(tombstone.metric ?? "*"),
+                "from": "\(tombstone.from)", "to": "\(tombstone.to)",
+            ])
+        }
     }
 
     /// Deletes the points of `device` (of `metric`, or of every metric when

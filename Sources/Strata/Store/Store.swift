@@ -1,4 +1,5 @@
 import Synchronization
+import Logging
 import StrataCodecs
 
 /// A Strata store: a directory of immutable segment files plus an in-memory
@@ -54,11 +55,16 @@ public final class Store: Sendable {
     let manifestGate = Mutex<Void>(())
     /// One compaction at a time.
     let compactionGate = Mutex<Void>(())
+    /// Where events go; its metadata names the store.
+    let logger: Logger
+    /// Counters, gauges and timers (see ``Telemetry``).
+    let metrics: StoreMetrics
 
     var segmentsDirectory: String { directory + "/segments" }
 
     /// Opens the store at `path`, creating it when it does not exist, `mode`
-    /// is ``AccessMode/readWrite`` and `create` is true.
+    /// is ``AccessMode/readWrite`` and `create` is true. Events and metrics go
+    /// to `telemetry` (by default the process's logging and metrics systems).
     ///
     /// - Throws: ``StrataError`` with code `.invalidArgument` when `path` is
     ///   not a store (and cannot or may not be created), `.locked` when
@@ -66,9 +72,14 @@ public final class Store: Sendable {
     ///   a newer format, `.io` when the directory cannot be read or created.
     public init(
         at path: String, configuration: Configuration = Configuration(),
-        mode: AccessMode = .readWrite, create: Bool = true
+        mode: AccessMode = .readWrite, create: Bool = true, telemetry: Telemetry = Telemetry()
     ) throws(StrataError) {
         try configuration.validate()
+        var logger = telemetry.logger
+        logger[metadataKey: "store"] = .string(path)
+        self.logger = logger
+        let metrics = StoreMetrics(telemetry)
+        self.metrics = metrics
         self.directory = path
         self.configuration = configuration
         self.mode = mode
@@ -126,11 +137,14 @@ public final class Store: Sendable {
         if mode == .readWrite {
             let intact = outcome.files.filter { !outcome.damagedFiles.contains($0) }
             // Never reuse a number the manifest covers: a clean close leaves no log file to count from.
-            log = try WriteAheadLog(directory: logFolder, number: max(outcome.highestNumber, opened.manifest.logCoveredThrough) + 1, existing: intact)
+            log = try WriteAheadLog(
+                directory: logFolder, number: max(outcome.highestNumber, opened.manifest.logCoveredThrough) + 1, existing: intact,
+                metrics: metrics)
         } else {
             log = nil
         }
         state = Mutex(recovered)
+        reportOpening(segments: opened.segments.count)
 
         guard mode == .readWrite else { return }
         if !outcome.damagedFiles.isEmpty {
@@ -139,6 +153,7 @@ public final class Store: Sendable {
             try flushHead(closing: false)
             for file in outcome.damagedFiles {
                 try? FileSystem.rename(file, to: file + WALFormat.damagedSuffix)
+                logger.warning("damaged write-ahead log file moved aside", metadata: ["file": "\(file + WALFormat.damagedSuffix)"])
             }
             try? FileSystem.syncDirectory(logFolder)
         }
@@ -211,6 +226,7 @@ public final class Store: Sendable {
             state.apply(batch)
             return (position, state.head.pointCount)
         }
+        metrics.pointsAppended.increment(by: Int64(batch.count))
         if configuration.durability == .everyBatch {
             try log.waitUntilDurable(position)
         }
@@ -261,6 +277,7 @@ public final class Store: Sendable {
             return (head, state.nextSequence, covered)
         }
         guard let (head, sequence, covered) = frozen else { return }
+        let started = monotonicNanoseconds()
         do throws(StrataError) {
             let segment = try writeSegment(head, sequence: sequence)
             do throws(StrataError) {
@@ -280,7 +297,17 @@ public final class Store: Sendable {
                 throw error
             }
             log?.removeFiles(covered)
+            let nanoseconds = monotonicNanoseconds() - started
+            metrics.flushes.increment()
+            metrics.flushDuration.recordNanoseconds(nanoseconds)
+            metrics.segmentBytesWritten.increment(by: Int64(segment.byteCount))
+            metrics.segments.record(state.withLock { $0.segments.count })
+            logger.info("flushed the head into a segment", metadata: [
+                "segment": "\(segment.path)", "points": "\(head.pointCount)", "bytes": "\(segment.byteCount)",
+                "milliseconds": "\(nanoseconds / 1_000_000)",
+            ])
         } catch {
+            logger.error("flush failed; the points stay in the head", metadata: ["error": "\(error)"])
             // Put the points back in front of anything appended since, so nothing is lost
             // and the write order (hence last-write-wins) is kept. A failed close leaves
             // the store open so the caller can retry.
@@ -341,6 +368,8 @@ public final class Store: Sendable {
     /// - Complexity: O(chunks overlapping the range + points returned);
     ///   chunks outside the range are skipped using the index alone.
     public func query(device: String, metric: String, from start: Int64 = .min, to end: Int64 = .max) throws(StrataError) -> SeriesPoints {
+        let started = monotonicNanoseconds()
+        defer { metrics.queryDuration.recordNanoseconds(monotonicNanoseconds() - started) }
         let key = SeriesKey(device: device, metric: metric)
         guard let (type, found) = try sources(of: key, from: start, to: end) else {
             return SeriesPoints(series: key, type: nil, columns: SeriesColumns())

@@ -20,6 +20,8 @@ import Glibc
 /// writer's replay (see ``WALReplay``) before this log creates its first file.
 final class WriteAheadLog: @unchecked Sendable {
     let directory: String
+    /// Bytes written and syncs, counted for the store's metrics.
+    private let metrics: StoreMetrics?
 
     /// Protects everything below; also the condition waiters sleep on.
     private let lock = ConditionLock()
@@ -44,7 +46,8 @@ final class WriteAheadLog: @unchecked Sendable {
     /// Opens a new log file numbered `number` in `directory`; the files in
     /// `existing` (replayed at open) are kept until the next flush publishes their points.
     /// The writer's replay has already sealed the last of them (see ``WALReplay``).
-    init(directory: String, number: UInt64, existing: [String]) throws(StrataError) {
+    init(directory: String, number: UInt64, existing: [String], metrics: StoreMetrics? = nil) throws(StrataError) {
+        self.metrics = metrics
         self.directory = directory
         self.fileNumber = number
         self.closedFiles = existing
@@ -104,6 +107,7 @@ final class WriteAheadLog: @unchecked Sendable {
                 throw reason
             }
             let length = record.bytes.count
+            metrics?.walBytesWritten.increment(by: Int64(length))
             fileSize += length
             recordsInFile += 1
             writtenPosition += UInt64(length)
@@ -150,6 +154,7 @@ final class WriteAheadLog: @unchecked Sendable {
         lock.lock()
         syncing = false
         syncCount += 1
+        metrics?.walSyncs.increment()
         if let result {
             failure = StrataError(.io, "fsync of the write-ahead log failed (\(result)); writes are refused until the store is reopened", path: descriptor.path)
         } else {
