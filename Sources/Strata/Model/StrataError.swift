@@ -39,6 +39,7 @@ public struct StrataError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The byte offset in ``path`` where the problem was found, if known.
     public let offset: Int?
 
+    /// An error of kind `code`, with a message for a person and, for file problems, where.
     public init(_ code: Code, _ message: String, path: String? = nil, offset: Int? = nil) {
         self.code = code
         self.message = message
@@ -46,6 +47,7 @@ public struct StrataError: Error, Sendable, Equatable, CustomStringConvertible {
         self.offset = offset
     }
 
+    /// The message, followed by the file and offset when known.
     public var description: String {
         var text = ""
         if let path { text += path }

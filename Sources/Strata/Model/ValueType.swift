@@ -5,6 +5,7 @@ public enum ValueType: UInt8, Sendable, CustomStringConvertible, CaseIterable {
     /// Signed 64-bit integers, the full range.
     case int64 = 2
 
+    /// `float64` or `int64`, as the CLI spells the type.
     public var description: String {
         switch self {
         case .float64: "float64"
@@ -15,7 +16,9 @@ public enum ValueType: UInt8, Sendable, CustomStringConvertible, CaseIterable {
 
 /// One value of either type.
 public enum Value: Sendable, Equatable, CustomStringConvertible {
+    /// A Float64 value.
     case float64(Double)
+    /// An Int64 value.
     case int64(Int64)
 
     /// The value's type.
@@ -46,6 +49,7 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
         lhs.type == rhs.type && lhs.bits == rhs.bits
     }
 
+    /// The value as Swift prints it (the shortest text that parses back to the same bits).
     public var description: String {
         switch self {
         case .float64(let value): "\(value)"

@@ -20,6 +20,7 @@ public enum Aggregate: String, Sendable, CaseIterable, CustomStringConvertible {
     /// The population standard deviation, √(Σ(x − mean)² / n).
     case stddev
 
+    /// The aggregate's name, as `--agg` takes it.
     public var description: String { rawValue }
 }
 
@@ -48,6 +49,8 @@ public struct DownsampleOptions: Sendable, Equatable {
     /// their statistics (for measurement and verification). Default true.
     public var usesChunkStatistics = true
 
+    /// Buckets of `step` milliseconds over `[from, to)`, aligned to multiples of `step` since the epoch
+    /// (set ``alignment`` to start them at `from`).
     public init(step: Int64, from: Int64 = .min, to: Int64 = .max) {
         self.step = step
         self.from = from
@@ -82,13 +85,16 @@ public struct Bucket: Sendable, Equatable {
     public let count: Int
     /// Points whose value is not NaN.
     public let valueCount: Int
+    /// Smallest and largest value (NaN ignored); nil when the bucket has no non-NaN value.
     public let minimum: Value?
     public let maximum: Value?
+    /// Sum of the non-NaN values, compensated (Neumaier) so long buckets keep their low-order bits.
     public let sum: Double
     /// nil when the bucket has no non-NaN value.
     public let mean: Double?
     /// Population standard deviation; nil when the bucket has no non-NaN value.
     public let standardDeviation: Double?
+    /// The bucket's earliest and latest value, NaN included.
     public let first: Value?
     public let last: Value?
 
@@ -116,7 +122,9 @@ public struct Bucket: Sendable, Equatable {
 
 /// The buckets of one series, and how they were computed.
 public struct DownsampleResult: Sendable {
+    /// The series asked for.
     public let series: SeriesKey
+    /// The series' value type; nil when the store does not know the series.
     public let type: ValueType?
     /// Buckets in time order.
     public let buckets: [Bucket]

@@ -10,11 +10,14 @@ public struct ChunkDescription: Sendable {
         case value(metric: String, type: ValueType)
     }
 
+    /// The device the chunk belongs to.
     public let device: String
+    /// Whether the chunk holds timestamps or one metric's values.
     public let column: Column
     /// The column group (shared time column) the chunk belongs to, within its device.
     public let group: Int
     /// Byte offset of the payload in the file.
+    /// Byte offset of the damaged region from the start of the file.
     public let offset: Int
     /// Payload size in bytes.
     public let byteCount: Int
@@ -23,6 +26,7 @@ public struct ChunkDescription: Sendable {
     /// layout its chunk chose: `patched/const`, `patched/rle`, `patched/for`,
     /// `patched/delta` (`patched/?` when the chunk cannot be read).
     public let codec: String
+    /// Points in the chunk, and the first and last timestamp it covers.
     public let pointCount: Int
     public let minTime: Int64
     public let maxTime: Int64
@@ -37,7 +41,9 @@ public struct ChunkDescription: Sendable {
 /// A problem found by ``SegmentFile/verifyChunks()``.
 public struct ChunkProblem: Sendable, CustomStringConvertible {
     public let offset: Int
+    /// What is wrong there.
     public let message: String
+    /// `offset N: message`.
     public var description: String { "offset \(offset): \(message)" }
 }
 

@@ -3,10 +3,13 @@
 public struct SeriesPoints: Sendable, RandomAccessCollection {
     /// One point.
     public struct Point: Sendable, Equatable {
+        /// Milliseconds since the Unix epoch.
         public let timestamp: Int64
+        /// The value, with the series' type and every bit kept.
         public let value: Value
     }
 
+    /// The series asked for.
     public let series: SeriesKey
     /// The series' value type; `nil` when the series is unknown to the store.
     public let type: ValueType?
@@ -21,9 +24,12 @@ public struct SeriesPoints: Sendable, RandomAccessCollection {
         self.bits = columns.bits
     }
 
+    /// Always 0.
     public var startIndex: Int { 0 }
+    /// The number of points.
     public var endIndex: Int { timestamps.count }
 
+    /// The point at `position`, in time order.
     public subscript(position: Int) -> Point {
         Point(timestamp: timestamps[position], value: Value(bits: bits[position], type: type ?? .float64))
     }

@@ -29,6 +29,7 @@ public struct WriteBatch: Sendable {
     public var count: Int { timestamps.count }
     /// Distinct series in the batch.
     public var seriesCount: Int { keys.count }
+    /// Whether the batch holds no point.
     public var isEmpty: Bool { timestamps.isEmpty }
 
     /// The batch-local number of a series, registered on first use. Use it with

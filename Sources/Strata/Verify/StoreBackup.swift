@@ -25,6 +25,10 @@ public struct BackupReport: Sendable {
 /// done. A log file the writer is still appending to may end in a torn
 /// record, which the copy's first writer cuts off as after a crash.
 public enum StoreBackup {
+    /// Copies the store at `source` into `destination`, which must not exist or be empty.
+    ///
+    /// - Throws: ``StrataError`` with `.invalidArgument` when `destination` is not empty or
+    ///   `source` is not a store, `.io` when a file cannot be read, linked or written.
     public static func copy(from source: String, to destination: String) throws(StrataError) -> BackupReport {
         try StoreLayout.requireMarker(source)
         try StoreLayout.prepare(source, create: false)

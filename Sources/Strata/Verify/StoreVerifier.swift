@@ -1,8 +1,12 @@
 /// What ``StoreVerifier/verify(at:)`` found.
 public struct VerificationReport: Sendable {
+    /// Segment files read.
     public var segmentsChecked = 0
+    /// Chunks whose checksum, decoding and statistics were checked.
     public var chunksChecked = 0
+    /// Write-ahead log files read.
     public var logFilesChecked = 0
+    /// Write-ahead log records whose checksum was checked.
     public var logRecordsChecked = 0
     /// Damage: each names the file and, where known, the byte offset.
     public var problems: [StrataError] = []
@@ -19,6 +23,9 @@ public struct VerificationReport: Sendable {
 /// statistics, and every write-ahead log record. Safe beside a live writer
 /// (it takes no lock and writes nothing).
 public enum StoreVerifier {
+    /// Checks the store at `path`; problems are in the report, not thrown.
+    ///
+    /// - Throws: ``StrataError`` only when the store cannot be read at all (not a store, unreadable directory).
     public static func verify(at path: String) throws(StrataError) -> VerificationReport {
         try StoreLayout.requireMarker(path)
         try StoreLayout.prepare(path, create: false)
@@ -125,9 +132,11 @@ extension StoreVerifier {
 /// What ``StoreVerifier/repair(at:)`` did: the segments moved aside and the
 /// data they held, as far as their indexes still tell.
 public struct RepairReport: Sendable {
+    /// A damaged segment set aside, and the series and time ranges it held.
     public struct MovedSegment: Sendable {
         /// Where the segment was, and where it is now (`segments/damaged/`).
         public let originalPath: String
+        /// Its path under `segments/damaged/`.
         public let newPath: String
         /// The first problem found in it.
         public let problem: StrataError
@@ -136,6 +145,7 @@ public struct RepairReport: Sendable {
         public let lost: [(series: SeriesKey, first: Int64, last: Int64)]
     }
 
+    /// The segments moved aside.
     public var moved: [MovedSegment] = []
     /// Segments the manifest listed whose files were missing: the manifest no longer lists them.
     public var missing: [String] = []

@@ -14,10 +14,12 @@ public struct ByteReader {
         public let needed: Int
     }
 
+    /// The bytes read; owned by the caller.
     public let base: UnsafeRawBufferPointer
     /// Offset of the next byte to read, from the start of `base`.
     public var offset: Int
 
+    /// A reader over `base`, starting at `offset`.
     public init(_ base: UnsafeRawBufferPointer, offset: Int = 0) {
         self.base = base
         self.offset = offset
@@ -33,30 +35,35 @@ public struct ByteReader {
         }
     }
 
+    /// Reads one byte.
     public mutating func readUInt8() throws(OutOfBounds) -> UInt8 {
         try check(1)
         defer { offset += 1 }
         return base[offset]
     }
 
+    /// Reads a little-endian `UInt16`.
     public mutating func readUInt16() throws(OutOfBounds) -> UInt16 {
         try check(2)
         defer { offset += 2 }
         return UInt16(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
     }
 
+    /// Reads a little-endian `UInt32`.
     public mutating func readUInt32() throws(OutOfBounds) -> UInt32 {
         try check(4)
         defer { offset += 4 }
         return UInt32(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }
 
+    /// Reads a little-endian `UInt64`.
     public mutating func readUInt64() throws(OutOfBounds) -> UInt64 {
         try check(8)
         defer { offset += 8 }
         return UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
     }
 
+    /// Reads a little-endian two's complement `Int64`.
     public mutating func readInt64() throws(OutOfBounds) -> Int64 {
         Int64(bitPattern: try readUInt64())
     }
@@ -78,6 +85,7 @@ public struct ByteReader {
         }
     }
 
+    /// Reads a zigzag-encoded LEB128 varint.
     public mutating func readVarInt() throws(OutOfBounds) -> Int64 {
         ZigZag.decode(try readVarUInt())
     }

@@ -16,22 +16,27 @@ public struct ByteWriter: Sendable {
     /// The number of bytes written so far.
     @inlinable public var count: Int { bytes.count }
 
+    /// Appends one byte.
     public mutating func writeUInt8(_ value: UInt8) {
         bytes.append(value)
     }
 
+    /// Appends `value` little-endian.
     public mutating func writeUInt16(_ value: UInt16) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
+    /// Appends `value` little-endian.
     public mutating func writeUInt32(_ value: UInt32) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
+    /// Appends `value` little-endian.
     public mutating func writeUInt64(_ value: UInt64) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
+    /// Appends `value` little-endian, two's complement.
     public mutating func writeInt64(_ value: Int64) {
         writeUInt64(UInt64(bitPattern: value))
     }
@@ -58,10 +63,12 @@ public struct ByteWriter: Sendable {
         bytes.append(contentsOf: utf8)
     }
 
+    /// Appends `other` as is.
     public mutating func writeBytes(_ other: some Collection<UInt8>) {
         bytes.append(contentsOf: other)
     }
 
+    /// Appends the bytes of `raw` as is.
     public mutating func writeBytes(_ raw: UnsafeRawBufferPointer) {
         bytes.append(contentsOf: raw)
     }
@@ -70,11 +77,13 @@ public struct ByteWriter: Sendable {
 /// Zigzag mapping of signed integers onto unsigned ones so that values of
 /// small magnitude, positive or negative, get small codes (0, -1, 1, -2 → 0, 1, 2, 3).
 public enum ZigZag {
+    /// Maps signed to unsigned so that small magnitudes stay small: 0, -1, 1, -2 → 0, 1, 2, 3.
     @inlinable @inline(__always)
     public static func encode(_ value: Int64) -> UInt64 {
         UInt64(bitPattern: (value &<< 1) ^ (value >> 63))
     }
 
+    /// The inverse of ``encode(_:)``.
     @inlinable @inline(__always)
     public static func decode(_ value: UInt64) -> Int64 {
         Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1)

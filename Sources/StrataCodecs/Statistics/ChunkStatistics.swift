@@ -157,9 +157,11 @@ public struct ChunkStatistics: Sendable, Equatable {
 public struct CompensatedSum: Sendable {
     private var sum: Double = 0
 
+    /// An empty sum, 0.
     public init() {}
     private var compensation: Double = 0
 
+    /// Adds `value`, keeping the rounding error in the compensation.
     @inline(__always)
     public mutating func add(_ value: Double) {
         let next = sum + value

@@ -32,6 +32,7 @@ public enum AnomalyDetector: Sendable, Equatable {
 
 /// What an anomaly query asks for.
 public struct AnomalyOptions: Sendable, Equatable {
+    /// The rule that marks a point as anomalous.
     public var detector: AnomalyDetector
     /// Start of the range, included. Default: everything.
     public var from: Int64 = .min
@@ -45,6 +46,7 @@ public struct AnomalyOptions: Sendable, Equatable {
     /// detectors judge anything. Default 10.
     public var minimumWindowPoints = 10
 
+    /// Options for `detector` over `[from, to)`, with the other fields at their defaults.
     public init(detector: AnomalyDetector, from: Int64 = .min, to: Int64 = .max) {
         self.detector = detector
         self.from = from
