@@ -106,6 +106,14 @@ struct DownsampleCommand: ParsableCommand {
             case .stddev: bucket.standardDeviation.map(NumberText.format)
             }
         }
+        // For people: computed numbers (mean, sum, deviation) to seven significant digits;
+        // stored values (min, max, first, last) exactly as stored. CSV and JSON keep every bit.
+        func tableText(_ bucket: Bucket, _ aggregate: Aggregate) -> String? {
+            switch aggregate {
+            case .sum, .mean, .stddev: bucket.number(aggregate).map(Format.readable)
+            default: text(bucket, aggregate)
+            }
+        }
         switch format {
         case .csv:
             output.line((["device", "metric", "ts_ms"] + aggregates.map(\.rawValue)).joined(separator: ","))
@@ -151,7 +159,7 @@ struct DownsampleCommand: ParsableCommand {
             var buckets = 0, statistics = 0, decoded = 0
             for result in results {
                 for bucket in result.buckets {
-                    table.add([result.series.device, result.series.metric, TimeText.format(bucket.start)] + aggregates.map { text(bucket, $0) ?? "-" })
+                    table.add([result.series.device, result.series.metric, TimeText.format(bucket.start)] + aggregates.map { tableText(bucket, $0) ?? "-" })
                 }
                 buckets += result.buckets.count
                 statistics += result.chunksFromStatistics
@@ -159,6 +167,19 @@ struct DownsampleCommand: ParsableCommand {
             }
             output.line(table.render())
             output.line("\(Format.count(buckets)) bucket\(buckets == 1 ? "" : "s") from \(results.count) series; \(Format.count(statistics)) chunk\(statistics == 1 ? "" : "s") answered from statistics, \(Format.count(decoded)) decoded")
+            // At a terminal, each series' bucket means as a sparkline, with its range.
+            if standardOutputIsTerminal {
+                let names = results.map { $0.series.description }
+                let nameWidth = names.map(\.count).max() ?? 0
+                for (result, name) in zip(results, names) where result.buckets.count > 1 {
+                    let means = result.buckets.map(\.mean)
+                    let line = Sparkline.draw(means)
+                    guard !line.isEmpty else { continue }
+                    let finite = means.compactMap { $0 }.filter(\.isFinite)
+                    let range = "\(Format.readable(finite.min() ?? .nan)) … \(Format.readable(finite.max() ?? .nan))"
+                    output.line(name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  " + line + "  " + range)
+                }
+            }
         }
     }
 }

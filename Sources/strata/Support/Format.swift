@@ -29,6 +29,13 @@ enum Format {
         value < 1 ? String(format: "%.0f ms", value * 1000) : String(format: "%.2f s", value)
     }
 
+    /// A computed number for a table: seven significant digits, no exponent
+    /// for ordinary magnitudes (`20.61861`, `1013.25`, `0.0012346`).
+    static func readable(_ value: Double) -> String {
+        guard value.isFinite else { return "\(value)" }
+        return String(format: "%.7g", value)
+    }
+
     static func fixed(_ value: Double, _ decimals: Int = 2) -> String {
         String(format: "%.\(decimals)f", value)
     }
