@@ -2,7 +2,18 @@
 import Glibc
 #endif
 
-/// What ``StoreBackup/copy(from:to:)`` did.
+/// How far a backup has come, for a progress display.
+public struct BackupProgress: Sendable {
+    /// Files (log files, then segments) copied or linked so far.
+    public let filesDone: Int
+    /// Files known so far to need copying: the log files, then also the segments the
+    /// manifest lists once it is read.
+    public let filesTotal: Int
+    /// Bytes written so far (links cost nothing).
+    public let bytesCopied: Int
+}
+
+/// What ``StoreBackup/copy(from:to:progress:)`` did.
 public struct BackupReport: Sendable {
     /// Segment files hard-linked into the copy (immutable, so sharing them is safe).
     public var segmentsLinked = 0
@@ -26,10 +37,13 @@ public struct BackupReport: Sendable {
 /// record, which the copy's first writer cuts off as after a crash.
 public enum StoreBackup {
     /// Copies the store at `source` into `destination`, which must not exist or be empty.
+    /// `progress` is called after each file, in the calling thread.
     ///
     /// - Throws: ``StrataError`` with `.invalidArgument` when `destination` is not empty or
     ///   `source` is not a store, `.io` when a file cannot be read, linked or written.
-    public static func copy(from source: String, to destination: String) throws(StrataError) -> BackupReport {
+    public static func copy(
+        from source: String, to destination: String, progress: ((BackupProgress) -> Void)? = nil
+    ) throws(StrataError) -> BackupReport {
         try StoreLayout.requireMarker(source)
         try StoreLayout.prepare(source, create: false)
         if FileSystem.fileExists(destination) {
@@ -67,6 +81,7 @@ public enum StoreBackup {
             }
             report.logFilesCopied += 1
             report.bytesCopied += contents.count
+            progress?(BackupProgress(filesDone: report.logFilesCopied, filesTotal: logNames.count, bytesCopied: report.bytesCopied))
         }
 
         // 2. The manifest and its segments, read after the log. A compaction may
@@ -96,6 +111,9 @@ public enum StoreBackup {
                 case true: linked.append(to)
                 case false: vanished = true
                 }
+                progress?(BackupProgress(
+                    filesDone: report.logFilesCopied + linked.count, filesTotal: report.logFilesCopied + manifest.segments.count,
+                    bytesCopied: report.bytesCopied))
                 if vanished { break }
             }
             if !vanished { break }

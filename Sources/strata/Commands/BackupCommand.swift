@@ -24,7 +24,12 @@ struct BackupCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let started = Date()
-            let report = try StoreBackup.copy(from: store, to: destination)
+            // A bar at a terminal (copies across file systems take a while); the summary line either way.
+            let bar = ProgressBar(label: "backing up", unit: "files")
+            let report = try StoreBackup.copy(from: store, to: destination) { progress in
+                bar.update(done: progress.filesDone, total: progress.filesTotal, detail: Format.bytes(progress.bytesCopied) + " written")
+            }
+            bar.finish()
             var output = StandardOutput()
             output.line("backed up \(store) to \(destination) in \(Format.seconds(Date().timeIntervalSince(started))): \(report.segmentsLinked) segment\(report.segmentsLinked == 1 ? "" : "s") linked, \(report.segmentsCopied) copied, \(report.logFilesCopied) log file\(report.logFilesCopied == 1 ? "" : "s") copied, \(Format.bytes(report.bytesCopied)) written")
             output.flush()
