@@ -23,17 +23,29 @@
 public struct ThriftCompactWriter: Sendable {
     /// The compact protocol's type codes, as they appear in field and list headers.
     public enum FieldType: UInt8, Sendable {
+        /// A boolean field whose value is true (the value is the type).
         case booleanTrue = 1
+        /// A boolean field whose value is false; also the element type of boolean lists.
         case booleanFalse = 2
+        /// A signed byte.
         case byte = 3
+        /// A 16-bit integer, zigzag varint.
         case i16 = 4
+        /// A 32-bit integer (and Thrift enums), zigzag varint.
         case i32 = 5
+        /// A 64-bit integer, zigzag varint.
         case i64 = 6
+        /// An IEEE double, 8 bytes little-endian.
         case double = 7
+        /// Binary or a string: varint length, then the bytes.
         case binary = 8
+        /// A list: a header with element type and size, then the elements.
         case list = 9
+        /// A set, encoded as a list.
         case set = 10
+        /// A map.
         case map = 11
+        /// A struct: fields, then a stop byte.
         case `struct` = 12
     }
 
