@@ -154,7 +154,7 @@ public final class ParquetFileWriter {
         }
         rowGroups.append(ParquetRowGroup(columns: chunks, totalByteSize: uncompressed, rowCount: Int64(rows),
                                          fileOffset: Int64(groupStart), totalCompressedSize: Int64(offset - groupStart),
-                                         ordinal: Int16(truncatingIfNeeded: rowGroups.count)))
+                                         ordinal: rowGroups.count))
     }
 
     private func write(_ bytes: [UInt8]) throws(StrataError) {

@@ -9,8 +9,9 @@ struct ParquetRowGroup: ThriftCompactEncodable, Equatable {
     var fileOffset: Int64
     /// Compressed size of the column data.
     var totalCompressedSize: Int64
-    /// The row group's position in the file, from 0.
-    var ordinal: Int16
+    /// The row group's position in the file, from 0; the field is an i16,
+    /// so it is left out past 32,767 rather than wrapped.
+    var ordinal: Int
 
     func encodeFields(to writer: inout ThriftCompactWriter) {
         writer.writeStructList(id: 1, columns)
@@ -18,7 +19,9 @@ struct ParquetRowGroup: ThriftCompactEncodable, Equatable {
         writer.writeI64(id: 3, rowCount)
         writer.writeI64(id: 5, fileOffset)
         writer.writeI64(id: 6, totalCompressedSize)
-        writer.writeFieldHeader(id: 7, type: .i16)
-        writer.writeZigzag(Int64(ordinal))
+        if ordinal <= Int(Int16.max) {
+            writer.writeFieldHeader(id: 7, type: .i16)
+            writer.writeZigzag(Int64(ordinal))
+        }
     }
 }
