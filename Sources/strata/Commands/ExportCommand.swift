@@ -14,7 +14,9 @@ struct ExportCommand: ParsableCommand {
             csv: the header device,metric,ts_ms,value that `strata ingest` reads, values \
             written so they parse back to the same bits (shortest round-trip decimal; \
             nan, inf, -inf, nan(0x…) for NaN payloads); Int64 series print as integers. \
-            `strata export S out.csv --format csv` then `strata ingest T out.csv` copies a store exactly.
+            `strata export S out.csv --format csv` then `strata ingest T out.csv` copies a store's \
+            Float64 series exactly; export Int64 series on their own (--metric) and ingest them \
+            with --value-type int64.
 
             jsonl: one object a line, {"device":…,"metric":…,"ts":…,"value":…}. A finite \
             value is a JSON number (an Int64 series' value an integer, which JavaScript \
