@@ -1,0 +1,236 @@
+import ArgumentParser
+import Foundation
+import Strata
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write points to CSV, JSON Lines or Parquet for other tools.",
+        discussion: """
+            Every point of the selected series in [--from, --to) becomes one row \
+            (device, metric, timestamp in ms, value), device by device, series by series, \
+            in time order. DEST is a file; `-` writes CSV or JSON Lines to standard output.
+
+            csv: the header device,metric,ts_ms,value that `strata ingest` reads, values \
+            written so they parse back to the same bits (shortest round-trip decimal; \
+            nan, inf, -inf, nan(0x…) for NaN payloads); Int64 series print as integers. \
+            `strata export S out.csv --format csv` then `strata ingest T out.csv` copies a store's \
+            Float64 series exactly; export Int64 series on their own (--metric) and ingest them \
+            with --value-type int64.
+
+            jsonl: one object a line, {"device":…,"metric":…,"ts":…,"value":…}. A finite \
+            value is a JSON number (an Int64 series' value an integer, which JavaScript \
+            reads exactly only up to 2^53); NaN and infinities, which JSON cannot hold, are \
+            the strings "nan", "inf", "-inf" or "nan(0x…)" (as `strata query --format json`).
+
+            parquet: columns device and metric (strings, dictionary-encoded), ts \
+            (INT64 TIMESTAMP(MILLIS, UTC)), value (DOUBLE: Int64 points as the nearest \
+            Double) and value_int (nullable INT64: the exact value of Int64 points, null \
+            for Float64 points); zstd pages, row groups of up to 1,048,576 rows, column \
+            statistics. --partition makes DEST a directory laid out as Hive does: \
+            DEST/device=NAME/date=YYYY-MM-DD/part-0.parquet, one file per device and UTC \
+            day (read it with DuckDB's read_parquet('DEST/**/*.parquet', \
+            hive_partitioning=true)). In NAME, bytes other than ASCII letters, digits, \
+            '-' and '_' (and '.' after the first character) are written %XX (uppercase \
+            hex of each UTF-8 byte), so any name is one safe path component; the file's \
+            own device column keeps the exact name.
+
+            --device takes a name, a comma-separated list, or patterns such as pump-* \
+            (default: every device); --metric one metric (default: every metric).
+            """
+    )
+
+    @Argument(help: "The store directory.")
+    var store: String
+
+    @Argument(help: "The output file, `-` for standard output (csv, jsonl), or a directory with --partition.")
+    var destination: String
+
+    @Option(help: "Output format: csv, jsonl or parquet.")
+    var format: ExportFormat
+
+    @Option(help: "Devices: a name, a comma-separated list, or patterns such as pump-* (default: all).")
+    var device: String?
+
+    @Option(help: "One metric (default: every metric of each device).")
+    var metric: String?
+
+    @OptionGroup var range: TimeRangeOptions
+
+    @Flag(help: "Parquet only: write DEST/device=NAME/date=YYYY-MM-DD/part-0.parquet files.")
+    var partition = false
+
+    // Lets tests produce several row groups from a small store.
+    @Option(help: .hidden)
+    var rowsPerRowGroup: Int?
+
+    mutating func validate() throws {
+        if partition && format != .parquet { throw ValidationError("--partition applies to --format parquet only") }
+        if format == .parquet && destination == "-" { throw ValidationError("Parquet needs a file (or a directory with --partition), not standard output") }
+        if let rowsPerRowGroup, rowsPerRowGroup <= 0 { throw ValidationError("--rows-per-row-group must be positive") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let started = Date()
+            let database = try Store(at: store, mode: .readOnly, create: false)
+            reportOpeningProblems(of: database)
+            let selected = try selectedSeries(in: database)
+            let progress = ProgressBar(label: "export", unit: "series")
+            var rows = 0, files = 0, bytes = 0
+            switch format {
+            case .csv, .jsonl:
+                var sink = try ByteSink(path: destination)
+                if format == .csv { try sink.write(LongCSVParser.header + "\n") }
+                for (done, key) in selected.enumerated() {
+                    let points = try database.query(device: key.device, metric: key.metric, from: range.start, to: range.end)
+                    if format == .csv { try writeCSV(points, to: &sink) } else { try writeJSONLines(points, to: &sink) }
+                    rows += points.count
+                    progress.update(done: done + 1, total: selected.count)
+                }
+                try sink.close()
+                files = 1
+                bytes = sink.byteCount
+            case .parquet:
+                var options = ParquetFileWriter.Options()
+                if let rowsPerRowGroup { options.rowGroupRowLimit = rowsPerRowGroup }
+                if partition {
+                    (rows, files, bytes) = try writePartitions(selected, of: database, options: options, progress: progress)
+                } else {
+                    let writer = try ParquetFileWriter(path: destination, options: options)
+                    for (done, key) in selected.enumerated() {
+                        let points = try database.query(device: key.device, metric: key.metric, from: range.start, to: range.end)
+                        try writer.append(points)
+                        progress.update(done: done + 1, total: selected.count)
+                    }
+                    let summary = try writer.close()
+                    (rows, files, bytes) = (summary.rowCount, 1, summary.byteCount)
+                }
+            }
+            progress.finish()
+            let seconds = Date().timeIntervalSince(started)
+            let line = "exported \(Format.count(rows)) row\(rows == 1 ? "" : "s") of \(Format.count(selected.count)) series to "
+                + "\(Format.count(files)) file\(files == 1 ? "" : "s"), \(Format.count(bytes)) bytes (\(Format.bytes(bytes))) in "
+                + "\(Format.fixed(seconds, 3)) s, \(Format.count(Int(Double(rows) / max(seconds, 1e-9)))) rows/s"
+            // Standard output may be the export itself; the summary then goes to standard error.
+            if destination == "-" {
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            } else {
+                var output = StandardOutput()
+                output.line(line)
+                output.flush()
+            }
+        }
+    }
+
+    /// The series to export, device by device and metric by metric.
+    private func selectedSeries(in database: Store) throws -> [SeriesKey] {
+        var devices = database.devices()
+        if let device {
+            let (matched, unmatched) = DeviceSelection.matching(device, in: database)
+            for pattern in unmatched { printError("\(store): no device matches \(pattern.debugDescription); skipped") }
+            devices = matched
+        }
+        var keys: [SeriesKey] = []
+        for name in devices {
+            for entry in database.metrics(of: name) where metric == nil || entry.name.utf8.elementsEqual(metric!.utf8) {
+                keys.append(SeriesKey(device: name, metric: entry.name))
+            }
+        }
+        if let metric, keys.isEmpty {
+            throw CommandError(message: "\(store): no selected device has the metric \(metric.debugDescription)")
+        }
+        return keys
+    }
+
+    private func writeCSV(_ points: SeriesPoints, to sink: inout ByteSink) throws {
+        let prefix = CSVText.field(points.series.device) + "," + CSVText.field(points.series.metric) + ","
+        for point in points {
+            try sink.write(prefix + String(point.timestamp) + "," + ValueText.exact(point.value) + "\n")
+        }
+    }
+
+    private func writeJSONLines(_ points: SeriesPoints, to sink: inout ByteSink) throws {
+        let prefix = "{\"device\":" + JSONText.string(points.series.device) + ",\"metric\":" + JSONText.string(points.series.metric) + ",\"ts\":"
+        for point in points {
+            try sink.write(prefix + String(point.timestamp) + ",\"value\":" + JSONText.value(point.value) + "}\n")
+        }
+    }
+
+    /// Writes one Parquet file per device and UTC day under the destination
+    /// directory; returns rows, files and bytes written.
+    private func writePartitions(_ selected: [SeriesKey], of database: Store, options: ParquetFileWriter.Options,
+                                 progress: ProgressBar) throws -> (Int, Int, Int) {
+        var rows = 0, files = 0, bytes = 0, done = 0
+        var index = 0
+        while index < selected.count {
+            // One device at a time: its series are read whole, then cut by day.
+            let name = selected[index].device
+            var series: [SeriesPoints] = []
+            while index < selected.count && selected[index].device.utf8.elementsEqual(name.utf8) {
+                series.append(try database.query(device: name, metric: selected[index].metric, from: range.start, to: range.end))
+                index += 1
+            }
+            // For each day, the row range of each series falling in it.
+            var days: [Int64: [(series: Int, rows: Range<Int>)]] = [:]
+            for (position, points) in series.enumerated() {
+                var start = 0
+                while start < points.count {
+                    let day = floorDivision(points.timestamps[start], 86_400_000)
+                    let dayEnd = (day + 1) * 86_400_000
+                    var end = start + 1
+                    // Points are sorted: find the first one after the day by binary search.
+                    var high = points.count
+                    while end < high {
+                        let middle = (end + high) / 2
+                        if points.timestamps[middle] < dayEnd { end = middle + 1 } else { high = middle }
+                    }
+                    days[day, default: []].append((position, start..<end))
+                    start = end
+                }
+            }
+            let deviceDirectory = destination + "/device=" + Self.escapedPathComponent(name)
+            for day in days.keys.sorted() {
+                let dateText = String(TimeText.format(day * 86_400_000).prefix(10))
+                let directory = deviceDirectory + "/date=" + dateText
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                let writer = try ParquetFileWriter(path: directory + "/part-0.parquet", options: options)
+                for slice in days[day]! { try writer.append(series[slice.series], rows: slice.rows) }
+                let summary = try writer.close()
+                rows += summary.rowCount
+                bytes += summary.byteCount
+                files += 1
+            }
+            done += series.count
+            progress.update(done: done, total: selected.count)
+        }
+        return (rows, files, bytes)
+    }
+
+    /// `name` as one safe path component: ASCII letters, digits, `-`, `_`
+    /// and `.` (except as the first character, so `.` and `..` cannot
+    /// appear) stay; every other byte of the UTF-8 form becomes `%XX`.
+    static func escapedPathComponent(_ name: String) -> String {
+        var result = ""
+        for (position, byte) in name.utf8.enumerated() {
+            let isSafe = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x2D || byte == 0x5F || (byte == 0x2E && position > 0)
+            if isSafe {
+                result.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                let hex = String(byte, radix: 16, uppercase: true)
+                result += "%" + (hex.count == 1 ? "0" : "") + hex
+            }
+        }
+        return result
+    }
+
+    private func floorDivision(_ value: Int64, _ divisor: Int64) -> Int64 {
+        let quotient = value / divisor
+        return value % divisor < 0 ? quotient - 1 : quotient
+    }
+}
+
+enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
+    case csv, jsonl, parquet
+}
