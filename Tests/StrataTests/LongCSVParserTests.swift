@@ -28,7 +28,7 @@ struct LongCSVParserTests {
 
     @Test("Malformed rows name the file, line and reason", arguments: [
         ("d,m,1,abc", "value \"abc\" is not a number"),
-        ("d,m,1.5,2", "ts_ms \"1.5\" is not an integer"),
+        ("d,m,1.5,2", "ts_ms \"1.5\" is neither an integer"),
         ("d,m,99999999999999999999,2", "not an integer"),
         ("d,m,1", "ends after the ts_ms field"),
         ("d,m,1,2,3", "more than 4 fields"),
