@@ -77,7 +77,9 @@ public struct LineProtocolParser {
     ///
     /// - Throws: the first ``RowError`` (with its column) unless ``skipsBadRows`` is set.
     public func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws(RowError) -> ImportResult {
-        var state = LineProtocolState(parser: self, capacity: max(16, bytes.count / 16))
+        // Telegraf's fields take about 8 bytes each (`usage=0.5,`): room for that many points
+        // up front saves copying the columns as they grow.
+        var state = LineProtocolState(parser: self, capacity: max(16, bytes.count / 8))
         defer { state.scratch.release() }
         var errors: [RowError] = []
         var badRows = 0
@@ -109,7 +111,6 @@ private struct ParsedField {
     var bits: UInt64
     /// The batch slot of the series once resolved; -1 while it is still to be registered.
     var slot: Int
-    var metric: String?
 }
 
 /// The state of one parse: the batch, the series seen, and the caches that let
@@ -132,7 +133,10 @@ private struct LineProtocolState {
     var previousFieldKeys: [UnsafeRawBufferPointer] = []
     var previousFieldSlots: [Int] = []
 
+    /// The current line's fields, and the metric names of those whose series is new
+    /// (kept apart so a field stays plain bytes to copy in the hot path).
     var fields: [ParsedField] = []
+    var newMetrics: [(field: Int, metric: String)] = []
 
     init(parser: LineProtocolParser, capacity: Int) {
         self.parser = parser
@@ -178,6 +182,7 @@ private struct LineProtocolState {
 
         // Fields.
         fields.removeAll(keepingCapacity: true)
+        newMetrics.removeAll(keepingCapacity: true)
         while true {
             let keyStart = position
             position = Self.scan(base, from: keyStart, to: end, stopAtEquals: true)
@@ -195,7 +200,7 @@ private struct LineProtocolState {
             position = valueStart
             while position < end, base[position] != Byte.comma, base[position] != Byte.space { position += 1 }
             let value = try parseValue(UnsafeRawBufferPointer(rebasing: base[valueStart..<position]), key: key, in: base, column: column(valueStart))
-            fields.append(ParsedField(key: key, type: value.type, bits: value.bits, slot: -1, metric: nil))
+            fields.append(ParsedField(key: key, type: value.type, bits: value.bits, slot: -1))
             if position < end, base[position] == Byte.comma { position += 1; continue }
             break
         }
@@ -263,25 +268,26 @@ private struct LineProtocolState {
                 } catch {
                     throw RowFailure(error.message, column: fieldColumn)
                 }
-                fields[index].metric = metric
+                newMetrics.append((index, metric))
             }
         }
-        for index in fields.indices {
-            if let metric = fields[index].metric {
-                let key = SeriesKey(device: previousDevice, metric: metric)
-                if let slot = slotOfKey[key] {
-                    // The same new field twice in one line.
-                    try checkType(slot: slot, field: fields[index], name: metric, lineNumber: lineNumber,
-                                  column: fields[index].key.lowerBound - line.startIndex + 1)
-                    fields[index].slot = slot
-                } else {
-                    do { fields[index].slot = try batch.series(device: previousDevice, metric: metric, type: fields[index].type) } catch {
-                        throw RowFailure(error.message)
-                    }
-                    slotOfKey[key] = fields[index].slot
-                    seriesFirstLine.append(lineNumber)
+        for (index, metric) in newMetrics {
+            let key = SeriesKey(device: previousDevice, metric: metric)
+            if let slot = slotOfKey[key] {
+                // The same new field twice in one line.
+                try checkType(slot: slot, field: fields[index], name: metric, lineNumber: lineNumber,
+                              column: fields[index].key.lowerBound - line.startIndex + 1)
+                fields[index].slot = slot
+            } else {
+                do { fields[index].slot = try batch.series(device: previousDevice, metric: metric, type: fields[index].type) } catch {
+                    throw RowFailure(error.message)
                 }
+                slotOfKey[key] = fields[index].slot
+                seriesFirstLine.append(lineNumber)
             }
+        }
+        newMetrics.removeAll(keepingCapacity: true)
+        for index in fields.indices {
             let key = UnsafeRawBufferPointer(rebasing: base[fields[index].key])
             if index < previousFieldKeys.count {
                 previousFieldKeys[index] = key
@@ -357,22 +363,20 @@ private struct LineProtocolState {
     }
 
     private static func parseBoolean(_ text: UnsafeRawBufferPointer) -> Bool? {
-        switch text.count {
-        case 1:
-            switch text[0] {
-            case 0x74, 0x54: return true   // t T
-            case 0x66, 0x46: return false  // f F
-            default: return nil
-            }
-        case 4:
-            for word in ["true", "True", "TRUE"] where text.elementsEqual(word.utf8) { return true }
-            return nil
-        case 5:
-            for word in ["false", "False", "FALSE"] where text.elementsEqual(word.utf8) { return false }
-            return nil
-        default:
-            return nil
+        // Most values are numbers: one byte decides, before any word is compared.
+        let first = text[0]
+        let truthy = first == 0x74 || first == 0x54  // t T
+        guard truthy || first == 0x66 || first == 0x46 else { return nil }  // f F
+        if text.count == 1 { return truthy }
+        let words: StaticString = truthy ? "true True TRUE " : "false False FALSE "
+        let wordLength = truthy ? 4 : 5
+        guard text.count == wordLength else { return nil }
+        // The three spellings sit one after another in `words`, each followed by a space.
+        for start in stride(from: 0, to: words.utf8CodeUnitCount, by: wordLength + 1)
+        where memcmp(text.baseAddress!, words.utf8Start + start, wordLength) == 0 {
+            return truthy
         }
+        return nil
     }
 
     /// Milliseconds of a timestamp in `precision` units, rounded toward the past; nil on overflow.
