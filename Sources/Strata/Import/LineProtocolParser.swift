@@ -77,9 +77,11 @@ public struct LineProtocolParser {
     ///
     /// - Throws: the first ``RowError`` (with its column) unless ``skipsBadRows`` is set.
     public func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws(RowError) -> ImportResult {
-        // Telegraf's fields take about 8 bytes each (`usage=0.5,`): room for that many points
-        // up front saves copying the columns as they grow.
-        var state = LineProtocolState(parser: self, capacity: max(16, bytes.count / 8))
+        // Every field has an `=` (so do tags, a few): counting them first sizes the
+        // columns once, instead of copying hundreds of megabytes as they grow.
+        var equalsSigns = 0
+        for byte in bytes where byte == Byte.equals { equalsSigns += 1 }
+        var state = LineProtocolState(parser: self, capacity: max(16, equalsSigns))
         defer { state.scratch.release() }
         var errors: [RowError] = []
         var badRows = 0
@@ -246,6 +248,7 @@ private struct LineProtocolState {
             previousFieldSlots.removeAll(keepingCapacity: true)
             previousHead = head
         }
+        var allCached = fields.count == previousFieldKeys.count
         for index in fields.indices {
             let key = UnsafeRawBufferPointer(rebasing: base[fields[index].key])
             if index < previousFieldKeys.count {
@@ -255,6 +258,7 @@ private struct LineProtocolState {
                     if batch.types[slot] == fields[index].type { fields[index].slot = slot; continue }
                 }
             }
+            allCached = false
             let fieldName = Self.unescape(base, fields[index].key, escapable: true)
             let metric = parser.metricNaming == .field ? fieldName : previousMeasurement + "." + fieldName
             let fieldColumn = fields[index].key.lowerBound - line.startIndex + 1
@@ -287,15 +291,14 @@ private struct LineProtocolState {
             }
         }
         newMetrics.removeAll(keepingCapacity: true)
+        // A line like the previous one leaves the cache as it is; its keys' bytes are equal.
+        if allCached { return }
+        previousFieldKeys.removeAll(keepingCapacity: true)
+        previousFieldSlots.removeAll(keepingCapacity: true)
         for index in fields.indices {
             let key = UnsafeRawBufferPointer(rebasing: base[fields[index].key])
-            if index < previousFieldKeys.count {
-                previousFieldKeys[index] = key
-                previousFieldSlots[index] = fields[index].slot
-            } else {
-                previousFieldKeys.append(key)
-                previousFieldSlots.append(fields[index].slot)
-            }
+            previousFieldKeys.append(key)
+            previousFieldSlots.append(fields[index].slot)
         }
     }
 
