@@ -180,3 +180,18 @@ struct LineProtocolParserTests {
         #expect(rows(try parse(lines.joined(separator: "\n"))) == expected)
     }
 }
+
+@Suite("Line protocol import: other tags")
+struct LineProtocolTagTests {
+    @Test("Other tags are ignored by default, or go into the metric name sorted by key")
+    func tagsInMetric() throws {
+        let text = "cpu,cpu=cpu0,host=h,zone=b\\ 1 idle=1i 0\ncpu,zone=b\\ 1,host=h,cpu=cpu1 idle=2i 0\ncpu,host=h idle=3i 0\n"
+        let ignored = try LineProtocolParser().parse(Array(text.utf8), file: "t.lp")
+        #expect(ignored.batch.keys == [SeriesKey(device: "h", metric: "cpu.idle")])
+        var parser = LineProtocolParser(metricNaming: .field)
+        parser.tagsInMetric = true
+        let kept = try parser.parse(Array(text.utf8), file: "t.lp")
+        #expect(kept.batch.keys.map(\.metric) == ["idle{cpu=cpu0,zone=b 1}", "idle{cpu=cpu1,zone=b 1}", "idle"])
+        #expect(kept.batch.bits == [1, 2, 3])
+    }
+}

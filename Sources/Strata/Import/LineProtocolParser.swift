@@ -20,9 +20,10 @@ import Darwin
 ///   most Int64.max) become Int64 points; booleans (`t`, `T`, `true`, `True`, `TRUE`,
 ///   `f`, `F`, `false`, `False`, `FALSE`) become Int64 points 1 and 0. String values
 ///   (`"text"`) are rejected: Strata stores numbers only.
-/// - The device is the value of the tag named ``deviceTag``; other tags are ignored.
-///   Each field becomes the series `measurement.field` of that device (or `field`
-///   with ``MetricNaming-swift.enum/field``).
+/// - The device is the value of the tag named ``deviceTag``; other tags are ignored
+///   unless ``tagsInMetric`` is set. Each field becomes the series `measurement.field`
+///   of that device (or `field` with ``MetricNaming-swift.enum/field``), followed by
+///   `{key=value,…}` with ``tagsInMetric``.
 /// - Timestamps are integers in ``precision`` units (nanoseconds by default, as in
 ///   InfluxDB) and are converted to Strata's milliseconds, rounding toward the past.
 ///   A line without one is an error unless ``defaultTimestamp`` is set.
@@ -49,6 +50,10 @@ public struct LineProtocolParser {
     public var deviceTag = "host"
     /// How metric names are made from the measurement and field key.
     public var metricNaming: MetricNaming = .measurementAndField
+    /// When true, the tags other than the device's are part of the metric name, sorted by
+    /// key: `cpu.usage_idle{cpu=cpu0}`. When false they are ignored, and lines that differ
+    /// only in them (Telegraf's per-CPU lines, say) write to the same series.
+    public var tagsInMetric = false
     /// The timestamp (epoch milliseconds) given to lines without one; nil makes such lines errors.
     public var defaultTimestamp: Int64? = nil
     /// When true, malformed lines are collected and skipped; when false, the first one stops the parse.
@@ -132,6 +137,10 @@ private struct LineProtocolState {
     var previousHead: UnsafeRawBufferPointer? = nil
     var previousDevice = ""
     var previousMeasurement = ""
+    /// `{key=value,…}` of the previous line's other tags when they go into metric names.
+    var previousTagSuffix = ""
+    /// The current line's tags other than the device's, as (key, value) ranges.
+    var otherTags: [(key: Range<Int>, value: Range<Int>)] = []
     var previousFieldKeys: [UnsafeRawBufferPointer] = []
     var previousFieldSlots: [Int] = []
 
@@ -162,6 +171,7 @@ private struct LineProtocolState {
 
         // Tags, remembering the device's.
         var device: Range<Int>? = nil
+        otherTags.removeAll(keepingCapacity: true)
         while position < end, base[position] == Byte.comma {
             let keyStart = position + 1
             position = Self.scan(base, from: keyStart, to: end, stopAtEquals: true)
@@ -175,7 +185,11 @@ private struct LineProtocolState {
             if position < end, base[position] == Byte.equals {
                 throw RowFailure("unescaped `=` in the value of tag \(Self.preview(base, key)); write it as \\=", column: column(position))
             }
-            if Self.unescapedEquals(base, key, deviceTagBytes) { device = valueStart..<position }
+            if Self.unescapedEquals(base, key, deviceTagBytes) {
+                device = valueStart..<position
+            } else {
+                otherTags.append((key, valueStart..<position))
+            }
         }
         let headEnd = position
         guard position < end else { throw RowFailure("the line has no fields; expected a space and field=value after the measurement and tags", column: column(position)) }
@@ -244,6 +258,7 @@ private struct LineProtocolState {
         if !sameHead {
             previousDevice = Self.unescape(base, device, escapable: true)
             previousMeasurement = Self.unescape(base, measurement, escapable: false)
+            previousTagSuffix = parser.tagsInMetric ? tagSuffix(base) : ""
             previousFieldKeys.removeAll(keepingCapacity: true)
             previousFieldSlots.removeAll(keepingCapacity: true)
             previousHead = head
@@ -260,7 +275,7 @@ private struct LineProtocolState {
             }
             allCached = false
             let fieldName = Self.unescape(base, fields[index].key, escapable: true)
-            let metric = parser.metricNaming == .field ? fieldName : previousMeasurement + "." + fieldName
+            let metric = (parser.metricNaming == .field ? fieldName : previousMeasurement + "." + fieldName) + previousTagSuffix
             let fieldColumn = fields[index].key.lowerBound - line.startIndex + 1
             if let slot = slotOfKey[SeriesKey(device: previousDevice, metric: metric)] {
                 try checkType(slot: slot, field: fields[index], name: fieldName, lineNumber: lineNumber, column: fieldColumn)
@@ -300,6 +315,15 @@ private struct LineProtocolState {
             previousFieldKeys.append(key)
             previousFieldSlots.append(fields[index].slot)
         }
+    }
+
+    /// `{key=value,…}` of the line's other tags sorted by key (InfluxDB's own order, so
+    /// the same tags in another order name the same series), or "" when there are none.
+    private func tagSuffix(_ base: UnsafeRawBufferPointer) -> String {
+        guard !otherTags.isEmpty else { return "" }
+        let pairs = otherTags.map { (Self.unescape(base, $0.key, escapable: true), Self.unescape(base, $0.value, escapable: true)) }
+        let sorted = pairs.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+        return "{" + sorted.map { $0.0 + "=" + $0.1 }.joined(separator: ",") + "}"
     }
 
     private func checkType(slot: Int, field: ParsedField, name: String, lineNumber: Int, column: Int) throws(RowFailure) {

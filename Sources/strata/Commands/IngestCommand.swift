@@ -32,9 +32,12 @@ struct IngestCommand: ParsableCommand {
             InfluxDB client libraries write it:
               weather,host=st7,site=n temp=21.5,rain=0i,door=f 1709294400000000000
             The device is the value of the tag --device-tag (default `host`); a line \
-            without it is an error; other tags are ignored, so their series must not \
-            differ only by those tags. Each field is the metric `measurement.field` \
-            (`weather.temp`), or the field key alone with --metric-name field. \
+            without it is an error. Each field is the metric `measurement.field` \
+            (`weather.temp`), or the field key alone with --metric-name field. Other \
+            tags are ignored, so lines that differ only in them (Telegraf's per-CPU \
+            `cpu=cpu0`, `cpu=cpu1` lines) write to one series and overwrite each other; \
+            --tags-in-metric keeps them apart by appending them to the metric name, \
+            sorted by key: `cpu.usage_idle{cpu=cpu0}`. \
             Floats (1.5, -2, 1e3) are stored as float64, exactly as written; integers \
             (42i) and unsigned integers (42u, up to 9223372036854775807) as int64; \
             booleans (t, T, true, True, TRUE, f, F, false, False, FALSE) as int64 1 and \
@@ -94,6 +97,9 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "Line protocol: metric names are measurement-field (`cpu.usage_idle`) or field (`usage_idle`).")
     var metricName: MetricNameArgument = .measurementField
 
+    @Flag(help: "Line protocol: put the tags other than the device's into the metric name, sorted by key: `cpu.usage_idle{cpu=cpu0}`.")
+    var tagsInMetric = false
+
     @Option(help: ArgumentHelp("Line protocol: the time of lines without a timestamp; only `now` (when the command started).", valueName: "now"))
     var defaultTime: String?
 
@@ -134,6 +140,7 @@ struct IngestCommand: ParsableCommand {
             var parser = LineProtocolParser(precision: precision.precision, deviceTag: deviceTag, metricNaming: metricName.naming,
                                             skipsBadRows: skipBadRows)
             parser.defaultTimestamp = defaultTime == nil ? nil : now
+            parser.tagsInMetric = tagsInMetric
             parser.maximumReportedErrors = 10
             return try parser.parse(bytes, file: file)
         }
