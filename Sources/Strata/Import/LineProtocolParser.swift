@@ -359,10 +359,12 @@ private struct LineProtocolState {
             }
             return (.int64, UInt64(bitPattern: value))
         }
+        // Most floats are short decimals, which the fast path both checks and reads exactly.
+        if let value = NumberText.parseShortDecimal(text) { return (.float64, value.bitPattern) }
         guard Self.isFloatText(text) else {
             throw bad("is not a number; line protocol has floats (1.5, 1e3), integers (42i), unsigned integers (42u) and booleans (t, f)")
         }
-        guard let value = scratch.parseDouble(text), value.isFinite else { throw bad("is beyond the Float64 range") }
+        guard let value = scratch.parseWithStrtod(text), value.isFinite else { throw bad("is beyond the Float64 range") }
         return (.float64, value.bitPattern)
     }
 
