@@ -28,8 +28,8 @@ struct LongCSVParserTests {
 
     @Test("Malformed rows name the file, line and reason", arguments: [
         ("d,m,1,abc", "value \"abc\" is not a number"),
-        ("d,m,1.5,2", "ts_ms \"1.5\" is not an integer"),
-        ("d,m,99999999999999999999,2", "not an integer"),
+        ("d,m,1.5,2", "ts_ms \"1.5\" is neither an integer"),
+        ("d,m,99999999999999999999,2", "neither an integer"),
         ("d,m,1", "ends after the ts_ms field"),
         ("d,m,1,2,3", "more than 4 fields"),
         ("d,,1,2", "metric name is empty"),
@@ -44,6 +44,12 @@ struct LongCSVParserTests {
         #expect(error?.file == "input.csv")
         #expect(error?.line == 3)
         #expect(error?.reason.contains(reason) == true, "\(error?.reason ?? "")")
+    }
+
+    @Test("ts_ms may be an RFC 3339 date-time: fractions, offsets, a space for the T")
+    func rfc3339Times() throws {
+        let result = try parse("device,metric,ts_ms,value\nd,m,2024-03-01T12:00:00Z,1\nd,m,2024-03-01T14:00:00.25+02:00,2\nd,m,2024-03-01 12:00:01.999999Z,3\nd,m,1709294402000,4\n")
+        #expect(result.batch.timestamps == [1_709_294_400_000, 1_709_294_400_250, 1_709_294_401_999, 1_709_294_402_000])
     }
 
     @Test("Skipping bad rows keeps the good ones and counts the bad")

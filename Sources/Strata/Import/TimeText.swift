@@ -9,11 +9,19 @@ public enum TimeText {
     /// date-time (`2015-03-01T00:00:00Z`, `2015-03-01T01:00:00.250+01:00`; a
     /// space may replace the `T`, and a bare date `2015-03-01` means midnight UTC).
     public static func parse(_ text: String) -> Int64? {
-        if let milliseconds = NumberText.parseInt64(text) { return milliseconds }
-        return parseRFC3339(Array(text.utf8))
+        var copy = text
+        return copy.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
     }
 
-    private static func parseRFC3339(_ bytes: [UInt8]) -> Int64? {
+    /// ``parse(_:)-(String)`` on UTF-8 bytes, for importers that read spans of their input.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        if let milliseconds = NumberText.parseInt64(bytes) { return milliseconds }
+        // A date has at least 10 bytes (`2015-03-01`); anything shorter is a bad number.
+        guard bytes.count >= 10 else { return nil }
+        return parseRFC3339(bytes)
+    }
+
+    private static func parseRFC3339(_ bytes: UnsafeRawBufferPointer) -> Int64? {
         var position = 0
         func number(_ digits: Int) -> Int64? {
             guard position + digits <= bytes.count else { return nil }

@@ -5,16 +5,57 @@ import Strata
 struct IngestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
-        abstract: "Load long CSV files (device,metric,ts_ms,value) into a store.",
+        abstract: "Load long CSV, wide CSV or InfluxDB line protocol files into a store.",
         discussion: """
-            Each FILE is long CSV with the header `device,metric,ts_ms,value`; `-` reads \
+            Each FILE is read in the --format given (long CSV by default); `-` reads \
             standard input, and files ending in `.zst` (or starting with a zstd frame) are \
             decompressed on the fly. The store is created when it does not exist.
 
+            LONG CSV (--format long): one point a row, with the header \
+            `device,metric,ts_ms,value`. Values are float64 unless --value-type int64.
+
+            WIDE CSV (--format wide): one row per time, one column per metric, as \
+            spreadsheets and loggers write it:
+              timestamp,temperature,humidity
+              2024-03-01T12:00:00Z,21.5,40
+              2024-03-01T12:01:00Z,21.6,
+            The time column is `timestamp` (--time-column to change it). The device is \
+            --device NAME for the whole file, or the value of the column --device-column \
+            NAME on each row. An empty cell means no reading and is skipped.
+
+            In both CSV forms a time is epoch milliseconds (1709294400000) or RFC 3339 \
+            (2024-03-01T12:00:00Z, 2024-03-01T14:00:00.250+02:00; a space may replace the \
+            T; a zone-less time is UTC; digits beyond milliseconds are dropped). Fields \
+            may be quoted with ", a "" inside standing for one ".
+
+            LINE PROTOCOL (--format lp): InfluxDB line protocol as Telegraf and the \
+            InfluxDB client libraries write it:
+              weather,host=st7,site=n temp=21.5,rain=0i,door=f 1709294400000000000
+            The device is the value of the tag --device-tag (default `host`); a line \
+            without it is an error. Each field is the metric `measurement.field` \
+            (`weather.temp`), or the field key alone with --metric-name field. Other \
+            tags are ignored, so lines that differ only in them (Telegraf's per-CPU \
+            `cpu=cpu0`, `cpu=cpu1` lines) write to one series and overwrite each other; \
+            --tags-in-metric keeps them apart by appending them to the metric name, \
+            sorted by key: `cpu.usage_idle{cpu=cpu0}`. \
+            Floats (1.5, -2, 1e3) are stored as float64, exactly as written; integers \
+            (42i) and unsigned integers (42u, up to 9223372036854775807) as int64; \
+            booleans (t, T, true, True, TRUE, f, F, false, False, FALSE) as int64 1 and \
+            0. String fields ("text") are rejected, naming the field. Escapes follow \
+            InfluxDB: `\\,` and `\\ ` in measurements; `\\,`, `\\=` and `\\ ` in tag keys, \
+            tag values and field keys. Lines starting with # are comments, blank lines \
+            are skipped. Timestamps are integers in --precision units (ns by default, as \
+            InfluxDB) and are stored as milliseconds, rounded toward the past (two \
+            points of a series in one millisecond: the later line wins). A line without \
+            a timestamp is an error, unless --default-time now gives it the time the \
+            command started. A field that is an integer on one line and a float on \
+            another is an error naming both lines: a series has one value type.
+
             Every file is parsed before anything is stored. A malformed row is reported \
-            with its file, line and reason, and by default nothing of any file is stored \
-            (exit status 2). With --skip-bad-rows the good rows are stored and the bad \
-            ones are counted and the first few listed.
+            as FILE:LINE: reason (line protocol: FILE:LINE:COLUMN: reason) and by \
+            default nothing of any file is stored (exit status 2). With --skip-bad-rows \
+            the good rows are stored and the bad ones are counted and the first few \
+            listed.
 
             Each file's points go through the write-ahead log as one batch and are \
             durable (fsynced) when the command reports them; they are flushed into a \
@@ -26,14 +67,41 @@ struct IngestCommand: ParsableCommand {
     @Argument(help: "The store directory.")
     var store: String
 
-    @Argument(help: "CSV files to load; `-` for standard input.")
+    @Argument(help: "Files to load; `-` for standard input.")
     var files: [String]
+
+    @Option(help: "The input format: long (device,metric,ts_ms,value CSV), wide (one CSV column per metric) or lp (InfluxDB line protocol).")
+    var format: IngestFormat = .long
 
     @Flag(help: "Store the good rows of a file that has malformed ones, and report the bad ones.")
     var skipBadRows = false
 
-    @Option(help: "Value type of the series in these files: float64 or int64.")
+    @Option(help: "Value type of the series in CSV files: float64 or int64 (line protocol values carry their own type).")
     var valueType: ValueTypeArgument = .float64
+
+    @Option(help: ArgumentHelp("Wide CSV: the device of every row.", valueName: "name"))
+    var device: String?
+
+    @Option(help: ArgumentHelp("Wide CSV: the column that names each row's device.", valueName: "column"))
+    var deviceColumn: String?
+
+    @Option(help: ArgumentHelp("Wide CSV: the column that holds the time.", valueName: "column"))
+    var timeColumn = "timestamp"
+
+    @Option(help: "Line protocol: the unit of the timestamps, ns, us, ms or s.")
+    var precision: PrecisionArgument = .ns
+
+    @Option(help: ArgumentHelp("Line protocol: the tag whose value is the device.", valueName: "tag"))
+    var deviceTag = "host"
+
+    @Option(help: "Line protocol: metric names are measurement-field (`cpu.usage_idle`) or field (`usage_idle`).")
+    var metricName: MetricNameArgument = .measurementField
+
+    @Flag(help: "Line protocol: put the tags other than the device's into the metric name, sorted by key: `cpu.usage_idle{cpu=cpu0}`.")
+    var tagsInMetric = false
+
+    @Option(help: ArgumentHelp("Line protocol: the time of lines without a timestamp; only `now` (when the command started).", valueName: "now"))
+    var defaultTime: String?
 
     @Option(help: ArgumentHelp("The most points a chunk holds in the segments this run writes (16...65536).", valueName: "n"))
     var pointsPerChunk = Configuration().pointsPerChunk
@@ -41,18 +109,52 @@ struct IngestCommand: ParsableCommand {
     mutating func validate() throws {
         guard !files.isEmpty else { throw ValidationError("Give at least one FILE to ingest (or `-` for standard input).") }
         guard (16...65_536).contains(pointsPerChunk) else { throw ValidationError("--points-per-chunk must be in 16...65536") }
+        if let defaultTime, defaultTime != "now" {
+            throw ValidationError("--default-time takes only `now`; line protocol timestamps are otherwise required")
+        }
+        switch format {
+        case .wide:
+            guard (device == nil) != (deviceColumn == nil) else {
+                throw ValidationError("--format wide needs the device: --device NAME for the whole file or --device-column NAME")
+            }
+        case .long, .lp:
+            if device != nil || deviceColumn != nil {
+                throw ValidationError("--device and --device-column are for --format wide; \(format == .lp ? "line protocol names the device with --device-tag" : "long CSV has a device column")")
+            }
+        }
+    }
+
+    /// Parses one file's bytes in the chosen format.
+    func parse(_ bytes: [UInt8], file: String, now: Int64) throws(RowError) -> ImportResult {
+        switch format {
+        case .long:
+            var parser = LongCSVParser(valueType: valueType.type, skipsBadRows: skipBadRows)
+            parser.maximumReportedErrors = 10
+            return try parser.parse(bytes, file: file)
+        case .wide:
+            var parser = WideCSVParser(device: device.map { .fixed($0) } ?? .column(deviceColumn!), timeColumn: timeColumn,
+                                       valueType: valueType.type, skipsBadRows: skipBadRows)
+            parser.maximumReportedErrors = 10
+            return try parser.parse(bytes, file: file)
+        case .lp:
+            var parser = LineProtocolParser(precision: precision.precision, deviceTag: deviceTag, metricNaming: metricName.naming,
+                                            skipsBadRows: skipBadRows)
+            parser.defaultTimestamp = defaultTime == nil ? nil : now
+            parser.tagsInMetric = tagsInMetric
+            parser.maximumReportedErrors = 10
+            return try parser.parse(bytes, file: file)
+        }
     }
 
     func run() throws {
         try runReportingErrors {
             let started = Date()
-            var parser = LongCSVParser(valueType: valueType.type, skipsBadRows: skipBadRows)
-            parser.maximumReportedErrors = 10
+            let now = Int64((started.timeIntervalSince1970 * 1000).rounded(.down))
             var batches: [WriteBatch] = []
             var skipped = 0
             for file in files {
                 let bytes = try InputReader.read(file)
-                let result = try parser.parse(bytes, file: file)
+                let result = try parse(bytes, file: file, now: now)
                 for error in result.errors { printError("skipped \(error)") }
                 if result.badRowCount > result.errors.count {
                     printError("skipped \(result.badRowCount - result.errors.count) more bad rows in \(file)")
@@ -87,4 +189,21 @@ struct IngestCommand: ParsableCommand {
 enum ValueTypeArgument: String, ExpressibleByArgument, CaseIterable {
     case float64, int64
     var type: ValueType { self == .float64 ? .float64 : .int64 }
+}
+
+/// The input formats `ingest` reads.
+enum IngestFormat: String, ExpressibleByArgument, CaseIterable {
+    case long, wide, lp
+}
+
+/// A line protocol timestamp unit named on the command line.
+enum PrecisionArgument: String, ExpressibleByArgument, CaseIterable {
+    case ns, us, ms, s
+    var precision: LineProtocolParser.Precision { LineProtocolParser.Precision(rawValue: rawValue)! }
+}
+
+/// How line protocol metrics are named, on the command line.
+enum MetricNameArgument: String, ExpressibleByArgument, CaseIterable {
+    case measurementField = "measurement-field", field
+    var naming: LineProtocolParser.MetricNaming { LineProtocolParser.MetricNaming(rawValue: rawValue)! }
 }

@@ -1,0 +1,166 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// The byte-level pieces the importers share: lines, CSV fields and number
+// parsing on spans of the input, without a String per field in the hot path.
+
+/// Walks the lines of a buffer, counting them.
+struct LineCursor {
+    let bytes: UnsafeRawBufferPointer
+    var position = 0
+    private(set) var lineNumber = 0
+
+    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// The next line without its `\n` or `\r\n`, or nil at the end.
+    mutating func nextLine() -> UnsafeRawBufferPointer.SubSequence? {
+        guard position < bytes.count else { return nil }
+        lineNumber += 1
+        let start = position
+        let remaining = bytes.count - start
+        let found = memchr(bytes.baseAddress! + start, 0x0A, remaining)
+        var end: Int
+        if let found {
+            end = bytes.baseAddress!.distance(to: UnsafeRawPointer(found))
+            position = end + 1
+        } else {
+            end = bytes.count
+            position = bytes.count
+        }
+        if end > start && bytes[end - 1] == 0x0D { end -= 1 }
+        return bytes[start..<end]
+    }
+}
+
+/// One field of a CSV row.
+struct CSVField {
+    /// Where the field's content is in the whole input (inside the quotes when quoted).
+    let range: Range<Int>
+    let bytes: UnsafeRawBufferPointer
+    let quoted: Bool
+
+    func text() -> String {
+        let raw = String(decoding: bytes, as: UTF8.self)
+        guard quoted else { return raw }
+        // Inside quotes a doubled quote stands for one.
+        var result = ""
+        var previousWasQuote = false
+        for character in raw {
+            if character == "\"" && previousWasQuote { previousWasQuote = false; continue }
+            previousWasQuote = character == "\""
+            result.append(character)
+        }
+        return result
+    }
+
+    /// The field as text for a message, shortened.
+    var preview: String {
+        let text = String(decoding: bytes.prefix(40), as: UTF8.self)
+        return (bytes.count > 40 ? text + "…" : text).debugDescription
+    }
+}
+
+/// Splits a line into comma-separated fields, honouring quotes.
+struct CSVFieldSplitter {
+    let line: UnsafeRawBufferPointer.SubSequence
+    var position: Int
+    /// How many fields a row has, and the header naming them, for messages.
+    let expectedFieldCount: Int
+    let header: String
+
+    init(line: UnsafeRawBufferPointer.SubSequence, expectedFieldCount: Int, header: String) {
+        self.line = line
+        self.position = line.startIndex
+        self.expectedFieldCount = expectedFieldCount
+        self.header = header
+    }
+
+    /// Splits a whole line (a header) into its fields' texts.
+    static func allFields(of line: UnsafeRawBufferPointer.SubSequence) throws(RowFailure) -> [String] {
+        var splitter = CSVFieldSplitter(line: line, expectedFieldCount: 0, header: "")
+        var fields: [String] = []
+        while true {
+            let field = try splitter.next(name: "header")
+            fields.append(field.text())
+            if splitter.position > line.endIndex { return fields }
+        }
+    }
+
+    /// The next field; `last` says the row must end after it.
+    /// Past the last field `position` is beyond `line.endIndex`.
+    mutating func next(name: String, last: Bool = false) throws(RowFailure) -> CSVField {
+        guard position <= line.endIndex else {
+            throw RowFailure("missing the \(name) field; expected \(expectedFieldCount) fields: \(header)")
+        }
+        let base = line.base
+        if position < line.endIndex && base[position] == 0x22 {
+            var cursor = position + 1
+            var closed = false
+            while cursor < line.endIndex {
+                if base[cursor] == 0x22 {
+                    if cursor + 1 < line.endIndex && base[cursor + 1] == 0x22 { cursor += 2; continue }
+                    closed = true
+                    break
+                }
+                cursor += 1
+            }
+            guard closed else { throw RowFailure("the quoted \(name) field is not closed") }
+            let field = CSVField(range: (position + 1)..<cursor, bytes: UnsafeRawBufferPointer(rebasing: base[(position + 1)..<cursor]), quoted: true)
+            try finish(after: cursor + 1, name: name, last: last)
+            return field
+        }
+        let remaining = line.endIndex - position
+        let end = remaining > 0
+            ? memchr(base.baseAddress! + position, 0x2C, remaining).map { base.baseAddress!.distance(to: UnsafeRawPointer($0)) } ?? line.endIndex
+            : position
+        let field = CSVField(range: position..<end, bytes: UnsafeRawBufferPointer(rebasing: base[position..<end]), quoted: false)
+        try finish(after: end, name: name, last: last)
+        return field
+    }
+
+    private mutating func finish(after end: Int, name: String, last: Bool) throws(RowFailure) {
+        if last {
+            guard end == line.endIndex else {
+                throw RowFailure("more than \(expectedFieldCount) fields; expected \(header)")
+            }
+        } else if end < line.endIndex {
+            guard line.base[end] == 0x2C else { throw RowFailure("text after the closing quote of the \(name) field") }
+        } else if expectedFieldCount > 0 {
+            throw RowFailure("the row ends after the \(name) field; expected \(expectedFieldCount) fields: \(header)")
+        }
+        position = end + 1
+    }
+}
+
+/// A small NUL-terminated buffer for handing a field to `strtod`, allocated once per parse.
+struct NumberScratch {
+    static let capacity = 128
+    private let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: NumberScratch.capacity)
+
+    func release() { buffer.deallocate() }
+
+    /// The Double of `field`: the same bits as Swift's `Double(String)` (which is `strtod`
+    /// in the C locale underneath), including `inf`, `nan`, hexadecimal floats and
+    /// ``NumberText/format(_:)``'s `nan(0x…)` patterns.
+    func parseDouble(_ field: UnsafeRawBufferPointer) -> Double? {
+        if let value = NumberText.parseShortDecimal(field) { return value }
+        if let nan = NumberText.parseNaNPattern(field) { return nan }
+        return parseWithStrtod(field)
+    }
+
+    /// `strtod` on the whole of `field`, or nil when it does not read all of it.
+    func parseWithStrtod(_ field: UnsafeRawBufferPointer) -> Double? {
+        guard !field.isEmpty, field.count < Self.capacity else { return nil }
+        // strtod skips leading spaces; a field is not allowed them.
+        guard field[0] != 0x20 && field[0] != 0x09 else { return nil }
+        UnsafeMutableRawPointer(buffer).copyMemory(from: field.baseAddress!, byteCount: field.count)
+        buffer[field.count] = 0
+        var end: UnsafeMutablePointer<CChar>? = nil
+        let value = strtod(buffer, &end)
+        guard let end, buffer.distance(to: end) == field.count else { return nil }
+        return value
+    }
+}

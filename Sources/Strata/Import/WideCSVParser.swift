@@ -1,0 +1,160 @@
+/// Reads wide CSV, one row per time (and device), one column per metric:
+///
+/// ```
+/// timestamp,temperature,humidity
+/// 2024-03-01T12:00:00Z,21.5,40
+/// 2024-03-01T12:01:00Z,21.6,
+/// ```
+///
+/// - The first line is the header. One column holds the time (``timeColumn``,
+///   `timestamp` by default); with ``DeviceSource-swift.enum/column(_:)`` one names the
+///   device; every other column is a metric named by its header.
+/// - Times are epoch milliseconds or RFC 3339, as in long CSV.
+/// - An empty cell means no reading at that time: it is skipped, not an error.
+/// - Values are read as in long CSV: exact floats (or decimal integers for Int64 series).
+/// - Fields may be quoted with `"` (a `""` inside a quoted field is one `"`); empty lines are ignored.
+public struct WideCSVParser {
+    /// Where each row's device comes from.
+    public enum DeviceSource: Sendable, Equatable {
+        /// Every row belongs to this device.
+        case fixed(String)
+        /// The device is the value of the column with this header.
+        case column(String)
+    }
+
+    /// Where each row's device comes from.
+    public var device: DeviceSource
+    /// The header of the time column.
+    public var timeColumn = "timestamp"
+    /// The value type given to every series of the file.
+    public var valueType: ValueType = .float64
+    /// When true, malformed rows are collected and skipped; when false, the first one stops the parse.
+    public var skipsBadRows = false
+    /// At most this many bad rows are kept in the result (all are counted).
+    public var maximumReportedErrors = 100
+
+    /// A parser for files whose device is `device`, with times in the column `timeColumn`.
+    public init(device: DeviceSource, timeColumn: String = "timestamp", valueType: ValueType = .float64, skipsBadRows: Bool = false) {
+        self.device = device
+        self.timeColumn = timeColumn
+        self.valueType = valueType
+        self.skipsBadRows = skipsBadRows
+    }
+
+    /// Parses `contents`, the whole input called `file`.
+    public func parse(_ contents: [UInt8], file: String) throws(RowError) -> ImportResult {
+        let outcome = contents.withUnsafeBytes { bytes -> Swift.Result<ImportResult, RowError> in
+            do throws(RowError) { return .success(try parse(bytes, file: file)) } catch { return .failure(error) }
+        }
+        return try outcome.get()
+    }
+
+    /// Parses `bytes`, the whole content of the input called `file`.
+    ///
+    /// - Throws: the first ``RowError`` unless ``skipsBadRows`` is set (a bad header is
+    ///   always thrown: the file is not this format).
+    public func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws(RowError) -> ImportResult {
+        var cursor = LineCursor(bytes: bytes)
+        guard let headerLine = cursor.nextLine() else {
+            throw RowError(file: file, line: 1, reason: "empty input; expected a header such as \(timeColumn),temperature,humidity")
+        }
+        let names: [String]
+        do throws(RowFailure) { names = try CSVFieldSplitter.allFields(of: headerLine) } catch {
+            throw RowError(file: file, line: 1, reason: "header: \(error.reason)")
+        }
+        let headerText = String(decoding: headerLine.prefix(200), as: UTF8.self)
+        guard let timeIndex = names.firstIndex(of: timeColumn) else {
+            throw RowError(file: file, line: 1, reason: "the header has no \(timeColumn.debugDescription) column: \(headerText)")
+        }
+        var deviceIndex: Int? = nil
+        if case .column(let name) = device {
+            guard let index = names.firstIndex(of: name) else {
+                throw RowError(file: file, line: 1, reason: "the header has no device column \(name.debugDescription): \(headerText)")
+            }
+            deviceIndex = index
+        }
+        let metricIndices = names.indices.filter { $0 != timeIndex && $0 != deviceIndex }
+        guard !metricIndices.isEmpty else {
+            throw RowError(file: file, line: 1, reason: "the header has no metric columns besides \(timeColumn): \(headerText)")
+        }
+        var seen: Set<String> = []
+        for index in metricIndices {
+            do throws(StrataError) { try SeriesName.validate(names[index], role: "metric") } catch {
+                throw RowError(file: file, line: 1, reason: "column \(index + 1): \(error.message)")
+            }
+            guard seen.insert(names[index]).inserted else {
+                throw RowError(file: file, line: 1, reason: "the metric column \(names[index].debugDescription) appears twice")
+            }
+        }
+        if case .fixed(let name) = device {
+            do throws(StrataError) { try SeriesName.validate(name, role: "device") } catch {
+                throw RowError(file: file, line: 1, reason: error.message)
+            }
+        }
+
+        var batch = WriteBatch(capacity: max(16, bytes.count / 8))
+        var errors: [RowError] = []
+        var badRows = 0
+        let scratch = NumberScratch()
+        defer { scratch.release() }
+        // The slot of each metric for the current device; rows of a device usually come together.
+        var currentDevice: String? = nil
+        if case .fixed(let name) = device { currentDevice = name }
+        var slots = [Int](repeating: -1, count: names.count)
+        var cells = [CSVField?](repeating: nil, count: names.count)
+        var values = [UInt64](repeating: 0, count: names.count)
+
+        while let line = cursor.nextLine() {
+            if line.isEmpty { continue }
+            do throws(RowFailure) {
+                var splitter = CSVFieldSplitter(line: line, expectedFieldCount: names.count, header: headerText)
+                for index in names.indices {
+                    cells[index] = try splitter.next(name: names[index], last: index == names.count - 1)
+                }
+                let time = cells[timeIndex]!
+                guard let timestamp = TimeText.parse(time.bytes) else {
+                    throw RowFailure("\(timeColumn) \(time.preview) is neither an integer number of milliseconds in the Int64 range nor an RFC 3339 date-time")
+                }
+                // Parse every value before registering anything, so a bad row leaves no trace.
+                for index in metricIndices {
+                    let cell = cells[index]!
+                    if cell.bytes.isEmpty { continue }
+                    switch valueType {
+                    case .float64:
+                        guard let number = scratch.parseDouble(cell.bytes) else {
+                            throw RowFailure("\(names[index]) \(cell.preview) is not a number")
+                        }
+                        values[index] = number.bitPattern
+                    case .int64:
+                        guard let number = NumberText.parseInt64(cell.bytes) else {
+                            throw RowFailure("\(names[index]) \(cell.preview) is not an integer in the Int64 range")
+                        }
+                        values[index] = UInt64(bitPattern: number)
+                    }
+                }
+                if let deviceIndex {
+                    let name = cells[deviceIndex]!.text()
+                    if name != currentDevice {
+                        do throws(StrataError) { try SeriesName.validate(name, role: "device") } catch { throw RowFailure(error.message) }
+                        currentDevice = name
+                        for index in slots.indices { slots[index] = -1 }
+                    }
+                }
+                for index in metricIndices where !cells[index]!.bytes.isEmpty {
+                    if slots[index] < 0 {
+                        do throws(StrataError) {
+                            slots[index] = try batch.series(device: currentDevice!, metric: names[index], type: valueType)
+                        } catch { throw RowFailure(error.message) }
+                    }
+                    batch.append(series: slots[index], timestamp: timestamp, bits: values[index])
+                }
+            } catch {
+                let rowError = RowError(file: file, line: cursor.lineNumber, reason: error.reason)
+                guard skipsBadRows else { throw rowError }
+                badRows += 1
+                if errors.count < maximumReportedErrors { errors.append(rowError) }
+            }
+        }
+        return ImportResult(batch: batch, errors: errors, badRowCount: badRows, lineCount: cursor.lineNumber)
+    }
+}
