@@ -152,9 +152,14 @@ struct IngestCommand: ParsableCommand {
             let now = Int64((started.timeIntervalSince1970 * 1000).rounded(.down))
             var batches: [WriteBatch] = []
             var skipped = 0
-            for file in files {
+            // At a terminal: a bar over the files while parsing, then over the batches while storing.
+            let parsing = ProgressBar(label: "parsing", unit: "files")
+            var parsedPoints = 0
+            for (index, file) in files.enumerated() {
                 let bytes = try InputReader.read(file)
                 let result = try parse(bytes, file: file, now: now)
+                parsedPoints += result.batch.count
+                parsing.update(done: index + 1, total: files.count, detail: "\(Format.count(parsedPoints)) points")
                 for error in result.errors { printError("skipped \(error)") }
                 if result.badRowCount > result.errors.count {
                     printError("skipped \(result.badRowCount - result.errors.count) more bad rows in \(file)")
@@ -162,6 +167,7 @@ struct IngestCommand: ParsableCommand {
                 skipped += result.badRowCount
                 batches.append(result.batch)
             }
+            parsing.finish()
             let parsed = Date()
             var configuration = Configuration()
             configuration.pointsPerChunk = pointsPerChunk
@@ -170,11 +176,14 @@ struct IngestCommand: ParsableCommand {
             // Refuse before storing anything if a series exists with the other value type.
             for batch in batches { try database.checkTypes(of: batch) }
             var points = 0
-            for batch in batches {
+            let storing = ProgressBar(label: "storing", unit: "files")
+            for (index, batch) in batches.enumerated() {
                 try database.append(batch)
                 points += batch.count
+                storing.update(done: index + 1, total: batches.count, detail: "\(Format.count(points)) points logged")
             }
             try database.close()
+            storing.finish()
             let seconds = Date().timeIntervalSince(started)
             var output = StandardOutput()
             let rate = seconds > 0 ? Double(points) / seconds : 0
