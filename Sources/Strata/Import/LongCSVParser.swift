@@ -28,6 +28,7 @@ public struct LongCSVParser {
     /// At most this many bad rows are kept in the result (all are counted).
     public var maximumReportedErrors = 100
 
+    /// A parser storing values as `valueType`, stopping at the first bad row unless `skipsBadRows`.
     public init(valueType: ValueType = .float64, skipsBadRows: Bool = false) {
         self.valueType = valueType
         self.skipsBadRows = skipsBadRows

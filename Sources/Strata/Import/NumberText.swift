@@ -26,6 +26,7 @@ public enum NumberText {
         return -value
     }
 
+    /// The same as the byte-span version, for a `String`: the integer, or nil when the text is not one or overflows.
     public static func parseInt64(_ text: String) -> Int64? {
         var copy = text
         return copy.withUTF8 { parseInt64(UnsafeRawBufferPointer($0)) }

@@ -17,7 +17,6 @@ public struct ChunkDescription: Sendable {
     /// The column group (shared time column) the chunk belongs to, within its device.
     public let group: Int
     /// Byte offset of the payload in the file.
-    /// Byte offset of the damaged region from the start of the file.
     public let offset: Int
     /// Payload size in bytes.
     public let byteCount: Int
@@ -40,6 +39,7 @@ public struct ChunkDescription: Sendable {
 
 /// A problem found by ``SegmentFile/verifyChunks()``.
 public struct ChunkProblem: Sendable, CustomStringConvertible {
+    /// Byte offset of the damaged region from the start of the file.
     public let offset: Int
     /// What is wrong there.
     public let message: String
