@@ -9,7 +9,14 @@ bit. Batches that were in flight when the server died may or may not be stored; 
 acknowledged ones are checked. Repeated --kills times; the store and the log of
 acknowledged batches carry over, so each check covers every round so far.
 
-    tools/durability-test.py --binary .build/release/FleetService [--kills 5] [--threads 6]
+At the end the server is stopped with SIGTERM (a clean close writes the head into a
+segment) and, with --strata-cli, every acknowledged point is checked once more by opening
+the store read-only with the `strata` CLI (`strata query STORE --format csv`): the segment
+path, read by another program. A last self-check adds a point that was never written and a
+changed value to the expected set, and requires the checker to report both.
+
+    tools/durability-test.py --binary .build/release/FleetService [--strata-cli .build/release/strata]
+                             [--kills 5] [--threads 6] [--seconds 3]
 
 Standard library only. Exits 1 if any acknowledged point is missing or differs.
 """
@@ -121,11 +128,23 @@ def query(port, device, metric):
     return {timestamp: value for timestamp, value in json.loads(body)["points"]}
 
 
-def check(port, acknowledged_path):
-    """Reads every acknowledged point back; returns (checked, lost or different)."""
+def strata_query(cli, store, device, metric):
+    """The series as the `strata` CLI reads it from the closed store (CSV: device,metric,ts_ms,value)."""
+    output = subprocess.run([cli, "query", store, "--device", device, "--metric", metric, "--format", "csv"],
+                            check=True, capture_output=True, text=True).stdout
+    points = {}
+    for line in output.splitlines()[1:]:
+        timestamp, value = line.rsplit(",", 2)[-2:]
+        points[int(timestamp)] = float(value) if metric == "probe.x" else int(value)
+    return points
+
+
+def check(read_series, acknowledged_path, extra=()):
+    """Reads every acknowledged point back with read_series(device, metric) -> {ts: value};
+    returns (checked, lost or different)."""
     expected = {}
     with open(acknowledged_path) as file:
-        for line in file:
+        for line in list(file) + list(extra):
             batch = json.loads(line)
             series = expected.setdefault(batch["device"], ({}, {}))
             for t, f, i in zip(batch["times"], batch["floats"], batch["integers"]):
@@ -133,8 +152,8 @@ def check(port, acknowledged_path):
                 series[1][t] = i
     checked = lost = 0
     for device, (floats, integers) in expected.items():
-        stored_floats = query(port, device, "probe.x")
-        stored_integers = query(port, device, "probe.n")
+        stored_floats = read_series(device, "probe.x")
+        stored_integers = read_series(device, "probe.n")
         for t, value in floats.items():
             checked += 1
             stored = stored_floats.get(t)
@@ -159,6 +178,7 @@ def main():
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--threads", type=int, default=6, help="client threads, one device each per round")
     parser.add_argument("--seconds", type=float, default=3.0, help="the least load before each kill")
+    parser.add_argument("--strata-cli", help="the strata executable, to check the closed store once more")
     arguments = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="fleet-durability.")
@@ -188,12 +208,29 @@ def main():
         acked = sum(writer.acked for writer in writers)
 
         server.start()  # reopening replays the write-ahead log
-        checked, lost = check(arguments.port, acknowledged_path)
+        checked, lost = check(lambda device, metric: query(arguments.port, device, metric), acknowledged_path)
         rounds_with_losses += 1 if lost else 0
         print(f"kill {round_number}: batches sent {sent}, acknowledged {acked} "
               f"({acked * 2 * POINTS_PER_FIELD} points); after restart: points checked {checked} (all rounds so far), "
               f"lost or different {lost}")
+    # The checker must be able to fail: a point never written and a changed value.
+    print("self-check, with planted differences:")
+    with open(acknowledged_path) as file:
+        changed = json.loads(file.readline())
+    changed["integers"][0] ^= 1
+    never_written = {"device": "probe-1-0", "times": [42], "floats": ["1.5"], "integers": [7]}
+    _, reported = check(lambda device, metric: query(arguments.port, device, metric), acknowledged_path,
+                        extra=[json.dumps(changed), json.dumps(never_written)])
+    if reported != 3:
+        sys.exit(f"self-check failed: the checker reported {reported} of 3 planted differences")
+    print("self-check passed: 3 planted differences (a changed value, a point never written with 2 fields) reported")
     server.stop()
+
+    if arguments.strata_cli:
+        cli_checked, cli_lost = check(lambda device, metric: strata_query(arguments.strata_cli, store, device, metric),
+                                      acknowledged_path)
+        rounds_with_losses += 1 if cli_lost else 0
+        print(f"after SIGTERM, read by `strata query`: points checked {cli_checked}, lost or different {cli_lost}")
     print(f"total after {arguments.kills} kills: points acknowledged {checked}, checked {checked}, lost {lost}"
           f"{'' if not rounds_with_losses else f' (losses seen after {rounds_with_losses} kills)'}")
     sys.exit(1 if rounds_with_losses else 0)
