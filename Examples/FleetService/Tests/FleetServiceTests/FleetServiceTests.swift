@@ -62,7 +62,20 @@ private func json(_ response: TestResponse) throws -> [String: Any] {
             #expect((error["error"] as? String)?.isEmpty == false)
             // Nothing of a rejected body is stored.
             let query = try await client.execute(uri: "/query?device=a&metric=cpu.temp", method: .get)
-            #expect(try json(query)["points"] as? [Any] == nil || (try json(query)["points"] as? [Any])?.isEmpty == true)
+            #expect((try json(query)["points"] as? [Any])?.isEmpty == true)
+        }
+    }
+
+    @Test func precisionAndDeviceTagAreHonoured() async throws {
+        try await withService { client in
+            let body = "env,site=roof,host=ignored humidity=40i 1700000000\n"
+            let write = try await client.execute(uri: "/write?precision=s&device_tag=site", method: .post, body: ByteBuffer(string: body))
+            #expect(write.status == .noContent)
+            let query = try await client.execute(uri: "/query?device=roof&metric=env.humidity", method: .get)
+            #expect(String(buffer: query.body) == #"{"device":"roof","metric":"env.humidity","type":"int64","points":[[1700000000000,40]]}"# + "\n")
+
+            let badPrecision = try await client.execute(uri: "/write?precision=days", method: .post, body: ByteBuffer(string: body))
+            #expect(badPrecision.status == .badRequest)
         }
     }
 
