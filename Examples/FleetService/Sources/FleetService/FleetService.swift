@@ -1,0 +1,89 @@
+import ArgumentParser
+import FleetServiceCore
+import Hummingbird
+import Strata
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The value of the environment variable `name`, if set.
+private func environment(_ name: String) -> String? {
+    getenv(name).map { String(cString: $0) }
+}
+
+/// Writes a line to standard error, unbuffered, so a supervising script sees it at once.
+private func report(_ line: String) {
+    let text = "FleetService: " + line + "\n"
+    _ = text.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+}
+
+/// Serves one Strata store over HTTP until SIGTERM or SIGINT, then closes it.
+@main
+struct FleetService: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "An HTTP service for device metrics: InfluxDB line protocol in, JSON out, stored in one Strata store.",
+        discussion: "Each option's default may also be set by the environment variable in brackets.")
+
+    @Option(help: "The store's directory, created when missing [FLEET_STORE].")
+    var store = environment("FLEET_STORE") ?? "fleet.strata"
+
+    @Option(help: "The address to listen on [FLEET_HOSTNAME].")
+    var hostname = environment("FLEET_HOSTNAME") ?? "127.0.0.1"
+
+    @Option(help: "The port to listen on [FLEET_PORT].")
+    var port = environment("FLEET_PORT").flatMap { Int($0) } ?? 8080
+
+    @Option(help: "When a write is acknowledged: every-batch (after fsync), interval:MS (a crash may lose MS of writes) or none (a power loss may lose recent writes) [FLEET_DURABILITY].")
+    var durability = environment("FLEET_DURABILITY") ?? "every-batch"
+
+    @Option(help: "Threads for blocking store calls; appends waiting together share one fsync [FLEET_STORE_THREADS].")
+    var storeThreads = environment("FLEET_STORE_THREADS").flatMap { Int($0) } ?? 16
+
+    @Option(help: "The largest write body accepted, in bytes.")
+    var maximumBodyBytes = 16 << 20
+
+    func validate() throws {
+        _ = try parsedDurability()
+        guard storeThreads > 0 else { throw ValidationError("--store-threads must be positive") }
+    }
+
+    private func parsedDurability() throws -> Strata.Configuration.Durability {
+        switch durability {
+        case "every-batch": return .everyBatch
+        case "none": return .none
+        case _ where durability.hasPrefix("interval:"):
+            if let milliseconds = Int(durability.dropFirst("interval:".count)), milliseconds > 0 {
+                return .interval(milliseconds: milliseconds)
+            }
+        default: break
+        }
+        throw ValidationError("--durability must be every-batch, interval:MILLISECONDS or none, not \(durability)")
+    }
+
+    func run() async throws {
+        var configuration = Strata.Configuration()
+        configuration.durability = try parsedDurability()
+        // Opening replays the write-ahead log: after a crash, every acknowledged point is back.
+        let opened = try Store(at: store, configuration: configuration)
+        let recovery = opened.recovery
+        report("store \(store) open; recovered \(recovery.points) points from \(recovery.files) log files in \(recovery.milliseconds) ms")
+        let workers = StoreWorkers(store: opened, threads: storeThreads)
+
+        let app = Application(
+            router: FleetRoutes(workers: workers, maximumBodyBytes: maximumBodyBytes).router(),
+            configuration: .init(address: .hostname(hostname, port: port), serverName: "FleetService"))
+        // runService returns once SIGTERM or SIGINT has stopped the server and its requests
+        // have finished; only then is the store closed, so no append races the close.
+        do {
+            try await app.runService()
+        } catch {
+            try? await workers.shutDown()
+            throw error
+        }
+        try await workers.shutDown()
+        report("store \(store) closed")
+    }
+}

@@ -1,0 +1,130 @@
+import FleetServiceCore
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Strata
+import Testing
+
+/// Runs `body` against the service on a new store in a temporary directory, through
+/// Hummingbird's in-process router test client (no socket).
+private func withService(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-test-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let workers = StoreWorkers(store: try Store(at: directory), threads: 4)
+    let app = Application(router: FleetRoutes(workers: workers).router())
+    do {
+        try await app.test(.router, body)
+    } catch {
+        try? await workers.shutDown()
+        throw error
+    }
+    try await workers.shutDown()
+}
+
+private func json(_ response: TestResponse) throws -> [String: Any] {
+    let object = try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8))
+    return try #require(object as? [String: Any])
+}
+
+@Suite struct FleetServiceTests {
+    @Test func writeThenQueryReturnsTheExactPoints() async throws {
+        try await withService { client in
+            // Values chosen to catch lossy number formatting: a shortest-digits double,
+            // a subnormal, -0.0, and an integer beyond 2^53.
+            let body = """
+                cpu,host=edge-1 temp=0.1 1000
+                cpu,host=edge-1 temp=5e-324 2000
+                cpu,host=edge-1 temp=-0.0 3000
+                cpu,host=edge-1 count=9007199254740993i 3000
+                """
+            let write = try await client.execute(uri: "/write?precision=ms", method: .post, body: ByteBuffer(string: body))
+            #expect(write.status == .noContent)
+
+            let temp = try await client.execute(uri: "/query?device=edge-1&metric=cpu.temp", method: .get)
+            #expect(temp.status == .ok)
+            #expect(String(buffer: temp.body) == #"{"device":"edge-1","metric":"cpu.temp","type":"float64","points":[[1000,0.1],[2000,5e-324],[3000,-0.0]]}"# + "\n")
+            let points = try #require(try json(temp)["points"] as? [[NSNumber]])
+            #expect(points.map { $0[1].doubleValue.bitPattern } == [0.1, Double.leastNonzeroMagnitude, -0.0].map(\.bitPattern))
+
+            let count = try await client.execute(uri: "/query?device=edge-1&metric=cpu.count&from=3000&to=3001", method: .get)
+            #expect(String(buffer: count.body) == #"{"device":"edge-1","metric":"cpu.count","type":"int64","points":[[3000,9007199254740993]]}"# + "\n")
+        }
+    }
+
+    @Test func malformedLineIsRejectedWithLineAndColumn() async throws {
+        try await withService { client in
+            let body = "cpu,host=a temp=1 1000\ncpu,host=a temp=abc 2000\n"
+            let response = try await client.execute(uri: "/write", method: .post, body: ByteBuffer(string: body))
+            #expect(response.status == .badRequest)
+            let error = try json(response)
+            #expect(error["line"] as? Int == 2)
+            #expect(error["column"] as? Int == 17)
+            #expect((error["error"] as? String)?.isEmpty == false)
+            // Nothing of a rejected body is stored.
+            let query = try await client.execute(uri: "/query?device=a&metric=cpu.temp", method: .get)
+            #expect((try json(query)["points"] as? [Any])?.isEmpty == true)
+        }
+    }
+
+    @Test func precisionAndDeviceTagAreHonoured() async throws {
+        try await withService { client in
+            let body = "env,site=roof,host=ignored humidity=40i 1700000000\n"
+            let write = try await client.execute(uri: "/write?precision=s&device_tag=site", method: .post, body: ByteBuffer(string: body))
+            #expect(write.status == .noContent)
+            let query = try await client.execute(uri: "/query?device=roof&metric=env.humidity", method: .get)
+            #expect(String(buffer: query.body) == #"{"device":"roof","metric":"env.humidity","type":"int64","points":[[1700000000000,40]]}"# + "\n")
+
+            let badPrecision = try await client.execute(uri: "/write?precision=days", method: .post, body: ByteBuffer(string: body))
+            #expect(badPrecision.status == .badRequest)
+        }
+    }
+
+    @Test func typeConflictWithStoredSeriesIs409() async throws {
+        try await withService { client in
+            let first = try await client.execute(uri: "/write", method: .post, body: ByteBuffer(string: "m,host=a v=1i 1000000000\n"))
+            #expect(first.status == .noContent)
+            let second = try await client.execute(uri: "/write", method: .post, body: ByteBuffer(string: "m,host=a v=1.5 2000000000\n"))
+            #expect(second.status == .conflict)
+            #expect(try json(second)["code"] as? String == "typeMismatch")
+        }
+    }
+
+    @Test func downsampleAndAnomaliesAnswer() async throws {
+        try await withService { client in
+            // One point a minute for two hours, flat at 10 with a little wobble, and one spike.
+            var lines = ""
+            for minute in 0..<120 {
+                let value = minute == 90 ? 500.0 : 10.0 + Double(minute % 3) * 0.1
+                lines += "power,host=pump-3 watts=\(value) \(Int64(minute) * 60_000)\n"
+            }
+            let write = try await client.execute(uri: "/write?precision=ms", method: .post, body: ByteBuffer(string: lines))
+            #expect(write.status == .noContent)
+
+            let downsample = try await client.execute(
+                uri: "/downsample?device=pump-3&metric=power.watts&step=1h&agg=min,max,count", method: .get)
+            #expect(downsample.status == .ok)
+            let buckets = try #require(try json(downsample)["buckets"] as? [[String: Any]])
+            #expect(buckets.count == 2)
+            #expect(buckets.map { $0["start"] as? Int } == [0, 3_600_000])
+            #expect(buckets.map { $0["count"] as? Int } == [60, 60])
+            #expect(buckets[1]["max"] as? Double == 500)
+
+            let anomalies = try await client.execute(
+                uri: "/anomalies?device=pump-3&metric=power.watts&detector=zscore&window=30m&threshold=4", method: .get)
+            #expect(anomalies.status == .ok)
+            let windows = try #require(try json(anomalies)["windows"] as? [[String: Any]])
+            #expect(windows.count == 1)
+            #expect(windows.first?["peak_time"] as? Int == 90 * 60_000)
+
+            let badStep = try await client.execute(uri: "/downsample?device=pump-3&metric=power.watts&step=soon", method: .get)
+            #expect(badStep.status == .badRequest)
+        }
+    }
+
+    @Test func healthAnswers() async throws {
+        try await withService { client in
+            let response = try await client.execute(uri: "/health", method: .get)
+            #expect(response.status == .ok)
+        }
+    }
+}
