@@ -13,6 +13,6 @@ struct StrataCommand: ParsableCommand {
             on one line on standard error); 2 when input data is malformed; 3 when \
             `verify` finds damage; 64 for a usage error.
             """,
-        subcommands: [IngestCommand.self, QueryCommand.self, DownsampleCommand.self, AnomaliesCommand.self, InspectCommand.self, CompactCommand.self, DeleteCommand.self, ExportCommand.self, VerifyCommand.self, BackupCommand.self, DemoCommand.self]
+        subcommands: [IngestCommand.self, QueryCommand.self, DownsampleCommand.self, AnomaliesCommand.self, InspectCommand.self, CompactCommand.self, DeleteCommand.self, ExportCommand.self, VerifyCommand.self, BackupCommand.self, DemoCommand.self, BenchCommand.self]
     )
 }

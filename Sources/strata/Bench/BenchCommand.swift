@@ -1,0 +1,284 @@
+import ArgumentParser
+import Foundation
+import Strata
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `strata bench`: measurements of the engine on generated workloads.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure Strata on generated workloads.",
+        subcommands: [BenchFleetCommand.self]
+    )
+}
+
+/// `strata bench fleet`: a fleet on one machine, ingested in arrival order, then queried.
+struct BenchFleetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fleet",
+        abstract: "Ingest a generated fleet in arrival order, then measure size, opening time and query latency.",
+        discussion: """
+            WORKLOAD
+            DEVICES devices each report METRICS Float64 metrics every INTERVAL for DURATION, \
+            starting 2026-01-01T00:00:00Z. Metric i is of kind i mod 4: temperature (0.1 °C \
+            steps), humidity (0.1 % steps), vibration (0.001 g steps), power_w (whole watts); \
+            the first four are named by their kind, later ones get a suffix (temperature-1, ...). \
+            Readings follow a daily cycle with sensor noise. About 1 % of devices overheat for \
+            45 minutes, 1 % get a stuck temperature sensor, 2 % go offline for 30 to 120 minutes \
+            (a gap: those readings are never produced, and are reported as gap points), 10 % \
+            jitter their clocks by up to 20 ms, and 5 % deliver one 10-minute block 30 minutes \
+            late. The same seed gives the same fleet.
+
+            The readings arrive as a collector receives them: time step by time step, each \
+            device once per step, so a batch holds one reading of many devices. Batches of \
+            BATCH points are built on the fly and appended with Store.append; only the current \
+            batch (and the late readings still waiting) is held in memory, never the dataset.
+
+            FIGURES
+            points            readings appended (devices × metrics × steps − gap points).
+            ingest            wall time of the generate-and-append loop, and points per second; \
+            append time is the part spent inside Store.append (the log write and, with \
+            --sync everyBatch, its fsync).
+            peak memory       the process's peak resident set size (getrusage ru_maxrss), \
+            after ingest and at the end; it includes the store's in-memory head.
+            flushed           Store.flush(): its time, then the bytes of every file under the \
+            store directory and bytes per point.
+            compacted         the same after Store.compact(), which merges segments into time windows.
+            open              the store is closed, then opened again read-only; the time of \
+            Store(at:mode: .readOnly).
+            queries           on that read-only store, p50 and p99 latency of SAMPLES random picks:
+              last hour       the last hour of one random device, every metric (Store.query per metric);
+              day at 1h       the last day (or the whole run, if shorter) of one random device \
+            downsampled to 1-hour buckets (Store.downsample per metric);
+              latest values   the newest value of every metric of 1,000 random devices (fewer if \
+            the fleet is smaller): per series, Store.query over the last two intervals, keeping \
+            the newest point; a series with no point there (its device offline at the end) is \
+            counted as missing. Being 1,000 × METRICS queries a pick, it runs SAMPLES/10 picks \
+            (at least 5).
+
+            --json prints the same figures as one JSON object (times in seconds, sizes in bytes, \
+            memory in KiB).
+
+            DIR must not exist yet: sizes are measured over the whole directory.
+            """
+    )
+
+    @Option(help: "Directory for the new store; must not exist.")
+    var store: String
+
+    @Option(help: "Number of devices.")
+    var devices = 1_000
+
+    @Option(help: "Metrics per device.")
+    var metrics = 4
+
+    @Option(help: "Time between a device's readings: 1s, 60s, 10m ... (at least 1s).")
+    var interval = "60s"
+
+    @Option(help: "Time span of the generated data: 6h, 1d ...")
+    var duration = "1d"
+
+    @Option(help: "Points per appended batch.")
+    var batch = 10_000
+
+    @Option(help: "Durability: everyBatch (fsync each append), interval (fsync every second) or none.")
+    var sync = "everyBatch"
+
+    @Option(help: "Random picks per query latency figure.")
+    var samples = 200
+
+    @Option(help: "Seed of the generated fleet and of the query picks.")
+    var seed: UInt64 = 42
+
+    @Flag(help: "Print the figures as one JSON object.")
+    var json = false
+
+    private var intervalMilliseconds: Int64 { DurationText.parseMilliseconds(interval) ?? 0 }
+    private var durationMilliseconds: Int64 { DurationText.parseMilliseconds(duration) ?? 0 }
+
+    mutating func validate() throws {
+        guard (1...10_000_000).contains(devices) else { throw ValidationError("--devices must be in 1...10000000") }
+        guard (1...1_000).contains(metrics) else { throw ValidationError("--metrics must be in 1...1000") }
+        guard intervalMilliseconds >= 1_000 else { throw ValidationError("--interval \(interval.debugDescription) must be a duration of at least 1s, such as 60s or 10m") }
+        guard durationMilliseconds >= intervalMilliseconds else {
+            throw ValidationError("--duration \(duration.debugDescription) must be a duration of at least one interval, such as 6h or 1d")
+        }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard samples >= 1 else { throw ValidationError("--samples must be at least 1") }
+        guard durability != nil else { throw ValidationError("--sync must be everyBatch, interval or none") }
+    }
+
+    private var durability: Configuration.Durability? {
+        switch sync {
+        case "everyBatch": .everyBatch
+        case "interval": .interval(milliseconds: 1_000)
+        case "none": Configuration.Durability.none
+        default: nil
+        }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            guard !FileManager.default.fileExists(atPath: store) else {
+                throw CommandError(message: "\(store) already exists; give a new directory (sizes are measured over the whole directory)")
+            }
+            let report = try measure()
+            var out = StandardOutput()
+            out.line(json ? report.json() : report.text())
+            out.flush()
+        }
+    }
+
+    private func measure() throws -> FleetBenchReport {
+        var options = FleetArrivalGenerator.Options()
+        options.devices = devices
+        options.metrics = metrics
+        options.interval = intervalMilliseconds
+        options.duration = durationMilliseconds
+        options.seed = seed
+        var generator = FleetArrivalGenerator(options: options)
+        var report = FleetBenchReport(
+            devices: devices, metrics: metrics, interval: intervalMilliseconds, duration: durationMilliseconds,
+            steps: generator.steps, batch: batch, sync: sync)
+
+        var configuration = Configuration()
+        configuration.durability = durability!
+        let writer = try Store(at: store, configuration: configuration)
+
+        // Ingest: fill a batch in arrival order, append it when full.
+        let deviceNames = generator.deviceNames, metricNames = generator.metricNames
+        var pending = WriteBatch(capacity: batch)
+        var appendNanoseconds: UInt64 = 0
+        var points = 0
+        func add(_ device: Int, _ metric: Int, _ timestamp: Int64, _ value: Double) throws {
+            try pending.append(device: deviceNames[device], metric: metricNames[metric], timestamp: timestamp, value: value)
+            if pending.count >= batch { try appendPending() }
+        }
+        func appendPending() throws {
+            guard !pending.isEmpty else { return }
+            let started = Clock.nanoseconds()
+            try writer.append(pending)
+            appendNanoseconds += Clock.nanoseconds() - started
+            points += pending.count
+            pending = WriteBatch(capacity: batch)
+        }
+        let ingestStarted = Clock.nanoseconds()
+        for step in 0..<generator.steps {
+            try generator.arrivals(atStep: step, add)
+        }
+        try generator.finish(add)
+        try appendPending()
+        report.ingestSeconds = Clock.seconds(since: ingestStarted)
+        report.appendSeconds = Double(appendNanoseconds) / 1e9
+        report.points = points
+        report.gapPoints = generator.gapPoints
+        report.latePoints = generator.latePoints
+        report.peakMemoryAfterIngestKiB = peakResidentKiB()
+
+        let flushStarted = Clock.nanoseconds()
+        try writer.flush()
+        report.flushSeconds = Clock.seconds(since: flushStarted)
+        report.bytesFlushed = directoryBytes(store)
+        let compactStarted = Clock.nanoseconds()
+        try writer.compact()
+        report.compactSeconds = Clock.seconds(since: compactStarted)
+        report.bytesCompacted = directoryBytes(store)
+        try writer.close()
+
+        let openStarted = Clock.nanoseconds()
+        let reader = try Store(at: store, mode: .readOnly)
+        report.openSeconds = Clock.seconds(since: openStarted)
+        reportOpeningProblems(of: reader)
+
+        try measureQueries(on: reader, generator: generator, into: &report)
+        try reader.close()
+        report.peakMemoryKiB = peakResidentKiB()
+        return report
+    }
+
+    private func measureQueries(on reader: Store, generator: FleetArrivalGenerator, into report: inout FleetBenchReport) throws {
+        var random = SeededGenerator(seed: seed ^ 0x5EED_BE4C)
+        let start = generator.options.start
+        let end = start + Int64(generator.steps) * intervalMilliseconds
+        let names = generator.deviceNames, metricNames = generator.metricNames
+        func randomDevice() -> String { names[Int(random.next() % UInt64(names.count))] }
+
+        var lastHour: [Double] = []
+        var lastHourPoints = 0
+        for _ in 0..<samples {
+            let device = randomDevice()
+            let started = Clock.nanoseconds()
+            for metric in metricNames {
+                lastHourPoints += try reader.query(device: device, metric: metric, from: max(start, end - 3_600_000), to: end).count
+            }
+            lastHour.append(Clock.seconds(since: started))
+        }
+        report.lastHour = Latency(lastHour, pointsPerPick: Double(lastHourPoints) / Double(samples))
+
+        var day: [Double] = []
+        var dayBuckets = 0
+        let dayOptions = DownsampleOptions(step: 3_600_000, from: max(start, end - 86_400_000), to: end)
+        for _ in 0..<samples {
+            let device = randomDevice()
+            let started = Clock.nanoseconds()
+            for metric in metricNames {
+                dayBuckets += try reader.downsample(device: device, metric: metric, options: dayOptions).buckets.count
+            }
+            day.append(Clock.seconds(since: started))
+        }
+        report.dayHourly = Latency(day, pointsPerPick: Double(dayBuckets) / Double(samples))
+
+        var latest: [Double] = []
+        var missing = 0
+        let fleetSample = min(1_000, names.count)
+        report.latestDevices = fleetSample
+        let latestPicks = max(5, samples / 10)
+        for _ in 0..<latestPicks {
+            let devices = (0..<fleetSample).map { _ in randomDevice() }
+            let started = Clock.nanoseconds()
+            for device in devices {
+                for metric in metricNames {
+                    let recent = try reader.query(device: device, metric: metric, from: end - 2 * intervalMilliseconds, to: end)
+                    if recent.timestamps.last == nil { missing += 1 }
+                }
+            }
+            latest.append(Clock.seconds(since: started))
+        }
+        report.latest = Latency(latest, pointsPerPick: Double(fleetSample * metricNames.count * latestPicks - missing) / Double(latestPicks))
+        report.latestMissing = missing
+    }
+}
+
+/// Monotonic time for measurements.
+enum Clock {
+    static func nanoseconds() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+
+    static func seconds(since started: UInt64) -> Double { Double(nanoseconds() - started) / 1e9 }
+}
+
+/// The process's peak resident set size so far, in KiB (Linux reports ru_maxrss in KiB).
+func peakResidentKiB() -> Int {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Int(usage.ru_maxrss)
+}
+
+/// The sizes of every regular file under `path`, summed (what the store takes on disk, before block rounding).
+func directoryBytes(_ path: String) -> Int {
+    guard let walker = FileManager.default.enumerator(atPath: path) else { return 0 }
+    var total = 0
+    while let relative = walker.nextObject() as? String {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path + "/" + relative)
+        if attributes?[.type] as? FileAttributeType == .typeRegular {
+            total += (attributes?[.size] as? NSNumber)?.intValue ?? 0
+        }
+    }
+    return total
+}
