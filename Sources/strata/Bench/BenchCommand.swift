@@ -21,48 +21,55 @@ struct BenchFleetCommand: ParsableCommand {
         commandName: "fleet",
         abstract: "Ingest a generated fleet in arrival order, then measure size, opening time and query latency.",
         discussion: """
-            WORKLOAD
-            DEVICES devices each report METRICS Float64 metrics every INTERVAL for DURATION, \
-            starting 2026-01-01T00:00:00Z. Metric i is of kind i mod 4: temperature (0.1 °C \
-            steps), humidity (0.1 % steps), vibration (0.001 g steps), power_w (whole watts); \
-            the first four are named by their kind, later ones get a suffix (temperature-1, ...). \
-            Readings follow a daily cycle with sensor noise. About 1 % of devices overheat for \
-            45 minutes, 1 % get a stuck temperature sensor, 2 % go offline for 30 to 120 minutes \
-            (a gap: those readings are never produced, and are reported as gap points), 10 % \
-            jitter their clocks by up to 20 ms, and 5 % deliver one 10-minute block 30 minutes \
-            late. The same seed gives the same fleet.
+            The workload: DEVICES devices each report METRICS Float64 metrics every INTERVAL \
+            for DURATION, starting 2026-01-01T00:00:00Z. Metric i is of kind i mod 4: \
+            temperature (0.1 °C steps), humidity (0.1 % steps), vibration (0.001 g steps), \
+            power_w (whole watts), so the decimal codec applies; the first four are named by \
+            their kind, later ones get a suffix (temperature-1, ...). Readings follow a daily \
+            cycle with sensor noise. About 1 % of devices overheat for 45 minutes, 1 % get a \
+            stuck temperature sensor, 2 % go offline for 30 to 120 minutes (a gap: those \
+            readings are never produced and are counted as gap points), 10 % jitter their \
+            clocks by up to 20 ms, and 5 % deliver one 10-minute block 30 minutes late (or at \
+            the end of the run, if that comes first). The same seed gives the same fleet.
 
             The readings arrive as a collector receives them: time step by time step, each \
             device once per step, so a batch holds one reading of many devices. Batches of \
-            BATCH points are built on the fly and appended with Store.append; only the current \
-            batch (and the late readings still waiting) is held in memory, never the dataset.
+            BATCH points are built on the fly and appended with Store.append. Besides the \
+            current batch, the generator keeps a small profile per device and the late \
+            readings still waiting, never the dataset.
 
-            FIGURES
-            points            readings appended (devices × metrics × steps − gap points).
-            ingest            wall time of the generate-and-append loop, and points per second; \
-            append time is the part spent inside Store.append (the log write and, with \
-            --sync everyBatch, its fsync).
-            peak memory       the process's peak resident set size (getrusage ru_maxrss), \
-            after ingest and at the end; it includes the store's in-memory head.
-            flushed           Store.flush(): its time, then the bytes of every file under the \
-            store directory and bytes per point.
-            compacted         the same after Store.compact(), which merges segments into time windows.
-            open              the store is closed, then opened again read-only; the time of \
+            The figures:
+
+            Points: readings appended, devices × metrics × steps minus gap points.
+
+            Ingest: wall time of the generate-and-append loop, and points per second. \
+            "in append" is the part spent inside Store.append: the write-ahead log write \
+            (and, with --sync everyBatch, its fsync) and the insertion into the in-memory head.
+
+            Peak memory: the process's peak resident set size (getrusage ru_maxrss) after \
+            ingest and at the end. It includes the store's in-memory head (up to \
+            Configuration.headFlushThreshold points before a background flush).
+
+            Flushed: the time of Store.flush(), then the bytes of every file under the store \
+            directory and bytes per point. Compacted: the same after Store.compact(), which \
+            merges segments into time windows.
+
+            Open read-only: the store is closed, then opened again; the time of \
             Store(at:mode: .readOnly).
-            queries           on that read-only store, p50 and p99 latency of SAMPLES random picks:
-              last hour       the last hour of one random device, every metric (Store.query per metric);
-              day at 1h       the last day (or the whole run, if shorter) of one random device \
-            downsampled to 1-hour buckets (Store.downsample per metric);
-              latest values   the newest value of every metric of 1,000 random devices (fewer if \
-            the fleet is smaller): per series, Store.query over the last two intervals, keeping \
-            the newest point; a series with no point there (its device offline at the end) is \
+
+            Query latencies, on that read-only store: p50 and p99 (nearest rank) of SAMPLES \
+            random picks. "last hour": the last hour of one random device, every metric \
+            (Store.query per metric). "day at 1h": the last day (the whole run, if shorter) of \
+            one random device in 1-hour buckets (Store.downsample per metric). "latest \
+            values": the newest value of every metric of 1,000 random devices (fewer for a \
+            smaller fleet); per series, Store.query over the last two intervals, keeping the \
+            newest point; a series without a point there (device offline at the end) is \
             counted as missing. Being 1,000 × METRICS queries a pick, it runs SAMPLES/10 picks \
             (at least 5).
 
-            --json prints the same figures as one JSON object (times in seconds, sizes in bytes, \
-            memory in KiB).
-
-            DIR must not exist yet: sizes are measured over the whole directory.
+            --json prints the same figures as one JSON object (times in seconds, sizes in \
+            bytes, memory in KiB). The --store directory must not exist yet: sizes are \
+            measured over the whole directory.
             """
     )
 
