@@ -44,7 +44,7 @@ struct DeleteCommand: ParsableCommand {
             let database = dryRun
                 ? try Store(at: store, configuration: configuration, mode: .readOnly, create: false)
                 : try Store(at: store, configuration: configuration, create: false)
-            let (devices, unmatched) = matchingDevices(in: database)
+            let (devices, unmatched) = DeviceSelection.matching(device, in: database)
             for pattern in unmatched { printError("\(store): no device matches \(pattern.debugDescription); skipped") }
 
             var tombstones: [Tombstone] = []
@@ -71,20 +71,5 @@ struct DeleteCommand: ParsableCommand {
             }
             output.flush()
         }
-    }
-
-    /// The devices the --device selection names, and the patterns that matched none.
-    private func matchingDevices(in database: Store) -> (devices: [String], unmatched: [String]) {
-        let known = database.devices()
-        var chosen: [String] = []
-        var unmatched: [String] = []
-        for pattern in device.split(separator: ",").map(String.init) {
-            let matches = pattern.contains(where: { "*?[".contains($0) })
-                ? known.filter { fnmatch(pattern, $0, 0) == 0 }
-                : known.filter { $0.utf8.elementsEqual(pattern.utf8) }
-            if matches.isEmpty { unmatched.append(pattern) }
-            for name in matches where !chosen.contains(where: { $0.utf8.elementsEqual(name.utf8) }) { chosen.append(name) }
-        }
-        return (chosen, unmatched)
     }
 }

@@ -192,16 +192,9 @@ enum AlignmentArgument: String, ExpressibleByArgument, CaseIterable {
 enum DeviceSelection {
     static func series(in store: Store, devices selector: String, metric: String?) throws -> [SeriesKey] {
         let known = store.series()
-        let devices = Array(Set(known.map(\.key.device))).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        var chosen: [String] = []
-        for pattern in selector.split(separator: ",").map(String.init) {
-            let matches = pattern.contains(where: { "*?[".contains($0) })
-                ? devices.filter { fnmatch(pattern, $0, 0) == 0 }
-                : devices.filter { $0.utf8.elementsEqual(pattern.utf8) }
-            guard !matches.isEmpty else {
-                throw CommandError(message: "\(store.directory): no device matches \(pattern.debugDescription); `strata inspect \(store.directory)` lists the devices")
-            }
-            for name in matches where !chosen.contains(where: { $0.utf8.elementsEqual(name.utf8) }) { chosen.append(name) }
+        let (chosen, unmatched) = matching(selector, in: store)
+        if let pattern = unmatched.first {
+            throw CommandError(message: "\(store.directory): no device matches \(pattern.debugDescription); `strata inspect \(store.directory)` lists the devices")
         }
         var result: [SeriesKey] = []
         for device in chosen {

@@ -5,7 +5,7 @@ extension DeviceSelection {
     /// The devices `selector` names (a name, a comma-separated list, or
     /// fnmatch patterns such as `pump-*`), in the order first matched, and
     /// the patterns that matched none: for commands that report those and
-    /// go on (export) rather than fail (downsample).
+    /// go on (export, delete); ``series(in:devices:metric:)`` fails on them instead.
     static func matching(_ selector: String, in store: Store) -> (devices: [String], unmatched: [String]) {
         let known = store.devices()
         var chosen: [String] = []
