@@ -58,6 +58,7 @@ struct WriteAheadLogTests {
         try appendWithoutClosing(directory.path, batches: 3, size: 10)
         let file = try #require(try walFiles(directory.path).last)
         let size = try FileManager.default.attributesOfItem(atPath: file)[.size] as! Int
+        let original = try fileBytes(file)
         // Cut the last record in half, as a crash in the middle of a write would.
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
         try handle.truncate(atOffset: UInt64(size - 100))
@@ -69,11 +70,12 @@ struct WriteAheadLogTests {
         #expect(problem.path == file)
         #expect(problem.message.contains("torn tail"))
         #expect(problem.message.contains("bytes"))
-        let recordSize = (size - 16) / 3
-        #expect(problem.offset == 16 + 2 * recordSize)
+        let records = rowsRecords(original)
+        #expect(records.count == 3)
+        #expect(problem.offset == records[2].lowerBound)
         #expect(try store.query(device: "d", metric: "m").count == 20)
         // The tail is gone from the file, which is sealed there, so the next open is clean.
-        #expect((try FileManager.default.attributesOfItem(atPath: file)[.size] as! Int) == 16 + 2 * recordSize + WALFormat.endRecordSize)
+        #expect((try FileManager.default.attributesOfItem(atPath: file)[.size] as! Int) == records[2].lowerBound + WALFormat.endRecordSize)
         _ = consume store
         #expect(try reopen(directory.path).recovery.problems.isEmpty)
     }
@@ -86,8 +88,7 @@ struct WriteAheadLogTests {
         try appendWithoutClosing(directory.path, batches: 4, size: 10, configuration: configuration)
         let file = try #require(try walFiles(directory.path).last)
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
-        let recordSize = (bytes.count - 16) / 4
-        let damagedOffset = 16 + recordSize  // the second record
+        let damagedOffset = rowsRecords(bytes)[1].lowerBound  // the second batch
         bytes[damagedOffset + 20] ^= 0xFF
         // Appending a record's worth of garbage keeps the damage away from the tail.
         try Data(bytes).write(to: URL(fileURLWithPath: file))
@@ -279,6 +280,20 @@ private func version1LogFile(_ batches: [WriteBatch]) -> [UInt8] {
 }
 
 private func fileBytes(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
+
+/// The `rows` records of a version 3 log file's bytes, framed: where each starts and ends.
+func rowsRecords(_ bytes: [UInt8]) -> [Range<Int>] {
+    var offset = WALFormat.headerSize
+    var found: [Range<Int>] = []
+    while offset + WALFormat.recordHeaderSize <= bytes.count {
+        let length = Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2]) << 16 | Int(bytes[offset + 3]) << 24
+        let end = offset + WALFormat.recordHeaderSize + length
+        guard end <= bytes.count else { break }
+        if bytes[offset + WALFormat.recordHeaderSize - 1] == WALFormat.RecordType.rows.rawValue { found.append(offset..<end) }
+        offset = end
+    }
+    return found
+}
 private func writeFileBytes(_ path: String, _ bytes: [UInt8]) throws { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
 
 @Suite("Write-ahead log format version 2")
@@ -409,8 +424,7 @@ struct WriteAheadLogFormatTests {
         try appendWithoutClosing(directory.path, batches: 3, size: 10, configuration: configuration)
         let file = try #require(try walFiles(directory.path).last)
         var bytes = try fileBytes(file)
-        let recordSize = (bytes.count - WALFormat.headerSize) / 3
-        let lastRecord = WALFormat.headerSize + 2 * recordSize
+        let lastRecord = rowsRecords(bytes)[2].lowerBound
         bytes[lastRecord + 1] ^= 0x01  // the length now runs past the end of the file
         try writeFileBytes(file, bytes)
 

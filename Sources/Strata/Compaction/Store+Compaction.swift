@@ -169,7 +169,7 @@ extension StoreState {
     mutating func recomputeCatalog() {
         var rebuilt = StoreLayout.catalog(of: segments, tombstones: manifest.tombstones)
         for head in flushing + [head] {
-            for series in head.series { rebuilt[series.key] = series.type }
+            for slot in 0..<head.seriesCount { rebuilt[head.slotKeys[slot]] = head.slotTypes[slot] }
         }
         catalog = rebuilt
     }

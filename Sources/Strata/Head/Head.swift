@@ -1,40 +1,167 @@
 /// The in-memory part of a store: points appended since the last flush.
 ///
-/// Series live in an array and are found through a dictionary once per
-/// series per batch, so appending a batch costs one hash lookup per series,
-/// not per point.
+/// Rows are kept in write order in a few flat columns (series slot,
+/// timestamp, value bits), so appending a batch costs a handful of array
+/// appends per point and no allocation per series. Each row also links to
+/// the previous row of its series, so the points of one series are found
+/// without scanning the head: a query walks its chain.
+///
+/// A series gets a slot the first time it appears in this head; slots refer
+/// to the store's series numbers (see ``SeriesRegistry``).
 struct Head: Sendable {
-    private(set) var series: [HeadSeries] = []
-    private var slots: [SeriesKey: Int] = [:]
-    private(set) var pointCount = 0
+    /// Marks "no row" in a chain and "no slot" in `slotOfNumber`.
+    static let none = UInt32.max
 
-    var isEmpty: Bool { pointCount == 0 }
+    /// Per slot, what appending needs: kept apart from the names so the hot
+    /// loop touches one small record per point.
+    struct SlotState {
+        var lastRow: UInt32
+        var count: UInt32
+        var lastTime: Int64
+        /// True while every timestamp was greater than the one before.
+        var isStrictlyIncreasing: Bool
+    }
 
-    func slot(of key: SeriesKey) -> Int? { slots[key] }
+    private(set) var rowSlots: [UInt32] = []
+    private(set) var timestamps: [Int64] = []
+    private(set) var bits: [UInt64] = []
+    /// The row before this one in the same series, or ``none``.
+    private var previousRow: [UInt32] = []
 
-    /// The slot of `key`, created with `type` when new.
-    mutating func slot(for key: SeriesKey, type: ValueType) -> Int {
-        if let slot = slots[key] { return slot }
-        series.append(HeadSeries(key: key, type: type))
-        slots[key] = series.count - 1
-        return series.count - 1
+    private(set) var slots: [SlotState] = []
+    /// The store's series number of each slot.
+    private(set) var slotNumbers: [UInt32] = []
+    private(set) var slotKeys: [SeriesKey] = []
+    private(set) var slotTypes: [ValueType] = []
+    /// Series number → slot, or ``none``; grown on demand.
+    private var slotOfNumber: [UInt32] = []
+
+    /// The most rows a head holds: row numbers are 32-bit.
+    static let rowCapacity = Int(UInt32.max - 1)
+
+    var pointCount: Int { timestamps.count }
+    var isEmpty: Bool { timestamps.isEmpty }
+    var seriesCount: Int { slots.count }
+
+    /// The slot of series `number`, if the head holds points of it.
+    func slot(ofNumber number: UInt32) -> Int? {
+        let index = Int(number)
+        guard index < slotOfNumber.count else { return nil }
+        let slot = slotOfNumber[index]
+        return slot == Self.none ? nil : Int(slot)
+    }
+
+    /// Makes room for `rows` more rows at once (a batch's worth).
+    mutating func reserve(rows: Int) {
+        let needed = timestamps.count + rows
+        guard needed > timestamps.capacity else { return }
+        let capacity = max(needed, timestamps.capacity * 2)
+        rowSlots.reserveCapacity(capacity)
+        timestamps.reserveCapacity(capacity)
+        bits.reserveCapacity(capacity)
+        previousRow.reserveCapacity(capacity)
+    }
+
+    /// Adds a slot for series `number`.
+    mutating func addSlot(number: UInt32, key: SeriesKey, type: ValueType) -> Int {
+        let index = Int(number)
+        if index >= slotOfNumber.count {
+            slotOfNumber.append(contentsOf: repeatElement(Self.none, count: max(index + 1, slotOfNumber.count * 2) - slotOfNumber.count))
+        }
+        let slot = slots.count
+        slotOfNumber[index] = UInt32(slot)
+        slots.append(SlotState(lastRow: Self.none, count: 0, lastTime: .min, isStrictlyIncreasing: true))
+        slotNumbers.append(number)
+        slotKeys.append(key)
+        slotTypes.append(type)
+        return slot
     }
 
     @inline(__always)
-    mutating func append(slot: Int, timestamp: Int64, bits: UInt64) {
-        series[slot].append(timestamp: timestamp, bits: bits)
-        pointCount += 1
+    mutating func append(slot: Int, timestamp: Int64, bits value: UInt64) {
+        let row = UInt32(truncatingIfNeeded: timestamps.count)
+        var state = slots[slot]
+        previousRow.append(state.lastRow)
+        state.lastRow = row
+        state.count &+= 1
+        if timestamp <= state.lastTime { state.isStrictlyIncreasing = false }
+        state.lastTime = timestamp
+        slots[slot] = state
+        rowSlots.append(UInt32(truncatingIfNeeded: slot))
+        timestamps.append(timestamp)
+        bits.append(value)
     }
 
-    mutating func reserve(slot: Int, _ additional: Int) {
-        series[slot].reserve(additional)
+    /// The points of the series in `slot`, in write order (walks its chain).
+    func series(atSlot slot: Int) -> HeadSeries {
+        let state = slots[slot]
+        let count = Int(state.count)
+        var times = [Int64](repeating: 0, count: count)
+        var values = [UInt64](repeating: 0, count: count)
+        var row = state.lastRow
+        var position = count
+        while row != Self.none {
+            position -= 1
+            times[position] = timestamps[Int(row)]
+            values[position] = bits[Int(row)]
+            row = previousRow[Int(row)]
+        }
+        return HeadSeries(key: slotKeys[slot], type: slotTypes[slot], timestamps: times, bits: values,
+                          isStrictlyIncreasing: state.isStrictlyIncreasing)
     }
 
-    /// The series' unflushed points, as a copy-on-write snapshot: cheap to take
-    /// under the store's lock; sort it (``HeadSeries/sortedColumns()``) after
-    /// the lock is released so appends never wait for a query's sort.
-    func snapshot(of key: SeriesKey) -> HeadSeries? {
-        guard let slot = slots[key] else { return nil }
-        return series[slot]
+    /// The points of series `number` held in this head, if any.
+    func snapshot(ofNumber number: UInt32) -> HeadSeries? {
+        slot(ofNumber: number).map { series(atSlot: $0) }
+    }
+
+    /// Every series of the head, each in write order, in slot order. Rows are
+    /// grouped by one counting sort over the head rather than by walking each
+    /// chain, so the pass reads the columns in order.
+    func allSeries() -> [HeadSeries] {
+        var starts = [Int](repeating: 0, count: slots.count + 1)
+        for slot in slots.indices { starts[slot + 1] = starts[slot] + Int(slots[slot].count) }
+        var groupedTimes = [Int64](repeating: 0, count: pointCount)
+        var groupedBits = [UInt64](repeating: 0, count: pointCount)
+        var cursor = starts
+        rowSlots.withUnsafeBufferPointer { rowSlots in
+            timestamps.withUnsafeBufferPointer { times in
+                bits.withUnsafeBufferPointer { values in
+                    groupedTimes.withUnsafeMutableBufferPointer { groupedTimes in
+                        groupedBits.withUnsafeMutableBufferPointer { groupedBits in
+                            cursor.withUnsafeMutableBufferPointer { cursor in
+                                for row in 0..<rowSlots.count {
+                                    let slot = Int(rowSlots[row])
+                                    let target = cursor[slot]
+                                    cursor[slot] = target + 1
+                                    groupedTimes[target] = times[row]
+                                    groupedBits[target] = values[row]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return slots.indices.map { slot in
+            let range = starts[slot]..<starts[slot + 1]
+            return HeadSeries(key: slotKeys[slot], type: slotTypes[slot], timestamps: Array(groupedTimes[range]),
+                              bits: Array(groupedBits[range]), isStrictlyIncreasing: slots[slot].isStrictlyIncreasing)
+        }
+    }
+
+    /// Appends every row of `other` after this head's rows, in `other`'s write order.
+    mutating func append(contentsOf other: Head) {
+        reserve(rows: other.pointCount)
+        var mapped = [Int](repeating: -1, count: other.slots.count)
+        for row in 0..<other.pointCount {
+            let otherSlot = Int(other.rowSlots[row])
+            if mapped[otherSlot] < 0 {
+                let number = other.slotNumbers[otherSlot]
+                mapped[otherSlot] = slot(ofNumber: number)
+                    ?? addSlot(number: number, key: other.slotKeys[otherSlot], type: other.slotTypes[otherSlot])
+            }
+            append(slot: mapped[otherSlot], timestamp: other.timestamps[row], bits: other.bits[row])
+        }
     }
 }

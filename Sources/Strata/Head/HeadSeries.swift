@@ -1,33 +1,14 @@
-/// The unflushed points of one series, in write order.
+/// The unflushed points of one series, copied out of a ``Head`` in write order.
 struct HeadSeries: Sendable {
     let key: SeriesKey
     let type: ValueType
-    private(set) var timestamps: [Int64] = []
-    private(set) var bits: [UInt64] = []
+    let timestamps: [Int64]
+    let bits: [UInt64]
     /// True while every timestamp is greater than the one before: then the
     /// columns are already in their final form and need no sort.
-    private(set) var isStrictlyIncreasing = true
-
-    init(key: SeriesKey, type: ValueType) {
-        self.key = key
-        self.type = type
-    }
+    let isStrictlyIncreasing: Bool
 
     var count: Int { timestamps.count }
-
-    @inline(__always)
-    mutating func append(timestamp: Int64, bits value: UInt64) {
-        if isStrictlyIncreasing, let last = timestamps.last, timestamp <= last {
-            isStrictlyIncreasing = false
-        }
-        timestamps.append(timestamp)
-        bits.append(value)
-    }
-
-    mutating func reserve(_ additional: Int) {
-        timestamps.reserveCapacity(timestamps.count + additional)
-        bits.reserveCapacity(bits.count + additional)
-    }
 
     /// The points sorted by time; of several writes to one timestamp, the last.
     func sortedColumns() -> SeriesColumns {

@@ -36,7 +36,7 @@ extension Store {
                 let whole = ranked.filter(\.coversAllTime)
                 guard !whole.isEmpty else { return }
                 for key in Array(state.catalog.keys) where whole.contains(where: { $0.matches(key) }) {
-                    if state.head.snapshot(of: key) == nil && !state.flushing.contains(where: { $0.snapshot(of: key) != nil }) {
+                    if !state.headsHold(key) {
                         state.catalog[key] = nil
                     }
                 }

@@ -59,6 +59,9 @@ public final class Store: Sendable {
     let logger: Logger
     /// Counters, gauges and timers (see ``Telemetry``).
     let metrics: StoreMetrics
+    /// Tells this instance's ``SeriesReference``s from other instances'.
+    let referenceToken: UInt32
+    private static let referenceTokens = Atomic<UInt32>(0)
 
     var segmentsDirectory: String { directory + "/segments" }
 
@@ -83,6 +86,7 @@ public final class Store: Sendable {
         self.directory = path
         self.configuration = configuration
         self.mode = mode
+        referenceToken = Self.referenceTokens.add(1, ordering: .relaxed).newValue
         // The writer locks before creating anything inside the directory, so two
         // processes creating one store at once cannot trip over each other.
         let creating = create && mode == .readWrite
@@ -124,11 +128,15 @@ public final class Store: Sendable {
             // published them, and a crash kept the files from being removed).
             let name = entry.file.split(separator: "/").last.map(String.init) ?? entry.file
             if let number = WALFormat.number(ofFileName: name), number <= opened.manifest.logCoveredThrough { continue }
-            if let conflict = recovered.typeConflict(in: entry.batch) {
-                skipped.append(StrataError(.typeMismatch, "write-ahead log record skipped: \(conflict.message)", path: entry.file, offset: entry.offset))
+            let named: [UInt32]
+            do throws(StrataError) {
+                named = try recovered.number(entry.batch)
+            } catch {
+                skipped.append(StrataError(.typeMismatch, "write-ahead log record skipped: \(error.message)", path: entry.file, offset: entry.offset))
                 continue
             }
-            recovered.apply(entry.batch)
+            let numbers = entry.batch.rowNumbers(named: named)
+            recovered.apply(numbers: numbers, of: entry.batch)
         }
         logged.removeAll()
         recovery = RecoveryReport(
@@ -216,14 +224,42 @@ public final class Store: Sendable {
         guard !batch.isEmpty else { return }
         try checkWritable()
         guard let log else { return }
+        if batch.referencedRowCount > 0 && (batch.mixesStores || batch.referenceStoreToken != referenceToken) {
+            throw StrataError(.invalidArgument, "the batch holds series references made by another Store instance", path: directory)
+        }
+        // Number the series named in the batch, checking their types (one hash a
+        // series); references are numbered already.
+        var named: [UInt32] = []
+        if batch.seriesCount > 0 {
+            named = try state.withLock { state throws(StrataError) -> [UInt32] in
+                guard !state.isClosed else { throw StrataError(.closed, "the store is closed", path: directory) }
+                return try state.number(batch)
+            }
+        }
         // Encode outside the lock; the lock only orders the log write and the head update.
-        var record = WALRecord(batch: batch)
+        let numbers = batch.rowNumbers(named: named)
+        var record = numbers.withUnsafeBufferPointer { numbers in
+            batch.timestamps.withUnsafeBufferPointer { timestamps in
+                batch.bits.withUnsafeBufferPointer { bits in
+                    WALRecord(numbers: numbers, timestamps: timestamps, bits: bits)
+                }
+            }
+        }
         let (position, headPoints) = try state.withLock { state throws(StrataError) -> (UInt64, Int) in
             guard !state.isClosed else { throw StrataError(.closed, "the store is closed", path: directory) }
             // Check every series before storing anything.
-            if let conflict = state.typeConflict(in: batch) { throw conflict }
-            let position = try log.append(&record)
-            state.apply(batch)
+            if let retired = state.registry.firstRetired(in: numbers) {
+                throw StrataError(.typeMismatch, "series \(state.registry.keys[Int(retired)]) was deleted and registered again with the other type; make a new reference")
+            }
+            let position = try numbers.withUnsafeBufferPointer { numbers throws(StrataError) in
+                try log.append(rows: &record, numbers: numbers) { undefined in
+                    WALRecord(definitions: undefined.map { number in
+                        WALSeriesEncoding.Definition(
+                            number: number, key: state.registry.keys[Int(number)], type: state.registry.types[Int(number)])
+                    })
+                }
+            }
+            state.apply(numbers: numbers, of: batch)
             return (position, state.head.pointCount)
         }
         metrics.pointsAppended.increment(by: Int64(batch.count))
@@ -314,13 +350,7 @@ public final class Store: Sendable {
             state.withLock { state in
                 state.flushing.removeFirst()
                 var restored = head
-                for series in state.head.series {
-                    let slot = restored.slot(for: series.key, type: series.type)
-                    let columns = series.sortedColumns()
-                    for index in 0..<columns.count {
-                        restored.append(slot: slot, timestamp: columns.timestamps[index], bits: columns.bits[index])
-                    }
-                }
+                restored.append(contentsOf: state.head)
                 state.head = restored
                 state.headStartedAt = state.headStartedAt ?? monotonicMilliseconds()
                 if closing { state.isClosed = false }
@@ -344,10 +374,32 @@ public final class Store: Sendable {
         }
     }
 
+    /// A reference to the series `metric` of `device` holding `type` values,
+    /// registering it when the store does not know it yet; append through it
+    /// with ``WriteBatch/append(_:timestamp:value:)-(_,_,Double)`` to skip
+    /// every name lookup (see ``SeriesReference``).
+    ///
+    /// Making a reference stores nothing: a series without points is not
+    /// listed by ``series()``.
+    ///
+    /// - Throws: `.invalidName` for a bad name, `.typeMismatch` when the
+    ///   series holds the other type, `.readOnly`, `.closed`.
+    public func reference(device: String, metric: String, type: ValueType) throws(StrataError) -> SeriesReference {
+        try checkWritable()
+        try SeriesName.validate(device, role: "device")
+        try SeriesName.validate(metric, role: "metric")
+        let key = SeriesKey(device: device, metric: metric)
+        let number = try state.withLock { state throws(StrataError) -> UInt32 in
+            guard !state.isClosed else { throw StrataError(.closed, "the store is closed", path: directory) }
+            return try state.number(key, type: type)
+        }
+        return SeriesReference(id: number, type: type, storeToken: referenceToken)
+    }
+
     private func writeSegment(_ head: Head, sequence: UInt64) throws(StrataError) -> SegmentFile {
         // Grouped by the name's bytes: String keys would merge canonically equivalent names.
         var byDevice: [[UInt8]: DeviceColumns] = [:]
-        for series in head.series {
+        for series in head.allSeries() {
             let metric = DeviceColumns.Metric(name: series.key.metric, type: series.type, columns: series.sortedColumns())
             byDevice[Array(series.key.device.utf8), default: DeviceColumns(name: series.key.device, metrics: [])].metrics.append(metric)
         }
@@ -443,6 +495,8 @@ struct StoreState: Sendable {
     var segments: [SegmentFile]
     /// The value type of every known series.
     var catalog: [SeriesKey: ValueType]
+    /// Numbers of the series appended or referenced since the store opened.
+    var registry = SeriesRegistry()
     /// The manifest as last written (or read, for a read-only store).
     var manifest: Manifest
     /// The next sequence number for a segment or a deletion.
@@ -467,26 +521,75 @@ struct StoreState: Sendable {
                 return StrataError(.typeMismatch, "series \(key) holds \(known) values; the batch has \(batch.types[index])")
             }
         }
+        if let retired = registry.firstRetired(in: batch) {
+            return StrataError(.typeMismatch, "series \(registry.keys[Int(retired)]) was deleted and registered again with the other type; make a new reference")
+        }
         return nil
     }
 
-    /// Adds `batch` to the head (types already checked).
-    mutating func apply(_ batch: WriteBatch) {
-        if head.isEmpty { headStartedAt = monotonicMilliseconds() }
-        var headSlots: [Int] = []
-        headSlots.reserveCapacity(batch.keys.count)
-        for (index, key) in batch.keys.enumerated() {
-            catalog[key] = batch.types[index]
-            headSlots.append(head.slot(for: key, type: batch.types[index]))
+    /// The unflushed points of `key`: in heads being flushed (oldest first), then in the head.
+    func headSnapshots(of key: SeriesKey) -> [HeadSeries] {
+        guard let number = registry.number(of: key) else { return [] }
+        return (flushing + [head]).compactMap { $0.snapshot(ofNumber: number) }
+    }
+
+    /// True when a head (being flushed or not) holds points of `key`.
+    func headsHold(_ key: SeriesKey) -> Bool {
+        guard let number = registry.number(of: key) else { return false }
+        return head.slot(ofNumber: number) != nil || flushing.contains { $0.slot(ofNumber: number) != nil }
+    }
+
+    /// The number of series `key` holding `type` values, registered when new.
+    ///
+    /// A series' type is the one its points have. A number registered with the
+    /// other type whose series has no point left (never appended, or deleted
+    /// over all time) is retired, and the key gets a new number.
+    mutating func number(_ key: SeriesKey, type: ValueType) throws(StrataError) -> UInt32 {
+        if let known = catalog[key], known != type {
+            throw StrataError(.typeMismatch, "series \(key) holds \(known) values; got \(type)")
         }
-        batch.seriesOfRow.withUnsafeBufferPointer { rows in
+        if let number = registry.number(of: key) {
+            if registry.types[Int(number)] == type { return number }
+            registry.retire(number)
+        }
+        return try registry.add(key, type: type)
+    }
+
+    /// The numbers of the series `batch` names (by its slots), checking every
+    /// type before registering anything new.
+    mutating func number(_ batch: WriteBatch) throws(StrataError) -> [UInt32] {
+        if let conflict = typeConflict(in: batch) { throw conflict }
+        var numbers: [UInt32] = []
+        numbers.reserveCapacity(batch.keys.count)
+        for (index, key) in batch.keys.enumerated() {
+            numbers.append(try number(key, type: batch.types[index]))
+        }
+        return numbers
+    }
+
+    /// Adds the rows of `batch`, whose series are `numbers` row by row, to the
+    /// head (types already checked).
+    mutating func apply(numbers: [UInt32], of batch: WriteBatch) {
+        if head.isEmpty { headStartedAt = monotonicMilliseconds() }
+        head.reserve(rows: numbers.count)
+        numbers.withUnsafeBufferPointer { numbers in
             batch.timestamps.withUnsafeBufferPointer { times in
                 batch.bits.withUnsafeBufferPointer { bits in
-                    for row in 0..<rows.count {
-                        head.append(slot: headSlots[Int(rows[row])], timestamp: times[row], bits: bits[row])
+                    for row in 0..<numbers.count {
+                        let number = numbers[row]
+                        let slot = head.slot(ofNumber: number) ?? newHeadSlot(number)
+                        head.append(slot: slot, timestamp: times[row], bits: bits[row])
                     }
                 }
             }
         }
+    }
+
+    /// A head slot for series `number`, its first point since the last flush;
+    /// the series joins the catalog.
+    private mutating func newHeadSlot(_ number: UInt32) -> Int {
+        let key = registry.keys[Int(number)], type = registry.types[Int(number)]
+        catalog[key] = type
+        return head.addSlot(number: number, key: key, type: type)
     }
 }

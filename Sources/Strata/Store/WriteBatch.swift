@@ -9,12 +9,26 @@
 /// try batch.append(device: "pump-7", metric: "cycles", timestamp: t, value: Int64(42))
 /// try store.append(batch)
 /// ```
+///
+/// Points may also name their series by a ``SeriesReference`` (see
+/// ``append(_:timestamp:value:)-(_,_,Double)``), which skips every name
+/// lookup: the fast path for fleets whose batches hold many series.
 public struct WriteBatch: Sendable {
     private(set) var keys: [SeriesKey] = []
     private(set) var types: [ValueType] = []
     private var slots: [SeriesKey: Int] = [:]
     /// Row-aligned columns: the series of each row, its timestamp and value bits.
+    /// A series is a batch-local slot of `keys`, or a store's series number
+    /// with ``referenceFlag`` set.
     private(set) var seriesOfRow: [UInt32] = []
+    /// Set on a row whose series is a ``SeriesReference``'s number.
+    static let referenceFlag: UInt32 = 1 << 31
+    /// The store instance whose references the batch holds (0: none yet).
+    private(set) var referenceStoreToken: UInt32 = 0
+    /// True once references of two store instances were mixed in the batch.
+    private(set) var mixesStores = false
+    /// Rows naming their series by reference.
+    private(set) var referencedRowCount = 0
     private(set) var timestamps: [Int64] = []
     private(set) var bits: [UInt64] = []
 
@@ -27,7 +41,7 @@ public struct WriteBatch: Sendable {
 
     /// Points in the batch.
     public var count: Int { timestamps.count }
-    /// Distinct series in the batch.
+    /// Distinct series named in the batch (series appended by reference are not counted).
     public var seriesCount: Int { keys.count }
     /// Whether the batch holds no point.
     public var isEmpty: Bool { timestamps.isEmpty }
@@ -68,6 +82,40 @@ public struct WriteBatch: Sendable {
         seriesOfRow.append(UInt32(series))
         timestamps.append(timestamp)
         bits.append(UInt64(bitPattern: value))
+    }
+
+    /// Adds a Float64 point to the series of `reference`.
+    ///
+    /// - Precondition: the reference was made for ``ValueType/float64``.
+    public mutating func append(_ reference: SeriesReference, timestamp: Int64, value: Double) {
+        precondition(reference.type == .float64, "\(reference) holds int64 values")
+        appendReferenced(reference, timestamp: timestamp, bits: value.bitPattern)
+    }
+
+    /// Adds an Int64 point to the series of `reference`.
+    ///
+    /// - Precondition: the reference was made for ``ValueType/int64``.
+    public mutating func append(_ reference: SeriesReference, timestamp: Int64, value: Int64) {
+        precondition(reference.type == .int64, "\(reference) holds float64 values")
+        appendReferenced(reference, timestamp: timestamp, bits: UInt64(bitPattern: value))
+    }
+
+    @inline(__always)
+    private mutating func appendReferenced(_ reference: SeriesReference, timestamp: Int64, bits value: UInt64) {
+        if reference.storeToken != referenceStoreToken {
+            if referenceStoreToken == 0 { referenceStoreToken = reference.storeToken } else { mixesStores = true }
+        }
+        seriesOfRow.append(reference.id | Self.referenceFlag)
+        timestamps.append(timestamp)
+        bits.append(value)
+        referencedRowCount += 1
+    }
+
+    /// The store's series number of every row, given the numbers of the batch's named series.
+    func rowNumbers(named: [UInt32]) -> [UInt32] {
+        seriesOfRow.map { series in
+            series & Self.referenceFlag != 0 ? series & ~Self.referenceFlag : named[Int(series)]
+        }
     }
 
     /// Replaces the rows wholesale (WAL replay; rows already checked against the series table).

@@ -1,14 +1,14 @@
 import StrataCodecs
 
-/// Constants of the write-ahead log format, version 2 (version 1 files are
+/// Constants of the write-ahead log format, version 3 (versions 1 and 2 are
 /// still read), described in the DocC article "Write-ahead log format".
 enum WALFormat {
     /// First eight bytes of every log file: "STRATWAL".
     static let magic: [UInt8] = Array("STRATWAL".utf8)
     /// The version new files are written with.
-    static let version: UInt16 = 2
+    static let version: UInt16 = 3
     /// Versions a reader accepts.
-    static let readableVersions: ClosedRange<UInt16> = 1...2
+    static let readableVersions: ClosedRange<UInt16> = 1...3
     /// magic(8) version(2) flags(2) crc32c(4)
     static let headerSize = 16
     /// length(4) ~length(4) crc32c(4) type(1)
@@ -28,11 +28,16 @@ enum WALFormat {
 
     /// Record types. Stored on disk: never renumber.
     enum RecordType: UInt8 {
-        /// A ``WriteBatch``: series table, then row columns.
+        /// A ``WriteBatch`` naming its series: series table, then row
+        /// columns. Written by versions 1 and 2; still replayed.
         case batch = 1
         /// The end of a file closed for good (version 2): the number of
         /// records before it and its own offset. Always the last record.
         case end = 2
+        /// Version 3: series numbers defined for the rest of the file.
+        case series = 3
+        /// Version 3: rows naming their series by number (see ``WALRowsEncoding``).
+        case rows = 4
     }
 
     /// The size of a record header in a file of `version`.

@@ -13,12 +13,27 @@ import StrataCodecs
 struct WALRecord {
     private(set) var bytes: [UInt8]
 
-    /// A record holding `batch`.
+    /// A `batch` record holding `batch`, as versions 1 and 2 wrote (tests build old logs with it).
     init(batch: WriteBatch) {
         var writer = ByteWriter(capacity: WALFormat.recordHeaderSize + 16 + batch.seriesCount * 32 + batch.count * 20)
         writer.writeBytes(repeatElement(0, count: WALFormat.recordHeaderSize - 1))
         writer.writeUInt8(WALFormat.RecordType.batch.rawValue)
         WALBatchEncoding.encode(batch, into: &writer)
+        bytes = writer.bytes
+    }
+
+    /// A `rows` record: one row per position of the three columns.
+    init(numbers: UnsafeBufferPointer<UInt32>, timestamps: UnsafeBufferPointer<Int64>, bits: UnsafeBufferPointer<UInt64>) {
+        bytes = WALRowsEncoding.encode(numbers: numbers, timestamps: timestamps, bits: bits, prefix: WALFormat.recordHeaderSize)
+        bytes[WALFormat.recordHeaderSize - 1] = WALFormat.RecordType.rows.rawValue
+    }
+
+    /// A `series` record defining `definitions`.
+    init(definitions: [WALSeriesEncoding.Definition]) {
+        var writer = ByteWriter(capacity: WALFormat.recordHeaderSize + 8 + definitions.count * 40)
+        writer.writeBytes(repeatElement(0, count: WALFormat.recordHeaderSize - 1))
+        writer.writeUInt8(WALFormat.RecordType.series.rawValue)
+        WALSeriesEncoding.encode(definitions, into: &writer)
         bytes = writer.bytes
     }
 

@@ -126,6 +126,8 @@ struct WALReplay {
         var offset = WALFormat.headerSize
         var records = 0
         var sealed = false
+        /// Version 3: the series numbers this file has defined so far.
+        var definitions: [UInt32: (key: SeriesKey, type: ValueType)] = [:]
         while offset < bytes.count {
             let remaining = bytes.count - offset
             if sealed {
@@ -180,6 +182,23 @@ struct WALReplay {
                 } catch {
                     outcome.problems.append(StrataError(.corruptFile, "write-ahead log record passes its checksum but does not decode (\(error.reason)); skipped", path: path, offset: offset))
                 }
+            } else if version >= 3 && type == WALFormat.RecordType.series.rawValue {
+                do throws(WALBatchEncoding.Malformed) {
+                    for definition in try WALSeriesEncoding.decode(payload) {
+                        definitions[definition.number] = (definition.key, definition.type)
+                    }
+                } catch {
+                    outcome.problems.append(StrataError(.corruptFile, "write-ahead log record passes its checksum but does not decode (\(error.reason)); skipped", path: path, offset: offset))
+                }
+            } else if version >= 3 && type == WALFormat.RecordType.rows.rawValue {
+                do throws(WALBatchEncoding.Malformed) {
+                    let batch = try Self.batch(fromRows: payload, definitions: definitions)
+                    apply(batch, path, offset)
+                    outcome.records += 1
+                    outcome.points += batch.count
+                } catch {
+                    outcome.problems.append(StrataError(.corruptFile, "write-ahead log record passes its checksum but does not decode (\(error.reason)); skipped", path: path, offset: offset))
+                }
             } else if framed && type == WALFormat.RecordType.end.rawValue {
                 guard let mark = WALRecord.decodeEnd(payload), mark.records == UInt64(records), mark.offset == UInt64(offset) else {
                     let found = WALRecord.decodeEnd(payload).map { "\($0.records) records ending at \($0.offset)" } ?? "a payload of \(payload.count) bytes"
@@ -195,6 +214,36 @@ struct WALReplay {
             offset = end
         }
         return sealed ? .sealed : .open(version: version, records: records, offset: offset)
+    }
+
+    /// A `rows` record turned back into a batch naming its series, through the
+    /// numbers the file defined before it.
+    private static func batch(
+        fromRows payload: UnsafeRawBufferPointer, definitions: [UInt32: (key: SeriesKey, type: ValueType)]
+    ) throws(WALBatchEncoding.Malformed) -> WriteBatch {
+        let rows = try WALRowsEncoding.decode(payload)
+        var batch = WriteBatch(capacity: rows.numbers.count)
+        var slots: [UInt32: Int] = [:]
+        for row in rows.numbers.indices {
+            let number = rows.numbers[row]
+            let slot: Int
+            if let known = slots[number] {
+                slot = known
+            } else {
+                guard let definition = definitions[number] else {
+                    throw WALBatchEncoding.Malformed(reason: "a row names series #\(number), which the file does not define")
+                }
+                do throws(StrataError) {
+                    slot = try batch.series(device: definition.key.device, metric: definition.key.metric, type: definition.type)
+                } catch {
+                    // Two numbers of one file naming the same series with both types.
+                    throw WALBatchEncoding.Malformed(reason: error.message)
+                }
+                slots[number] = slot
+            }
+            batch.append(series: slot, timestamp: rows.timestamps[row], bits: rows.bits[row])
+        }
+        return batch
     }
 
     /// A file shorter than its header.

@@ -42,6 +42,8 @@ final class WriteAheadLog: @unchecked Sendable {
     private(set) var syncCount = 0
     /// Set by a failed fsync or an unrepairable write: the log no longer knows what is on disk.
     private var failure: StrataError?
+    /// One bit per series number the current file has defined (version 3 `series` records).
+    private var definedNumbers: [UInt64] = []
 
     /// Opens a new log file numbered `number` in `directory`; the files in
     /// `existing` (replayed at open) are kept until the next flush publishes their points.
@@ -93,26 +95,67 @@ final class WriteAheadLog: @unchecked Sendable {
         try lock.withLock { () throws(StrataError) -> UInt64 in
             if let failure { throw failure }
             if closed { throw StrataError(.closed, "the write-ahead log is closed", path: file.path) }
-            record.seal()
-            let start = fileSize
-            do throws(Errno) {
-                try file.write(record.bytes, at: start)
-            } catch {
-                let reason = StrataError.io(error, "appending to the write-ahead log", path: file.path)
-                do throws(Errno) {
-                    try file.truncate(to: start)
-                } catch {
-                    failure = StrataError(.io, "write-ahead log write failed and could not be undone (\(error)); reopen the store to recover", path: file.path, offset: start)
-                }
-                throw reason
-            }
-            let length = record.bytes.count
-            metrics?.walBytesWritten.increment(by: Int64(length))
-            fileSize += length
-            recordsInFile += 1
-            writtenPosition += UInt64(length)
-            return writtenPosition
+            return try writeHoldingLock(&record)
         }
+    }
+
+    /// Appends a `rows` record whose rows name the series `numbers`. When the
+    /// current file has not defined some of them yet, a `series` record built
+    /// by `define` (given those numbers, each once, in first-use order) goes first.
+    /// Returns the log position at the end, as ``append(_:)`` does. Call under the store's lock.
+    func append(
+        rows record: inout WALRecord, numbers: UnsafeBufferPointer<UInt32>,
+        define: ([UInt32]) -> WALRecord
+    ) throws(StrataError) -> UInt64 {
+        try lock.withLock { () throws(StrataError) -> UInt64 in
+            if let failure { throw failure }
+            if closed { throw StrataError(.closed, "the write-ahead log is closed", path: file.path) }
+            var undefined: [UInt32] = []
+            for number in numbers {
+                let word = Int(number >> 6), bit = UInt64(1) << (number & 63)
+                if word >= definedNumbers.count {
+                    definedNumbers.append(contentsOf: repeatElement(0, count: max(word + 1, definedNumbers.count * 2) - definedNumbers.count))
+                }
+                if definedNumbers[word] & bit == 0 {
+                    definedNumbers[word] |= bit
+                    undefined.append(number)
+                }
+            }
+            if !undefined.isEmpty {
+                var definitions = define(undefined)
+                do throws(StrataError) {
+                    _ = try writeHoldingLock(&definitions)
+                } catch {
+                    for number in undefined { definedNumbers[Int(number >> 6)] &= ~(UInt64(1) << (number & 63)) }
+                    throw error
+                }
+            }
+            return try writeHoldingLock(&record)
+        }
+    }
+
+    /// Seals and writes `record` at the end of the current file; on failure
+    /// cuts the file back. Call holding the lock.
+    private func writeHoldingLock(_ record: inout WALRecord) throws(StrataError) -> UInt64 {
+        record.seal()
+        let start = fileSize
+        do throws(Errno) {
+            try file.write(record.bytes, at: start)
+        } catch {
+            let reason = StrataError.io(error, "appending to the write-ahead log", path: file.path)
+            do throws(Errno) {
+                try file.truncate(to: start)
+            } catch {
+                failure = StrataError(.io, "write-ahead log write failed and could not be undone (\(error)); reopen the store to recover", path: file.path, offset: start)
+            }
+            throw reason
+        }
+        let length = record.bytes.count
+        metrics?.walBytesWritten.increment(by: Int64(length))
+        fileSize += length
+        recordsInFile += 1
+        writtenPosition += UInt64(length)
+        return writtenPosition
     }
 
     /// Returns once everything up to `position` is on stable storage, sharing
@@ -200,6 +243,8 @@ final class WriteAheadLog: @unchecked Sendable {
         file = next
         fileSize = size
         recordsInFile = 0
+        // Numbers mean nothing outside their file: the next one defines them again.
+        for index in definedNumbers.indices { definedNumbers[index] = 0 }
         fileNumber += 1
         lock.broadcast()
         return closedFiles
