@@ -51,6 +51,19 @@ struct Head: Sendable {
         return slot == Self.none ? nil : Int(slot)
     }
 
+    /// Empties the head, keeping its buffers when it holds them alone.
+    mutating func removeAll() {
+        rowSlots.removeAll(keepingCapacity: true)
+        timestamps.removeAll(keepingCapacity: true)
+        bits.removeAll(keepingCapacity: true)
+        previousRow.removeAll(keepingCapacity: true)
+        slots.removeAll(keepingCapacity: true)
+        slotNumbers.removeAll(keepingCapacity: true)
+        slotKeys.removeAll(keepingCapacity: true)
+        slotTypes.removeAll(keepingCapacity: true)
+        for index in slotOfNumber.indices { slotOfNumber[index] = Self.none }
+    }
+
     /// Makes room for `rows` more rows at once (a batch's worth).
     mutating func reserve(rows: Int) {
         let needed = timestamps.count + rows

@@ -122,6 +122,7 @@ public final class Store: Sendable {
 
         // Replay the log into a fresh head, in write order.
         var recovered = StoreState(segments: opened.segments, catalog: opened.catalog, manifest: opened.manifest)
+        recovered.headRowsExpected = min(configuration.headFlushThreshold + configuration.headFlushThreshold / 4, Head.rowCapacity)
         var skipped: [StrataError] = []
         for entry in logged {
             // Files the manifest says are in segments already (a flush or a deletion
@@ -306,7 +307,10 @@ public final class Store: Sendable {
             let covered = try log?.rotate() ?? []
             if closing { state.isClosed = true }
             let head = state.head
-            state.head = Head()
+            // The last flushed head's buffers, already touched: no page faults to refill them.
+            var next = state.spareHead.take() ?? Head()
+            next.removeAll()
+            state.head = next
             state.headStartedAt = nil
             state.flushing.append(head)
             defer { state.nextSequence += 1 }
@@ -325,7 +329,7 @@ public final class Store: Sendable {
                     if let coveredThrough { manifest.logCoveredThrough = max(manifest.logCoveredThrough, coveredThrough) }
                 }, then: { state in
                     state.segments.append(segment)
-                    state.flushing.removeFirst()
+                    state.spareHead = state.flushing.removeFirst()
                     state.backgroundError = nil
                 })
             } catch {
@@ -491,6 +495,10 @@ struct StoreState: Sendable {
     var head = Head()
     /// Heads being written into segments, oldest first; queries still read them.
     var flushing: [Head] = []
+    /// The last head flushed, kept to be emptied and reused by the next one.
+    var spareHead: Head?
+    /// Rows a head is expected to reach before it is flushed (the flush threshold and a margin).
+    var headRowsExpected = 0
     /// Published segments, lowest rank first.
     var segments: [SegmentFile]
     /// The value type of every known series.
@@ -570,8 +578,13 @@ struct StoreState: Sendable {
     /// Adds the rows of `batch`, whose series are `numbers` row by row, to the
     /// head (types already checked).
     mutating func apply(numbers: [UInt32], of batch: WriteBatch) {
-        if head.isEmpty { headStartedAt = monotonicMilliseconds() }
-        head.reserve(rows: numbers.count)
+        if head.isEmpty {
+            headStartedAt = monotonicMilliseconds()
+            // Room for a whole head at once: growing by doubling would copy it several times.
+            head.reserve(rows: max(numbers.count, headRowsExpected))
+        } else {
+            head.reserve(rows: numbers.count)
+        }
         numbers.withUnsafeBufferPointer { numbers in
             batch.timestamps.withUnsafeBufferPointer { times in
                 batch.bits.withUnsafeBufferPointer { bits in

@@ -37,14 +37,17 @@ struct FleetBenchReport {
     var points = 0
     var gapPoints = 0
     var latePoints = 0
+    var registerSeconds = 0.0
     var ingestSeconds = 0.0
     var appendSeconds = 0.0
     var peakMemoryAfterIngestKiB = 0
     var peakMemoryKiB = 0
     var flushSeconds = 0.0
     var bytesFlushed = 0
+    var segmentsFlushed = 0
     var compactSeconds = 0.0
     var bytesCompacted = 0
+    var segmentsCompacted = 0
     var openSeconds = 0.0
     var lastHour = Latency()
     var dayHourly = Latency()
@@ -55,6 +58,8 @@ struct FleetBenchReport {
     private func perPoint(_ bytes: Int) -> Double { Double(bytes) / Double(max(1, points)) }
     private var pointsPerSecond: Double { Double(points) / max(ingestSeconds, 1e-9) }
     private var appendPointsPerSecond: Double { Double(points) / max(appendSeconds, 1e-9) }
+    private var days: Double { Double(duration) / 86_400_000 }
+    private func perDay(_ files: Int) -> String { Format.fixed(Double(files) / max(days, 1e-9), 1) }
 
     func text() -> String {
         func milliseconds(_ seconds: Double) -> String { String(format: "%.3f ms", seconds * 1000) }
@@ -65,11 +70,12 @@ struct FleetBenchReport {
             ("fleet", "\(Format.count(devices)) devices × \(metrics) metrics, every \(DurationText.describe(interval)) for \(DurationText.describe(duration)) (\(Format.count(steps)) steps)"),
             ("batches", "\(Format.count(batch)) points, sync \(sync)"),
             ("points", "\(Format.count(points)) (\(Format.count(gapPoints)) never produced: devices offline; \(Format.count(latePoints)) delivered late)"),
+            ("references", "\(Format.seconds(registerSeconds)) to resolve \(Format.count(devices * metrics)) series"),
             ("ingest", "\(Format.seconds(ingestSeconds)), \(Format.rate(pointsPerSecond)) points/s"),
             ("  in append", "\(Format.seconds(appendSeconds)), \(Format.rate(appendPointsPerSecond)) points/s"),
             ("peak memory", "\(Format.bytes(peakMemoryAfterIngestKiB * 1024)) after ingest, \(Format.bytes(peakMemoryKiB * 1024)) overall"),
-            ("flushed", "\(Format.seconds(flushSeconds)); \(Format.bytes(bytesFlushed)), \(Format.fixed(perPoint(bytesFlushed), 3)) bytes/point"),
-            ("compacted", "\(Format.seconds(compactSeconds)); \(Format.bytes(bytesCompacted)), \(Format.fixed(perPoint(bytesCompacted), 3)) bytes/point"),
+            ("flushed", "\(Format.seconds(flushSeconds)); \(Format.bytes(bytesFlushed)), \(Format.fixed(perPoint(bytesFlushed), 3)) bytes/point; \(segmentsFlushed) segments (\(perDay(segmentsFlushed)) a day of data)"),
+            ("compacted", "\(Format.seconds(compactSeconds)); \(Format.bytes(bytesCompacted)), \(Format.fixed(perPoint(bytesCompacted), 3)) bytes/point; \(segmentsCompacted) segments (\(perDay(segmentsCompacted)) a day of data)"),
             ("open read-only", milliseconds(openSeconds)),
             ("last hour", latency(lastHour, "points")),
             ("day at 1h", latency(dayHourly, "buckets")),
@@ -90,13 +96,13 @@ struct FleetBenchReport {
             ("devices", "\(devices)"), ("metrics", "\(metrics)"), ("interval_ms", "\(interval)"), ("duration_ms", "\(duration)"),
             ("steps", "\(steps)"), ("batch", "\(batch)"), ("sync", "\"\(sync)\""),
             ("points", "\(points)"), ("gap_points", "\(gapPoints)"), ("late_points", "\(latePoints)"),
-            ("ingest_seconds", number(ingestSeconds)), ("points_per_second", number(pointsPerSecond)),
+            ("register_seconds", number(registerSeconds)), ("ingest_seconds", number(ingestSeconds)), ("points_per_second", number(pointsPerSecond)),
             ("append_seconds", number(appendSeconds)), ("append_points_per_second", number(appendPointsPerSecond)),
             ("peak_memory_after_ingest_kib", "\(peakMemoryAfterIngestKiB)"), ("peak_memory_kib", "\(peakMemoryKiB)"),
             ("flush_seconds", number(flushSeconds)), ("bytes_flushed", "\(bytesFlushed)"),
-            ("bytes_per_point_flushed", number(perPoint(bytesFlushed))),
+            ("bytes_per_point_flushed", number(perPoint(bytesFlushed))), ("segments_flushed", "\(segmentsFlushed)"),
             ("compact_seconds", number(compactSeconds)), ("bytes_compacted", "\(bytesCompacted)"),
-            ("bytes_per_point_compacted", number(perPoint(bytesCompacted))),
+            ("bytes_per_point_compacted", number(perPoint(bytesCompacted))), ("segments_compacted", "\(segmentsCompacted)"),
             ("open_seconds", number(openSeconds)),
             ("last_hour", latency(lastHour)), ("day_hourly", latency(dayHourly)), ("latest_values", latency(latest)),
             ("latest_devices", "\(latestDevices)"), ("latest_missing", "\(latestMissing)"),
