@@ -18,20 +18,20 @@ public struct SeriesKey: Hashable, Sendable, Comparable, CustomStringConvertible
 
     /// Equal when both names have the same UTF-8 bytes.
     public static func == (lhs: SeriesKey, rhs: SeriesKey) -> Bool {
-        lhs.device.utf8.elementsEqual(rhs.device.utf8) && lhs.metric.utf8.elementsEqual(rhs.metric.utf8)
+        UTF8Order.equal(lhs.device, rhs.device) && UTF8Order.equal(lhs.metric, rhs.metric)
     }
 
     /// Hashes the names' UTF-8 bytes, consistently with ``==(_:_:)``.
     public func hash(into hasher: inout Hasher) {
-        for byte in device.utf8 { hasher.combine(byte) }
+        UTF8Order.hash(device, into: &hasher)
         hasher.combine(0xFF as UInt8)  // never a UTF-8 byte: separates device from metric
-        for byte in metric.utf8 { hasher.combine(byte) }
+        UTF8Order.hash(metric, into: &hasher)
     }
 
     /// Orders by device, then metric, comparing UTF-8 bytes (as segment indexes do).
     public static func < (lhs: SeriesKey, rhs: SeriesKey) -> Bool {
-        if !lhs.device.utf8.elementsEqual(rhs.device.utf8) { return lhs.device.utf8.lexicographicallyPrecedes(rhs.device.utf8) }
-        return lhs.metric.utf8.lexicographicallyPrecedes(rhs.metric.utf8)
+        let devices = UTF8Order.compare(lhs.device, rhs.device)
+        return devices != 0 ? devices < 0 : UTF8Order.precedes(lhs.metric, rhs.metric)
     }
 
     /// `device/metric`, as the CLI prints a series.

@@ -121,7 +121,7 @@ public final class Store: Sendable {
         unreadableSegments = opened.problems
 
         // Replay the log into a fresh head, in write order.
-        var recovered = StoreState(segments: opened.segments, catalog: opened.catalog, manifest: opened.manifest)
+        var recovered = StoreState(segments: opened.segments, manifest: opened.manifest)
         recovered.headRowsExpected = min(configuration.headFlushThreshold + configuration.headFlushThreshold / 4, Head.rowCapacity)
         var skipped: [StrataError] = []
         for entry in logged {
@@ -401,13 +401,20 @@ public final class Store: Sendable {
     }
 
     private func writeSegment(_ head: Head, sequence: UInt64) throws(StrataError) -> SegmentFile {
-        // Grouped by the name's bytes: String keys would merge canonically equivalent names.
-        var byDevice: [[UInt8]: DeviceColumns] = [:]
-        for series in head.allSeries() {
-            let metric = DeviceColumns.Metric(name: series.key.metric, type: series.type, columns: series.sortedColumns())
-            byDevice[Array(series.key.device.utf8), default: DeviceColumns(name: series.key.device, metrics: [])].metrics.append(metric)
+        // Sorted by the names' bytes, then grouped by device: no name is hashed, and
+        // canonically equivalent names stay apart (String == would merge them).
+        let series = head.allSeries()
+        let order = series.indices.sorted { series[$0].key < series[$1].key }
+        var devices: [DeviceColumns] = []
+        for index in order {
+            let entry = series[index]
+            let metric = DeviceColumns.Metric(name: entry.key.metric, type: entry.type, columns: entry.sortedColumns())
+            if let last = devices.last, UTF8Order.equal(last.name, entry.key.device) {
+                devices[devices.count - 1].metrics.append(metric)
+            } else {
+                devices.append(DeviceColumns(name: entry.key.device, metrics: [metric]))
+            }
         }
-        let devices = Array(byDevice.values)
         let image = SegmentWriter(pointsPerChunk: configuration.pointsPerChunk, compression: configuration.flushCompression).encode(devices)
         let path = segmentsDirectory + "/" + SegmentFormat.fileName(sequence: sequence)
         do throws(Errno) {
@@ -443,8 +450,24 @@ public final class Store: Sendable {
     }
 
     /// Every series in the store with its value type, sorted by device then metric.
+    ///
+    /// - Complexity: O(n log n) in the series of every segment and head: it
+    ///   reads every segment's index. To learn one series' type, use
+    ///   ``valueType(device:metric:)``.
     public func series() -> [(key: SeriesKey, type: ValueType)] {
-        state.withLock { $0.catalog.map { ($0.key, $0.value) } }.sorted { $0.key < $1.key }
+        let (segments, tombstones, unflushed) = state.withLock { state in
+            (state.segments, state.manifest.tombstones, state.headSeries())
+        }
+        var catalog = StoreLayout.catalog(of: segments, tombstones: tombstones)
+        for (key, type) in unflushed { catalog[key] = type }
+        return catalog.map { ($0.key, $0.value) }.sorted { $0.key < $1.key }
+    }
+
+    /// The value type of the series `metric` of `device`, or nil when the
+    /// store holds no visible point of it. Reads only the index entries of
+    /// that device.
+    public func valueType(device: String, metric: String) -> ValueType? {
+        state.withLock { $0.knownType(of: SeriesKey(device: device, metric: metric)) }
     }
 
     /// The devices in the store, sorted.
@@ -501,8 +524,6 @@ struct StoreState: Sendable {
     var headRowsExpected = 0
     /// Published segments, lowest rank first.
     var segments: [SegmentFile]
-    /// The value type of every known series.
-    var catalog: [SeriesKey: ValueType]
     /// Numbers of the series appended or referenced since the store opened.
     var registry = SeriesRegistry()
     /// The manifest as last written (or read, for a read-only store).
@@ -515,17 +536,45 @@ struct StoreState: Sendable {
     /// See ``Store/backgroundError``.
     var backgroundError: StrataError?
 
-    init(segments: [SegmentFile], catalog: [SeriesKey: ValueType], manifest: Manifest) {
+    init(segments: [SegmentFile], manifest: Manifest) {
         self.segments = segments
-        self.catalog = catalog
         self.manifest = manifest
         nextSequence = manifest.nextSequence
     }
 
+    /// The value type of `key`'s points, or nil when no point of it is visible:
+    /// the heads' type if they hold points of it, else the type in the
+    /// highest-ranked segment holding it, unless a deletion over all time
+    /// ranks above that segment. Looks the series up in each segment's index
+    /// rather than keeping a table of every series, so opening a store of
+    /// millions of series reads none of them.
+    func knownType(of key: SeriesKey) -> ValueType? {
+        if let number = registry.number(of: key),
+           head.slot(ofNumber: number) != nil || flushing.contains(where: { $0.slot(ofNumber: number) != nil }) {
+            return registry.types[Int(number)]
+        }
+        return StoreLayout.storedType(of: key, in: segments, tombstones: manifest.tombstones)
+    }
+
+    /// The series held in the heads, with their types.
+    func headSeries() -> [(SeriesKey, ValueType)] {
+        var found: [(SeriesKey, ValueType)] = []
+        for head in flushing + [head] {
+            for slot in 0..<head.seriesCount { found.append((head.slotKeys[slot], head.slotTypes[slot])) }
+        }
+        return found
+    }
+
+    /// Whether `key` is numbered with `type` already: then its type was checked.
+    private func isNumbered(_ key: SeriesKey, as type: ValueType) -> Bool {
+        guard let number = registry.number(of: key) else { return false }
+        return registry.types[Int(number)] == type
+    }
+
     /// The first series of `batch` whose type differs from the one the store knows.
     func typeConflict(in batch: WriteBatch) -> StrataError? {
-        for (index, key) in batch.keys.enumerated() {
-            if let known = catalog[key], known != batch.types[index] {
+        for (index, key) in batch.keys.enumerated() where !isNumbered(key, as: batch.types[index]) {
+            if let known = knownType(of: key), known != batch.types[index] {
                 return StrataError(.typeMismatch, "series \(key) holds \(known) values; the batch has \(batch.types[index])")
             }
         }
@@ -541,19 +590,14 @@ struct StoreState: Sendable {
         return (flushing + [head]).compactMap { $0.snapshot(ofNumber: number) }
     }
 
-    /// True when a head (being flushed or not) holds points of `key`.
-    func headsHold(_ key: SeriesKey) -> Bool {
-        guard let number = registry.number(of: key) else { return false }
-        return head.slot(ofNumber: number) != nil || flushing.contains { $0.slot(ofNumber: number) != nil }
-    }
-
     /// The number of series `key` holding `type` values, registered when new.
     ///
     /// A series' type is the one its points have. A number registered with the
     /// other type whose series has no point left (never appended, or deleted
     /// over all time) is retired, and the key gets a new number.
     mutating func number(_ key: SeriesKey, type: ValueType) throws(StrataError) -> UInt32 {
-        if let known = catalog[key], known != type {
+        if let number = registry.number(of: key), registry.types[Int(number)] == type { return number }
+        if let known = knownType(of: key), known != type {
             throw StrataError(.typeMismatch, "series \(key) holds \(known) values; got \(type)")
         }
         if let number = registry.number(of: key) {
@@ -598,11 +642,8 @@ struct StoreState: Sendable {
         }
     }
 
-    /// A head slot for series `number`, its first point since the last flush;
-    /// the series joins the catalog.
+    /// A head slot for series `number`, its first point since the last flush.
     private mutating func newHeadSlot(_ number: UInt32) -> Int {
-        let key = registry.keys[Int(number)], type = registry.types[Int(number)]
-        catalog[key] = type
-        return head.addSlot(number: number, key: key, type: type)
+        head.addSlot(number: number, key: registry.keys[Int(number)], type: registry.types[Int(number)])
     }
 }
