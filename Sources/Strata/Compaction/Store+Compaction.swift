@@ -92,8 +92,6 @@ extension Store {
 
         let replaced = Set(inputs.map(\.sequence))
         var cleared = 0
-        let recomputeCatalog: Bool
-        if case .drop = step { recomputeCatalog = true } else { recomputeCatalog = outcome.pointsDropped > 0 }
         do throws(StrataError) {
             try publish({ manifest in
                 manifest.segments.removeAll { replaced.contains($0.sequence) }
@@ -117,7 +115,6 @@ extension Store {
                 state.segments.removeAll { replaced.contains($0.sequence) }
                 state.segments.append(contentsOf: outputs)
                 state.segments.sort { ($0.rank, $0.sequence) < ($1.rank, $1.sequence) }
-                if recomputeCatalog { state.recomputeCatalog() }
             })
         } catch {
             for output in outputs { output.markObsolete() }
@@ -160,18 +157,6 @@ extension Store {
         else { return CompactionWindow.weekLevel }
         let span = Int64(clamping: Int128(last) - Int128(first) + 1)
         return CompactionWindow.largestLevel(bytes: inputs.reduce(0) { $0 + $1.byteCount }, span: span, limit: configuration.compaction.largeWindowMaximumBytes)
-    }
-}
-
-extension StoreState {
-    /// Rebuilds the catalog from the segments and heads, after points were
-    /// dropped (a series whose every point went leaves the catalog).
-    mutating func recomputeCatalog() {
-        var rebuilt = StoreLayout.catalog(of: segments, tombstones: manifest.tombstones)
-        for head in flushing + [head] {
-            for slot in 0..<head.seriesCount { rebuilt[head.slotKeys[slot]] = head.slotTypes[slot] }
-        }
-        catalog = rebuilt
     }
 }
 

@@ -18,7 +18,7 @@ extension Store {
     /// series' type; nil when the store does not know the series.
     func sources(of key: SeriesKey, from start: Int64, to end: Int64) throws(StrataError) -> (ValueType, [ScanSource])? {
         let (segments, heads, knownType, tombstones) = state.withLock { state in
-            (state.segments, state.headSnapshots(of: key), state.catalog[key],
+            (state.segments, state.headSnapshots(of: key), state.knownType(of: key),
              state.manifest.tombstones.filter { $0.matches(key) })
         }
         guard let type = knownType else { return nil }

@@ -30,16 +30,11 @@ extension Store {
             }
             try publish({ manifest in
                 manifest.tombstones.append(contentsOf: ranked)
-            }, then: { state in
-                // A series deleted over all time leaves the catalog, unless points
-                // appended since the flush above brought it back.
-                let whole = ranked.filter(\.coversAllTime)
-                guard !whole.isEmpty else { return }
-                for key in Array(state.catalog.keys) where whole.contains(where: { $0.matches(key) }) {
-                    if !state.headsHold(key) {
-                        state.catalog[key] = nil
-                    }
-                }
+            }, then: { _ in
+                // Nothing else to update: a series' type is looked up through the
+                // segments and the tombstones (see StoreState.knownType), so one
+                // deleted over all time is unknown from here on, unless points
+                // appended since the flush above bring it back.
             })
         }
         for tombstone in tombstones {

@@ -84,7 +84,6 @@ enum StoreLayout {
     struct OpenedSegments {
         var segments: [SegmentFile] = []
         var problems: [StrataError] = []
-        var catalog: [SeriesKey: ValueType] = [:]
         var manifest = Manifest()
     }
 
@@ -143,8 +142,19 @@ enum StoreLayout {
             }
             if !vanished || attempts >= 10 { break }
         }
-        result.catalog = catalog(of: result.segments, tombstones: result.manifest.tombstones)
         return result
+    }
+
+    /// The type of `key` in the highest-ranked segment holding it (nil when
+    /// none does, or a deletion over all time ranks above that segment),
+    /// found through each segment's index. `segments` are lowest rank first.
+    static func storedType(of key: SeriesKey, in segments: [SegmentFile], tombstones: [Tombstone]) -> ValueType? {
+        for segment in segments.reversed() {
+            guard let metric = segment.device(named: key.device)?.metric(named: key.metric) else { continue }
+            let deleted = tombstones.contains { $0.coversAllTime && $0.rank > segment.rank && $0.matches(key) }
+            return deleted ? nil : metric.type
+        }
+        return nil
     }
 
     /// The value type of every series with a visible point: the highest-ranked

@@ -38,7 +38,7 @@ struct QueryCommand: ParsableCommand {
             let start = range.start, end = range.end
             let database = try Store(at: store, mode: .readOnly)
             reportOpeningProblems(of: database)
-            guard database.series().contains(where: { $0.key == SeriesKey(device: device, metric: metric) }) else {
+            guard database.valueType(device: device, metric: metric) != nil else {
                 throw CommandError(message: "\(store): no series \(device)/\(metric); `strata inspect \(store)` lists the devices")
             }
             let points = try database.query(device: device, metric: metric, from: start, to: end)

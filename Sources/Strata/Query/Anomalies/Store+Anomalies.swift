@@ -18,7 +18,7 @@ extension Store {
             warm.from = overflow ? .min : earlier
         }
         let key = SeriesKey(device: device, metric: metric)
-        guard let type = state.withLock({ $0.catalog[key] }) else { return [] }
+        guard let type = state.withLock({ $0.knownType(of: key) }) else { return [] }
         var scanner = AnomalyScanner(options: options, type: type)
         _ = try scan(device: device, metric: metric, from: warm.from, to: options.to, into: &scanner)
         scanner.finish()
