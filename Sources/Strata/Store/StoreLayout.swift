@@ -143,7 +143,7 @@ enum StoreLayout {
             }
             if !vanished || attempts >= 10 { break }
         }
-        result.catalog = catalog(of: result.segments, tombstones: result.manifest.tombstones)
+        result.catalog = catalog(of: result.segments, tombstones: result.manifest.tombstones, problems: &result.problems)
         return result
     }
 
@@ -151,10 +151,29 @@ enum StoreLayout {
     /// segment decides a series' type (see `Store.query`), and a series wholly
     /// deleted by a tombstone above every segment holding it is left out.
     static func catalog(of segments: [SegmentFile], tombstones: [Tombstone]) -> [SeriesKey: ValueType] {
+        var ignored: [StrataError] = []
+        return catalog(of: segments, tombstones: tombstones, problems: &ignored)
+    }
+
+    /// The catalog, reading every device entry of every segment. A damaged
+    /// entry (format 6: the rest of its segment stays readable) cannot say
+    /// which series it holds: it is added to `problems`, with its file and offset.
+    static func catalog(of segments: [SegmentFile], tombstones: [Tombstone], problems: inout [StrataError]) -> [SeriesKey: ValueType] {
         var catalog: [SeriesKey: (type: ValueType, rank: UInt64)] = [:]
         for segment in segments {
-            for (key, type, _) in segment.series {
-                catalog[key] = (type, max(catalog[key]?.rank ?? 0, segment.rank))
+            for position in 0..<segment.deviceCount {
+                let device: DeviceEntry
+                do throws(StrataError) {
+                    device = try segment.device(at: position)
+                } catch {
+                    problems.append(StrataError(
+                        error.code, error.message + "; the store lists no series from this entry",
+                        path: error.path, offset: error.offset))
+                    continue
+                }
+                for (key, type, _) in SegmentFile.series(of: device) {
+                    catalog[key] = (type, max(catalog[key]?.rank ?? 0, segment.rank))
+                }
             }
         }
         let whole = tombstones.filter(\.coversAllTime)
