@@ -50,16 +50,16 @@ struct CorruptSegmentTests {
         #expect(problems.map(\.offset) == [target.offset])
     }
 
-    @Test("Damage to the index, header or footer makes that segment unreadable, not the store", arguments: [
-        "index", "header", "footer", "truncated", "empty", "version",
+    @Test("Damage to the device directory, header or footer makes that segment unreadable, not the store", arguments: [
+        "directory", "header", "footer", "truncated", "empty", "version",
     ])
     func damagedStructure(kind: String) throws {
         let directory = TemporaryDirectory()
         let (first, second) = try Self.makeStore(directory)
-        let indexOffset = try SegmentFile(path: first).byteCount - SegmentFormat.footerSize - SegmentFile(path: first).indexByteCount
+        let directoryOffset = try #require(try SegmentFile(path: first).directoryOffset)
         try Self.modify(first) { bytes in
             switch kind {
-            case "index": bytes[indexOffset + 3] ^= 0x01
+            case "directory": bytes[directoryOffset + 3] ^= 0x01
             case "header": bytes[2] ^= 0x20
             case "footer": bytes[bytes.count - 20] ^= 0x01
             case "truncated": bytes.removeLast(100)
@@ -75,6 +75,7 @@ struct CorruptSegmentTests {
         let problem = try #require(store.unreadableSegments.first)
         #expect(problem.path == first)
         #expect(problem.offset != nil)
+        if kind == "directory" { #expect(problem.offset == directoryOffset) }
         #expect(problem.code == (kind == "version" ? .unsupportedVersion : .corruptFile))
         #expect(try store.query(device: "c", metric: "m").count == 1000)
         #expect(store.segments().map(\.path) == [second])

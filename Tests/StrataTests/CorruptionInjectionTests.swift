@@ -43,13 +43,21 @@ fileprivate struct PristineStore: Sendable {
         let label: String
     }
 
+    /// A device's index entry (format 6) and the series it lists.
+    struct Entry: Sendable {
+        let offset: Int
+        let end: Int
+        let series: Set<SeriesKey>
+        let label: String
+    }
+
     /// A region of the segment file and the offset a report must name for damage inside it.
     struct Region: Sendable, CustomStringConvertible {
-        enum Kind: Sendable { case header, chunk, index, footer, footerMagic }
+        enum Kind: Sendable { case header, chunk, entry, directory, footer, footerMagic }
         let kind: Kind
         let start: Int
-        /// Series that can no longer be read when the region is damaged (chunks only;
-        /// damage elsewhere makes the whole segment unreadable).
+        /// Series that can no longer be read when the region is damaged (chunks and
+        /// device entries only; damage elsewhere makes the whole segment unreadable).
         let series: Set<SeriesKey>
         let label: String
         var description: String { "\(label) starting at \(start)" }
@@ -67,10 +75,14 @@ fileprivate struct PristineStore: Sendable {
     /// The one segment file (relative path).
     let segmentName: String
     let segmentSize: Int
+    /// Where the device entries begin (the end of the data region).
     let indexOffset: Int
+    let directoryOffset: Int
     let footerOffset: Int
     /// Chunk payloads sorted by offset.
     let chunks: [Chunk]
+    /// Device entries sorted by offset.
+    let entries: [Entry]
     /// Log files oldest first.
     let logs: [LogFile]
     let segmentPoints: InjectionPoints
@@ -207,8 +219,20 @@ fileprivate struct PristineStore: Sendable {
         // The segment's layout, from its own footer and index.
         let segmentName = segmentNames[0]
         let segment = try SegmentFile(path: directory.appending(segmentName))
-        let footerOffset = segment.byteCount - SegmentFormat.footerSize
-        let indexOffset = footerOffset - segment.indexByteCount
+        guard segment.version == SegmentFormat.currentVersion, let directoryOffset = segment.directoryOffset,
+              case .directory(let directory, _) = segment.index else {
+            throw PristineError("expected a format \(SegmentFormat.currentVersion) segment with a device directory")
+        }
+        let footerOffset = segment.footerOffset
+        let indexOffset = segment.indexOffset
+        var entries: [Entry] = []
+        for position in 0..<segment.deviceCount {
+            let record = directory.record(at: position, in: segment.region.bytes)
+            let device = try segment.device(at: position)
+            entries.append(Entry(offset: record.offset, end: record.offset + record.length,
+                                 series: Set(device.metrics.map { SeriesKey(device: device.name, metric: $0.name) }),
+                                 label: "index entry of \(device.name)"))
+        }
         let descriptions = segment.chunkDescriptions()
         var chunks: [Chunk] = []
         for description in descriptions {
@@ -272,7 +296,7 @@ fileprivate struct PristineStore: Sendable {
         }
         return PristineStore(
             files: files, folders: folders.sorted(), segmentName: segmentName, segmentSize: segment.byteCount,
-            indexOffset: indexOffset, footerOffset: footerOffset, chunks: chunks, logs: logs,
+            indexOffset: indexOffset, directoryOffset: directoryOffset, footerOffset: footerOffset, chunks: chunks, entries: entries, logs: logs,
             segmentPoints: segmentPoints, types: types)
     }
 
@@ -305,7 +329,14 @@ fileprivate struct PristineStore: Sendable {
         if position < SegmentFormat.headerSize { return Region(kind: .header, start: 0, series: [], label: "header") }
         if position >= segmentSize - 8 { return Region(kind: .footerMagic, start: segmentSize - 8, series: [], label: "footer magic") }
         if position >= footerOffset { return Region(kind: .footer, start: footerOffset, series: [], label: "footer") }
-        if position >= indexOffset { return Region(kind: .index, start: indexOffset, series: [], label: "index") }
+        if position >= directoryOffset { return Region(kind: .directory, start: directoryOffset, series: [], label: "device directory") }
+        if position >= indexOffset {
+            if let entry = entries.first(where: { $0.offset <= position && position < $0.end }) {
+                return Region(kind: .entry, start: entry.offset, series: entry.series, label: entry.label)
+            }
+            // Not covered by any entry: `layoutLeavesNoUncheckedBytes` fails first.
+            return Region(kind: .entry, start: position, series: [], label: "index region outside every entry")
+        }
         if let chunk = chunks.first(where: { $0.offset <= position && position < $0.end }) {
             return Region(kind: .chunk, start: chunk.offset, series: chunk.series, label: chunk.label)
         }
@@ -330,6 +361,8 @@ fileprivate struct PristineStore: Sendable {
         var random = SeededGenerator(seed: 0x5E6_F11B)
         var positions = [0, 7, 8, 9, 10, 12, 15, 16]
         for chunk in store.chunks.prefix(3) + store.chunks.suffix(2) { positions += [chunk.offset, chunk.end - 1] }
+        for entry in store.entries { positions += [entry.offset, entry.offset + 1, entry.end - 1] }
+        positions += [store.directoryOffset - 1, store.directoryOffset, store.directoryOffset + 19, store.directoryOffset + 20]
         positions += [store.indexOffset - 1, store.indexOffset, store.indexOffset + 1, store.footerOffset - 1,
                       store.footerOffset, store.footerOffset + 7, store.footerOffset + 8, store.footerOffset + 16,
                       store.footerOffset + 20, store.segmentSize - 9, store.segmentSize - 8, store.segmentSize - 1]
@@ -419,7 +452,7 @@ struct CorruptionInjectionTests {
         try expectReadBack(writer, pristine, everything, "read-write")
     }
 
-    @Test("Every byte of the segment lies in a checksummed region: header, a chunk payload, index or footer")
+    @Test("Every byte of the segment lies in a checksummed region: header, a chunk payload, a device entry, the directory or the footer")
     func layoutLeavesNoUncheckedBytes() throws {
         let pristine = try Self.pristine()
         #expect(pristine.chunks.count >= 8)
@@ -430,6 +463,15 @@ struct CorruptionInjectionTests {
             covered = max(covered, chunk.end)
         }
         #expect(covered == pristine.indexOffset)
+        #expect(pristine.entries.count == 3)
+        for entry in pristine.entries {
+            #expect(entry.offset == covered, "gap or overlap before \(entry.label) at \(entry.offset)")
+            #expect(!entry.series.isEmpty, "\(entry.label) at \(entry.offset) lists no series")
+            covered = entry.end
+        }
+        #expect(covered == pristine.directoryOffset)
+        // The directory: a record a device, then the names ("alpha", "beta", "gamma").
+        #expect(pristine.footerOffset - pristine.directoryOffset == pristine.entries.count * SegmentFormat.directoryRecordSize + 14)
         // Both logs hold several records, so flips hit middle and last records.
         #expect(pristine.logs.allSatisfy { $0.records.count >= 3 })
     }
@@ -458,8 +500,14 @@ struct CorruptionInjectionTests {
 
         // A reader opens the damaged store without crashing; everything outside the damage reads back.
         let store = try Store(at: directory.path, configuration: PristineStore.configuration, mode: .readOnly)
-        if region.kind == .chunk {
+        if region.kind == .chunk || region.kind == .entry {
+            // Opening reads no chunk and no device entry (only the directory), so it
+            // finds nothing; verify did above, and reading the damaged series does below.
             #expect(store.unreadableSegments.isEmpty, "\(context): \(store.unreadableSegments)")
+            if region.kind == .entry {
+                #expect(store.segments().count == 1, "\(context): the segment was set aside")
+                #expect(!region.series.isEmpty)
+            }
             for key in region.series.sorted() {
                 let error = #expect(throws: StrataError.self, "\(context): \(key) read despite the damage") {
                     try store.query(device: key.device, metric: key.metric)
@@ -480,7 +528,7 @@ struct CorruptionInjectionTests {
 
     enum SegmentCut: String, CaseIterable, Sendable {
         case empty, oneByte, halfHeader, headerOnly, headerAndOneByte, shorterThanHeaderAndFooter, headerAndFooterSize
-        case insideFirstChunk, atFirstChunkEnd, middleOfData, atIndexStart, insideIndex, atFooterStart
+        case insideFirstChunk, atFirstChunkEnd, middleOfData, atIndexStart, insideIndex, atDirectoryStart, insideDirectory, atFooterStart
         case insideFooter, atFooterMagic, insideFooterMagic, lastByteMissing
 
         fileprivate func length(_ store: PristineStore) -> Int {
@@ -490,13 +538,15 @@ struct CorruptionInjectionTests {
             case .halfHeader: 8
             case .headerOnly: SegmentFormat.headerSize
             case .headerAndOneByte: SegmentFormat.headerSize + 1
-            case .shorterThanHeaderAndFooter: SegmentFormat.headerSize + SegmentFormat.footerSize - 1
-            case .headerAndFooterSize: SegmentFormat.headerSize + SegmentFormat.footerSize
+            case .shorterThanHeaderAndFooter: SegmentFormat.headerSize + SegmentFormat.directoryFooterSize - 1
+            case .headerAndFooterSize: SegmentFormat.headerSize + SegmentFormat.directoryFooterSize
             case .insideFirstChunk: store.chunks[0].offset + (store.chunks[0].end - store.chunks[0].offset) / 2
             case .atFirstChunkEnd: store.chunks[0].end
             case .middleOfData: (SegmentFormat.headerSize + store.indexOffset) / 2
             case .atIndexStart: store.indexOffset
-            case .insideIndex: (store.indexOffset + store.footerOffset) / 2
+            case .insideIndex: (store.indexOffset + store.directoryOffset) / 2
+            case .atDirectoryStart: store.directoryOffset
+            case .insideDirectory: store.directoryOffset + SegmentFormat.directoryRecordSize + 5
             case .atFooterStart: store.footerOffset
             case .insideFooter: store.footerOffset + 12
             case .atFooterMagic: store.segmentSize - 8

@@ -25,7 +25,7 @@ struct TimestampGapSegmentTests {
         let path = directory.appending("0000000001.seg")
         try Data(SegmentWriter(pointsPerChunk: 1024).encode(devices)).write(to: URL(fileURLWithPath: path))
         let segment = try SegmentFile(path: path)
-        #expect(segment.version == 5)
+        #expect(segment.version == SegmentFormat.currentVersion)
         let timeChunks = segment.chunkDescriptions().filter { $0.column == .time }
         #expect(timeChunks.count >= 4)
         #expect(timeChunks.allSatisfy { $0.codec == "gaps" })

@@ -44,7 +44,8 @@ struct CompactionJob {
     }
 
     func run() throws(StrataError) -> Outcome {
-        let devices = deviceNames()
+        let devices = try deviceNames()
+        var cursors = [Int](repeating: 0, count: inputs.count)
         var outputs: [CompactionWindow: SegmentOutputFile] = [:]
         var outcome = Outcome()
         do throws(StrataError) {
@@ -52,7 +53,7 @@ struct CompactionJob {
                 guard shouldContinue() else {
                     throw StrataError(.closed, "compaction stopped: the store is closing")
                 }
-                let byWindow = try merge(device: device, outcome: &outcome)
+                let byWindow = try merge(device: device, cursors: &cursors, outcome: &outcome)
                 for window in byWindow.keys.sorted() {
                     if outputs[window] == nil {
                         outputs[window] = try SegmentOutputFile(folder: folder, sequence: takeSequence(), pointsPerChunk: pointsPerChunk, compression: compression)
@@ -66,6 +67,11 @@ struct CompactionJob {
                 }
                 paced(outputs.values.reduce(0) { $0 + $1.bytesWritten })
                 progress(done + 1, devices.count)
+            }
+            // Walking each input once relies on its devices being in name order:
+            // one left behind would be lost from the output.
+            for (index, input) in inputs.enumerated() where cursors[index] != input.deviceCount {
+                throw StrataError(.corruptFile, "devices are out of name order in the index; compaction stopped before losing any (run `strata verify`)", path: input.path, offset: input.indexOffset)
             }
         } catch {
             for output in outputs.values { output.abandon() }
@@ -92,24 +98,34 @@ struct CompactionJob {
         return outcome
     }
 
-    /// Every device in the inputs, in name order (UTF-8 bytes).
-    private func deviceNames() -> [String] {
+    /// Every device in the inputs, in name order (UTF-8 bytes), read from the
+    /// inputs' directories without parsing their entries.
+    private func deviceNames() throws(StrataError) -> [String] {
         var seen = Set<[UInt8]>()
         var names: [String] = []
         for input in inputs {
-            for device in input.devices where seen.insert(Array(device.name.utf8)).inserted {
-                names.append(device.name)
+            for position in 0..<input.deviceCount {
+                let name = try input.deviceName(at: position)
+                if seen.insert(Array(name.utf8)).inserted { names.append(name) }
             }
         }
         return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
     /// One device's series merged across the inputs, split by output window.
-    private func merge(device name: String, outcome: inout Outcome) throws(StrataError) -> [CompactionWindow: DeviceColumns] {
+    /// `cursors` holds, for each input, the position of its next device: the
+    /// devices are merged in name order, so each input is walked once.
+    private func merge(device name: String, cursors: inout [Int], outcome: inout Outcome) throws(StrataError) -> [CompactionWindow: DeviceColumns] {
+        // The device's entry in each input holding it, lowest rank first.
+        var entries: [(input: SegmentFile, device: DeviceEntry)] = []
+        for (index, input) in inputs.enumerated() where cursors[index] < input.deviceCount {
+            guard try input.deviceName(at: cursors[index]).utf8.elementsEqual(name.utf8) else { continue }
+            entries.append((input, try input.device(at: cursors[index])))
+            cursors[index] += 1
+        }
         var metricNames: [String] = []
         var seen = Set<[UInt8]>()
-        for input in inputs {
-            guard let device = input.device(named: name) else { continue }
+        for (_, device) in entries {
             for metric in device.metrics where seen.insert(Array(metric.name.utf8)).inserted { metricNames.append(metric.name) }
         }
         let cutoff = retention.cutoff(for: name, now: now)
@@ -118,8 +134,8 @@ struct CompactionJob {
             let key = SeriesKey(device: name, metric: metric)
             let deletions = tombstones.filter { $0.matches(key) }
             var sources: [(type: ValueType, columns: SeriesColumns)] = []
-            for input in inputs {
-                guard let (type, chunks) = input.chunks(device: name, metric: metric, from: .min, to: .max) else { continue }
+            for (input, device) in entries {
+                guard let (type, chunks) = input.chunks(of: device, metric: metric, from: .min, to: .max) else { continue }
                 var columns = try input.read(chunks, type: type, from: .min, to: .max)
                 outcome.pointsRead += columns.count
                 var hidden = HiddenRanges()

@@ -132,8 +132,11 @@ struct CompactionPlanner {
 
 extension SegmentFile {
     /// True when, by its index, the segment may hold points `tombstone` deletes.
+    /// A damaged index entry for the device may hold anything: true.
     func mayHold(_ tombstone: Tombstone) -> Bool {
-        guard let device = device(named: tombstone.device) else { return false }
+        let found: DeviceEntry?
+        do throws(StrataError) { found = try device(named: tombstone.device) } catch { return true }
+        guard let device = found else { return false }
         let groups: [ColumnGroupEntry]
         if let metric = tombstone.metric {
             guard let entry = device.metric(named: metric) else { return false }
@@ -147,11 +150,19 @@ extension SegmentFile {
         }
     }
 
-    /// True when some device holds points that expired more than `margin` milliseconds ago.
+    /// True when some device holds points that expired more than `margin`
+    /// milliseconds ago. Devices whose index entry is damaged are passed over:
+    /// a rewrite could not read them.
+    /// - Complexity: O(1) when one age applies to every device (the segment's
+    ///   time bounds decide); otherwise O(index size).
     func holdsPoints(expiredBefore margin: Int64, under retention: RetentionPolicy, now: Int64) -> Bool {
         guard !retention.keepsEverything else { return false }
-        for device in devices {
-            guard let cutoff = retention.cutoff(for: device.name, now: now) else { continue }
+        if retention.rules.isEmpty {
+            guard let cutoff = retention.cutoff(for: "", now: now), let first = timeBounds?.first else { return false }
+            return Int128(first) < Int128(cutoff) - Int128(margin)
+        }
+        for position in 0..<deviceCount {
+            guard let device = try? device(at: position), let cutoff = retention.cutoff(for: device.name, now: now) else { continue }
             for group in device.groups {
                 if let first = group.timeChunks.first, Int128(first.minTime) < Int128(cutoff) - Int128(margin) { return true }
             }
@@ -160,9 +171,17 @@ extension SegmentFile {
     }
 
     /// True when every point of every device in the segment is older than its
-    /// device's retention cutoff.
+    /// device's retention cutoff. A device whose index entry is damaged counts
+    /// as not expired, so the file is kept.
+    /// - Complexity: O(1) when one age applies to every device; otherwise O(index size).
     func hasExpired(under retention: RetentionPolicy, now: Int64) -> Bool {
-        for device in devices {
+        if retention.rules.isEmpty {
+            guard let last = timeBounds?.last else { return true }
+            guard let cutoff = retention.cutoff(for: "", now: now) else { return false }
+            return last < cutoff
+        }
+        for position in 0..<deviceCount {
+            guard let device = try? device(at: position) else { return false }
             guard let cutoff = retention.cutoff(for: device.name, now: now) else { return false }
             for group in device.groups {
                 if let last = group.timeChunks.last, last.maxTime >= cutoff { return false }

@@ -26,7 +26,7 @@ extension Store {
         var sources: [ScanSource] = []
         for segment in segments {
             // A segment holding the series with the other type cannot be merged (see query).
-            guard let (storedType, found) = segment.chunks(device: key.device, metric: key.metric, from: start, to: end),
+            guard let (storedType, found) = try segment.chunks(device: key.device, metric: key.metric, from: start, to: end),
                   storedType == type else { continue }
             var chunks = found
             var hidden = HiddenRanges()

@@ -13,8 +13,18 @@ extension SegmentFile {
     /// The chunks of `device`/`metric` overlapping `[start, end)`, in time
     /// order, and the series' type; nil when the segment does not hold it.
     /// Reads the index only.
-    func chunks(device name: String, metric metricName: String, from start: Int64, to end: Int64) -> (ValueType, [SeriesChunk])? {
-        guard let device = device(named: name), let metric = device.metric(named: metricName) else { return nil }
+    ///
+    /// - Throws: `.corruptFile` with the file and the entry's offset when the
+    ///   device's index entry is damaged.
+    func chunks(device name: String, metric metricName: String, from start: Int64, to end: Int64) throws(StrataError) -> (ValueType, [SeriesChunk])? {
+        guard let device = try device(named: name) else { return nil }
+        return chunks(of: device, metric: metricName, from: start, to: end)
+    }
+
+    /// The chunks of one metric of a device entry overlapping `[start, end)`,
+    /// in time order, and the series' type; nil when the device lacks the metric.
+    func chunks(of device: DeviceEntry, metric metricName: String, from start: Int64, to end: Int64) -> (ValueType, [SeriesChunk])? {
+        guard let metric = device.metric(named: metricName) else { return nil }
         let times = device.groups[metric.group].timeChunks
         // Chunks are in time order and disjoint: find the first whose end reaches `start`.
         var first = 0, high = times.count

@@ -7,7 +7,7 @@ extension SegmentFile {
     /// Only chunks whose time bounds overlap the range are decoded, each
     /// after its checksum is verified.
     func read(device name: String, metric metricName: String, from start: Int64, to end: Int64) throws(StrataError) -> (ValueType, SeriesColumns)? {
-        guard let (type, chunks) = chunks(device: name, metric: metricName, from: start, to: end) else { return nil }
+        guard let (type, chunks) = try chunks(device: name, metric: metricName, from: start, to: end) else { return nil }
         return (type, try read(chunks, type: type, from: start, to: end))
     }
 

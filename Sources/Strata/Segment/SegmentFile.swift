@@ -1,11 +1,18 @@
 import Synchronization
 import StrataCodecs
 
-/// An immutable segment file, memory-mapped and with its index parsed.
+/// An immutable segment file, memory-mapped, its index read as queries need it.
 ///
-/// Opening reads the header, the footer and the index (O(index size)); data
-/// pages are touched only when a query decodes a chunk. A `SegmentFile` may
-/// be shared by any number of threads.
+/// Opening checks the header and the footer. A format 6 file is then ready:
+/// its device directory is checksummed (about 20 bytes a device) and each
+/// device's index entry is checked and parsed only when a query, a compaction
+/// or a verification first needs that device, so opening costs O(1) in the
+/// number of devices apart from that checksum, and memory per open segment
+/// does not grow with its devices (beyond the mapping and a small cache of
+/// recently parsed entries). Files of versions 1 to 5 have no directory: their
+/// whole index is checked and parsed when they are opened. Data pages are
+/// touched only when a query decodes a chunk. A `SegmentFile` may be shared by
+/// any number of threads.
 public final class SegmentFile: Sendable {
     /// The file's path.
     public let path: String
@@ -22,20 +29,39 @@ public final class SegmentFile: Sendable {
     let deletionsApplied: UInt64
     /// The format version in the file's header.
     public let version: UInt16
-    /// Size of the index in bytes.
+    /// Size of the index in bytes (for format 6: the device entries and the
+    /// device directory).
     public let indexByteCount: Int
 
     /// The first and last timestamps in the segment; nil when it holds no point.
     let timeBounds: (first: Int64, last: Int64)?
 
     let region: MappedRegion
-    /// Devices sorted by name (UTF-8 byte order).
-    let devices: [DeviceEntry]
+    /// Where the index begins, which is where the data region ends.
+    let indexOffset: Int
+    /// Where the footer begins.
+    let footerOffset: Int
+    let index: SegmentIndex
+
+    /// How the devices of a segment are reached.
+    enum SegmentIndex: Sendable {
+        /// Versions 1 to 5: every entry, parsed when the file was opened; sorted by name (UTF-8 bytes).
+        case parsed([DeviceEntry])
+        /// Version 6: the directory in the mapped bytes, entries parsed on demand.
+        case directory(DeviceDirectory, DeviceEntryCache)
+    }
 
     /// Opens and validates the segment at `path`: magic numbers, version,
-    /// header and footer checksums, the index checksum, and that every chunk
-    /// lies inside the data region. Chunk payload checksums are checked when
-    /// chunks are read (or by ``verifyChunks()``).
+    /// header and footer checksums, then for format 6 the device directory's
+    /// checksum, and for older formats the index checksum and that every chunk
+    /// lies inside the data region. A format 6 device entry is checked (its
+    /// checksum, and that its chunks lie inside the data region) when it is
+    /// read. Chunk payload checksums are checked when chunks are read (or by
+    /// ``verifyChunks()``).
+    ///
+    /// - Complexity: O(devices) for the directory checksum of a format 6 file,
+    ///   at about 20 bytes a device; O(index size), with every entry parsed,
+    ///   for older formats.
     public convenience init(path: String) throws(StrataError) {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         let sequence = SegmentFormat.sequence(ofFileName: name) ?? 0
@@ -80,13 +106,30 @@ public final class SegmentFile: Sendable {
         guard SegmentFormat.readableVersions.contains(version) else {
             throw StrataError(.unsupportedVersion, "segment format version \(version) is newer than this build reads (\(SegmentFormat.readableVersions.upperBound)); upgrade Strata", path: path, offset: 8)
         }
-
-        let footerOffset = bytes.count - SegmentFormat.footerSize
+        let footerSize = SegmentFormat.footerSize(version: version)
+        guard bytes.count >= SegmentFormat.headerSize + footerSize else {
+            throw corrupt(0, "file is \(bytes.count) bytes, shorter than a header and a version \(version) footer (\(SegmentFormat.headerSize + footerSize))")
+        }
         guard bytes.suffix(8).elementsEqual(SegmentFormat.footerMagic) else {
             throw corrupt(bytes.count - 8, "footer magic number missing: the file is truncated or was not completely written")
         }
+        footerOffset = bytes.count - footerSize
+
+        if version >= SegmentFormat.directoryVersion {
+            let footer = try DirectoryFooter(bytes, at: footerOffset, path: path)
+            let directory = DeviceDirectory(
+                entriesOffset: footer.entriesOffset, recordsOffset: footer.directoryOffset, count: footer.deviceCount,
+                namesEnd: footerOffset, seriesCount: footer.seriesCount, pointCount: footer.pointCount)
+            try directory.validate(bytes, checksum: footer.directoryChecksum, path: path)
+            indexOffset = footer.entriesOffset
+            indexByteCount = footerOffset - footer.entriesOffset
+            timeBounds = footer.timeBounds
+            index = .directory(directory, DeviceEntryCache())
+            return
+        }
+
         var footer = ByteReader(bytes, offset: footerOffset)
-        let indexOffset: Int, indexLength: Int, indexChecksum: UInt32
+        let indexLength: Int, indexChecksum: UInt32
         do {
             indexOffset = Int(truncatingIfNeeded: try footer.readUInt64())
             indexLength = Int(truncatingIfNeeded: try footer.readUInt64())
@@ -106,7 +149,7 @@ public final class SegmentFile: Sendable {
             throw corrupt(indexOffset, "index fails its checksum")
         }
         indexByteCount = indexLength
-        devices = try SegmentIndexParser(bytes: bytes, indexOffset: indexOffset, path: path, version: version).parse()
+        let devices = try SegmentIndexParser(bytes: bytes, indexOffset: indexOffset, path: path, version: version).parse()
         var first = Int64.max, last = Int64.min
         for device in devices {
             for group in device.groups {
@@ -116,6 +159,7 @@ public final class SegmentFile: Sendable {
             }
         }
         timeBounds = first <= last ? (first, last) : nil
+        index = .parsed(devices)
     }
 
     /// True when deletion `tombstone` hides points of this segment.
@@ -136,15 +180,122 @@ public final class SegmentFile: Sendable {
     /// Total size of the file in bytes.
     public var byteCount: Int { region.bytes.count }
 
-    /// Names of the devices in this segment, sorted.
-    public var deviceNames: [String] { devices.map(\.name) }
-
-    func device(named name: String) -> DeviceEntry? {
-        var low = 0, high = devices.count
-        while low < high {
-            let middle = (low + high) / 2
-            if devices[middle].name.utf8.lexicographicallyPrecedes(name.utf8) { low = middle + 1 } else { high = middle }
+    /// The number of devices in the segment.
+    /// - Complexity: O(1).
+    public var deviceCount: Int {
+        switch index {
+        case .parsed(let devices): devices.count
+        case .directory(let directory, _): directory.count
         }
-        return low < devices.count && devices[low].name.utf8.elementsEqual(name.utf8) ? devices[low] : nil
+    }
+
+    /// Names of the devices in this segment, sorted (UTF-8 byte order). For
+    /// format 6 they come from the device directory, checked when the file was
+    /// opened; a directory record that misplaces its name (which only a faulty
+    /// writer makes) is left out, and ``verifyChunks()`` reports it.
+    /// - Complexity: O(devices); reads the names without parsing the entries.
+    public var deviceNames: [String] {
+        var names: [String] = []
+        names.reserveCapacity(deviceCount)
+        for position in 0..<deviceCount {
+            if let name = try? deviceName(at: position) { names.append(name) }
+        }
+        return names
+    }
+
+    /// Where the device directory begins (format 6); nil for older formats.
+    var directoryOffset: Int? {
+        if case .directory(let directory, _) = index { directory.recordsOffset } else { nil }
+    }
+
+    /// The name of the device at `position` (0 ..< ``deviceCount``, in name
+    /// order), read without parsing its entry.
+    func deviceName(at position: Int) throws(StrataError) -> String {
+        switch index {
+        case .parsed(let devices): return devices[position].name
+        case .directory(let directory, _): return try directory.name(at: position, in: region.bytes, path: path)
+        }
+    }
+
+    /// The index entry of the device at `position` (0 ..< ``deviceCount``, in
+    /// name order). A format 6 entry is checked against its checksum and
+    /// parsed on every call (no caching: for walks over every device).
+    ///
+    /// - Throws: `.corruptFile` naming the file and the entry's offset when
+    ///   the entry is damaged.
+    func device(at position: Int) throws(StrataError) -> DeviceEntry {
+        switch index {
+        case .parsed(let devices): return devices[position]
+        case .directory(let directory, _): return try directory.entry(at: position, in: region.bytes, path: path, version: version)
+        }
+    }
+
+    /// The index entry of the device named `name`, nil when the segment does
+    /// not hold it: a binary search over the directory, comparing names in
+    /// the mapped bytes, then the one entry is checked and parsed (recently
+    /// used entries are kept in a small cache).
+    ///
+    /// - Throws: `.corruptFile` naming the file and the entry's offset when
+    ///   the device's entry is damaged.
+    /// - Complexity: O(log devices) plus the size of the one entry.
+    func device(named name: String) throws(StrataError) -> DeviceEntry? {
+        switch index {
+        case .parsed(let devices):
+            var low = 0, high = devices.count
+            while low < high {
+                let middle = (low + high) / 2
+                if devices[middle].name.utf8.lexicographicallyPrecedes(name.utf8) { low = middle + 1 } else { high = middle }
+            }
+            return low < devices.count && devices[low].name.utf8.elementsEqual(name.utf8) ? devices[low] : nil
+        case .directory(let directory, let cache):
+            let bytes = region.bytes
+            var query = name
+            let found = query.withUTF8 { utf8 -> Result<Int?, StrataError> in
+                do throws(StrataError) {
+                    return .success(try directory.position(of: UnsafeRawBufferPointer(utf8), in: bytes, path: path))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            guard let position = try found.get() else { return nil }
+            if let entry = cache.entry(at: position) { return entry }
+            let entry = try directory.entry(at: position, in: bytes, path: path, version: version)
+            cache.insert(entry, at: position, byteCount: directory.record(at: position, in: bytes).length)
+            return entry
+        }
+    }
+}
+
+/// Recently parsed format 6 entries of one segment, so that repeated queries
+/// of a few devices do not check and parse the same entry again. Bounded by
+/// entries and by their size on disk, whatever the number of devices.
+final class DeviceEntryCache: Sendable {
+    /// The most entries kept.
+    static let entryLimit = 32
+    /// The most entry bytes (as stored) kept; a larger entry is not cached.
+    static let byteLimit = 1 << 20
+
+    /// Most recently used last.
+    private let slots = Mutex<[(position: Int, byteCount: Int, entry: DeviceEntry)]>([])
+
+    func entry(at position: Int) -> DeviceEntry? {
+        slots.withLock { slots in
+            guard let found = slots.lastIndex(where: { $0.position == position }) else { return nil }
+            let slot = slots.remove(at: found)
+            slots.append(slot)
+            return slot.entry
+        }
+    }
+
+    func insert(_ entry: DeviceEntry, at position: Int, byteCount: Int) {
+        guard byteCount <= Self.byteLimit else { return }
+        slots.withLock { slots in
+            guard !slots.contains(where: { $0.position == position }) else { return }
+            slots.append((position, byteCount, entry))
+            var total = slots.reduce(0) { $0 + $1.byteCount }
+            while slots.count > Self.entryLimit || total > Self.byteLimit {
+                total -= slots.removeFirst().byteCount
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 import StrataCodecs
 
-/// Constants of the segment file format, version 1. The format is described
-/// byte by byte in the DocC article "Segment file format"; keep the two in step.
+/// Constants of the segment file format. The format is described byte by
+/// byte in the DocC article "Segment file format"; keep the two in step.
 enum SegmentFormat {
     /// First eight bytes of every segment file: "STRATSEG".
     static let headerMagic: [UInt8] = Array("STRATSEG".utf8)
@@ -17,14 +17,33 @@ enum SegmentFormat {
     /// run-length, or frame-of-reference / delta bit packing with patched
     /// exceptions, chosen per chunk), kept where it is no larger than the
     /// per-block codec, and writes time chunks with the gap codec
-    /// (``TimestampGapCodec``).
-    static let currentVersion: UInt16 = 5
+    /// (``TimestampGapCodec``); version 6 follows the device entries with a
+    /// device directory (one fixed-width record a device giving its entry's
+    /// place and checksum, then the device names) and a larger footer, so a
+    /// reader opens a segment without reading its entries and checks each
+    /// entry when it parses it.
+    static let currentVersion: UInt16 = 6
     /// Versions this code reads.
-    static let readableVersions: ClosedRange<UInt16> = 1...5
+    static let readableVersions: ClosedRange<UInt16> = 1...6
+    /// The first version with a device directory, read lazily.
+    static let directoryVersion: UInt16 = 6
     /// magic(8) version(2) flags(2) crc32c(4)
     static let headerSize = 16
-    /// indexOffset(8) indexLength(8) indexCRC(4) footerCRC(4) magic(8)
+    /// Versions 1 to 5: indexOffset(8) indexLength(8) indexCRC(4) footerCRC(4) magic(8)
     static let footerSize = 32
+    /// Version 6: entriesOffset(8) directoryOffset(8) deviceCount(8)
+    /// seriesCount(8) pointCount(8) firstTime(8) lastTime(8) directoryCRC(4)
+    /// footerCRC(4) magic(8)
+    static let directoryFooterSize = 72
+    /// Version 6, one a device: entryOffset(8) entryLength(4) entryCRC(4)
+    /// nameOffset(4); the names follow the records.
+    static let directoryRecordSize = 20
+
+    /// The size of the footer of a file of `version`.
+    static func footerSize(version: UInt16) -> Int {
+        version >= directoryVersion ? directoryFooterSize : footerSize
+    }
+
     /// File name extension of published segments.
     static let fileExtension = "seg"
     /// The most points one chunk may hold; readers reject larger counts, so a

@@ -5,11 +5,13 @@ import StrataCodecs
 /// reads can trust offsets.
 struct SegmentIndexParser {
     let bytes: UnsafeRawBufferPointer
+    /// Where the index (for format 6, the device entries) begins: chunks lie before it.
     let indexOffset: Int
     let path: String
     /// The file's format version: version 2 entries carry two more statistics.
     let version: UInt16
 
+    /// Parses the whole index of a version 1 to 5 file: a device count, then the entries.
     func parse() throws(StrataError) -> [DeviceEntry] {
         // The reader stops at the footer, so no entry can run into it.
         let end = bytes.count - SegmentFormat.footerSize
@@ -36,6 +38,29 @@ struct SegmentIndexParser {
         } catch {
             throw StrataError(.corruptFile, "\(error)", path: path, offset: reader.offset)
         }
+    }
+
+    /// Parses the one device entry of a format 6 file at `offset`, which must
+    /// take exactly `length` bytes. The caller has checked its checksum; a
+    /// problem is reported at the entry's offset, its detail in the message.
+    func parseEntry(at offset: Int, length: Int) throws(StrataError) -> DeviceEntry {
+        let end = offset + length
+        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[0..<end]), offset: offset)
+        let detail: String
+        do {
+            let device = try parseDevice(&reader)
+            guard reader.offset == end else {
+                throw StrataError(.corruptFile, "entry has \(end - reader.offset) unexpected trailing bytes", path: path, offset: reader.offset)
+            }
+            return device
+        } catch let error as ByteReader.OutOfBounds {
+            detail = "ends in the middle of a field at offset \(error.offset)"
+        } catch let error as StrataError {
+            detail = error.message + (error.offset.map { " (at offset \($0))" } ?? "")
+        } catch {
+            detail = "\(error)"
+        }
+        throw StrataError(.corruptFile, "device entry does not parse: \(detail)", path: path, offset: offset)
     }
 
     /// Reads a count, rejecting values that could not fit in the remaining bytes.

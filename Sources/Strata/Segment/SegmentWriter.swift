@@ -22,20 +22,41 @@ struct DeviceColumns: Sendable {
 /// The writer streams: devices are appended in name order, and the caller
 /// may take the bytes encoded so far (``takePendingBytes()``) and write them
 /// out, so a segment of any size is built in bounded memory. Only the index
-/// stays in memory until ``finish()``.
+/// (the device entries, and for the directory 20 bytes and the name of each
+/// device) stays in memory until ``finish()``.
+///
+/// It writes format 6: the device entries, then the device directory (each
+/// entry's offset, length and checksum and where its name lies, then the
+/// names), then a footer with the directory's place and checksum and the
+/// segment's totals and time bounds.
 struct SegmentWriter {
     let pointsPerChunk: Int
     /// Encoded bytes not yet taken by the caller.
     private var pending: [UInt8] = []
     /// File offset of `pending[0]`.
     private var pendingOffset = 0
-    /// The index after its device count, which is known only at the end.
-    private var indexBody = ByteWriter(capacity: 4096)
-    private var deviceCount = 0
+    /// The device entries, back to back; their file offset is known only at the end.
+    private var entries = ByteWriter(capacity: 4096)
+    /// One a device: where its entry lies in `entries`, its checksum, and where its name lies in `names`.
+    private var records: [DirectoryRecord] = []
+    /// The device names back to back, in record order.
+    private var names: [UInt8] = []
     private var lastDevice: [UInt8]? = nil
     private let scratch: EncodingScratch
-    /// Points appended so far.
+    /// Points appended so far (a point of each metric counts once).
     private(set) var pointCount = 0
+    /// Series appended so far.
+    private var seriesCount = 0
+    /// The first and last timestamps appended.
+    private var firstTime = Int64.max
+    private var lastTime = Int64.min
+
+    private struct DirectoryRecord {
+        var offset: Int
+        var length: UInt32
+        var checksum: UInt32
+        var nameOffset: UInt32
+    }
 
     /// - Parameter compression: applied to each chunk's payload where it saves
     ///   at least an eighth.
@@ -52,6 +73,7 @@ struct SegmentWriter {
     consuming func encode(_ devices: [DeviceColumns]) -> [UInt8] {
         let estimatedPoints = devices.reduce(0) { $0 + $1.metrics.reduce(0) { $0 + $1.columns.count } }
         pending.reserveCapacity(SegmentFormat.headerSize + estimatedPoints * 2 + 4096)
+        records.reserveCapacity(devices.count)
         for device in devices.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
             append(device)
         }
@@ -65,8 +87,14 @@ struct SegmentWriter {
         let name = Array(device.name.utf8)
         if let lastDevice { precondition(lastDevice.lexicographicallyPrecedes(name), "devices must be appended in name order") }
         lastDevice = name
-        deviceCount += 1
+        let start = entries.count
         encode(device)
+        let length = entries.count - start
+        precondition(length <= Int(UInt32.max), "a device entry of \(length) bytes does not fit the directory")
+        precondition(names.count <= Int(UInt32.max), "more than 4 GiB of device names do not fit the directory")
+        let checksum = entries.bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[start..<entries.count])) }
+        records.append(DirectoryRecord(offset: start, length: UInt32(length), checksum: checksum, nameOffset: UInt32(names.count)))
+        names.append(contentsOf: name)
     }
 
     /// Returns the bytes encoded since the last call, for the caller to write
@@ -78,19 +106,33 @@ struct SegmentWriter {
         return taken
     }
 
-    /// Appends the index and footer and returns the bytes not yet taken: the
-    /// end of the file.
+    /// Appends the device entries, the directory and the footer, and returns
+    /// the bytes not yet taken: the end of the file.
     consuming func finish() -> [UInt8] {
-        var index = ByteWriter(capacity: indexBody.count + 10)
-        index.writeVarUInt(UInt64(deviceCount))
-        index.writeBytes(indexBody.bytes)
-        let indexOffset = byteCount
-        let indexChecksum = index.bytes.withUnsafeBytes { CRC32C.checksum($0) }
-        pending.append(contentsOf: index.bytes)
-        var footer = ByteWriter(capacity: SegmentFormat.footerSize)
-        footer.writeUInt64(UInt64(indexOffset))
-        footer.writeUInt64(UInt64(index.count))
-        footer.writeUInt32(indexChecksum)
+        let entriesOffset = byteCount
+        pending.reserveCapacity(pending.count + entries.count + records.count * SegmentFormat.directoryRecordSize + names.count + SegmentFormat.directoryFooterSize)
+        pending.append(contentsOf: entries.bytes)
+        let directoryOffset = byteCount
+        var directory = ByteWriter(capacity: records.count * SegmentFormat.directoryRecordSize + names.count)
+        for record in records {
+            directory.writeUInt64(UInt64(entriesOffset + record.offset))
+            directory.writeUInt32(record.length)
+            directory.writeUInt32(record.checksum)
+            directory.writeUInt32(record.nameOffset)
+        }
+        directory.writeBytes(names)
+        let directoryChecksum = directory.bytes.withUnsafeBytes { CRC32C.checksum($0) }
+        pending.append(contentsOf: directory.bytes)
+        var footer = ByteWriter(capacity: SegmentFormat.directoryFooterSize)
+        footer.writeUInt64(UInt64(entriesOffset))
+        footer.writeUInt64(UInt64(directoryOffset))
+        footer.writeUInt64(UInt64(records.count))
+        footer.writeUInt64(UInt64(seriesCount))
+        footer.writeUInt64(UInt64(pointCount))
+        let empty = records.isEmpty
+        footer.writeInt64(empty ? 0 : firstTime)
+        footer.writeInt64(empty ? 0 : lastTime)
+        footer.writeUInt32(directoryChecksum)
         footer.writeUInt32(footer.bytes.withUnsafeBytes { CRC32C.checksum($0) })
         footer.writeBytes(SegmentFormat.footerMagic)
         pending.append(contentsOf: footer.bytes)
@@ -106,6 +148,7 @@ struct SegmentWriter {
         pending.append(contentsOf: header.bytes)
     }
 
+    /// Encodes the device's chunks into `pending` and its entry into `entries`.
     private mutating func encode(_ device: DeviceColumns) {
         let metrics = device.metrics
             .filter { !$0.columns.isEmpty }
@@ -124,47 +167,50 @@ struct SegmentWriter {
             }
         }
 
-        indexBody.writeString(device.name)
-        indexBody.writeVarUInt(UInt64(groupLeaders.count))
+        entries.writeString(device.name)
+        entries.writeVarUInt(UInt64(groupLeaders.count))
         var chunkRanges: [[Range<Int>]] = []
         for leader in groupLeaders {
             let times = metrics[leader].columns.timestamps
+            firstTime = min(firstTime, times[0])
+            lastTime = max(lastTime, times[times.count - 1])
             let ranges = chunkBoundaries(times)
             chunkRanges.append(ranges)
-            indexBody.writeVarUInt(UInt64(ranges.count))
+            entries.writeVarUInt(UInt64(ranges.count))
             times.withUnsafeBufferPointer { all in
                 for range in ranges {
                     let slice = UnsafeBufferPointer(rebasing: all[range])
                     let location = scratch.appendTimestamps(slice, to: &pending, baseOffset: pendingOffset)
-                    write(location, to: &indexBody)
-                    indexBody.writeVarUInt(UInt64(range.count))
-                    indexBody.writeVarInt(slice.first!)
-                    indexBody.writeVarInt(slice.last!)
+                    write(location, to: &entries)
+                    entries.writeVarUInt(UInt64(range.count))
+                    entries.writeVarInt(slice.first!)
+                    entries.writeVarInt(slice.last!)
                 }
             }
         }
 
-        indexBody.writeVarUInt(UInt64(metrics.count))
+        entries.writeVarUInt(UInt64(metrics.count))
+        seriesCount += metrics.count
         for (position, metric) in metrics.enumerated() {
             let group = groupOfMetric[position]
             pointCount += metric.columns.count
-            indexBody.writeString(metric.name)
-            indexBody.writeUInt8(metric.type.rawValue)
-            indexBody.writeVarUInt(UInt64(group))
+            entries.writeString(metric.name)
+            entries.writeUInt8(metric.type.rawValue)
+            entries.writeVarUInt(UInt64(group))
             metric.columns.timestamps.withUnsafeBufferPointer { allTimes in
                 metric.columns.bits.withUnsafeBufferPointer { allBits in
                     for range in chunkRanges[group] {
                         let times = UnsafeBufferPointer(rebasing: allTimes[range])
                         let bits = UnsafeBufferPointer(rebasing: allBits[range])
                         let (location, statistics) = scratch.appendValues(bits, times: times, type: metric.type, to: &pending, baseOffset: pendingOffset)
-                        write(location, to: &indexBody)
-                        indexBody.writeUInt64(statistics.minBits)
-                        indexBody.writeUInt64(statistics.maxBits)
-                        indexBody.writeUInt64(statistics.firstBits)
-                        indexBody.writeUInt64(statistics.lastBits)
-                        indexBody.writeUInt64(statistics.sum.bitPattern)
-                        indexBody.writeVarUInt(UInt64(statistics.valueCount))
-                        indexBody.writeUInt64(statistics.m2.bitPattern)
+                        write(location, to: &entries)
+                        entries.writeUInt64(statistics.minBits)
+                        entries.writeUInt64(statistics.maxBits)
+                        entries.writeUInt64(statistics.firstBits)
+                        entries.writeUInt64(statistics.lastBits)
+                        entries.writeUInt64(statistics.sum.bitPattern)
+                        entries.writeVarUInt(UInt64(statistics.valueCount))
+                        entries.writeUInt64(statistics.m2.bitPattern)
                     }
                 }
             }

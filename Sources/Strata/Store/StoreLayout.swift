@@ -148,9 +148,10 @@ enum StoreLayout {
     /// The type of `key` in the highest-ranked segment holding it (nil when
     /// none does, or a deletion over all time ranks above that segment),
     /// found through each segment's index. `segments` are lowest rank first.
+    /// A damaged entry is passed over here; reading the series reports it.
     static func storedType(of key: SeriesKey, in segments: [SegmentFile], tombstones: [Tombstone]) -> ValueType? {
         for segment in segments.reversed() {
-            guard let metric = segment.device(named: key.device)?.metric(named: key.metric) else { continue }
+            guard let device = try? segment.device(named: key.device), let metric = device.metric(named: key.metric) else { continue }
             let deleted = tombstones.contains { $0.coversAllTime && $0.rank > segment.rank && $0.matches(key) }
             return deleted ? nil : metric.type
         }
@@ -161,10 +162,29 @@ enum StoreLayout {
     /// segment decides a series' type (see `Store.query`), and a series wholly
     /// deleted by a tombstone above every segment holding it is left out.
     static func catalog(of segments: [SegmentFile], tombstones: [Tombstone]) -> [SeriesKey: ValueType] {
+        var ignored: [StrataError] = []
+        return catalog(of: segments, tombstones: tombstones, problems: &ignored)
+    }
+
+    /// The catalog, reading every device entry of every segment. A damaged
+    /// entry (format 6: the rest of its segment stays readable) cannot say
+    /// which series it holds: it is added to `problems`, with its file and offset.
+    static func catalog(of segments: [SegmentFile], tombstones: [Tombstone], problems: inout [StrataError]) -> [SeriesKey: ValueType] {
         var catalog: [SeriesKey: (type: ValueType, rank: UInt64)] = [:]
         for segment in segments {
-            for (key, type, _) in segment.series {
-                catalog[key] = (type, max(catalog[key]?.rank ?? 0, segment.rank))
+            for position in 0..<segment.deviceCount {
+                let device: DeviceEntry
+                do throws(StrataError) {
+                    device = try segment.device(at: position)
+                } catch {
+                    problems.append(StrataError(
+                        error.code, error.message + "; the store lists no series from this entry",
+                        path: error.path, offset: error.offset))
+                    continue
+                }
+                for (key, type, _) in SegmentFile.series(of: device) {
+                    catalog[key] = (type, max(catalog[key]?.rank ?? 0, segment.rank))
+                }
             }
         }
         let whole = tombstones.filter(\.coversAllTime)

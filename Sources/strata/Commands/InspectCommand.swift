@@ -48,7 +48,7 @@ struct InspectCommand: ParsableCommand {
             usage.add(segment)
             let name = segment.path.split(separator: "/").last.map(String.init) ?? segment.path
             rows.add([
-                name, Self.levelName(segment.level), String(segment.rank), Format.count(segment.deviceNames.count), Format.count(segment.series.count),
+                name, Self.levelName(segment.level), String(segment.rank), Format.count(segment.deviceCount), Format.count(segment.seriesCount),
                 Format.count(segmentUsage.points), Format.count(segment.byteCount),
                 segmentUsage.points > 0 ? Format.fixed(Double(segment.byteCount) / Double(segmentUsage.points)) : "-",
                 segmentUsage.minTime.map(TimeText.format) ?? "-", segmentUsage.maxTime.map(TimeText.format) ?? "-",
@@ -117,8 +117,8 @@ struct InspectCommand: ParsableCommand {
         output.line("Segment \(segment.path)")
         output.line("  format version  \(segment.version)")
         output.line("  bytes           \(Format.count(segment.byteCount)) (index \(Format.count(segment.indexByteCount)))")
-        output.line("  devices         \(Format.count(segment.deviceNames.count))")
-        output.line("  series          \(Format.count(segment.series.count))")
+        output.line("  devices         \(Format.count(segment.deviceCount))")
+        output.line("  series          \(Format.count(segment.seriesCount))")
         output.line("  points          \(Format.count(usage.points))")
         if usage.points > 0 {
             output.line("  bytes/point     \(Format.fixed(Double(segment.byteCount) / Double(usage.points), 3))")
