@@ -109,7 +109,7 @@ struct CompactionJob {
                 if seen.insert(Array(name.utf8)).inserted { names.append(name) }
             }
         }
-        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return names.sorted { UTF8Order.precedes($0, $1) }
     }
 
     /// One device's series merged across the inputs, split by output window.

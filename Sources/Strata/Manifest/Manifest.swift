@@ -66,9 +66,9 @@ public struct Tombstone: Sendable, Equatable {
     }
 
     func matches(_ key: SeriesKey) -> Bool {
-        guard key.device.utf8.elementsEqual(device.utf8) else { return false }
+        guard UTF8Order.equal(key.device, device) else { return false }
         guard let metric else { return true }
-        return key.metric.utf8.elementsEqual(metric.utf8)
+        return UTF8Order.equal(key.metric, metric)
     }
 
     func covers(_ time: Int64) -> Bool {

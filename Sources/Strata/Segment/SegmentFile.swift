@@ -244,9 +244,9 @@ public final class SegmentFile: Sendable {
             var low = 0, high = devices.count
             while low < high {
                 let middle = (low + high) / 2
-                if devices[middle].name.utf8.lexicographicallyPrecedes(name.utf8) { low = middle + 1 } else { high = middle }
+                if UTF8Order.precedes(devices[middle].name, name) { low = middle + 1 } else { high = middle }
             }
-            return low < devices.count && devices[low].name.utf8.elementsEqual(name.utf8) ? devices[low] : nil
+            return low < devices.count && UTF8Order.equal(devices[low].name, name) ? devices[low] : nil
         case .directory(let directory, let cache):
             let bytes = region.bytes
             var query = name

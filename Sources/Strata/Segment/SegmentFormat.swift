@@ -178,9 +178,9 @@ struct DeviceEntry: Sendable {
         var low = 0, high = metrics.count
         while low < high {
             let middle = (low + high) / 2
-            if metrics[middle].name.utf8.lexicographicallyPrecedes(name.utf8) { low = middle + 1 } else { high = middle }
+            if UTF8Order.precedes(metrics[middle].name, name) { low = middle + 1 } else { high = middle }
         }
-        return low < metrics.count && metrics[low].name.utf8.elementsEqual(name.utf8) ? metrics[low] : nil
+        return low < metrics.count && UTF8Order.equal(metrics[low].name, name) ? metrics[low] : nil
     }
 }
 

@@ -23,7 +23,7 @@ struct SegmentIndexParser {
             for _ in 0..<deviceCount {
                 devices.append(try parseDevice(&reader))
                 if devices.count >= 2,
-                   !devices[devices.count - 2].name.utf8.lexicographicallyPrecedes(devices[devices.count - 1].name.utf8) {
+                   !UTF8Order.precedes(devices[devices.count - 2].name, devices[devices.count - 1].name) {
                     throw StrataError(.corruptFile, "index lists devices out of order", path: path, offset: reader.offset)
                 }
             }
@@ -139,7 +139,7 @@ struct SegmentIndexParser {
                 }
                 chunks.append(entry)
             }
-            if let previous = metrics.last, !previous.name.utf8.lexicographicallyPrecedes(metricName.utf8) {
+            if let previous = metrics.last, !UTF8Order.precedes(previous.name, metricName) {
                 throw StrataError(.corruptFile, "index lists metrics out of order", path: path, offset: entryOffset)
             }
             metrics.append(MetricEntry(name: metricName, type: type, group: Int(group), chunks: chunks))

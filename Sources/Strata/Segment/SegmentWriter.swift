@@ -74,7 +74,7 @@ struct SegmentWriter {
         let estimatedPoints = devices.reduce(0) { $0 + $1.metrics.reduce(0) { $0 + $1.columns.count } }
         pending.reserveCapacity(SegmentFormat.headerSize + estimatedPoints * 2 + 4096)
         records.reserveCapacity(devices.count)
-        for device in devices.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
+        for device in devices.sorted(by: { UTF8Order.precedes($0.name, $1.name) }) {
             append(device)
         }
         return finish()
@@ -152,7 +152,7 @@ struct SegmentWriter {
     private mutating func encode(_ device: DeviceColumns) {
         let metrics = device.metrics
             .filter { !$0.columns.isEmpty }
-            .sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+            .sorted { UTF8Order.precedes($0.name, $1.name) }
 
         // Group metrics with identical timestamps; a group's first member owns the time column.
         var groupLeaders: [Int] = []

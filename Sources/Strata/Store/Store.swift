@@ -478,7 +478,7 @@ public final class Store: Sendable {
 
     /// The metrics of `device` with their value types, sorted.
     public func metrics(of device: String) -> [(name: String, type: ValueType)] {
-        series().filter { $0.key.device.utf8.elementsEqual(device.utf8) }.map { ($0.key.metric, $0.type) }
+        series().filter { UTF8Order.equal($0.key.device, device) }.map { ($0.key.metric, $0.type) }
     }
 
     /// The published segments, oldest first.
