@@ -245,3 +245,38 @@ struct VerifyCommandTests {
         #expect(after.status == 0, "\(after.standardOutput)")
     }
 }
+
+@Suite("strata with a damaged index entry")
+struct DamagedEntryCommandTests {
+    @Test("inspect, verify and query name the damaged entry by file and offset; the segment's other devices still read")
+    func damagedEntry() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.appending("store")
+        do {
+            let store = try Store(at: path)
+            for device in ["a", "b", "c"] {
+                try store.append(device: device, metric: "m", timestamps: [1000, 2000], values: [1.5, 2.5])
+            }
+            try store.close()
+        }
+        let file = path + "/segments/0000000001.seg"
+        let segment = try SegmentFile(path: file)
+        let record = try DeviceDirectoryTests.record(1, of: segment)
+        #expect(try segment.deviceName(at: 1) == "b")
+        try DeviceDirectoryTests.modify(file) { $0[record.offset + record.length / 2] ^= 0x10 }
+
+        let inspect = try CommandRunner.run(["inspect", path, "--segment", "0000000001.seg"])
+        #expect(inspect.status == 1)
+        #expect(inspect.standardOutput.contains("DAMAGED \(file) offset \(record.offset): device entry fails its checksum"))
+        #expect(inspect.standardError.contains("1 damaged chunk or index entry, first at offset \(record.offset)"))
+        #expect(inspect.standardError.contains("warning: damaged index entry: \(file) at offset \(record.offset)"))
+
+        let verify = try CommandRunner.run(["verify", path])
+        #expect(verify.status == 3)
+        #expect(verify.standardOutput.contains("DAMAGED \(file) at offset \(record.offset)"))
+
+        let query = try CommandRunner.run(["query", path, "--device", "c", "--metric", "m"])
+        #expect(query.status == 0)
+        #expect(query.standardOutput.contains("2 points"))
+    }
+}

@@ -76,6 +76,25 @@ struct GoldenSegmentTests {
         }
     }
 
+    @Test("Every golden file answers the device lookups alike, eagerly parsed (1 to 5) or through the directory (6)",
+          arguments: [UInt16](1...SegmentFormat.currentVersion))
+    func lookupsAcrossVersions(version: UInt16) throws {
+        let segment = try SegmentFile(path: TestResources.path("golden-v\(version).seg"))
+        #expect(segment.deviceCount == 2)
+        #expect(try segment.deviceName(at: 0) == "météo-2")
+        #expect(try segment.device(at: 1).name == "pump-1")
+        #expect(try segment.device(named: "pump-1")?.metrics.map(\.name) == ["cycles", "humidity", "temperature"])
+        for absent in ["", "a", "pump-0", "pump-1\u{0}", "zzz"] {
+            #expect(try segment.device(named: absent) == nil, "\(absent.debugDescription)")
+        }
+        #expect(segment.seriesCount == 4)
+        #expect(segment.pointCount == 40 + 40 + 7 + 7)
+        let bounds = try #require(segment.timeBounds)
+        #expect(bounds.first == -5_000_000_000)
+        #expect(bounds.last == Int64(86_400_000) * 365 * 50)
+        #expect(try segment.series(ofDevice: "météo-2").map(\.pointCount) == [7])
+    }
+
     @Test("Today's writer still produces the golden bytes")
     func writerMatchesGolden() throws {
         let golden = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestResources.path(Self.currentFileName))))

@@ -68,6 +68,9 @@ func segmentPath() -> String {
     return fixture!.segmentPath
 }
 
+/// Opened once for the lookup benchmark.
+nonisolated(unsafe) var openedSegment: SegmentFile?
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark(
         "open a segment of 1,000,000 devices × 4 metrics",
@@ -77,5 +80,33 @@ let benchmarks: @Sendable () -> Void = {
     ) { _ in
         let segment = try SegmentFile(path: segmentPath())
         blackHole(segment.byteCount)
+    }
+
+    Benchmark(
+        "open a segment of 1,000,000 devices × 4 metrics and look up one device",
+        configuration: .init(
+            metrics: [.wallClock, .mallocCountTotal, .peakMemoryResidentDelta], warmupIterations: 1, scalingFactor: .one,
+            maxDuration: .seconds(30), maxIterations: 10, setup: { _ = segmentPath() })
+    ) { _ in
+        let segment = try SegmentFile(path: segmentPath())
+        let series = try segment.series(ofDevice: deviceName(765_432))
+        precondition(series.count == metricNames.count && series.allSatisfy { $0.pointCount == readings })
+        blackHole(series)
+    }
+
+    // Devices spread over the whole directory, more than the segment's entry
+    // cache holds, so every lookup searches the directory and checks and
+    // parses an entry.
+    var next = 0
+    Benchmark(
+        "look up one device in an open segment of 1,000,000 devices (not cached)",
+        configuration: .init(
+            metrics: [.wallClock, .throughput, .mallocCountTotal], scalingFactor: .kilo, maxDuration: .seconds(5),
+            setup: { openedSegment = try SegmentFile(path: segmentPath()) })
+    ) { benchmark in
+        for _ in benchmark.scaledIterations {
+            next = (next + 7_919) % deviceCount
+            blackHole(try openedSegment!.series(ofDevice: deviceName(next)))
+        }
     }
 }

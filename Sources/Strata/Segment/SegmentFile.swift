@@ -278,6 +278,9 @@ final class DeviceEntryCache: Sendable {
     /// Most recently used last.
     private let slots = Mutex<[(position: Int, byteCount: Int, entry: DeviceEntry)]>([])
 
+    /// Entries held.
+    var count: Int { slots.withLock { $0.count } }
+
     func entry(at position: Int) -> DeviceEntry? {
         slots.withLock { slots in
             guard let found = slots.lastIndex(where: { $0.position == position }) else { return nil }

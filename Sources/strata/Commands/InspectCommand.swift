@@ -152,7 +152,9 @@ struct InspectCommand: ParsableCommand {
             output.line("All \(Format.count(chunks.count)) chunks pass their checksums and decode.")
         } else {
             for problem in problems { output.line("DAMAGED \(segment.path) \(problem)") }
-            throw CommandError(message: "\(segment.path): \(problems.count) damaged chunk\(problems.count == 1 ? "" : "s"), first at offset \(problems[0].offset)")
+            // The table and the problems are printed before the failure is reported.
+            output.flush()
+            throw CommandError(message: "\(segment.path): \(problems.count) damaged chunk\(problems.count == 1 ? "" : "s") or index entr\(problems.count == 1 ? "y" : "ies"), first at offset \(problems[0].offset)")
         }
     }
 }

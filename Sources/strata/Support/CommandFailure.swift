@@ -51,8 +51,11 @@ func runReportingErrors(_ body: () throws -> Void) throws {
 /// Prints, as warnings on standard error, what opening a store had to skip
 /// or repair: unreadable segments, torn or damaged write-ahead log files.
 func reportOpeningProblems(of store: Store) {
+    let open = Set(store.segments().map(\.path))
     for problem in store.unreadableSegments {
-        printError("warning: skipped unreadable segment: \(problem)")
+        // A damaged device entry leaves the rest of its segment in use.
+        let skipped = problem.path.map { !open.contains($0) } ?? true
+        printError(skipped ? "warning: skipped unreadable segment: \(problem)" : "warning: damaged index entry: \(problem)")
     }
     for problem in store.recovery.problems {
         printError("warning: \(problem)")
