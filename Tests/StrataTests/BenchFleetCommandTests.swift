@@ -37,6 +37,12 @@ struct BenchFleetCommandTests {
         #expect((report["peak_memory_kib"] as? Int ?? 0) > 0)
         #expect((report["points_per_second"] as? Double ?? 0) > 0)
         #expect(report["open_seconds"] is Double)
+        // Files: at least one segment after the flush, and compaction leaves no more than the flush did.
+        let flushedSegments = try #require(report["segments_flushed"] as? Int)
+        let compactedSegments = try #require(report["segments_compacted"] as? Int)
+        #expect(flushedSegments >= 1 && compactedSegments >= 1 && compactedSegments <= flushedSegments)
+        #expect(report["compaction"] as? String == "background")
+        #expect((report["references_resident_kib"] as? Int).map { $0 >= 0 } == true)
 
         for name in ["last_hour", "day_hourly", "latest_values"] {
             let latency = try #require(report[name] as? [String: Any], "\(name) is missing")

@@ -44,7 +44,13 @@ struct BenchFleetCommand: ParsableCommand {
 
             Ingest: wall time of the generate-and-append loop, and points per second. \
             "in append" is the part spent inside Store.append: the write-ahead log write \
-            (and, with --sync everyBatch, its fsync) and the insertion into the in-memory head.
+            (and, with --sync everyBatch, its fsync), the insertion into the in-memory head, \
+            and, when the background flush falls behind and the head reaches twice its \
+            threshold, the flush the appender then does itself.
+
+            References: before ingest every series is resolved once to a SeriesReference, \
+            as a service keeping a table of its devices would; the time, and the resident \
+            memory it added (the store's series table and the bench's table of references).
 
             Peak memory: the process's peak resident set size (getrusage ru_maxrss) after \
             ingest and at the end. It includes the store's in-memory head (up to \
@@ -94,6 +100,16 @@ struct BenchFleetCommand: ParsableCommand {
     @Option(help: "Durability: everyBatch (fsync each append), interval (fsync every second) or none.")
     var sync = "everyBatch"
 
+    @Option(help: ArgumentHelp(
+        "Compaction during ingest: background (the store's default) or deferred (none until ingest ends, as for a bulk load).",
+        valueName: "background|deferred"))
+    var compaction = "background"
+
+    @Option(help: ArgumentHelp(
+        "Points the store's head holds before a flush (Configuration.headFlushThreshold; default the store's, 8,000,000).",
+        valueName: "points"))
+    var headPoints: Int?
+
     @Option(help: "Random picks per query latency figure.")
     var samples = 200
 
@@ -116,6 +132,10 @@ struct BenchFleetCommand: ParsableCommand {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1") }
         guard durability != nil else { throw ValidationError("--sync must be everyBatch, interval or none") }
+        if let headPoints, headPoints < 1 { throw ValidationError("--head-points must be at least 1") }
+        guard compaction == "background" || compaction == "deferred" else {
+            throw ValidationError("--compaction must be background or deferred")
+        }
     }
 
     private var durability: Configuration.Durability? {
@@ -149,15 +169,19 @@ struct BenchFleetCommand: ParsableCommand {
         var generator = FleetArrivalGenerator(options: options)
         var report = FleetBenchReport(
             devices: devices, metrics: metrics, interval: intervalMilliseconds, duration: durationMilliseconds,
-            steps: generator.steps, batch: batch, sync: sync)
+            steps: generator.steps, batch: batch, sync: sync, compaction: compaction,
+            headPoints: headPoints ?? Configuration().headFlushThreshold)
 
         var configuration = Configuration()
         configuration.durability = durability!
+        configuration.compaction.runsInBackground = compaction == "background"
+        if let headPoints { configuration.headFlushThreshold = headPoints }
         let writer = try Store(at: store, configuration: configuration)
 
         // Each series is resolved to a reference once, as a service keeping a
         // table of its devices would; appends then name no series.
         let deviceNames = generator.deviceNames, metricNames = generator.metricNames
+        let residentBefore = residentKiB()
         let registerStarted = Clock.nanoseconds()
         var references: [SeriesReference] = []
         references.reserveCapacity(devices * metrics)
@@ -167,6 +191,7 @@ struct BenchFleetCommand: ParsableCommand {
             }
         }
         report.registerSeconds = Clock.seconds(since: registerStarted)
+        report.referencesResidentKiB = residentKiB() - residentBefore
 
         // Ingest: fill a batch in arrival order, append it when full. Options are
         // read into locals: a property wrapper's getter in the loop would cost more
@@ -292,6 +317,14 @@ func peakResidentKiB() -> Int {
     var usage = rusage()
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     return Int(usage.ru_maxrss)
+}
+
+/// The resident memory of the process now (from /proc/self/statm), in KiB; 0 where unavailable.
+func residentKiB() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / 1024
 }
 
 /// The sizes of every regular file under `path`, summed (what the store takes on disk, before block rounding).

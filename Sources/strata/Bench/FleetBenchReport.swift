@@ -33,11 +33,15 @@ struct FleetBenchReport {
     var steps: Int
     var batch: Int
     var sync: String
+    var compaction: String
+    var headPoints: Int
 
     var points = 0
     var gapPoints = 0
     var latePoints = 0
     var registerSeconds = 0.0
+    /// Resident memory the store's series table (and the bench's table of references) added.
+    var referencesResidentKiB = 0
     var ingestSeconds = 0.0
     var appendSeconds = 0.0
     var peakMemoryAfterIngestKiB = 0
@@ -68,9 +72,9 @@ struct FleetBenchReport {
         }
         let rows: [(String, String)] = [
             ("fleet", "\(Format.count(devices)) devices × \(metrics) metrics, every \(DurationText.describe(interval)) for \(DurationText.describe(duration)) (\(Format.count(steps)) steps)"),
-            ("batches", "\(Format.count(batch)) points, sync \(sync)"),
+            ("batches", "\(Format.count(batch)) points, sync \(sync), compaction \(compaction), head flushed at \(Format.count(headPoints)) points"),
             ("points", "\(Format.count(points)) (\(Format.count(gapPoints)) never produced: devices offline; \(Format.count(latePoints)) delivered late)"),
-            ("references", "\(Format.seconds(registerSeconds)) to resolve \(Format.count(devices * metrics)) series"),
+            ("references", "\(Format.seconds(registerSeconds)) to resolve \(Format.count(devices * metrics)) series; \(Format.bytes(referencesResidentKiB * 1024)) resident, \(referencesResidentKiB * 1024 / max(1, devices * metrics)) bytes/series"),
             ("ingest", "\(Format.seconds(ingestSeconds)), \(Format.rate(pointsPerSecond)) points/s"),
             ("  in append", "\(Format.seconds(appendSeconds)), \(Format.rate(appendPointsPerSecond)) points/s"),
             ("peak memory", "\(Format.bytes(peakMemoryAfterIngestKiB * 1024)) after ingest, \(Format.bytes(peakMemoryKiB * 1024)) overall"),
@@ -94,9 +98,9 @@ struct FleetBenchReport {
         }
         let fields: [(String, String)] = [
             ("devices", "\(devices)"), ("metrics", "\(metrics)"), ("interval_ms", "\(interval)"), ("duration_ms", "\(duration)"),
-            ("steps", "\(steps)"), ("batch", "\(batch)"), ("sync", "\"\(sync)\""),
+            ("steps", "\(steps)"), ("batch", "\(batch)"), ("sync", "\"\(sync)\""), ("compaction", "\"\(compaction)\""), ("head_points", "\(headPoints)"),
             ("points", "\(points)"), ("gap_points", "\(gapPoints)"), ("late_points", "\(latePoints)"),
-            ("register_seconds", number(registerSeconds)), ("ingest_seconds", number(ingestSeconds)), ("points_per_second", number(pointsPerSecond)),
+            ("register_seconds", number(registerSeconds)), ("references_resident_kib", "\(referencesResidentKiB)"), ("ingest_seconds", number(ingestSeconds)), ("points_per_second", number(pointsPerSecond)),
             ("append_seconds", number(appendSeconds)), ("append_points_per_second", number(appendPointsPerSecond)),
             ("peak_memory_after_ingest_kib", "\(peakMemoryAfterIngestKiB)"), ("peak_memory_kib", "\(peakMemoryKiB)"),
             ("flush_seconds", number(flushSeconds)), ("bytes_flushed", "\(bytesFlushed)"),
