@@ -129,37 +129,34 @@ struct Head: Sendable {
     }
 
     /// Every series of the head, each in write order, in slot order. Rows are
-    /// grouped by one counting sort over the head rather than by walking each
-    /// chain, so the pass reads the columns in order.
+    /// dealt into each series' columns in one pass over the head, which reads
+    /// the head in order (walking each chain would jump around it) and copies
+    /// every point once.
     func allSeries() -> [HeadSeries] {
-        var starts = [Int](repeating: 0, count: slots.count + 1)
-        for slot in slots.indices { starts[slot + 1] = starts[slot] + Int(slots[slot].count) }
-        var groupedTimes = [Int64](repeating: 0, count: pointCount)
-        var groupedBits = [UInt64](repeating: 0, count: pointCount)
-        var cursor = starts
+        var times = slots.map { state in
+            var column: [Int64] = []
+            column.reserveCapacity(Int(state.count))
+            return column
+        }
+        var values = slots.map { state in
+            var column: [UInt64] = []
+            column.reserveCapacity(Int(state.count))
+            return column
+        }
         rowSlots.withUnsafeBufferPointer { rowSlots in
-            timestamps.withUnsafeBufferPointer { times in
-                bits.withUnsafeBufferPointer { values in
-                    groupedTimes.withUnsafeMutableBufferPointer { groupedTimes in
-                        groupedBits.withUnsafeMutableBufferPointer { groupedBits in
-                            cursor.withUnsafeMutableBufferPointer { cursor in
-                                for row in 0..<rowSlots.count {
-                                    let slot = Int(rowSlots[row])
-                                    let target = cursor[slot]
-                                    cursor[slot] = target + 1
-                                    groupedTimes[target] = times[row]
-                                    groupedBits[target] = values[row]
-                                }
-                            }
-                        }
+            timestamps.withUnsafeBufferPointer { rowTimes in
+                bits.withUnsafeBufferPointer { rowBits in
+                    for row in 0..<rowSlots.count {
+                        let slot = Int(rowSlots[row])
+                        times[slot].append(rowTimes[row])
+                        values[slot].append(rowBits[row])
                     }
                 }
             }
         }
         return slots.indices.map { slot in
-            let range = starts[slot]..<starts[slot + 1]
-            return HeadSeries(key: slotKeys[slot], type: slotTypes[slot], timestamps: Array(groupedTimes[range]),
-                              bits: Array(groupedBits[range]), isStrictlyIncreasing: slots[slot].isStrictlyIncreasing)
+            HeadSeries(key: slotKeys[slot], type: slotTypes[slot], timestamps: times[slot],
+                       bits: values[slot], isStrictlyIncreasing: slots[slot].isStrictlyIncreasing)
         }
     }
 
