@@ -28,25 +28,23 @@ enum WALRowsEncoding {
         let rows = numbers.count
         let capacity = prefix + 10 + maximumBytes(rows: rows)
         return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
-            let base = buffer.baseAddress!
-            base.initialize(repeating: 0, count: prefix)
-            var cursor = base + prefix
-            VarintCursor.put(UInt64(rows), at: &cursor)
+            let output = UnsafeMutableRawBufferPointer(buffer)
+            output.baseAddress!.initializeMemory(as: UInt8.self, repeating: 0, count: prefix)
+            var offset = VarInt.write(UInt64(rows), into: output, at: prefix)
             var previousNumber: Int64 = 0
             var previousTime: Int64 = 0
             for row in 0..<rows {
                 let number = Int64(numbers[row])
-                VarintCursor.put(ZigZag.encode(number &- previousNumber), at: &cursor)
-                VarintCursor.put(ZigZag.encode(timestamps[row] &- previousTime), at: &cursor)
+                offset = VarInt.write(ZigZag.encode(number &- previousNumber), into: output, at: offset)
+                offset = VarInt.write(ZigZag.encode(timestamps[row] &- previousTime), into: output, at: offset)
                 previousNumber = number
                 previousTime = timestamps[row]
             }
             let valueBytes = rows * 8
             if valueBytes > 0 {
-                UnsafeMutableRawPointer(cursor).copyMemory(from: bits.baseAddress!, byteCount: valueBytes)
+                (output.baseAddress! + offset).copyMemory(from: bits.baseAddress!, byteCount: valueBytes)
             }
-            cursor += valueBytes
-            initialized = cursor - base
+            initialized = offset + valueBytes
         }
     }
 
@@ -149,20 +147,5 @@ enum WALSeriesEncoding {
         } catch {
             throw WALBatchEncoding.Malformed(reason: "record ends in the middle of a definition")
         }
-    }
-}
-
-/// Writes varints through a raw cursor: the WAL's hot encoding loop.
-enum VarintCursor {
-    @inline(__always)
-    static func put(_ value: UInt64, at cursor: inout UnsafeMutablePointer<UInt8>) {
-        var value = value
-        while value >= 0x80 {
-            cursor.pointee = UInt8(truncatingIfNeeded: value) | 0x80
-            cursor += 1
-            value >>= 7
-        }
-        cursor.pointee = UInt8(truncatingIfNeeded: value)
-        cursor += 1
     }
 }

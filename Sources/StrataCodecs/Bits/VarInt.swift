@@ -1,16 +1,16 @@
 /// LEB128 varints written straight into a raw buffer, for codec headers.
 ///
 /// The wire format is the same as ``ByteWriter/writeVarUInt(_:)``; this copy
-/// exists because codecs write into a caller-provided buffer, not an array.
-@usableFromInline
-enum VarInt {
+/// exists because codecs (and the write-ahead log's row encoding) write into
+/// a caller-provided buffer, not an array.
+public enum VarInt {
     /// The longest encoding of a `UInt64`: ceil(64 / 7) bytes.
-    @usableFromInline static let maxLength = 10
+    public static let maxLength = 10
 
     /// Writes `value` at `offset` and returns the offset after it.
     /// The caller guarantees ``maxLength`` bytes of room.
     @inlinable @inline(__always)
-    static func write(_ value: UInt64, into output: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+    public static func write(_ value: UInt64, into output: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
         var rest = value
         var position = offset
         while rest >= 0x80 {
@@ -24,7 +24,7 @@ enum VarInt {
 
     /// The bytes ``write(_:into:at:)`` takes for `value`: one per started 7 bits.
     @inlinable @inline(__always)
-    static func length(_ value: UInt64) -> Int {
+    public static func length(_ value: UInt64) -> Int {
         let bits = UInt64.bitWidth - (value | 1).leadingZeroBitCount
         return (bits + 6) / 7
     }
@@ -32,7 +32,7 @@ enum VarInt {
     /// Reads a varint at `offset`, advancing it; throws on truncation or on
     /// an encoding longer than ten bytes (which cannot come from our writer).
     @inlinable
-    static func read(from input: UnsafeRawBufferPointer, at offset: inout Int) throws(CodecError) -> UInt64 {
+    public static func read(from input: UnsafeRawBufferPointer, at offset: inout Int) throws(CodecError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
