@@ -600,6 +600,11 @@ struct StoreState: Sendable {
         if let known = knownType(of: key), known != type {
             throw StrataError(.typeMismatch, "series \(key) holds \(known) values; got \(type)")
         }
+        return try numberChecked(key, type: type)
+    }
+
+    /// ``number(_:type:)`` for a key whose type was checked against the store's.
+    private mutating func numberChecked(_ key: SeriesKey, type: ValueType) throws(StrataError) -> UInt32 {
         if let number = registry.number(of: key) {
             if registry.types[Int(number)] == type { return number }
             registry.retire(number)
@@ -613,8 +618,9 @@ struct StoreState: Sendable {
         if let conflict = typeConflict(in: batch) { throw conflict }
         var numbers: [UInt32] = []
         numbers.reserveCapacity(batch.keys.count)
+        // typeConflict checked every type already: register without looking the series up again.
         for (index, key) in batch.keys.enumerated() {
-            numbers.append(try number(key, type: batch.types[index]))
+            numbers.append(try numberChecked(key, type: batch.types[index]))
         }
         return numbers
     }
