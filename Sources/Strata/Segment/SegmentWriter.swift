@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import StrataCodecs
 
 /// One device's sorted series, ready to be written into a segment.
@@ -10,6 +15,16 @@ struct DeviceColumns: Sendable {
 
     var name: String
     var metrics: [Metric]
+}
+
+/// One series of a device as the writer encodes it: the metric's name and
+/// type, and its points sorted by time in memory the caller keeps alive
+/// during the call.
+struct SeriesSpans {
+    var metric: String
+    var type: ValueType
+    var timestamps: UnsafeBufferPointer<Int64>
+    var bits: UnsafeBufferPointer<UInt64>
 }
 
 /// Builds the bytes of a segment file, one device at a time.
@@ -42,6 +57,9 @@ struct SegmentWriter {
     /// The device names back to back, in record order.
     private var names: [UInt8] = []
     private var lastDevice: [UInt8]? = nil
+    /// A device's columns copied back to back by ``append(_:)``.
+    private var stagedTimes: [Int64] = []
+    private var stagedBits: [UInt64] = []
     private let scratch: EncodingScratch
     /// Points appended so far (a point of each metric counts once).
     private(set) var pointCount = 0
@@ -83,12 +101,45 @@ struct SegmentWriter {
     /// Appends one device's series. Devices must come in strictly increasing
     /// name order (UTF-8 bytes); a device with no points is skipped.
     mutating func append(_ device: DeviceColumns) {
-        guard device.metrics.contains(where: { !$0.columns.isEmpty }) else { return }
-        let name = Array(device.name.utf8)
+        let metrics = device.metrics
+            .filter { !$0.columns.isEmpty }
+            .sorted { UTF8Order.precedes($0.name, $1.name) }
+        guard !metrics.isEmpty else { return }
+        // Staged back to back, so the encoder works on spans of one buffer.
+        stagedTimes.removeAll(keepingCapacity: true)
+        stagedBits.removeAll(keepingCapacity: true)
+        for metric in metrics {
+            stagedTimes.append(contentsOf: metric.columns.timestamps)
+            stagedBits.append(contentsOf: metric.columns.bits)
+        }
+        let times = stagedTimes, values = stagedBits
+        times.withUnsafeBufferPointer { times in
+            values.withUnsafeBufferPointer { values in
+                var spans: [SeriesSpans] = []
+                spans.reserveCapacity(metrics.count)
+                var offset = 0
+                for metric in metrics {
+                    let range = offset..<(offset + metric.columns.count)
+                    spans.append(SeriesSpans(
+                        metric: metric.name, type: metric.type,
+                        timestamps: UnsafeBufferPointer(rebasing: times[range]), bits: UnsafeBufferPointer(rebasing: values[range])))
+                    offset = range.upperBound
+                }
+                append(device: device.name, series: spans)
+            }
+        }
+    }
+
+    /// Appends one device's series given as spans: sorted by metric name
+    /// (UTF-8 bytes), none empty. Devices must come in strictly increasing
+    /// name order.
+    mutating func append(device: String, series: [SeriesSpans]) {
+        guard !series.isEmpty else { return }
+        let name = Array(device.utf8)
         if let lastDevice { precondition(lastDevice.lexicographicallyPrecedes(name), "devices must be appended in name order") }
         lastDevice = name
         let start = entries.count
-        encode(device)
+        encode(device: device, series: series)
         let length = entries.count - start
         precondition(length <= Int(UInt32.max), "a device entry of \(length) bytes does not fit the directory")
         precondition(names.count <= Int(UInt32.max), "more than 4 GiB of device names do not fit the directory")
@@ -149,17 +200,14 @@ struct SegmentWriter {
     }
 
     /// Encodes the device's chunks into `pending` and its entry into `entries`.
-    private mutating func encode(_ device: DeviceColumns) {
-        let metrics = device.metrics
-            .filter { !$0.columns.isEmpty }
-            .sorted { UTF8Order.precedes($0.name, $1.name) }
-
+    private mutating func encode(device: String, series metrics: [SeriesSpans]) {
         // Group metrics with identical timestamps; a group's first member owns the time column.
         var groupLeaders: [Int] = []
         var groupOfMetric: [Int] = []
+        groupOfMetric.reserveCapacity(metrics.count)
         for (position, metric) in metrics.enumerated() {
-            let times = metric.columns.timestamps
-            if let group = groupLeaders.firstIndex(where: { metrics[$0].columns.timestamps == times }) {
+            let times = metric.timestamps
+            if let group = groupLeaders.firstIndex(where: { Self.equal(metrics[$0].timestamps, times) }) {
                 groupOfMetric.append(group)
             } else {
                 groupLeaders.append(position)
@@ -167,25 +215,24 @@ struct SegmentWriter {
             }
         }
 
-        entries.writeString(device.name)
+        entries.writeString(device)
         entries.writeVarUInt(UInt64(groupLeaders.count))
         var chunkRanges: [[Range<Int>]] = []
+        chunkRanges.reserveCapacity(groupLeaders.count)
         for leader in groupLeaders {
-            let times = metrics[leader].columns.timestamps
+            let times = metrics[leader].timestamps
             firstTime = min(firstTime, times[0])
             lastTime = max(lastTime, times[times.count - 1])
             let ranges = chunkBoundaries(times)
             chunkRanges.append(ranges)
             entries.writeVarUInt(UInt64(ranges.count))
-            times.withUnsafeBufferPointer { all in
-                for range in ranges {
-                    let slice = UnsafeBufferPointer(rebasing: all[range])
-                    let location = scratch.appendTimestamps(slice, to: &pending, baseOffset: pendingOffset)
-                    write(location, to: &entries)
-                    entries.writeVarUInt(UInt64(range.count))
-                    entries.writeVarInt(slice.first!)
-                    entries.writeVarInt(slice.last!)
-                }
+            for range in ranges {
+                let slice = UnsafeBufferPointer(rebasing: times[range])
+                let location = scratch.appendTimestamps(slice, to: &pending, baseOffset: pendingOffset)
+                write(location, to: &entries)
+                entries.writeVarUInt(UInt64(range.count))
+                entries.writeVarInt(slice.first!)
+                entries.writeVarInt(slice.last!)
             }
         }
 
@@ -193,28 +240,31 @@ struct SegmentWriter {
         seriesCount += metrics.count
         for (position, metric) in metrics.enumerated() {
             let group = groupOfMetric[position]
-            pointCount += metric.columns.count
-            entries.writeString(metric.name)
+            pointCount += metric.timestamps.count
+            entries.writeString(metric.metric)
             entries.writeUInt8(metric.type.rawValue)
             entries.writeVarUInt(UInt64(group))
-            metric.columns.timestamps.withUnsafeBufferPointer { allTimes in
-                metric.columns.bits.withUnsafeBufferPointer { allBits in
-                    for range in chunkRanges[group] {
-                        let times = UnsafeBufferPointer(rebasing: allTimes[range])
-                        let bits = UnsafeBufferPointer(rebasing: allBits[range])
-                        let (location, statistics) = scratch.appendValues(bits, times: times, type: metric.type, to: &pending, baseOffset: pendingOffset)
-                        write(location, to: &entries)
-                        entries.writeUInt64(statistics.minBits)
-                        entries.writeUInt64(statistics.maxBits)
-                        entries.writeUInt64(statistics.firstBits)
-                        entries.writeUInt64(statistics.lastBits)
-                        entries.writeUInt64(statistics.sum.bitPattern)
-                        entries.writeVarUInt(UInt64(statistics.valueCount))
-                        entries.writeUInt64(statistics.m2.bitPattern)
-                    }
-                }
+            for range in chunkRanges[group] {
+                let times = UnsafeBufferPointer(rebasing: metric.timestamps[range])
+                let bits = UnsafeBufferPointer(rebasing: metric.bits[range])
+                let (location, statistics) = scratch.appendValues(bits, times: times, type: metric.type, to: &pending, baseOffset: pendingOffset)
+                write(location, to: &entries)
+                entries.writeUInt64(statistics.minBits)
+                entries.writeUInt64(statistics.maxBits)
+                entries.writeUInt64(statistics.firstBits)
+                entries.writeUInt64(statistics.lastBits)
+                entries.writeUInt64(statistics.sum.bitPattern)
+                entries.writeVarUInt(UInt64(statistics.valueCount))
+                entries.writeUInt64(statistics.m2.bitPattern)
             }
         }
+    }
+
+    /// True when both columns hold the same timestamps.
+    private static func equal(_ a: UnsafeBufferPointer<Int64>, _ b: UnsafeBufferPointer<Int64>) -> Bool {
+        guard a.count == b.count else { return false }
+        guard a.baseAddress != b.baseAddress else { return true }
+        return memcmp(a.baseAddress!, b.baseAddress!, a.count * MemoryLayout<Int64>.stride) == 0
     }
 
     private func write(_ location: ChunkLocation, to index: inout ByteWriter) {
@@ -243,7 +293,7 @@ struct SegmentWriter {
     /// 1d for 1-second data) then never splits a chunk, so every chunk can be
     /// answered from its statistics. Pieces larger than a chunk are split evenly,
     /// so no tiny chunk pays a full index entry.
-    func chunkBoundaries(_ times: [Int64]) -> [Range<Int>] {
+    func chunkBoundaries(_ times: UnsafeBufferPointer<Int64>) -> [Range<Int>] {
         let count = times.count
         guard count > 0 else { return [] }
         guard count > pointsPerChunk else { return [0..<count] }

@@ -50,7 +50,7 @@ public final class Store: Sendable {
     /// Wakes the background thread and tells it what to do.
     let background = BackgroundWork()
     /// Serializes flushes so segments are published in sequence order.
-    let flushGate = Mutex<Void>(())
+    let flushGate = Mutex<HeadRuns>(HeadRuns())
     /// Serializes manifest writes (flushes, compactions, deletions).
     let manifestGate = Mutex<Void>(())
     /// One compaction at a time.
@@ -288,11 +288,12 @@ public final class Store: Sendable {
     /// With `closing`, the store is marked closed in the same step that takes
     /// the head, so no append can slip in between and be left behind.
     func flushHead(closing: Bool) throws(StrataError) {
-        try flushGate.withLock { _ throws(StrataError) in try flushHeadHoldingGate(closing: closing) }
+        try flushGate.withLock { runs throws(StrataError) in try flushHeadHoldingGate(closing: closing, runs: &runs) }
     }
 
-    /// ``flushHead(closing:)`` for a caller that holds `flushGate`.
-    func flushHeadHoldingGate(closing: Bool) throws(StrataError) {
+    /// ``flushHead(closing:)`` for a caller that holds `flushGate`, which
+    /// guards `runs`: the columns each flush deals its head into.
+    func flushHeadHoldingGate(closing: Bool, runs: inout HeadRuns) throws(StrataError) {
         let frozen = try state.withLock { state throws(StrataError) -> (Head, UInt64, [String])? in
             if state.isClosed {
                 if closing { return nil }
@@ -319,7 +320,7 @@ public final class Store: Sendable {
         guard let (head, sequence, covered) = frozen else { return }
         let started = monotonicNanoseconds()
         do throws(StrataError) {
-            let segment = try writeSegment(head, sequence: sequence)
+            let segment = try writeSegment(head, sequence: sequence, runs: &runs)
             do throws(StrataError) {
                 let coveredThrough = covered.compactMap { path in
                     WALFormat.number(ofFileName: path.split(separator: "/").last.map(String.init) ?? path)
@@ -400,22 +401,32 @@ public final class Store: Sendable {
         return SeriesReference(id: number, type: type, storeToken: referenceToken)
     }
 
-    private func writeSegment(_ head: Head, sequence: UInt64) throws(StrataError) -> SegmentFile {
-        // Sorted by the names' bytes, then grouped by device: no name is hashed, and
-        // canonically equivalent names stay apart (String == would merge them).
-        let series = head.allSeries()
-        let order = series.indices.sorted { series[$0].key < series[$1].key }
-        var devices: [DeviceColumns] = []
-        for index in order {
-            let entry = series[index]
-            let metric = DeviceColumns.Metric(name: entry.key.metric, type: entry.type, columns: entry.sortedColumns())
-            if let last = devices.last, UTF8Order.equal(last.name, entry.key.device) {
-                devices[devices.count - 1].metrics.append(metric)
-            } else {
-                devices.append(DeviceColumns(name: entry.key.device, metrics: [metric]))
-            }
+    private func writeSegment(_ head: Head, sequence: UInt64, runs: inout HeadRuns) throws(StrataError) -> SegmentFile {
+        runs.deal(head)
+        // Slots sorted by the names' bytes, then grouped by device: no name is hashed,
+        // and canonically equivalent names stay apart (String == would merge them).
+        let order = head.slotKeys.withUnsafeBufferPointer { keys in
+            (0..<keys.count).sorted { keys[$0] < keys[$1] }
         }
-        let image = SegmentWriter(pointsPerChunk: configuration.pointsPerChunk, compression: configuration.flushCompression).encode(devices)
+        var writer = SegmentWriter(pointsPerChunk: configuration.pointsPerChunk, compression: configuration.flushCompression)
+        runs.withColumns { times, bits in
+            var device: String? = nil
+            var series: [SeriesSpans] = []
+            for slot in order {
+                let key = head.slotKeys[slot]
+                if let current = device, !UTF8Order.equal(current, key.device) {
+                    writer.append(device: current, series: series)
+                    series.removeAll(keepingCapacity: true)
+                }
+                device = key.device
+                let run = runs.starts[slot]..<(runs.starts[slot] + runs.counts[slot])
+                series.append(SeriesSpans(
+                    metric: key.metric, type: head.slotTypes[slot],
+                    timestamps: UnsafeBufferPointer(rebasing: times[run]), bits: UnsafeBufferPointer(rebasing: bits[run])))
+            }
+            if let device { writer.append(device: device, series: series) }
+        }
+        let image = writer.finish()
         let path = segmentsDirectory + "/" + SegmentFormat.fileName(sequence: sequence)
         do throws(Errno) {
             try FileSystem.writeFileAtomically(path, directory: segmentsDirectory, contents: image)
