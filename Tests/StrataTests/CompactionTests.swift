@@ -239,6 +239,44 @@ struct CompactionTests {
         try store.close()
     }
 
+    @Test("Loading a finished day merges it in size tiers while points still arrive, then whole once they stop")
+    func tieredWhileArriving() throws {
+        let directory = TemporaryDirectory()
+        var configuration = Self.manual()
+        configuration.compaction.flushedSegmentTrigger = 1
+        configuration.compaction.openDaySegmentLimit = 100
+        let store = try Store(at: directory.path, configuration: configuration)
+        let dayStart = Self.today - 3 * Self.day  // in a day that is over
+        var expected: [Int64] = []
+        var bytesWritten = 0
+        let loads = 23
+        for load in 0..<loads {
+            // A flush of an hour of the day, then one more reading left in the head:
+            // the day is still receiving points.
+            let times = (0..<120).map { dayStart + Int64(load * 120 + $0) * 30_000 }
+            try store.append(device: "d", metric: "x", timestamps: times, values: times.map { Double($0 / 1000 % 977) / 10 })
+            try store.flush()
+            let next = dayStart + Int64((load + 1) * 120) * 30_000
+            try store.append(device: "d", metric: "x", timestamp: next, value: 0.5)
+            expected += times + [next]
+            bytesWritten += try store.runCompaction(force: false, paced: false, progress: nil).bytesOut
+            let files = store.segments().filter { $0.level != 0 }
+            #expect(files.count <= 8, "at load \(load), \(files.count) files")
+        }
+        let filesWhileArriving = store.segments().filter { $0.level != 0 }.count
+        #expect(filesWhileArriving > 1, "the day is not merged whole while it still receives points")
+        let dayBytes = store.segments().filter { $0.level != 0 }.reduce(0) { $0 + $1.byteCount }
+        // Merging the day whole after each load would write about loads / 2 times its size.
+        #expect(bytesWritten < 5 * dayBytes, "wrote \(bytesWritten) bytes for a day of \(dayBytes)")
+
+        // The last point is flushed and nothing more arrives: the day becomes one file.
+        try store.flush()
+        _ = try store.runCompaction(force: false, paced: false, progress: nil)
+        #expect(store.segments().count == 1)
+        #expect(try store.query(device: "d", metric: "x").timestamps == Array(Set(expected)).sorted())
+        try store.close()
+    }
+
     @Test("Retention hides expired points, drops wholly expired segments and trims the rest at compaction")
     func retention() throws {
         let directory = TemporaryDirectory()

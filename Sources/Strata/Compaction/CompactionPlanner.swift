@@ -36,6 +36,12 @@ struct CompactionPlanner {
     /// Compact whatever can be: flushed segments below the trigger, and day
     /// windows with more than one segment even while the day is open.
     let force: Bool
+    /// The time span of the points not yet flushed, if any: windows it meets
+    /// (or a flushed segment meets) are still receiving points.
+    var arriving: ClosedRange<Int64>? = nil
+
+    /// Segments a size-tiered merge takes at least.
+    static let tierWidth = 4
 
     func nextStep(_ segments: [SegmentFile]) -> CompactionStep? {
         if !retention.keepsEverything {
@@ -69,39 +75,37 @@ struct CompactionPlanner {
         }
 
         // Compacted segments, by the top-level window they lie in, then level by level down.
+        var receiving = flushed.compactMap(\.timeBounds).map { $0.first...$0.last }
+        if let arriving { receiving.append(arriving) }
         var byTop: [CompactionWindow: [SegmentFile]] = [:]
         for segment in segments where segment.level != 0 {
             guard let first = segment.timeBounds?.first else { continue }
             byTop[CompactionWindow.containing(first, level: CompactionWindow.topLevel), default: []].append(segment)
         }
         for top in byTop.keys.sorted() {
-            if let step = step(for: byTop[top]!, in: top) { return step }
+            if let step = step(for: byTop[top]!, in: top, receiving: receiving) { return step }
         }
         return nil
     }
 
     /// The next merge among `members`, the compacted segments lying in `window`.
     ///
-    /// A window that has a segment of its own level is merged whole when it has
-    /// others (late points arrived). Otherwise its child windows come first;
+    /// A window that has a segment of its own level and others besides is
+    /// merged whole once no more points are arriving for it (see
+    /// ``settledMerge(_:in:receiving:)``). Otherwise its child windows come first;
     /// then a finished window is merged into one segment: always for a week, and
     /// above a week when its segments are all one level down and together at
     /// most ``CompactionPolicy/largeWindowMaximumBytes`` (so sparse data ends up
     /// in few files with full chunks, while a large fleet keeps weekly files).
-    private func step(for members: [SegmentFile], in window: CompactionWindow) -> CompactionStep? {
+    private func step(for members: [SegmentFile], in window: CompactionWindow, receiving: [ClosedRange<Int64>]) -> CompactionStep? {
         let sorted = members.sorted { $0.rank < $1.rank }
-        if members.contains(where: { $0.level == window.level }) {
-            return members.count > 1 ? .merge(sorted, into: window) : nil
-        }
-        if window.level == CompactionWindow.dayLevel {
-            guard members.count > 1 else { return nil }
-            let due = force || members.count >= policy.openDaySegmentLimit || window.isClosed(now: now, closeAfter: policy.closeAfterMilliseconds)
-            return due ? .merge(sorted, into: window) : nil
+        if window.level == CompactionWindow.dayLevel || members.contains(where: { $0.level == window.level }) {
+            return settledMerge(sorted, in: window, receiving: receiving)
         }
         var children: [CompactionWindow: [SegmentFile]] = [:]
         for segment in members { children[window.child(containing: segment.timeBounds!.first), default: []].append(segment) }
         for child in children.keys.sorted() {
-            if let step = step(for: children[child]!, in: child) { return step }
+            if let step = step(for: children[child]!, in: child, receiving: receiving) { return step }
         }
         guard window.isClosed(now: now, closeAfter: policy.closeAfterMilliseconds) else { return nil }
         if window.level == CompactionWindow.weekLevel { return .merge(sorted, into: window) }
@@ -110,6 +114,39 @@ struct CompactionPlanner {
             return .merge(sorted, into: window)
         }
         return nil
+    }
+
+    /// The merge due among `sorted` (lowest rank first), the segments of a
+    /// window that holds its own level's segments (or of a day).
+    ///
+    /// Once the window is over and no point for it waits in the head or in a
+    /// flushed segment, it is merged whole into one segment. While points
+    /// still arrive (an open day, or history being loaded), merging it whole
+    /// at every compaction would rewrite the window so far each time: a
+    /// quadratic cost. Its newest segments are then merged in size tiers
+    /// instead: the run of the newest segments in which each holds at most one
+    /// and a half times the points of all newer ones together (the half absorbs
+    /// differences between flushes; points, not bytes, since a merged segment
+    /// compresses better than its inputs), once it counts ``tierWidth``. A
+    /// point is so rewritten about log₂ of the window's compactions times, and
+    /// the window keeps a few files of growing size; ``CompactionPolicy/openDaySegmentLimit``
+    /// bounds them, merging the window whole when reached. Merging a run of
+    /// the newest keeps last-write-wins: every segment left out ranks below it.
+    private func settledMerge(_ sorted: [SegmentFile], in window: CompactionWindow, receiving: [ClosedRange<Int64>]) -> CompactionStep? {
+        guard sorted.count > 1 else { return nil }
+        let stillArriving = receiving.contains { $0.lowerBound <= window.last && $0.upperBound >= window.start }
+        if force || sorted.count >= policy.openDaySegmentLimit
+            || (!stillArriving && window.isClosed(now: now, closeAfter: policy.closeAfterMilliseconds)) {
+            return .merge(sorted, into: window)
+        }
+        var run = 1
+        var newerPoints = sorted[sorted.count - 1].pointCount
+        for segment in sorted.dropLast().reversed() {
+            guard segment.pointCount * 2 <= newerPoints * 3 else { break }
+            run += 1
+            newerPoints += segment.pointCount
+        }
+        return run >= Self.tierWidth ? .merge(Array(sorted.suffix(run)), into: window) : nil
     }
 
     /// The merge that rewrites compacted `segment` with every segment it must

@@ -14,9 +14,10 @@ public struct CompactionPolicy: Sendable, Equatable {
     /// Flushed segments waiting before they are compacted. Default 4.
     public var flushedSegmentTrigger = 4
 
-    /// Segments a day window may hold while its day is not over before they are
-    /// merged into one. Default 8: each merge rewrites the day so far, so a
-    /// higher count writes less and keeps more files.
+    /// Segments a window (a day, say) may hold while points still arrive for
+    /// it before they are merged into one. Default 8. Below it, the window's
+    /// newest segments are merged in size tiers (see the "Compaction"
+    /// article), which keeps fewer files than this for a day of flushes.
     public var openDaySegmentLimit = 8
 
     /// How long after a day (or week) ends its window is treated as closed:

@@ -26,10 +26,14 @@ extension Store {
             let started = monotonicMilliseconds()
             var report = CompactionReport()
             while report.steps < maximumSteps {
-                let (segments, closed, tombstones) = state.withLock { ($0.segments, $0.isClosed, $0.manifest.tombstones) }
+                let (segments, closed, tombstones, arriving) = state.withLock {
+                    ($0.segments, $0.isClosed, $0.manifest.tombstones, $0.unflushedTimes)
+                }
                 if closed { throw StrataError(.closed, "the store is closed", path: directory) }
                 let now = wallClockMilliseconds()
-                let planner = CompactionPlanner(policy: configuration.compaction, retention: configuration.retention, tombstones: tombstones, now: now, force: force)
+                let planner = CompactionPlanner(
+                    policy: configuration.compaction, retention: configuration.retention, tombstones: tombstones, now: now,
+                    force: force, arriving: arriving)
                 guard let step = planner.nextStep(segments) else { break }
                 report.steps += 1
                 try run(step, number: report.steps, now: now, paced: paced, report: &report, progress: progress)

@@ -36,6 +36,12 @@ struct Head: Sendable {
     /// Series number → slot, or ``none``; grown on demand.
     private var slotOfNumber: [UInt32] = []
 
+    /// The smallest and largest timestamps appended (`.max` and `.min` when
+    /// empty): compaction leaves the windows they span partly merged, since
+    /// more points for them are on the way.
+    private(set) var minimumTime = Int64.max
+    private(set) var maximumTime = Int64.min
+
     /// The most rows a head holds: row numbers are 32-bit.
     static let rowCapacity = Int(UInt32.max - 1)
 
@@ -62,6 +68,8 @@ struct Head: Sendable {
         slotKeys.removeAll(keepingCapacity: true)
         slotTypes.removeAll(keepingCapacity: true)
         for index in slotOfNumber.indices { slotOfNumber[index] = Self.none }
+        minimumTime = .max
+        maximumTime = .min
     }
 
     /// Makes room for `rows` more rows at once (a batch's worth).
@@ -100,6 +108,8 @@ struct Head: Sendable {
         if timestamp <= state.lastTime { state.isStrictlyIncreasing = false }
         state.lastTime = timestamp
         slots[slot] = state
+        if timestamp < minimumTime { minimumTime = timestamp }
+        if timestamp > maximumTime { maximumTime = timestamp }
         rowSlots.append(UInt32(truncatingIfNeeded: slot))
         timestamps.append(timestamp)
         bits.append(value)

@@ -567,6 +567,16 @@ struct StoreState: Sendable {
         return StoreLayout.storedType(of: key, in: segments, tombstones: manifest.tombstones)
     }
 
+    /// The smallest and largest timestamps of the heads, or nil when they are empty.
+    var unflushedTimes: ClosedRange<Int64>? {
+        var minimum = head.minimumTime, maximum = head.maximumTime
+        for frozen in flushing {
+            minimum = min(minimum, frozen.minimumTime)
+            maximum = max(maximum, frozen.maximumTime)
+        }
+        return minimum <= maximum ? minimum...maximum : nil
+    }
+
     /// The series held in the heads, with their types.
     func headSeries() -> [(SeriesKey, ValueType)] {
         var found: [(SeriesKey, ValueType)] = []
