@@ -193,31 +193,16 @@ struct BenchFleetCommand: ParsableCommand {
         report.registerSeconds = Clock.seconds(since: registerStarted)
         report.referencesResidentKiB = residentKiB() - residentBefore
 
-        // Ingest: fill a batch in arrival order, append it when full. Options are
-        // read into locals: a property wrapper's getter in the loop would cost more
-        // than the append.
-        let metricCount = metrics, batchSize = batch
-        var pending = WriteBatch(capacity: batchSize)
-        var appendNanoseconds: UInt64 = 0
-        var points = 0
-        func add(_ device: Int, _ metric: Int, _ timestamp: Int64, _ value: Double) throws {
-            pending.append(references[device * metricCount + metric], timestamp: timestamp, value: value)
-            if pending.count >= batchSize { try appendPending() }
-        }
-        func appendPending() throws {
-            guard !pending.isEmpty else { return }
-            let started = Clock.nanoseconds()
-            try writer.append(pending)
-            appendNanoseconds += Clock.nanoseconds() - started
-            points += pending.count
-            pending = WriteBatch(capacity: batchSize)
-        }
+        // Ingest: fill a batch in arrival order, append it when full.
+        var sink = BatchingSink(store: writer, references: references, metrics: metrics, batchSize: batch)
         let ingestStarted = Clock.nanoseconds()
         for step in 0..<generator.steps {
-            try generator.arrivals(atStep: step, add)
+            try generator.arrivals(atStep: step, into: &sink)
         }
-        try generator.finish(add)
-        try appendPending()
+        try generator.finish(into: &sink)
+        try sink.appendPending()
+        let points = sink.points
+        let appendNanoseconds = sink.appendNanoseconds
         report.ingestSeconds = Clock.seconds(since: ingestStarted)
         report.appendSeconds = Double(appendNanoseconds) / 1e9
         report.points = points
@@ -338,4 +323,38 @@ func directoryBytes(_ path: String) -> Int {
         }
     }
     return total
+}
+
+/// Fills batches with the generator's readings, through the series'
+/// references, and appends each batch when full, timing the appends.
+private struct BatchingSink: FleetReadingSink {
+    let store: Store
+    let references: [SeriesReference]
+    let metrics: Int
+    let batchSize: Int
+    private var pending: WriteBatch
+    private(set) var appendNanoseconds: UInt64 = 0
+    private(set) var points = 0
+
+    init(store: Store, references: [SeriesReference], metrics: Int, batchSize: Int) {
+        self.store = store
+        self.references = references
+        self.metrics = metrics
+        self.batchSize = batchSize
+        pending = WriteBatch(capacity: batchSize)
+    }
+
+    mutating func deliver(device: Int, metric: Int, timestamp: Int64, value: Double) throws {
+        pending.append(references[device * metrics + metric], timestamp: timestamp, value: value)
+        if pending.count >= batchSize { try appendPending() }
+    }
+
+    mutating func appendPending() throws {
+        guard !pending.isEmpty else { return }
+        let started = Clock.nanoseconds()
+        try store.append(pending)
+        appendNanoseconds += Clock.nanoseconds() - started
+        points += pending.count
+        pending = WriteBatch(capacity: batchSize)
+    }
 }

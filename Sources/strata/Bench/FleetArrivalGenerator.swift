@@ -123,9 +123,7 @@ struct FleetArrivalGenerator {
     /// Produces the readings that arrive during time step `step`: one reading
     /// of each metric from every device online, then the late readings that
     /// fall due at this step. After the last step, call ``finish(_:)``.
-    mutating func arrivals(
-        atStep step: Int, _ deliver: (_ device: Int, _ metric: Int, _ timestamp: Int64, _ value: Double) throws -> Void
-    ) rethrows {
+    mutating func arrivals<Sink: FleetReadingSink>(atStep step: Int, into sink: inout Sink) throws {
         let stepTime = options.start + Int64(step) * options.interval
         let dayFraction = Double((stepTime - options.start) % 86_400_000) / 86_400_000
         let cycle = sin(2 * Double.pi * (dayFraction - 0.3))
@@ -167,26 +165,24 @@ struct FleetArrivalGenerator {
                         device: Int32(device), metric: Int32(metric), timestamp: time, value: value,
                         due: profile.late!.upperBound + Self.lateDelay))
                 } else {
-                    try deliver(device, metric, time, value)
+                    try sink.deliver(device: device, metric: metric, timestamp: time, value: value)
                 }
             }
             profiles[device] = profile
         }
-        if !pending.isEmpty { try deliverPending(dueBy: stepTime, deliver) }
+        if !pending.isEmpty { try deliverPending(dueBy: stepTime, into: &sink) }
     }
 
     /// Delivers the late readings still waiting when the run ends.
-    mutating func finish(_ deliver: (_ device: Int, _ metric: Int, _ timestamp: Int64, _ value: Double) throws -> Void) rethrows {
-        try deliverPending(dueBy: .max, deliver)
+    mutating func finish<Sink: FleetReadingSink>(into sink: inout Sink) throws {
+        try deliverPending(dueBy: .max, into: &sink)
     }
 
-    private mutating func deliverPending(
-        dueBy now: Int64, _ deliver: (_ device: Int, _ metric: Int, _ timestamp: Int64, _ value: Double) throws -> Void
-    ) rethrows {
+    private mutating func deliverPending<Sink: FleetReadingSink>(dueBy now: Int64, into sink: inout Sink) throws {
         var waiting: [LateReading] = []
         for reading in pending {
             if reading.due <= now {
-                try deliver(Int(reading.device), Int(reading.metric), reading.timestamp, reading.value)
+                try sink.deliver(device: Int(reading.device), metric: Int(reading.metric), timestamp: reading.timestamp, value: reading.value)
                 latePoints += 1
             } else {
                 waiting.append(reading)
@@ -194,4 +190,11 @@ struct FleetArrivalGenerator {
         }
         pending = waiting
     }
+}
+
+/// Where ``FleetArrivalGenerator`` delivers readings. A generic sink rather
+/// than a closure: the bench's loop then runs without a captured variable
+/// (whose every access the runtime checks for exclusivity) per reading.
+protocol FleetReadingSink {
+    mutating func deliver(device: Int, metric: Int, timestamp: Int64, value: Double) throws
 }
