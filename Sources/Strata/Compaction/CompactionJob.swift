@@ -99,17 +99,43 @@ struct CompactionJob {
     }
 
     /// Every device in the inputs, in name order (UTF-8 bytes), read from the
-    /// inputs' directories without parsing their entries.
+    /// inputs' directories without parsing their entries. Each directory is
+    /// in name order already: they are merged, not hashed.
     private func deviceNames() throws(StrataError) -> [String] {
-        var seen = Set<[UInt8]>()
         var names: [String] = []
         for input in inputs {
-            for position in 0..<input.deviceCount {
-                let name = try input.deviceName(at: position)
-                if seen.insert(Array(name.utf8)).inserted { names.append(name) }
+            var merged: [String] = []
+            merged.reserveCapacity(names.count + input.deviceCount)
+            var position = 0
+            for name in names {
+                while position < input.deviceCount {
+                    let other = try input.deviceName(at: position)
+                    let order = UTF8Order.compare(other, name)
+                    if order > 0 { break }
+                    if order < 0 { merged.append(other) }
+                    position += 1
+                }
+                merged.append(name)
             }
+            while position < input.deviceCount {
+                merged.append(try input.deviceName(at: position))
+                position += 1
+            }
+            names = merged
         }
-        return names.sorted { UTF8Order.precedes($0, $1) }
+        return names
+    }
+
+    /// A device's entry in one input.
+    private struct InputDevice {
+        let input: SegmentFile
+        let device: DeviceEntry
+    }
+
+    /// One input's points of a series.
+    private struct SeriesSource {
+        let type: ValueType
+        let columns: SeriesColumns
     }
 
     /// One device's series merged across the inputs, split by output window.
@@ -117,53 +143,73 @@ struct CompactionJob {
     /// devices are merged in name order, so each input is walked once.
     private func merge(device name: String, cursors: inout [Int], outcome: inout Outcome) throws(StrataError) -> [CompactionWindow: DeviceColumns] {
         // The device's entry in each input holding it, lowest rank first.
-        var entries: [(input: SegmentFile, device: DeviceEntry)] = []
+        var entries: [InputDevice] = []
         for (index, input) in inputs.enumerated() where cursors[index] < input.deviceCount {
-            guard try input.deviceName(at: cursors[index]).utf8.elementsEqual(name.utf8) else { continue }
-            entries.append((input, try input.device(at: cursors[index])))
+            guard try UTF8Order.equal(input.deviceName(at: cursors[index]), name) else { continue }
+            entries.append(InputDevice(input: input, device: try input.device(at: cursors[index])))
             cursors[index] += 1
         }
+        // A device has a few metrics: a linear search beats hashing their names.
         var metricNames: [String] = []
-        var seen = Set<[UInt8]>()
-        for (_, device) in entries {
-            for metric in device.metrics where seen.insert(Array(metric.name.utf8)).inserted { metricNames.append(metric.name) }
+        for entry in entries {
+            for metric in entry.device.metrics where !metricNames.contains(where: { UTF8Order.equal($0, metric.name) }) {
+                metricNames.append(metric.name)
+            }
         }
         let cutoff = retention.cutoff(for: name, now: now)
         var result: [CompactionWindow: DeviceColumns] = [:]
         for metric in metricNames {
-            let key = SeriesKey(device: name, metric: metric)
-            let deletions = tombstones.filter { $0.matches(key) }
-            var sources: [(type: ValueType, columns: SeriesColumns)] = []
-            for (input, device) in entries {
-                guard let (type, chunks) = input.chunks(of: device, metric: metric, from: .min, to: .max) else { continue }
+            let deletions = tombstones.isEmpty ? [] : tombstones.filter { $0.matches(SeriesKey(device: name, metric: metric)) }
+            var sources: [SeriesSource] = []
+            sources.reserveCapacity(entries.count)
+            for entry in entries {
+                let input = entry.input
+                guard let (type, chunks) = input.chunks(of: entry.device, metric: metric, from: .min, to: .max) else { continue }
                 var columns = try input.read(chunks, type: type, from: .min, to: .max)
                 outcome.pointsRead += columns.count
-                var hidden = HiddenRanges()
-                if let cutoff { hidden.add(from: .min, to: cutoff) }
-                for deletion in deletions where input.isConcerned(by: deletion) { hidden.add(from: deletion.from, to: deletion.to) }
-                if !hidden.isEmpty {
-                    let before = columns.count
-                    columns = hidden.filter(columns)
-                    outcome.pointsDropped += before - columns.count
+                if cutoff != nil || !deletions.isEmpty {
+                    var hidden = HiddenRanges()
+                    if let cutoff { hidden.add(from: .min, to: cutoff) }
+                    for deletion in deletions where input.isConcerned(by: deletion) { hidden.add(from: deletion.from, to: deletion.to) }
+                    if !hidden.isEmpty {
+                        let before = columns.count
+                        columns = hidden.filter(columns)
+                        outcome.pointsDropped += before - columns.count
+                    }
                 }
-                sources.append((type, columns))
+                sources.append(SeriesSource(type: type, columns: columns))
             }
             // The highest-ranked input decides the type, as the store's catalog does.
             guard let type = sources.last?.type else { continue }
-            let merged = SeriesColumns.merging(sources.filter { $0.type == type }.map(\.columns))
-            for (window, range) in split(merged.timestamps) {
-                let part = SeriesColumns(timestamps: Array(merged.timestamps[range]), bits: Array(merged.bits[range]))
-                result[window, default: DeviceColumns(name: name, metrics: [])].metrics.append(.init(name: metric, type: type, columns: part))
+            let merged = sources.count == 1
+                ? sources[0].columns
+                : SeriesColumns.merging(sources.filter { $0.type == type }.map(\.columns))
+            guard !merged.isEmpty else { continue }
+            if let window {
+                result[window, default: DeviceColumns(name: name, metrics: [])].metrics.append(.init(name: metric, type: type, columns: merged))
+                continue
+            }
+            for run in split(merged.timestamps) {
+                let part = run.range.count == merged.count
+                    ? merged
+                    : SeriesColumns(timestamps: Array(merged.timestamps[run.range]), bits: Array(merged.bits[run.range]))
+                result[run.window, default: DeviceColumns(name: name, metrics: [])].metrics.append(.init(name: metric, type: type, columns: part))
             }
         }
         return result
     }
 
+    /// Points of a series that go to one output window.
+    private struct WindowRun {
+        let window: CompactionWindow
+        let range: Range<Int>
+    }
+
     /// Cuts sorted timestamps into runs that go to one output window each.
-    private func split(_ times: [Int64]) -> [(CompactionWindow, Range<Int>)] {
+    private func split(_ times: [Int64]) -> [WindowRun] {
         guard !times.isEmpty else { return [] }
-        if let window { return [(window, 0..<times.count)] }
-        var runs: [(CompactionWindow, Range<Int>)] = []
+        if let window { return [WindowRun(window: window, range: 0..<times.count)] }
+        var runs: [WindowRun] = []
         var start = 0
         while start < times.count {
             let target = CompactionWindow.target(for: times[start], now: now, closeAfter: closeAfter, largestLevel: largestLevel)
@@ -173,7 +219,7 @@ struct CompactionJob {
                 let middle = (low + high) / 2
                 if times[middle] <= target.last { low = middle + 1 } else { high = middle }
             }
-            runs.append((target, start..<low))
+            runs.append(WindowRun(window: target, range: start..<low))
             start = low
         }
         return runs
