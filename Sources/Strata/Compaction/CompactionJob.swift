@@ -48,17 +48,20 @@ struct CompactionJob {
         var cursors = [Int](repeating: 0, count: inputs.count)
         var outputs: [CompactionWindow: SegmentOutputFile] = [:]
         var outcome = Outcome()
+        var buffers = MergeBuffers()
         do throws(StrataError) {
             for (done, device) in devices.enumerated() {
                 guard shouldContinue() else {
                     throw StrataError(.closed, "compaction stopped: the store is closing")
                 }
-                let byWindow = try merge(device: device, cursors: &cursors, outcome: &outcome)
-                for window in byWindow.keys.sorted() {
+                let merged = try merge(device: device, cursors: &cursors, buffers: &buffers, outcome: &outcome)
+                for (window, series) in try spansByWindow(merged, buffers: buffers) {
                     if outputs[window] == nil {
                         outputs[window] = try SegmentOutputFile(folder: folder, sequence: takeSequence(), pointsPerChunk: pointsPerChunk, compression: compression)
                     }
-                    try outputs[window]!.append(byWindow[window]!)
+                    try buffers.withDevice { times, bits throws(StrataError) in
+                        try outputs[window]!.append(device: device, series: series.map { $0.spans(times, bits) })
+                    }
                 }
                 // Many small outputs (late points spread over many windows) must not
                 // add up in memory either.
@@ -132,16 +135,34 @@ struct CompactionJob {
         let device: DeviceEntry
     }
 
-    /// One input's points of a series.
-    private struct SeriesSource {
+    /// One series of the device being merged: where its points lie in the
+    /// device buffers of ``MergeBuffers``.
+    private struct MergedSeries {
+        let metric: String
         let type: ValueType
-        let columns: SeriesColumns
+        let range: Range<Int>
     }
 
-    /// One device's series merged across the inputs, split by output window.
-    /// `cursors` holds, for each input, the position of its next device: the
-    /// devices are merged in name order, so each input is walked once.
-    private func merge(device name: String, cursors: inout [Int], outcome: inout Outcome) throws(StrataError) -> [CompactionWindow: DeviceColumns] {
+    /// Part of a merged series bound for one window.
+    private struct WindowPart {
+        let metric: String
+        let type: ValueType
+        let range: Range<Int>
+
+        func spans(_ times: UnsafeBufferPointer<Int64>, _ bits: UnsafeBufferPointer<UInt64>) -> SeriesSpans {
+            SeriesSpans(metric: metric, type: type,
+                        timestamps: UnsafeBufferPointer(rebasing: times[range]), bits: UnsafeBufferPointer(rebasing: bits[range]))
+        }
+    }
+
+    /// One device's series merged across the inputs (last write wins by rank,
+    /// deleted and expired points left out) into the device buffers, in
+    /// metric name order. `cursors` holds, for each input, the position of its
+    /// next device: the devices are merged in name order, so each input is
+    /// walked once.
+    private func merge(
+        device name: String, cursors: inout [Int], buffers: inout MergeBuffers, outcome: inout Outcome
+    ) throws(StrataError) -> [MergedSeries] {
         // The device's entry in each input holding it, lowest rank first.
         var entries: [InputDevice] = []
         for (index, input) in inputs.enumerated() where cursors[index] < input.deviceCount {
@@ -156,47 +177,51 @@ struct CompactionJob {
                 metricNames.append(metric.name)
             }
         }
+        metricNames.sort { UTF8Order.precedes($0, $1) }
         let cutoff = retention.cutoff(for: name, now: now)
-        var result: [CompactionWindow: DeviceColumns] = [:]
+        buffers.startDevice()
+        var merged: [MergedSeries] = []
+        merged.reserveCapacity(metricNames.count)
         for metric in metricNames {
             let deletions = tombstones.isEmpty ? [] : tombstones.filter { $0.matches(SeriesKey(device: name, metric: metric)) }
-            var sources: [SeriesSource] = []
-            sources.reserveCapacity(entries.count)
+            buffers.startSeries()
+            var type: ValueType? = nil
             for entry in entries {
                 let input = entry.input
-                guard let (type, chunks) = input.chunks(of: entry.device, metric: metric, from: .min, to: .max) else { continue }
-                var columns = try input.read(chunks, type: type, from: .min, to: .max)
-                outcome.pointsRead += columns.count
-                if cutoff != nil || !deletions.isEmpty {
-                    var hidden = HiddenRanges()
-                    if let cutoff { hidden.add(from: .min, to: cutoff) }
-                    for deletion in deletions where input.isConcerned(by: deletion) { hidden.add(from: deletion.from, to: deletion.to) }
-                    if !hidden.isEmpty {
-                        let before = columns.count
-                        columns = hidden.filter(columns)
-                        outcome.pointsDropped += before - columns.count
-                    }
+                guard let (sourceType, chunks) = input.chunks(of: entry.device, metric: metric, from: .min, to: .max) else { continue }
+                var hidden = HiddenRanges()
+                if let cutoff { hidden.add(from: .min, to: cutoff) }
+                for deletion in deletions where input.isConcerned(by: deletion) { hidden.add(from: deletion.from, to: deletion.to) }
+                let (read, dropped) = try buffers.addSource(chunks, type: sourceType, from: input, hiding: hidden)
+                outcome.pointsRead += read
+                outcome.pointsDropped += dropped
+                // The highest-ranked input decides the type, as the store's catalog does.
+                type = sourceType
+            }
+            guard let type else { continue }
+            let range = buffers.mergeSources(ofType: type)
+            if !range.isEmpty { merged.append(MergedSeries(metric: metric, type: type, range: range)) }
+        }
+        return merged
+    }
+
+    /// The device's merged series cut by output window, each window's parts
+    /// in metric name order.
+    private func spansByWindow(_ merged: [MergedSeries], buffers: MergeBuffers) throws(StrataError) -> [(CompactionWindow, [WindowPart])] {
+        if let window {
+            return merged.isEmpty ? [] : [(window, merged.map { WindowPart(metric: $0.metric, type: $0.type, range: $0.range) })]
+        }
+        var byWindow: [CompactionWindow: [WindowPart]] = [:]
+        buffers.withDevice { times, _ in
+            for series in merged {
+                let column = UnsafeBufferPointer(rebasing: times[series.range])
+                for run in split(column) {
+                    let range = (series.range.lowerBound + run.range.lowerBound)..<(series.range.lowerBound + run.range.upperBound)
+                    byWindow[run.window, default: []].append(WindowPart(metric: series.metric, type: series.type, range: range))
                 }
-                sources.append(SeriesSource(type: type, columns: columns))
-            }
-            // The highest-ranked input decides the type, as the store's catalog does.
-            guard let type = sources.last?.type else { continue }
-            let merged = sources.count == 1
-                ? sources[0].columns
-                : SeriesColumns.merging(sources.filter { $0.type == type }.map(\.columns))
-            guard !merged.isEmpty else { continue }
-            if let window {
-                result[window, default: DeviceColumns(name: name, metrics: [])].metrics.append(.init(name: metric, type: type, columns: merged))
-                continue
-            }
-            for run in split(merged.timestamps) {
-                let part = run.range.count == merged.count
-                    ? merged
-                    : SeriesColumns(timestamps: Array(merged.timestamps[run.range]), bits: Array(merged.bits[run.range]))
-                result[run.window, default: DeviceColumns(name: name, metrics: [])].metrics.append(.init(name: metric, type: type, columns: part))
             }
         }
-        return result
+        return byWindow.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
     /// Points of a series that go to one output window.
@@ -206,7 +231,7 @@ struct CompactionJob {
     }
 
     /// Cuts sorted timestamps into runs that go to one output window each.
-    private func split(_ times: [Int64]) -> [WindowRun] {
+    private func split(_ times: UnsafeBufferPointer<Int64>) -> [WindowRun] {
         guard !times.isEmpty else { return [] }
         if let window { return [WindowRun(window: window, range: 0..<times.count)] }
         var runs: [WindowRun] = []

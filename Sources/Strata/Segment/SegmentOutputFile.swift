@@ -41,6 +41,12 @@ struct SegmentOutputFile {
         if pendingBytes >= Self.writeThreshold { try drain() }
     }
 
+    /// Appends one device given as spans (see ``SegmentWriter/append(device:series:)``).
+    mutating func append(device: String, series: [SeriesSpans]) throws(StrataError) {
+        writer.append(device: device, series: series)
+        if pendingBytes >= Self.writeThreshold { try drain() }
+    }
+
     /// Writes the bytes encoded so far to the file.
     mutating func drain() throws(StrataError) {
         guard pendingBytes > 0 else { return }

@@ -20,8 +20,8 @@ extension Store {
             throw StrataError(.invalidArgument, "deletion range [\(tombstone.from), \(tombstone.to)) of \(tombstone.device) is empty")
         }
         guard !tombstones.isEmpty else { return }
-        try flushGate.withLock { runs throws(StrataError) in
-            try flushHeadHoldingGate(closing: false, runs: &runs)
+        try flushGate.withLock { scratch throws(StrataError) in
+            try flushHeadHoldingGate(closing: false, scratch: &scratch)
             let rank = takeSequence()
             let ranked = tombstones.map { tombstone in
                 var ranked = tombstone

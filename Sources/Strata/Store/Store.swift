@@ -50,7 +50,7 @@ public final class Store: Sendable {
     /// Wakes the background thread and tells it what to do.
     let background = BackgroundWork()
     /// Serializes flushes so segments are published in sequence order.
-    let flushGate = Mutex<HeadRuns>(HeadRuns())
+    let flushGate = Mutex<FlushScratch>(FlushScratch())
     /// Serializes manifest writes (flushes, compactions, deletions).
     let manifestGate = Mutex<Void>(())
     /// One compaction at a time.
@@ -288,12 +288,12 @@ public final class Store: Sendable {
     /// With `closing`, the store is marked closed in the same step that takes
     /// the head, so no append can slip in between and be left behind.
     func flushHead(closing: Bool) throws(StrataError) {
-        try flushGate.withLock { runs throws(StrataError) in try flushHeadHoldingGate(closing: closing, runs: &runs) }
+        try flushGate.withLock { scratch throws(StrataError) in try flushHeadHoldingGate(closing: closing, scratch: &scratch) }
     }
 
     /// ``flushHead(closing:)`` for a caller that holds `flushGate`, which
-    /// guards `runs`: the columns each flush deals its head into.
-    func flushHeadHoldingGate(closing: Bool, runs: inout HeadRuns) throws(StrataError) {
+    /// guards `scratch`.
+    func flushHeadHoldingGate(closing: Bool, scratch: inout FlushScratch) throws(StrataError) {
         let frozen = try state.withLock { state throws(StrataError) -> (Head, UInt64, [String])? in
             if state.isClosed {
                 if closing { return nil }
@@ -320,7 +320,7 @@ public final class Store: Sendable {
         guard let (head, sequence, covered) = frozen else { return }
         let started = monotonicNanoseconds()
         do throws(StrataError) {
-            let segment = try writeSegment(head, sequence: sequence, runs: &runs)
+            let segment = try writeSegment(head, sequence: sequence, scratch: &scratch)
             do throws(StrataError) {
                 let coveredThrough = covered.compactMap { path in
                     WALFormat.number(ofFileName: path.split(separator: "/").last.map(String.init) ?? path)
@@ -401,13 +401,12 @@ public final class Store: Sendable {
         return SeriesReference(id: number, type: type, storeToken: referenceToken)
     }
 
-    private func writeSegment(_ head: Head, sequence: UInt64, runs: inout HeadRuns) throws(StrataError) -> SegmentFile {
-        runs.deal(head)
-        // Slots sorted by the names' bytes, then grouped by device: no name is hashed,
+    private func writeSegment(_ head: Head, sequence: UInt64, scratch: inout FlushScratch) throws(StrataError) -> SegmentFile {
+        scratch.runs.deal(head)
+        // Slots in the names' byte order, then grouped by device: no name is hashed,
         // and canonically equivalent names stay apart (String == would merge them).
-        let order = head.slotKeys.withUnsafeBufferPointer { keys in
-            (0..<keys.count).sorted { keys[$0] < keys[$1] }
-        }
+        let order = scratch.order.slots(of: head)
+        let runs = scratch.runs
         var writer = SegmentWriter(pointsPerChunk: configuration.pointsPerChunk, compression: configuration.flushCompression)
         runs.withColumns { times, bits in
             var device: String? = nil

@@ -225,12 +225,17 @@ extension DecimalFloatCodec {
         var exceptions = 0
     }
 
-    static func sampleCost<Scale: DecimalScale>(_ values: UnsafeBufferPointer<Double>, stride: Int, _ scale: Scale) -> SampleCost {
+    /// The cost of `scale` on every `stride`-th value. Once the exceptions
+    /// alone cost more than `ceiling` bits the scale cannot win: the sampling
+    /// stops there, with at least one exception counted.
+    static func sampleCost<Scale: DecimalScale>(
+        _ values: UnsafeBufferPointer<Double>, stride: Int, _ scale: Scale, ceiling: Int = .max
+    ) -> SampleCost {
         var minimum = Int64.max, maximum = Int64.min
         var cost = SampleCost()
         var taken = 0
         var index = 0
-        while index < values.count {
+        while index < values.count && cost.bits <= ceiling {
             let (n, exact) = scale.integer(values[index])
             if exact {
                 minimum = min(minimum, n)
@@ -261,6 +266,50 @@ extension DecimalFloatCodec {
     /// below usually stops at its first or second try.
     static let exponentsByAccuracy = [0, 14, 12, 2, 3, 8, 16, 13, 10, 6, 7, 4, 1, 11, 9, 17, 18, 15, 5]
 
+    /// The number of digits whose dividing scale costs the fewest bits on the
+    /// sample, among 0 up to the first that reproduces every sampled value
+    /// (beyond it the integers only widen); the lowest on a tie.
+    ///
+    /// The first value's own number of digits is tried first. When it
+    /// reproduces the whole sample it bounds the answer, and every smaller
+    /// number misses at least that first value, so those are costed with the
+    /// bound as a ceiling and mostly abandoned after a few values; the
+    /// answer is the one trying 0, 1, 2, ... in turn would give.
+    static func cheapestDigits(_ values: UnsafeBufferPointer<Double>, stride: Int) -> (digits: Int, cost: SampleCost) {
+        var firstDigits: Int? = nil
+        for exponent in 0...maximumExponent where !values.isEmpty && DividingScale(power: powersOfTen[exponent]).integer(values[0]).exact {
+            firstDigits = exponent
+            break
+        }
+        if let firstDigits {
+            let bound = sampleCost(values, stride: stride, DividingScale(power: powersOfTen[firstDigits]))
+            if bound.exceptions == 0 {
+                var digits = firstDigits
+                var best = bound
+                for exponent in 0..<firstDigits {
+                    let cost = sampleCost(values, stride: stride, DividingScale(power: powersOfTen[exponent]), ceiling: best.bits)
+                    if cost.bits < best.bits || (cost.bits == best.bits && exponent < digits) {
+                        digits = exponent
+                        best = cost
+                    }
+                }
+                return (digits, best)
+            }
+        }
+        var digits = 0
+        var best = SampleCost(bits: Int.max, exceptions: 0)
+        for exponent in 0...maximumExponent {
+            let cost = sampleCost(values, stride: stride, DividingScale(power: powersOfTen[exponent]), ceiling: best.bits)
+            if cost.bits < best.bits {
+                digits = exponent
+                best = cost
+            }
+            // Every sampled value is exact: a larger exponent only widens the integers.
+            if cost.exceptions == 0 { break }
+        }
+        return (digits, best)
+    }
+
     /// The scale a chunk is encoded with: first the number of digits whose
     /// estimated size is smallest on a sample (with the division, which
     /// reproduces every short decimal); then, for that number of digits, the
@@ -270,17 +319,7 @@ extension DecimalFloatCodec {
         let count = values.count
         let samples = min(count, 64)
         let stride = max(1, count / samples)
-        var digits = 0
-        var best = SampleCost(bits: Int.max, exceptions: 0)
-        for exponent in 0...maximumExponent {
-            let cost = sampleCost(values, stride: stride, DividingScale(power: powersOfTen[exponent]))
-            if cost.bits < best.bits {
-                digits = exponent
-                best = cost
-            }
-            // Every sampled value is exact: a larger exponent only widens the integers.
-            if cost.exceptions == 0 { break }
-        }
+        let (digits, best) = cheapestDigits(values, stride: stride)
         var chosen: MultiplyingScale? = nil
         var fewest = Int.max
         for exponent in exponentsByAccuracy where exponent >= digits {
