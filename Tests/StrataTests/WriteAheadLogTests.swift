@@ -52,6 +52,63 @@ struct WriteAheadLogTests {
         #expect(try again.query(device: "d", metric: "m").count == 1000)
     }
 
+    @Test("A log file prepared full of zeros takes the next rotation; its zero tail is unused room, a torn record before it a torn tail")
+    func preallocatedFile() throws {
+        let directory = TemporaryDirectory()
+        let folder = directory.appending("wal")
+        func append(_ store: Store, from first: Int, count: Int) throws {
+            let times = (first..<(first + count)).map(Int64.init)
+            try store.append(device: "d", metric: "m", timestamps: times, values: times.map { Double($0) / 4 })
+        }
+        do {
+            let store = try Store(at: directory.path)
+            try append(store, from: 0, count: 50)
+            // The first rotation prepares the file the second one moves into.
+            try store.flush()
+            let deadline = Date().addingTimeInterval(5)
+            while try !FileManager.default.contentsOfDirectory(atPath: folder).contains(where: { $0.hasSuffix(".wal.prepared") }),
+                  Date() < deadline {
+                usleep(5_000)
+            }
+            try append(store, from: 50, count: 50)
+            try store.flush()
+            for batch in 0..<5 { try append(store, from: 100 + batch * 20, count: 20) }
+            // Dropped without closing, as a crash would leave it.
+        }
+        let file = try #require(try walFiles(directory.path).last)
+        var bytes = try fileBytes(file)
+        #expect(bytes[10] == UInt8(WALFormat.preallocatedFlag), "the log moved into the prepared file")
+        let records = rowsRecords(bytes)
+        #expect(records.count == 5)
+        let used = try #require(records.last).upperBound
+        #expect(bytes.count > used && bytes[used...].allSatisfy { $0 == 0 }, "zeros after the last record")
+
+        // The same log with a record torn by the crash: its header and part of its payload written.
+        let torn = TemporaryDirectory()
+        try FileManager.default.removeItem(atPath: torn.path)
+        try FileManager.default.copyItem(atPath: directory.path, toPath: torn.path)
+        let length: UInt32 = 120
+        var header = ByteWriter()
+        header.writeUInt32(length)
+        header.writeUInt32(~length)
+        header.writeUInt32(0xDEAD_BEEF)
+        header.writeUInt8(WALFormat.RecordType.rows.rawValue)
+        bytes.replaceSubrange(used..<(used + header.count + 40), with: header.bytes + [UInt8](repeating: 0xA5, count: 40))
+        try writeFileBytes(torn.appending("wal/" + URL(fileURLWithPath: file).lastPathComponent), bytes)
+
+        let store = try reopen(directory.path)
+        #expect(store.recovery.problems.isEmpty, "\(store.recovery.problems)")
+        #expect(try store.query(device: "d", metric: "m").timestamps == (0..<200).map(Int64.init))
+        try store.close()
+
+        let tornStore = try reopen(torn.path)
+        let problem = try #require(tornStore.recovery.problems.first)
+        #expect(problem.message.contains("torn tail"))
+        #expect(problem.offset == used)
+        #expect(try tornStore.query(device: "d", metric: "m").timestamps == (0..<200).map(Int64.init))
+        try tornStore.close()
+    }
+
     @Test("A torn tail is cut off and reported with file, offset and bytes dropped")
     func tornTail() throws {
         let directory = TemporaryDirectory()

@@ -17,6 +17,11 @@ struct FileDescriptor: @unchecked Sendable {
         return FileDescriptor(rawValue: fd, path: path)
     }
 
+    /// The same descriptor, known by `path` from now on (after a rename).
+    func renamed(to path: String) -> FileDescriptor {
+        FileDescriptor(rawValue: rawValue, path: path)
+    }
+
     func close() {
         // close() must not be retried on EINTR on Linux: the descriptor is already gone.
         _ = Glibc.close(rawValue)

@@ -24,6 +24,12 @@ enum WALFormat {
     static let folder = "wal"
     static let fileExtension = "wal"
     static let damagedSuffix = ".damaged"
+    /// A file filled with zeros ahead of use, renamed to its number when the
+    /// log rotates into it: `NNNNNNNNNN.wal.prepared`.
+    static let preparedSuffix = ".prepared"
+    /// Header flag: the file was filled with zeros before its first record,
+    /// so a zero tail is space not yet written, not a torn append.
+    static let preallocatedFlag: UInt16 = 1
     static let sequenceDigits = 10
 
     /// Record types. Stored on disk: never renumber.
@@ -58,16 +64,16 @@ enum WALFormat {
     }
 
     /// A file header of the current version.
-    static func fileHeader() -> [UInt8] {
-        fileHeader(version: version)
+    static func fileHeader(flags: UInt16 = 0) -> [UInt8] {
+        fileHeader(version: version, flags: flags)
     }
 
     /// A file header of `version` (tests build version 1 files with it).
-    static func fileHeader(version: UInt16) -> [UInt8] {
+    static func fileHeader(version: UInt16, flags: UInt16 = 0) -> [UInt8] {
         var header = ByteWriter(capacity: headerSize)
         header.writeBytes(magic)
         header.writeUInt16(version)
-        header.writeUInt16(0)
+        header.writeUInt16(flags)
         header.writeUInt32(header.bytes.withUnsafeBytes { CRC32C.checksum($0) })
         return header.bytes
     }

@@ -123,6 +123,14 @@ struct WALReplay {
         let framed = version >= 2
         let recordHeaderSize = WALFormat.recordHeaderSize(version: version)
         let checksumOffset = framed ? 8 : 4
+        let flags = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 10, as: UInt16.self))
+        // A preallocated file's zero tail is room not yet written. Where it starts
+        // (after the last nonzero byte) tells a torn last record from damage.
+        let preallocated = framed && flags & WALFormat.preallocatedFlag != 0
+        var zeroTail = bytes.count
+        if preallocated {
+            while zeroTail > WALFormat.headerSize && bytes[zeroTail - 1] == 0 { zeroTail -= 1 }
+        }
         var offset = WALFormat.headerSize
         var records = 0
         var sealed = false
@@ -130,6 +138,10 @@ struct WALReplay {
         var definitions: [UInt32: (key: SeriesKey, type: ValueType)] = [:]
         while offset < bytes.count {
             let remaining = bytes.count - offset
+            if preallocated && offset >= zeroTail {
+                // Only zeros follow, at a record boundary: the file's unused room.
+                return unusedRoom(path, at: offset, ending: sealed ? .sealed : .open(version: version, records: records, offset: offset))
+            }
             if sealed {
                 // Never written: a sealed file is closed for good.
                 damaged(path, at: offset, unread: remaining, reason: "data after the end record", outcome: &outcome)
@@ -143,8 +155,10 @@ struct WALReplay {
             if framed {
                 let complement = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
                 guard length == ~complement else {
-                    // Space allocated for an append the crash interrupted reads back as zeros on some file systems.
-                    if isLast && UnsafeRawBufferPointer(rebasing: bytes[offset...]).allSatisfy({ $0 == 0 }) {
+                    // Space allocated for an append the crash interrupted reads back as zeros on some file systems;
+                    // in a preallocated file, a header only partly written is followed by zeros.
+                    if isLast && (zeroTail <= offset + recordHeaderSize
+                                  || UnsafeRawBufferPointer(rebasing: bytes[offset...]).allSatisfy({ $0 == 0 })) {
                         return tornTail(path, at: offset, dropping: remaining, version: version, records: records,
                                         reason: "the file ends in zero bytes", outcome: &outcome)
                     }
@@ -163,8 +177,9 @@ struct WALReplay {
             let typeOffset = offset + recordHeaderSize - 1
             let covered = UnsafeRawBufferPointer(rebasing: bytes[typeOffset..<end])
             guard CRC32C.checksum(covered) == checksum else {
-                // A bad last record is a torn append; a bad record with data after it is damage.
-                if isLast && end == bytes.count {
+                // A bad last record is a torn append (in a preallocated file, one with only
+                // zeros after it); a bad record with data after it is damage.
+                if isLast && (end == bytes.count || zeroTail <= end) {
                     return tornTail(path, at: offset, dropping: remaining, version: version, records: records,
                                     reason: "the last record fails its checksum", outcome: &outcome)
                 }
@@ -282,6 +297,22 @@ struct WALReplay {
         }
         damaged(path, at: offset, unread: remaining, reason: reason, outcome: &outcome)
         return .unusable
+    }
+
+    /// The end of a preallocated file's records, with only zeros after: for
+    /// the writer, the zeros are cut off (the file is then sealed, or is sealed
+    /// already). Nothing is reported: no append was lost.
+    private func unusedRoom(_ path: String, at offset: Int, ending: Ending) -> Ending {
+        guard repairs else { return ending }
+        do throws(Errno) {
+            let descriptor = try FileDescriptor.open(path, O_WRONLY)
+            defer { descriptor.close() }
+            try descriptor.truncate(to: offset)
+            try descriptor.sync()
+        } catch {
+            // Left as it is: the zeros are read as unused room again next time.
+        }
+        return ending
     }
 
     /// Reports (and for the writer, cuts off) the torn tail of the last file. The file then

@@ -57,7 +57,8 @@ struct BenchFleetCommand: ParsableCommand {
             Configuration.headFlushThreshold points before a background flush).
 
             Flushed: the time of Store.flush(), then the bytes of every file under the store \
-            directory and bytes per point. Compacted: the same after Store.compact(), which \
+            directory but its write-ahead log (empty after the flush, though its current file \
+            may hold zeros written ahead of use) and bytes per point. Compacted: the same after Store.compact(), which \
             merges segments into time windows.
 
             Open read-only: the store is closed, then opened again; the time of \
@@ -213,12 +214,12 @@ struct BenchFleetCommand: ParsableCommand {
         let flushStarted = Clock.nanoseconds()
         try writer.flush()
         report.flushSeconds = Clock.seconds(since: flushStarted)
-        report.bytesFlushed = directoryBytes(store)
+        report.bytesFlushed = directoryBytes(store, skipping: "wal")
         report.segmentsFlushed = writer.segments().count
         let compactStarted = Clock.nanoseconds()
         try writer.compact()
         report.compactSeconds = Clock.seconds(since: compactStarted)
-        report.bytesCompacted = directoryBytes(store)
+        report.bytesCompacted = directoryBytes(store, skipping: "wal")
         report.segmentsCompacted = writer.segments().count
         try writer.close()
 
@@ -313,10 +314,12 @@ func residentKiB() -> Int {
 }
 
 /// The sizes of every regular file under `path`, summed (what the store takes on disk, before block rounding).
-func directoryBytes(_ path: String) -> Int {
+/// The bytes of the regular files under `path`, leaving out the folder `skipped` (a direct child).
+func directoryBytes(_ path: String, skipping skipped: String? = nil) -> Int {
     guard let walker = FileManager.default.enumerator(atPath: path) else { return 0 }
     var total = 0
     while let relative = walker.nextObject() as? String {
+        if let skipped, relative == skipped || relative.hasPrefix(skipped + "/") { continue }
         let attributes = try? FileManager.default.attributesOfItem(atPath: path + "/" + relative)
         if attributes?[.type] as? FileAttributeType == .typeRegular {
             total += (attributes?[.size] as? NSNumber)?.intValue ?? 0
