@@ -245,34 +245,44 @@ struct CompactionTests {
         var configuration = Self.manual()
         configuration.compaction.flushedSegmentTrigger = 1
         configuration.compaction.openDaySegmentLimit = 100
+        configuration.pointsPerChunk = 1024
         let store = try Store(at: directory.path, configuration: configuration)
         let dayStart = Self.today - 3 * Self.day  // in a day that is over
         var expected: [Int64] = []
-        var bytesWritten = 0
+        var pointsWritten = 0
         let loads = 23
         for load in 0..<loads {
             // A flush of an hour of the day, then one more reading left in the head:
             // the day is still receiving points.
             let times = (0..<120).map { dayStart + Int64(load * 120 + $0) * 30_000 }
-            try store.append(device: "d", metric: "x", timestamps: times, values: times.map { Double($0 / 1000 % 977) / 10 })
+            // A repeating pattern, so chunk compression pays and shows which codec wrote each file.
+            try store.append(device: "d", metric: "x", timestamps: times, values: times.map { Double($0 / 30_000 % 4) / 2 })
             try store.flush()
             let next = dayStart + Int64((load + 1) * 120) * 30_000
             try store.append(device: "d", metric: "x", timestamp: next, value: 0.5)
             expected += times + [next]
-            bytesWritten += try store.runCompaction(force: false, paced: false, progress: nil).bytesOut
+            pointsWritten += try store.runCompaction(force: false, paced: false, progress: nil).pointsOut
             let files = store.segments().filter { $0.level != 0 }
             #expect(files.count <= 8, "at load \(load), \(files.count) files")
         }
         let filesWhileArriving = store.segments().filter { $0.level != 0 }.count
         #expect(filesWhileArriving > 1, "the day is not merged whole while it still receives points")
-        let dayBytes = store.segments().filter { $0.level != 0 }.reduce(0) { $0 + $1.byteCount }
-        // Merging the day whole after each load would write about loads / 2 times its size.
-        #expect(bytesWritten < 5 * dayBytes, "wrote \(bytesWritten) bytes for a day of \(dayBytes)")
+        // Files of a window still receiving points get the flush's cheap compression, not zstd.
+        func codecs() throws -> Set<String> {
+            Set(try store.segments().filter { $0.level != 0 }.flatMap { try $0.chunkDescriptions().map(\.codec) })
+        }
+        let arrivingCodecs = try codecs()
+        #expect(arrivingCodecs.contains { $0.hasSuffix("+lz4") } && !arrivingCodecs.contains { $0.hasSuffix("+zstd") }, "\(arrivingCodecs)")
+        // Merging the day whole after each load would write about loads / 2 = 11 times its points.
+        let dayPoints = Set(expected).count
+        #expect(pointsWritten < 5 * dayPoints, "wrote \(pointsWritten) points for a day of \(dayPoints)")
 
         // The last point is flushed and nothing more arrives: the day becomes one file.
         try store.flush()
         _ = try store.runCompaction(force: false, paced: false, progress: nil)
         #expect(store.segments().count == 1)
+        let settledCodecs = try codecs()
+        #expect(settledCodecs.contains { $0.hasSuffix("+zstd") }, "the settled day is cold: zstd, not \(settledCodecs)")
         #expect(try store.query(device: "d", metric: "x").timestamps == Array(Set(expected)).sorted())
         try store.close()
     }

@@ -17,7 +17,8 @@ struct CompactionJob {
     /// The largest window level a `partition` step may write directly.
     let largestLevel: UInt8
     let pointsPerChunk: Int
-    let compression: ChunkCompression
+    /// The compression of the output for a window.
+    let compression: (CompactionWindow) -> ChunkCompression
     let folder: String
     let takeSequence: () -> UInt64
     /// Called after each device with the bytes written so far; may sleep.
@@ -57,7 +58,7 @@ struct CompactionJob {
                 let merged = try merge(device: device, cursors: &cursors, buffers: &buffers, outcome: &outcome)
                 for (window, series) in try spansByWindow(merged, buffers: buffers) {
                     if outputs[window] == nil {
-                        outputs[window] = try SegmentOutputFile(folder: folder, sequence: takeSequence(), pointsPerChunk: pointsPerChunk, compression: compression)
+                        outputs[window] = try SegmentOutputFile(folder: folder, sequence: takeSequence(), pointsPerChunk: pointsPerChunk, compression: compression(window))
                     }
                     try buffers.withDevice { times, bits throws(StrataError) in
                         try outputs[window]!.append(device: device, series: series.map { $0.spans(times, bits) })

@@ -37,8 +37,11 @@ public struct CompactionPolicy: Sendable, Equatable {
     /// week's worth; a large fleet keeps weekly files.
     public var largeWindowMaximumBytes = 256 << 20
 
-    /// Compression over the encoded chunks of compacted (cold) segments.
-    /// Default zstd level 9: see the "Compaction" article for the measurements.
+    /// Compression over the encoded chunks of compacted segments of cold
+    /// windows (over, and receiving no more points); a window still receiving
+    /// points gets ``Configuration/flushCompression``, since it will be
+    /// rewritten soon. Default zstd level 9: see the "Compaction" article for
+    /// the measurements.
     public var compression: ChunkCompression = .zstd(level: 9)
 
     /// The most segment bytes one compaction step reads. Default 1 GiB. Memory
