@@ -57,5 +57,14 @@ let package = Package(
             path: "Benchmarks/SegmentOpenBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "FleetFlushBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Strata", package: "Strata"),
+            ],
+            path: "Benchmarks/FleetFlushBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )
