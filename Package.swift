@@ -28,9 +28,13 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
         ),
+        // CRC-32C with the processor's instruction (Swift cannot name it); a few lines of C.
+        .target(
+            name: "CStrataChecksums"
+        ),
         .target(
             name: "StrataCodecs",
-            dependencies: ["CLZ4", "CZstd"]
+            dependencies: ["CLZ4", "CZstd", "CStrataChecksums"]
         ),
         .target(
             name: "Strata",
