@@ -193,10 +193,18 @@ struct SeriesReferenceTests {
             #expect(series.isStrictlyIncreasing == increasing)
         }
         #expect(head.snapshot(ofNumber: 1) == nil)
-        for series in head.allSeries() {
-            let number = UInt32(series.key.device.dropFirst())!
-            #expect(series.timestamps == written[number]!.map(\.0))
-            #expect(series.bits == written[number]!.map(\.1))
+        // Dealt for a flush: each series sorted by time, the last write of a timestamp kept.
+        var runs = HeadRuns()
+        runs.deal(head)
+        runs.withColumns { times, bits in
+            for slot in 0..<head.seriesCount {
+                var last: [Int64: UInt64] = [:]
+                for (time, value) in written[head.slotNumbers[slot]]! { last[time] = value }
+                let expected = last.sorted { $0.key < $1.key }
+                let run = runs.starts[slot]..<(runs.starts[slot] + runs.counts[slot])
+                #expect(Array(times[run]) == expected.map(\.key))
+                #expect(Array(bits[run]) == expected.map(\.value))
+            }
         }
         // Emptied, it keeps nothing but its buffers.
         head.removeAll()

@@ -138,38 +138,6 @@ struct Head: Sendable {
         slot(ofNumber: number).map { series(atSlot: $0) }
     }
 
-    /// Every series of the head, each in write order, in slot order. Rows are
-    /// dealt into each series' columns in one pass over the head, which reads
-    /// the head in order (walking each chain would jump around it) and copies
-    /// every point once.
-    func allSeries() -> [HeadSeries] {
-        var times = slots.map { state in
-            var column: [Int64] = []
-            column.reserveCapacity(Int(state.count))
-            return column
-        }
-        var values = slots.map { state in
-            var column: [UInt64] = []
-            column.reserveCapacity(Int(state.count))
-            return column
-        }
-        rowSlots.withUnsafeBufferPointer { rowSlots in
-            timestamps.withUnsafeBufferPointer { rowTimes in
-                bits.withUnsafeBufferPointer { rowBits in
-                    for row in 0..<rowSlots.count {
-                        let slot = Int(rowSlots[row])
-                        times[slot].append(rowTimes[row])
-                        values[slot].append(rowBits[row])
-                    }
-                }
-            }
-        }
-        return slots.indices.map { slot in
-            HeadSeries(key: slotKeys[slot], type: slotTypes[slot], timestamps: times[slot],
-                       bits: values[slot], isStrictlyIncreasing: slots[slot].isStrictlyIncreasing)
-        }
-    }
-
     /// Appends every row of `other` after this head's rows, in `other`'s write order.
     mutating func append(contentsOf other: Head) {
         reserve(rows: other.pointCount)

@@ -304,15 +304,17 @@ struct WALReplay {
     /// already). Nothing is reported: no append was lost.
     private func unusedRoom(_ path: String, at offset: Int, ending: Ending) -> Ending {
         guard repairs else { return ending }
-        do throws(Errno) {
-            let descriptor = try FileDescriptor.open(path, O_WRONLY)
-            defer { descriptor.close() }
-            try descriptor.truncate(to: offset)
-            try descriptor.sync()
-        } catch {
-            // Left as it is: the zeros are read as unused room again next time.
-        }
+        // On failure the zeros stay, and are read as unused room again next time.
+        try? cutOff(path, at: offset)
         return ending
+    }
+
+    /// Truncates the file at `path` to `offset` bytes, synced.
+    private func cutOff(_ path: String, at offset: Int) throws(Errno) {
+        let descriptor = try FileDescriptor.open(path, O_WRONLY)
+        defer { descriptor.close() }
+        try descriptor.truncate(to: offset)
+        try descriptor.sync()
     }
 
     /// Reports (and for the writer, cuts off) the torn tail of the last file. The file then
@@ -331,10 +333,7 @@ struct WALReplay {
         var note = "torn tail of the write-ahead log (\(reason)): \(bytes) bytes of an append that was never acknowledged dropped"
         var ending = Ending.open(version: version, records: records, offset: offset)
         do throws(Errno) {
-            let descriptor = try FileDescriptor.open(path, O_WRONLY)
-            defer { descriptor.close() }
-            try descriptor.truncate(to: offset)
-            try descriptor.sync()
+            try cutOff(path, at: offset)
         } catch {
             note += "; cutting them off failed (\(error)), they are ignored"
             ending = .unusable
