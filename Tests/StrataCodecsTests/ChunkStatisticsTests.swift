@@ -67,6 +67,28 @@ import Testing
         #expect(stats.sum == 2)
     }
 
+    @Test func branchFreeSummationMatchesNeumaierBitForBit() {
+        // Random signs and exponents from subnormal to near overflow, so the addend is
+        // often the larger term: the case where Neumaier's branch takes its other side.
+        var random = SplitMix64(seed: 2026)
+        for round in 0..<200 {
+            let values = (0..<(1 + round * 7)).map { _ -> Double in
+                let exponent = Int(random.next() % 2_000) - 1_070
+                let significand = 1 + Double(random.next() >> 12) * 0x1p-52
+                let magnitude = Double(sign: .plus, exponent: exponent, significand: significand)
+                return random.next() & 1 == 0 ? magnitude : -magnitude
+            }
+            let stats = Self.float(values)
+            let expected = Self.neumaier(values)
+            #expect(stats.sum.bitPattern == expected.bitPattern || (stats.sum.isNaN && expected.isNaN), "round \(round)")
+            if stats.sum.isFinite && values.count > 1 {
+                let mean = stats.sum / Double(values.count)
+                let m2 = Self.neumaier(values.map { ($0 - mean) * ($0 - mean) })
+                #expect(stats.m2.bitPattern == m2.bitPattern || (stats.m2.isNaN && m2.isNaN), "round \(round)")
+            }
+        }
+    }
+
     @Test func integerStatisticsMatchNaiveComputation() {
         for size in boundarySizes where size > 0 {
             for (name, values) in integerShapes(count: size, seed: UInt64(size) + 1) {

@@ -66,38 +66,62 @@ public struct ChunkStatistics: Sendable, Equatable {
             return ChunkStatistics(count: 0, minTime: .max, maxTime: .min, minBits: canonicalNaNBits, maxBits: canonicalNaNBits,
                                    firstBits: canonicalNaNBits, lastBits: canonicalNaNBits, sum: 0, valueCount: 0, m2: 0)
         }
-        var minimum = Double.nan
-        var maximum = Double.nan
+        // Min and max compare order keys (see `orderKey`), which rank -0.0 below
+        // +0.0 without a branch; NaNs are rare, so skipping them is a predictable branch.
+        var smallestKey = Int64.max
+        var largestKey = Int64.min
         var summation = CompensatedSum()
         var valueCount = 0
-        for value in values where !value.isNaN {
+        for value in values {
+            if value.isNaN { continue }
             valueCount += 1
-            if minimum.isNaN {
-                minimum = value
-                maximum = value
-            } else {
-                // `==` treats -0.0 and +0.0 as equal; the sign test orders them.
-                if value < minimum || (value == minimum && value.sign == .minus) { minimum = value }
-                if value > maximum || (value == maximum && value.sign == .plus) { maximum = value }
-            }
+            let key = orderKey(value)
+            smallestKey = Swift.min(smallestKey, key)
+            largestKey = Swift.max(largestKey, key)
             summation.add(value)
+        }
+        let sum = summation.total
+        // Σ (x − mean)² in a second pass with the mean known, for accuracy.
+        var m2 = 0.0
+        if valueCount > 1, sum.isFinite {
+            let mean = sum / Double(valueCount)
+            var squares = CompensatedSum()
+            for value in values where !value.isNaN {
+                let deviation = value - mean
+                squares.add(deviation * deviation)
+            }
+            m2 = squares.total
         }
         return ChunkStatistics(
             count: count, minTime: timestamps[0], maxTime: timestamps[count - 1],
-            minBits: minimum.isNaN ? canonicalNaNBits : minimum.bitPattern,
-            maxBits: maximum.isNaN ? canonicalNaNBits : maximum.bitPattern,
+            minBits: valueCount == 0 ? canonicalNaNBits : bits(ofOrderKey: smallestKey),
+            maxBits: valueCount == 0 ? canonicalNaNBits : bits(ofOrderKey: largestKey),
             firstBits: values[0].bitPattern, lastBits: values[count - 1].bitPattern,
-            sum: summation.total, valueCount: valueCount,
-            m2: squaredDeviations(values.lazy.filter { !$0.isNaN }, sum: summation.total, count: valueCount))
+            sum: sum, valueCount: valueCount, m2: m2)
     }
 
-    /// Σ (x − mean)² over `values`, in a second pass with the mean known.
-    static func squaredDeviations(_ values: some Sequence<Double>, sum: Double, count: Int) -> Double {
-        guard count > 1, sum.isFinite else { return 0 }
-        let mean = sum / Double(count)
+    /// A non-NaN `Double`'s bit pattern as an integer that orders like the
+    /// value, with -0.0 just below +0.0: negative values have their magnitude
+    /// bits flipped, so a larger magnitude ranks lower.
+    @inline(__always)
+    static func orderKey(_ value: Double) -> Int64 {
+        let signed = Int64(bitPattern: value.bitPattern)
+        return signed ^ ((signed >> 63) & Int64.max)
+    }
+
+    /// The bit pattern an ``orderKey(_:)`` came from (the mapping is its own inverse).
+    @inline(__always)
+    static func bits(ofOrderKey key: Int64) -> UInt64 {
+        UInt64(bitPattern: key ^ ((key >> 63) & Int64.max))
+    }
+
+    /// Σ (x − mean)² over Int64 `values` taken as `Double`, in a second pass with the mean known.
+    static func squaredDeviations(of values: UnsafeBufferPointer<Int64>, sum: Double) -> Double {
+        guard values.count > 1, sum.isFinite else { return 0 }
+        let mean = sum / Double(values.count)
         var total = CompensatedSum()
         for value in values {
-            let deviation = value - mean
+            let deviation = Double(value) - mean
             total.add(deviation * deviation)
         }
         return total.total
@@ -129,8 +153,7 @@ public struct ChunkStatistics: Sendable, Equatable {
             count: count, minTime: timestamps[0], maxTime: timestamps[count - 1],
             minBits: UInt64(bitPattern: minimum), maxBits: UInt64(bitPattern: maximum),
             firstBits: UInt64(bitPattern: values[0]), lastBits: UInt64(bitPattern: values[count - 1]),
-            sum: summation.total, valueCount: count,
-            m2: squaredDeviations(values.lazy.map { Double($0) }, sum: summation.total, count: count))
+            sum: summation.total, valueCount: count, m2: squaredDeviations(of: values, sum: summation.total))
     }
 
     /// ``minBits`` read as a `Double` (Float64 columns).
@@ -154,6 +177,11 @@ public struct ChunkStatistics: Sendable, Equatable {
 /// Neumaier's improved Kahan summation: the running compensation also
 /// captures the error when the addend is larger than the sum, so long chunks
 /// of mixed magnitudes keep their low-order bits.
+///
+/// Each step's rounding error is found with Knuth's branch-free TwoSum
+/// rather than Neumaier's magnitude test: both give the exact error of a
+/// finite addition, so the totals are the same bit for bit, and the loop
+/// has no data-dependent branch.
 public struct CompensatedSum: Sendable {
     private var sum: Double = 0
 
@@ -165,11 +193,9 @@ public struct CompensatedSum: Sendable {
     @inline(__always)
     public mutating func add(_ value: Double) {
         let next = sum + value
-        if abs(sum) >= abs(value) {
-            compensation += (sum - next) + value
-        } else {
-            compensation += (value - next) + sum
-        }
+        let valuePart = next - sum
+        let sumPart = next - valuePart
+        compensation += (sum - sumPart) + (value - valuePart)
         sum = next
     }
 
