@@ -210,4 +210,41 @@ struct SeriesReferenceTests {
         head.removeAll()
         #expect(head.isEmpty && head.seriesCount == 0 && head.snapshot(ofNumber: 7) == nil)
     }
+
+    @Test("A head filled batch by batch equals one filled row by row: slots, chains, order flags and time bounds", arguments: [21, 22] as [UInt64])
+    func headBatchAppendMatchesRowAppend(seed: UInt64) {
+        var random = SeededGenerator(seed: seed)
+        let keys = (0..<2_100).map { SeriesKey(device: "d\($0)", metric: "m") }
+        let types = [ValueType](repeating: .float64, count: keys.count)
+        var byRow = Head()
+        var byBatch = Head()
+        for _ in 0..<40 {
+            let size = Int(random.next() % 400)  // empty batches too
+            let numbers = (0..<size).map { _ in UInt32(random.next() % 300) * 7 }
+            let times = (0..<size).map { _ in Int64(random.next() % 10_000) - 5_000 }
+            let bits = (0..<size).map { _ in random.next() }
+            for row in 0..<size {
+                let number = numbers[row]
+                let slot = byRow.slot(ofNumber: number) ?? byRow.addSlot(number: number, key: keys[Int(number)], type: .float64)
+                byRow.append(slot: slot, timestamp: times[row], bits: bits[row])
+            }
+            numbers.withUnsafeBufferPointer { numbers in
+                times.withUnsafeBufferPointer { times in
+                    bits.withUnsafeBufferPointer { bits in
+                        byBatch.append(numbers: numbers, timestamps: times, bits: bits, keys: keys, types: types)
+                    }
+                }
+            }
+        }
+        #expect(byBatch.pointCount == byRow.pointCount)
+        #expect(byBatch.slotNumbers == byRow.slotNumbers)
+        #expect(byBatch.rowSlots == byRow.rowSlots && byBatch.timestamps == byRow.timestamps && byBatch.bits == byRow.bits)
+        #expect(byBatch.minimumTime == byRow.minimumTime && byBatch.maximumTime == byRow.maximumTime)
+        for number in byRow.slotNumbers {
+            let expected = try! #require(byRow.snapshot(ofNumber: number))
+            let actual = try! #require(byBatch.snapshot(ofNumber: number))
+            #expect(actual.timestamps == expected.timestamps && actual.bits == expected.bits)
+            #expect(actual.isStrictlyIncreasing == expected.isStrictlyIncreasing && actual.key == expected.key)
+        }
+    }
 }

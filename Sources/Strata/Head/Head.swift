@@ -115,6 +115,58 @@ struct Head: Sendable {
         bits.append(value)
     }
 
+    /// Appends a batch's rows: row `i` is point (`timestamps[i]`, `bits[i]`)
+    /// of series `numbers[i]`. A series new to the head gets a slot, named by
+    /// `keys` and `types` (the store's series table).
+    ///
+    /// The rows are copied in bulk and linked in one pass over unsafe
+    /// buffers: this is the appender's per-point work, so it avoids the
+    /// uniqueness and capacity checks of four array appends per row.
+    mutating func append(
+        numbers: UnsafeBufferPointer<UInt32>, timestamps times: UnsafeBufferPointer<Int64>,
+        bits values: UnsafeBufferPointer<UInt64>, keys: [SeriesKey], types: [ValueType]
+    ) {
+        let count = numbers.count
+        precondition(times.count == count && values.count == count, "Head: rows of unequal lengths")
+        guard count > 0 else { return }
+        for number in numbers where slot(ofNumber: number) == nil {
+            _ = addSlot(number: number, key: keys[Int(number)], type: types[Int(number)])
+        }
+        let first = timestamps.count
+        reserve(rows: count)
+        timestamps.append(contentsOf: times)
+        bits.append(contentsOf: values)
+        rowSlots.append(contentsOf: repeatElement(0, count: count))
+        previousRow.append(contentsOf: repeatElement(0, count: count))
+        var earliest = minimumTime
+        var latest = maximumTime
+        rowSlots.withUnsafeMutableBufferPointer { rowSlots in
+            previousRow.withUnsafeMutableBufferPointer { previousRow in
+                slots.withUnsafeMutableBufferPointer { states in
+                    slotOfNumber.withUnsafeBufferPointer { slotOfNumber in
+                        for index in 0..<count {
+                            let slot = Int(slotOfNumber[Int(numbers[index])])
+                            let row = first &+ index
+                            let timestamp = times[index]
+                            var state = states[slot]
+                            previousRow[row] = state.lastRow
+                            state.lastRow = UInt32(truncatingIfNeeded: row)
+                            state.count &+= 1
+                            if timestamp <= state.lastTime { state.isStrictlyIncreasing = false }
+                            state.lastTime = timestamp
+                            states[slot] = state
+                            rowSlots[row] = UInt32(truncatingIfNeeded: slot)
+                            earliest = Swift.min(earliest, timestamp)
+                            latest = Swift.max(latest, timestamp)
+                        }
+                    }
+                }
+            }
+        }
+        minimumTime = earliest
+        maximumTime = latest
+    }
+
     /// The points of the series in `slot`, in write order (walks its chain).
     func series(atSlot slot: Int) -> HeadSeries {
         let state = slots[slot]

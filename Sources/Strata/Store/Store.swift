@@ -652,24 +652,15 @@ struct StoreState: Sendable {
             headStartedAt = monotonicMilliseconds()
             // Room for a whole head at once: growing by doubling would copy it several times.
             head.reserve(rows: max(numbers.count, headRowsExpected))
-        } else {
-            head.reserve(rows: numbers.count)
         }
+        let keys = registry.keys
+        let types = registry.types
         numbers.withUnsafeBufferPointer { numbers in
             batch.timestamps.withUnsafeBufferPointer { times in
                 batch.bits.withUnsafeBufferPointer { bits in
-                    for row in 0..<numbers.count {
-                        let number = numbers[row]
-                        let slot = head.slot(ofNumber: number) ?? newHeadSlot(number)
-                        head.append(slot: slot, timestamp: times[row], bits: bits[row])
-                    }
+                    head.append(numbers: numbers, timestamps: times, bits: bits, keys: keys, types: types)
                 }
             }
         }
-    }
-
-    /// A head slot for series `number`, its first point since the last flush.
-    private mutating func newHeadSlot(_ number: UInt32) -> Int {
-        head.addSlot(number: number, key: registry.keys[Int(number)], type: registry.types[Int(number)])
     }
 }
