@@ -129,6 +129,7 @@ struct FleetArrivalGenerator {
         let cycle = sin(2 * Double.pi * (dayFraction - 0.3))
         let load = 0.6 + 0.4 * max(0, sin(2 * Double.pi * (dayFraction - 0.25)))
         for device in 0..<options.devices {
+            // A copy for reading; the one field that changes is written back where it does.
             var profile = profiles[device]
             if let offline = profile.offline, offline.contains(stepTime) {
                 gapPoints += options.metrics
@@ -147,18 +148,21 @@ struct FleetArrivalGenerator {
                 let value: Double
                 switch Kind(rawValue: metric % 4)! {
                 case .temperature:
-                    var reading = ((profile.baseTemperature + 1.5 * instance + profile.swing * cycle + 0.15 * random.noise() + overheating) * 10).rounded() / 10
+                    var reading = ((profile.baseTemperature + 1.5 * instance + profile.swing * cycle + 0.15 * random.quickNoise() + overheating) * 10).rounded() / 10
                     if metric == 0, let stuckFrom = profile.stuckFrom, stepTime >= stuckFrom {
-                        if profile.stuckValue == nil { profile.stuckValue = reading }
+                        if profile.stuckValue == nil {
+                            profile.stuckValue = reading
+                            profiles[device] = profile
+                        }
                         reading = profile.stuckValue!
                     }
                     value = reading
                 case .humidity:
-                    value = ((55 - 3 * instance - 12 * cycle + 0.8 * random.noise()) * 10).rounded() / 10
+                    value = ((55 - 3 * instance - 12 * cycle + 0.8 * random.quickNoise()) * 10).rounded() / 10
                 case .vibration:
-                    value = (max(0, 0.04 + 0.005 * instance + 0.02 * load + 0.004 * random.noise() + overheating * 0.002) * 1000).rounded() / 1000
+                    value = (max(0, 0.04 + 0.005 * instance + 0.02 * load + 0.004 * random.quickNoise() + overheating * 0.002) * 1000).rounded() / 1000
                 case .power:
-                    value = (profile.basePower * (1 + 0.1 * instance) * load + 15 * random.noise()).rounded()
+                    value = (profile.basePower * (1 + 0.1 * instance) * load + 15 * random.quickNoise()).rounded()
                 }
                 if isLate {
                     pending.append(LateReading(
@@ -168,7 +172,6 @@ struct FleetArrivalGenerator {
                     try sink.deliver(device: device, metric: metric, timestamp: time, value: value)
                 }
             }
-            profiles[device] = profile
         }
         if !pending.isEmpty { try deliverPending(dueBy: stepTime, into: &sink) }
     }

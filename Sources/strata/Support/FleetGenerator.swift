@@ -23,6 +23,16 @@ struct SeededGenerator: RandomNumberGenerator {
 
     /// Roughly normal with mean 0 and deviation 1 (sum of four uniforms), cheap and bounded.
     mutating func noise() -> Double { (unit() + unit() + unit() + unit() - 2) * 1.732 }
+
+    /// Like ``noise()`` (the sum of four uniforms), but the four are 16-bit
+    /// slices of one draw: a quarter of the work, for generators that make
+    /// hundreds of millions of readings. Steps of 1/65,536 are far finer than
+    /// any sensor resolution the readings are rounded to.
+    mutating func quickNoise() -> Double {
+        let draw = next()
+        let sum = (draw & 0xFFFF) + ((draw >> 16) & 0xFFFF) + ((draw >> 32) & 0xFFFF) + (draw >> 48)
+        return (Double(sum) * 0x1p-16 - 2) * 1.732
+    }
 }
 
 /// Generates a fleet of devices that behave like real ones: a daily cycle,
