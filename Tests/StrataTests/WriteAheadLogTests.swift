@@ -109,6 +109,75 @@ struct WriteAheadLogTests {
         try tornStore.close()
     }
 
+    @Test("Fleet batches are logged LZ4-compressed and replay bit for bit; a compressed record that passes its checksum but does not expand is named and skipped")
+    func compressedRows() throws {
+        let directory = TemporaryDirectory()
+        // Two metrics of 300 devices at three steps, sensor resolution, with special values among them.
+        let specials: [Double] = [.nan, -0.0, .infinity, -.greatestFiniteMagnitude, .leastNonzeroMagnitude]
+        var random = SeededGenerator(seed: 5)
+        var expected: [SeriesKey: [(Int64, UInt64)]] = [:]
+        do {
+            let store = try Store(at: directory.path)
+            for step in 0..<3 {
+                var batch = WriteBatch()
+                for device in 0..<300 {
+                    for metric in ["temperature", "humidity"] {
+                        let time = Int64(step) * 60_000 + (device % 10 == 0 ? Int64(random.next() % 41) - 20 : 0)
+                        var value = Double(Int64(random.next() % 80) + (metric == "humidity" ? 500 : 180)) / 10
+                        if device % 97 == 3 { value = specials[(device + step) % specials.count] }
+                        try batch.append(device: "pump-\(device)", metric: metric, timestamp: time, value: value)
+                        expected[SeriesKey(device: "pump-\(device)", metric: metric), default: []].append((time, value.bitPattern))
+                    }
+                }
+                try store.append(batch)
+            }
+            // Dropped without closing, as a crash would leave it.
+        }
+        let file = try #require(try walFiles(directory.path).last)
+        var bytes = try fileBytes(file)
+        let records = rowsRecords(bytes)
+        #expect(records.count == 3)
+        for record in records {
+            #expect(bytes[record.lowerBound + WALFormat.recordHeaderSize - 1] == WALFormat.RecordType.compressedRows.rawValue)
+            // Uncompressed, 600 rows take about 10 bytes each.
+            #expect(record.count < 600 * 10 / 2, "\(record.count) bytes for 600 rows")
+        }
+        func check(_ store: Store, skipping skipped: Range<Int64>?) throws {
+            for (key, points) in expected {
+                let kept = points.filter { skipped?.contains($0.0) != true }
+                let read = try store.query(device: key.device, metric: key.metric)
+                #expect(read.timestamps == kept.map(\.0), "\(key)")
+                #expect(read.floatValues.map(\.bitPattern) == kept.map(\.1), "\(key)")
+            }
+        }
+
+        // The second record, its uncompressed length raised by one and its checksum made to match.
+        let damaged = TemporaryDirectory()
+        try FileManager.default.removeItem(atPath: damaged.path)
+        try FileManager.default.copyItem(atPath: directory.path, toPath: damaged.path)
+        let second = records[1]
+        let lengthByte = second.lowerBound + WALFormat.recordHeaderSize
+        #expect(bytes[lengthByte] & 0x7F != 0x7F)
+        bytes[lengthByte] += 1
+        let checksum = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(second.lowerBound + 12)..<second.upperBound])) }
+        withUnsafeBytes(of: checksum.littleEndian) { for i in 0..<4 { bytes[second.lowerBound + 8 + i] = $0[i] } }
+        try writeFileBytes(damaged.appending("wal/" + URL(fileURLWithPath: file).lastPathComponent), bytes)
+
+        let store = try reopen(directory.path)
+        #expect(store.recovery.problems.isEmpty, "\(store.recovery.problems)")
+        #expect(store.recovery.points == 1_800)
+        try check(store, skipping: nil)
+        try store.close()
+
+        let damagedStore = try reopen(damaged.path)
+        let problem = try #require(damagedStore.recovery.problems.first)
+        #expect(problem.message.contains("does not decode") && problem.message.contains("expected"), "\(problem.message)")
+        #expect(problem.offset == second.lowerBound && problem.path?.hasSuffix(URL(fileURLWithPath: file).lastPathComponent) == true)
+        #expect(damagedStore.recovery.points == 1_200)
+        try check(damagedStore, skipping: 40_000..<80_000)
+        try damagedStore.close()
+    }
+
     @Test("A torn tail is cut off and reported with file, offset and bytes dropped")
     func tornTail() throws {
         let directory = TemporaryDirectory()
@@ -338,7 +407,7 @@ private func version1LogFile(_ batches: [WriteBatch]) -> [UInt8] {
 
 private func fileBytes(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
 
-/// The `rows` records of a version 3 log file's bytes, framed: where each starts and ends.
+/// The `rows` and `compressedRows` records of a version 3 or 4 log file's bytes, framed: where each starts and ends.
 func rowsRecords(_ bytes: [UInt8]) -> [Range<Int>] {
     var offset = WALFormat.headerSize
     var found: [Range<Int>] = []
@@ -346,7 +415,10 @@ func rowsRecords(_ bytes: [UInt8]) -> [Range<Int>] {
         let length = Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2]) << 16 | Int(bytes[offset + 3]) << 24
         let end = offset + WALFormat.recordHeaderSize + length
         guard end <= bytes.count else { break }
-        if bytes[offset + WALFormat.recordHeaderSize - 1] == WALFormat.RecordType.rows.rawValue { found.append(offset..<end) }
+        let type = bytes[offset + WALFormat.recordHeaderSize - 1]
+        if type == WALFormat.RecordType.rows.rawValue || type == WALFormat.RecordType.compressedRows.rawValue {
+            found.append(offset..<end)
+        }
         offset = end
     }
     return found

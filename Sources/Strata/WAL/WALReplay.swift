@@ -205,9 +205,18 @@ struct WALReplay {
                 } catch {
                     outcome.problems.append(StrataError(.corruptFile, "write-ahead log record passes its checksum but does not decode (\(error.reason)); skipped", path: path, offset: offset))
                 }
-            } else if version >= 3 && type == WALFormat.RecordType.rows.rawValue {
+            } else if (version >= 3 && type == WALFormat.RecordType.rows.rawValue)
+                        || (version >= 4 && type == WALFormat.RecordType.compressedRows.rawValue) {
                 do throws(WALBatchEncoding.Malformed) {
-                    let batch = try Self.batch(fromRows: payload, definitions: definitions)
+                    let batch: WriteBatch
+                    if type == WALFormat.RecordType.rows.rawValue {
+                        batch = try Self.batch(fromRows: payload, definitions: definitions)
+                    } else {
+                        let rows = try WALRecord.decompressRows(payload)
+                        batch = try rows.withUnsafeBytes { rows in
+                            Result { () throws(WALBatchEncoding.Malformed) in try Self.batch(fromRows: rows, definitions: definitions) }
+                        }.get()
+                    }
                     apply(batch, path, offset)
                     outcome.records += 1
                     outcome.points += batch.count
