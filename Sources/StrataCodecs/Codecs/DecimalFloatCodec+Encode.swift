@@ -264,18 +264,21 @@ private struct ChunkEncoder {
         // Most sampled deltas already span nearly the full width: outliers are not what widens it.
         guard sampled.width + 2 <= deltaWidth else { return nil }
         let center = sampled.center
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * 65) { histograms in
+        // Four interleaved histograms, so consecutive equal widths do not wait on each
+        // other's stores; a short chunk (a flush's, often) gets one, a quarter to clear.
+        let lanes = count >= 256 ? 4 : 1
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: lanes * 65) { histograms in
             histograms.initialize(repeating: 0)
             // A delta within ±2^(w-1) of the centre has a zigzag distance of w bits or fewer.
-            // Four interleaved histograms, so consecutive equal widths do not wait on each other's stores.
+            let laneMask = lanes - 1
             for index in 1..<count {
                 let distance = ZigZag.encode((integers[index] &- integers[index - 1]) &- center)
-                histograms[(index & 3) &* 65 &+ Self.width(of: distance)] &+= 1
+                histograms[(index & laneMask) &* 65 &+ Self.width(of: distance)] &+= 1
             }
             var best = (width: deltaWidth, base: center, patches: 0, bits: Int.max)
             var covered = 0
             for width in 0...min(deltaWidth, 56) {
-                covered += histograms[width] + histograms[65 + width] + histograms[130 + width] + histograms[195 + width]
+                for lane in 0..<lanes { covered += histograms[lane &* 65 &+ width] }
                 let bits = deltas * width + (deltas - covered) * Self.patchBits
                 if bits < best.bits {
                     best = (width, width == 0 ? center : center &- (1 << Int64(width - 1)), deltas - covered, bits)
