@@ -44,9 +44,15 @@ struct CompactionJob {
         var pointsDropped = 0
     }
 
+    /// Bytes read from an input between two releases of its pages (see ``MappedRegion/releasePages(below:)``).
+    static let releaseStride = 8 << 20
+
     func run() throws(StrataError) -> Outcome {
         let devices = try deviceNames()
         var cursors = [Int](repeating: 0, count: inputs.count)
+        // Per input, the end of the furthest chunk read, and where its pages were last let go.
+        var consumed = [Int](repeating: 0, count: inputs.count)
+        var released = [Int](repeating: 0, count: inputs.count)
         var outputs: [CompactionWindow: SegmentOutputFile] = [:]
         var outcome = Outcome()
         var buffers = MergeBuffers()
@@ -55,7 +61,13 @@ struct CompactionJob {
                 guard shouldContinue() else {
                     throw StrataError(.closed, "compaction stopped: the store is closing")
                 }
-                let merged = try merge(device: device, cursors: &cursors, buffers: &buffers, outcome: &outcome)
+                let merged = try merge(device: device, cursors: &cursors, consumed: &consumed, buffers: &buffers, outcome: &outcome)
+                // Inputs are written device by device in name order, so what lies below
+                // the furthest chunk read is done with (and if not, it is read back).
+                for index in inputs.indices where consumed[index] - released[index] >= Self.releaseStride {
+                    inputs[index].region.releasePages(below: consumed[index])
+                    released[index] = consumed[index]
+                }
                 for (window, series) in try spansByWindow(merged, buffers: buffers) {
                     if outputs[window] == nil {
                         outputs[window] = try SegmentOutputFile(folder: folder, sequence: takeSequence(), pointsPerChunk: pointsPerChunk, compression: compression(window))
@@ -162,13 +174,20 @@ struct CompactionJob {
     /// next device: the devices are merged in name order, so each input is
     /// walked once.
     private func merge(
-        device name: String, cursors: inout [Int], buffers: inout MergeBuffers, outcome: inout Outcome
+        device name: String, cursors: inout [Int], consumed: inout [Int], buffers: inout MergeBuffers, outcome: inout Outcome
     ) throws(StrataError) -> [MergedSeries] {
         // The device's entry in each input holding it, lowest rank first.
         var entries: [InputDevice] = []
         for (index, input) in inputs.enumerated() where cursors[index] < input.deviceCount {
             guard try UTF8Order.equal(input.deviceName(at: cursors[index]), name) else { continue }
-            entries.append(InputDevice(input: input, device: try input.device(at: cursors[index])))
+            let device = try input.device(at: cursors[index])
+            for group in device.groups {
+                if let last = group.timeChunks.last { consumed[index] = max(consumed[index], last.location.offset + last.location.length) }
+            }
+            for metric in device.metrics {
+                if let last = metric.chunks.last { consumed[index] = max(consumed[index], last.location.offset + last.location.length) }
+            }
+            entries.append(InputDevice(input: input, device: device))
             cursors[index] += 1
         }
         // A device has a few metrics: a linear search beats hashing their names.

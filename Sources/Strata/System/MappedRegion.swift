@@ -28,6 +28,20 @@ final class MappedRegion: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: address, count: length)
     }
 
+    /// Unmaps this process's view of the pages wholly below `offset`, which
+    /// stay in the page cache and are mapped again on their next touch.
+    ///
+    /// A compaction reads its inputs front to back, once: letting go of what
+    /// it has read keeps the pages of a day's segments from counting toward
+    /// the process's resident memory all at once. Readers of the same
+    /// mapping stay correct; a page they touch again costs a minor fault.
+    func releasePages(below offset: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let end = min(offset, bytes.count) / page * page
+        guard end > 0 else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: bytes.baseAddress!), end, MADV_DONTNEED)
+    }
+
     deinit {
         munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress!), bytes.count)
     }
