@@ -6,8 +6,15 @@ import StrataCodecs
 /// over `MANIFEST`, and the directory fsynced. After a crash the manifest is
 /// the old one or the new one, never a mix. The byte layout is in the DocC
 /// article "Manifest format".
+///
+/// Every manifest is written twice: `MANIFEST`, then the same bytes to
+/// `MANIFEST.mirror`. The store reads only `MANIFEST`; the mirror is what
+/// `StoreVerifier.repair` restores it from when it is damaged or missing
+/// (the mirror is the same generation, or one older after a crash between
+/// the two writes, which the next writer to open the store rewrites).
 enum ManifestFile {
     static let fileName = "MANIFEST"
+    static let mirrorFileName = "MANIFEST.mirror"
     /// First eight bytes: "STRATMAN".
     static let magic: [UInt8] = Array("STRATMAN".utf8)
     static let currentVersion: UInt16 = 1
@@ -15,6 +22,7 @@ enum ManifestFile {
     static let headerSize = 16
 
     static func path(in store: String) -> String { store + "/" + fileName }
+    static func mirrorPath(in store: String) -> String { store + "/" + mirrorFileName }
 
     static func encode(_ manifest: Manifest) -> [UInt8] {
         var body = ByteWriter(capacity: 64 + manifest.segments.count * 12)
@@ -124,27 +132,71 @@ enum ManifestFile {
     }
 
     /// The manifest of the store at `store`, or nil when it has none (a store
-    /// written before manifests existed).
+    /// written before manifests existed, or one whose manifest was removed:
+    /// the caller decides which, from the store's format).
     static func read(in store: String) throws(StrataError) -> Manifest? {
-        let file = path(in: store)
+        try read(path(in: store))
+    }
+
+    /// The mirror copy of the manifest, or nil when there is none.
+    static func readMirror(in store: String) throws(StrataError) -> Manifest? {
+        try read(mirrorPath(in: store))
+    }
+
+    private static func read(_ file: String) throws(StrataError) -> Manifest? {
+        guard let bytes = try readBytes(file) else { return nil }
+        return try decode(bytes, path: file)
+    }
+
+    /// The bytes of `file`, or nil when it does not exist.
+    static func readBytes(_ file: String) throws(StrataError) -> [UInt8]? {
         guard FileSystem.fileExists(file) else { return nil }
-        let bytes: [UInt8]
         do throws(Errno) {
-            bytes = try FileSystem.readFile(file)
+            return try FileSystem.readFile(file)
         } catch {
             if error == .noSuchFile { return nil }
             throw .io(error, "reading the manifest", path: file)
         }
-        return try decode(bytes, path: file)
     }
 
-    /// Replaces the store's manifest atomically and durably.
+    /// Replaces the store's manifest atomically and durably, then its mirror.
+    ///
+    /// The manifest alone decides: once it is replaced the change is
+    /// published, so a failure to write the mirror is not thrown. The stale
+    /// mirror is removed instead (a repair must never restore an older
+    /// generation over a newer one), and the next writer to open the store
+    /// writes it again.
     static func write(_ manifest: Manifest, in store: String) throws(StrataError) {
+        let bytes = encode(manifest)
         let file = path(in: store)
         do throws(Errno) {
-            try FileSystem.replaceFileAtomically(file, directory: store, contents: encode(manifest))
+            try FileSystem.replaceFileAtomically(file, directory: store, contents: bytes)
         } catch {
             throw .io(error, "writing the manifest", path: file)
         }
+        writeMirror(bytes, in: store)
+    }
+
+    /// Writes `bytes` (an encoded manifest) as the mirror; on failure removes
+    /// the mirror. Returns true when the mirror now holds `bytes`.
+    @discardableResult
+    static func writeMirror(_ bytes: [UInt8], in store: String) -> Bool {
+        let mirror = mirrorPath(in: store)
+        do throws(Errno) {
+            try FileSystem.replaceFileAtomically(mirror, directory: store, contents: bytes)
+            return true
+        } catch {
+            _ = try? FileSystem.removeFile(mirror)
+            return false
+        }
+    }
+
+    /// Makes the mirror equal to the manifest when it is missing, damaged or
+    /// one generation behind (a crash between the two writes, or a mirror
+    /// write that failed). Called by the writer when it opens the store.
+    static func healMirror(in store: String) {
+        guard let bytes = try? readBytes(path(in: store)), (try? decode(bytes, path: path(in: store))) != nil else { return }
+        if let mirror = try? readBytes(mirrorPath(in: store)), mirror == bytes { return }
+        writeMirror(bytes, in: store)
     }
 }

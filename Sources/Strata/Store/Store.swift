@@ -91,6 +91,10 @@ public final class Store: Sendable {
         // processes creating one store at once cannot trip over each other.
         let creating = create && mode == .readWrite
         if !creating { try StoreLayout.requireMarker(path) }
+        // Refuse someone else's directory before writing the lock file into it.
+        if creating, !FileSystem.fileExists(path + "/" + StoreLayout.markerFileName), StoreLayout.classifyUnmarked(path) != .creatable {
+            throw StoreLayout.notAStore(path, creating: true)
+        }
         if mode == .readWrite {
             if creating {
                 do throws(Errno) { try FileSystem.createDirectory(path) } catch {
@@ -101,7 +105,7 @@ public final class Store: Sendable {
         } else {
             writerLock = nil
         }
-        try StoreLayout.prepare(path, create: creating)
+        let format = try StoreLayout.prepare(path, create: creating)
         // Read the log before listing segments. A writer publishes a segment before it
         // deletes the log files the segment covers, so a reader beside it sees every
         // point either in the log it read or in a segment it lists afterwards (or both:
@@ -117,7 +121,8 @@ public final class Store: Sendable {
         let outcome = try WALReplay(directory: logFolder, repairs: mode == .readWrite).run { batch, file, offset in
             logged.append((batch, file, offset))
         }
-        let opened = try StoreLayout.openSegments(in: path, cleaning: mode == .readWrite)
+        let opened = try StoreLayout.openSegments(in: path, cleaning: mode == .readWrite, format: format)
+        if mode == .readWrite { ManifestFile.healMirror(in: path) }
         unreadableSegments = opened.problems
 
         // Replay the log into a fresh head, in write order.

@@ -5,6 +5,7 @@
 /// ├── STRATA          marker: "Strata store\nformat 2\n"
 /// ├── STRATA.lock     flock'd by the writer; holds its process id
 /// ├── MANIFEST        the live segments and pending deletions
+/// ├── MANIFEST.mirror the same, written right after it (for repair)
 /// ├── segments/       NNNNNNNNNN.seg, and NNNNNNNNNN.seg.tmp while one is written
 /// └── wal/            the write-ahead log
 /// ```
@@ -22,20 +23,27 @@ enum StoreLayout {
     static let lockFileName = "STRATA.lock"
     static let segmentsFolder = "segments"
 
-    /// Fails unless `path` holds a store marker (for opens that may not create).
+    /// Fails unless `path` holds a store marker (for opens that may not
+    /// create). A store whose marker is gone is named as such.
     static func requireMarker(_ path: String) throws(StrataError) {
         guard FileSystem.fileExists(path + "/" + markerFileName) else {
-            throw StrataError(.invalidArgument, "not a Strata store (no \(markerFileName) file)", path: path)
+            throw notAStore(path, creating: false)
         }
     }
 
     /// Checks that `path` is a store of a format this build reads, creating it
-    /// when allowed (the caller then holds the writer lock).
-    static func prepare(_ path: String, create: Bool) throws(StrataError) {
+    /// when allowed (the caller then holds the writer lock), and returns its
+    /// store format (1: no manifest; 2: the manifest is authoritative).
+    ///
+    /// A store is created only in a missing or empty directory, or one holding
+    /// what an interrupted creation leaves (see ``classifyUnmarked(_:)``);
+    /// anything else is refused and left as it is.
+    @discardableResult
+    static func prepare(_ path: String, create: Bool) throws(StrataError) -> Int {
         let marker = path + "/" + markerFileName
         if !FileSystem.fileExists(marker) {
-            guard create else {
-                throw StrataError(.invalidArgument, "not a Strata store (no \(markerFileName) file)", path: path)
+            guard create, classifyUnmarked(path) == .creatable else {
+                throw notAStore(path, creating: create)
             }
             do throws(Errno) {
                 // A creation interrupted by a crash may have left the marker's temporary file.
@@ -44,11 +52,12 @@ enum StoreLayout {
                 try FileSystem.syncDirectory(path + "/" + segmentsFolder)
                 try FileSystem.syncDirectory(path)
                 try FileSystem.replaceFileAtomically(ManifestFile.path(in: path), directory: path, contents: ManifestFile.encode(Manifest()))
+                ManifestFile.writeMirror(ManifestFile.encode(Manifest()), in: path)
                 try FileSystem.writeFileAtomically(marker, directory: path, contents: Array(markerContents.utf8))
             } catch {
                 throw .io(error, "creating the store", path: path)
             }
-            return
+            return 2
         }
         let contents: [UInt8]
         do throws(Errno) {
@@ -63,6 +72,7 @@ enum StoreLayout {
         guard lines[1] == "format 1" || lines[1] == "format 2" else {
             throw StrataError(.unsupportedVersion, "store \(lines[1]) is not one this build reads (formats 1 and 2); use a newer Strata", path: marker)
         }
+        return lines[1] == "format 1" ? 1 : 2
     }
 
     /// Takes the writer lock of the store at `path`.
@@ -95,7 +105,7 @@ enum StoreLayout {
     /// and compaction inputs whose removal a crash interrupted. Without one (a
     /// format 1 store) every segment file is live, and the writer writes the
     /// manifest and upgrades the marker to format 2.
-    static func openSegments(in store: String, cleaning: Bool) throws(StrataError) -> OpenedSegments {
+    static func openSegments(in store: String, cleaning: Bool, format: Int) throws(StrataError) -> OpenedSegments {
         let folder = store + "/" + segmentsFolder
         var result = OpenedSegments()
         // A reader may race with a compaction that removes files it just listed in an
@@ -121,6 +131,9 @@ enum StoreLayout {
                     }
                 }
             } else {
+                // A format 2 store always has a manifest: listing the directory instead
+                // would bring back compaction inputs and deleted points.
+                guard format < 2 else { throw missingManifest(store) }
                 if cleaning {
                     // Segments whose write never finished: their points were never acknowledged as flushed.
                     for name in names where name.hasSuffix(".tmp") { _ = try? FileSystem.removeFile(folder + "/" + name) }
@@ -143,6 +156,17 @@ enum StoreLayout {
             if !vanished || attempts >= 10 { break }
         }
         return result
+    }
+
+    /// The error for a format 2 store without `MANIFEST`.
+    static func missingManifest(_ store: String) -> StrataError {
+        let mirror = FileSystem.fileExists(ManifestFile.mirrorPath(in: store))
+        return StrataError(
+            .corruptFile,
+            "the store's MANIFEST is missing" + (mirror ? " (its mirror, \(ManifestFile.mirrorFileName), is there)" : "")
+                + "; the store will not open without it, so that no deleted or replaced points come back. "
+                + "Restore it with `strata verify --repair` (StoreVerifier.repair)",
+            path: ManifestFile.path(in: store))
     }
 
     /// The type of `key` in the highest-ranked segment holding it (nil when

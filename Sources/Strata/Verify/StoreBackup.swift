@@ -57,6 +57,8 @@ public enum StoreBackup {
         let segmentFolder = destination + "/" + StoreLayout.segmentsFolder
         do throws(Errno) {
             try FileSystem.createDirectory(destination)
+            // Says what an interrupted copy is, so nobody takes it for a store that lost its marker.
+            try FileSystem.writeFileAtomically(destination + "/" + StoreLayout.backupInProgressFileName, directory: destination, contents: [])
             try FileSystem.createDirectory(logFolder)
             try FileSystem.createDirectory(segmentFolder)
         } catch {
@@ -129,8 +131,12 @@ public enum StoreBackup {
             try FileSystem.syncDirectory(segmentFolder)
             try FileSystem.syncDirectory(logFolder)
             try FileSystem.replaceFileAtomically(ManifestFile.path(in: destination), directory: destination, contents: ManifestFile.encode(manifest))
+            ManifestFile.writeMirror(ManifestFile.encode(manifest), in: destination)
             try FileSystem.writeFileAtomically(destination + "/" + StoreLayout.markerFileName, directory: destination,
                                                contents: Array(StoreLayout.markerContents.utf8))
+            // Left behind by a crash here, it is only a note: the marker says the copy is whole.
+            try FileSystem.removeFile(destination + "/" + StoreLayout.backupInProgressFileName)
+            try FileSystem.syncDirectory(destination)
         } catch {
             throw .io(error, "finishing the backup", path: destination)
         }

@@ -28,9 +28,17 @@ public enum StoreVerifier {
     ///
     /// - Throws: ``StrataError`` only when the store cannot be read at all (not a store, unreadable directory).
     public static func verify(at path: String) throws(StrataError) -> VerificationReport {
-        try StoreLayout.requireMarker(path)
-        try StoreLayout.prepare(path, create: false)
         var report = VerificationReport()
+        let format: Int
+        if FileSystem.fileExists(path + "/" + StoreLayout.markerFileName) {
+            format = try StoreLayout.prepare(path, create: false)
+        } else if case .markerlessStore = StoreLayout.classifyUnmarked(path) {
+            // Checked as the format 2 store it was; `repair` restores the marker.
+            report.problems.append(StoreLayout.notAStore(path, creating: false))
+            format = 2
+        } else {
+            throw StoreLayout.notAStore(path, creating: false)
+        }
         let folder = path + "/" + StoreLayout.segmentsFolder
         let names: [String]
         do throws(Errno) {
@@ -39,13 +47,10 @@ public enum StoreVerifier {
             throw .io(error, "listing segments", path: folder)
         }
         let manifestPath = ManifestFile.path(in: path)
-        var manifest: Manifest?
-        do throws(StrataError) {
-            manifest = try ManifestFile.read(in: path)
-        } catch {
-            report.problems.append(error)
-        }
-        let listed = manifest?.segments ?? StoreLayout.legacyManifest(segmentFileNames: names).segments
+        let manifests = checkManifests(of: path, format: format, report: &report)
+        let manifest = manifests.primary
+        // Without a readable manifest, check what its mirror lists (what a repair restores).
+        let listed = (manifest ?? manifests.mirror)?.segments ?? StoreLayout.legacyManifest(segmentFileNames: names).segments
         let listedNames = Set(listed.map { SegmentFormat.fileName(sequence: $0.sequence) })
         for name in names where !listedNames.contains(name) {
             let file = folder + "/" + name
@@ -100,6 +105,37 @@ public enum StoreVerifier {
 }
 
 extension StoreVerifier {
+    /// Reads the manifest and its mirror, adding what is wrong with them to
+    /// `report`: a missing manifest (in a format 2 store), a damaged one, and
+    /// a mirror that is damaged or differs from the manifest.
+    static func checkManifests(of path: String, format: Int, report: inout VerificationReport) -> (primary: Manifest?, mirror: Manifest?) {
+        var primary: Manifest?
+        do throws(StrataError) {
+            primary = try ManifestFile.read(in: path)
+            if primary == nil && format >= 2 { report.problems.append(StoreLayout.missingManifest(path)) }
+        } catch {
+            report.problems.append(error)
+        }
+        var mirror: Manifest?
+        let mirrorPath = ManifestFile.mirrorPath(in: path)
+        do throws(StrataError) {
+            mirror = try ManifestFile.readMirror(in: path)
+            if mirror == nil {
+                if format >= 2 {
+                    report.notes.append(StrataError(.invalidArgument, "the manifest has no mirror (a store written by an earlier build, or a mirror write that failed); the next writer to open the store writes it", path: mirrorPath))
+                }
+            } else if let primary, let mirror, primary != mirror, primary.generation &+ 1 == mirror.generation || mirror.generation &+ 1 == primary.generation {
+                // A crash between the two writes, or a writer publishing while this reads.
+                report.notes.append(StrataError(.invalidArgument, "the manifest's mirror is generation \(mirror.generation), the manifest \(primary.generation): a crash between their writes (or a writer publishing now); the next writer to open the store rewrites it", path: mirrorPath))
+            } else if let primary, let mirror, primary != mirror {
+                report.problems.append(StrataError(.corruptFile, "the manifest's mirror is generation \(mirror.generation), the manifest \(primary.generation): `verify --repair` rewrites it", path: mirrorPath))
+            }
+        } catch {
+            report.problems.append(StrataError(error.code, error.message + " (the manifest's mirror: `verify --repair` rewrites it)", path: error.path, offset: error.offset))
+        }
+        return (primary, mirror)
+    }
+
     /// The ordering invariants last-write-wins relies on (see `CompactionPlanner`).
     static func manifestInvariantProblems(_ manifest: Manifest, _ segments: [SegmentFile], path: String) -> [StrataError] {
         var problems: [StrataError] = []
@@ -151,22 +187,32 @@ public struct RepairReport: Sendable {
     public var moved: [MovedSegment] = []
     /// Segments the manifest listed whose files were missing: the manifest no longer lists them.
     public var missing: [String] = []
+    /// What was done to the marker, the manifest and its mirror.
+    public var manifest = ManifestRepair()
 }
 
 extension StoreVerifier {
     /// Moves every damaged segment into `segments/damaged/` (never deleting
     /// one) and reports which series and time ranges left the store with it.
     /// Takes the writer lock: the store must not be open for writing elsewhere.
+    ///
+    /// First brings back the store's marker, its manifest (from the mirror,
+    /// or rebuilt from the segment files when both are unreadable, saying
+    /// what could not be restored) and the mirror.
     public static func repair(at path: String) throws(StrataError) -> RepairReport {
+        // Never write a lock file into a directory that is not a store.
+        _ = try verify(at: path)
         let lock = try StoreLayout.lock(path)
         defer { lock.release() }
+        var repair = RepairReport()
+        let format = FileSystem.fileExists(path + "/" + StoreLayout.markerFileName) ? try StoreLayout.prepare(path, create: false) : 2
+        repair.manifest = try repairManifest(at: path, format: format)
         let report = try verify(at: path)
         var damagedFiles: [String: StrataError] = [:]
         for problem in report.problems {
             guard let file = problem.path, file.hasSuffix("." + SegmentFormat.fileExtension), damagedFiles[file] == nil else { continue }
             damagedFiles[file] = problem
         }
-        var repair = RepairReport()
         guard !damagedFiles.isEmpty else { return repair }
         let folder = path + "/" + StoreLayout.segmentsFolder
         let aside = folder + "/damaged"

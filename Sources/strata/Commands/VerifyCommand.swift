@@ -12,7 +12,10 @@ struct VerifyCommand: ParsableCommand {
             log record, and reports each problem with its file and byte offset. Changes \
             nothing and takes no lock, so it may run beside a writer.
 
-            With --repair, damaged segments are moved into segments/damaged/ (never \
+            With --repair, a missing STRATA marker is written again, and a damaged or \
+            missing MANIFEST is restored from its mirror (MANIFEST.mirror, written beside \
+            it with every change); when both are unreadable, a manifest is rebuilt from the \
+            segment files and what that cannot restore is listed. Then damaged segments are moved into segments/damaged/ (never \
             deleted) and every series and time range that left the store with them is \
             listed, and the manifest stops listing them; the rest of the store then opens clean. Repair takes the writer lock. \
             Damage in the write-ahead log is handled by the next writer's recovery, which \
@@ -44,6 +47,7 @@ struct VerifyCommand: ParsableCommand {
             output.flush()
             if !report.isClean && repair {
                 let repaired = try StoreVerifier.repair(at: store)
+                printManifestRepair(repaired.manifest, to: &output)
                 for moved in repaired.moved {
                     output.line("moved   \(moved.originalPath) -> \(moved.newPath)")
                     if moved.lost.isEmpty {
@@ -63,5 +67,19 @@ struct VerifyCommand: ParsableCommand {
                 throw ExitCode(Self.damageFound)
             }
         }
+    }
+
+    private func printManifestRepair(_ repair: ManifestRepair, to output: inout StandardOutput) {
+        switch repair.restoration {
+        case .fromMirror(let generation)?:
+            output.line("restored MANIFEST from MANIFEST.mirror (generation \(generation)); the damaged file is kept as MANIFEST.damaged if it was readable")
+        case .rebuiltFromSegments(let segments)?:
+            output.line("rebuilt MANIFEST from \(Format.count(segments)) segment file\(segments == 1 ? "" : "s") (neither MANIFEST nor its mirror was readable)")
+            for item in repair.notRestored { output.line("        not restored: \(item)") }
+        case nil:
+            break
+        }
+        if repair.mirrorRewritten { output.line("rewrote MANIFEST.mirror from MANIFEST") }
+        if repair.markerRestored { output.line("restored the STRATA marker") }
     }
 }
