@@ -64,6 +64,12 @@ enum FileSystem {
         _ = try retryingOnInterrupt { Glibc.rename(source, destination) }
     }
 
+    /// Gives the file at `existing` a second name, `newName` (same file
+    /// system), failing rather than replace an existing file.
+    static func link(_ existing: String, to newName: String) throws(Errno) {
+        _ = try retryingOnInterrupt { Glibc.link(existing, newName) }
+    }
+
     static func removeFile(_ path: String) throws(Errno) {
         _ = try retryingOnInterrupt { unlink(path) }
     }
@@ -90,8 +96,8 @@ enum FileSystem {
     static func writeFileAtomically(_ path: String, directory: String, bytes: UnsafeRawBufferPointer) throws(Errno) {
         let temporary = path + ".tmp"
         try writeSyncedFile(temporary, bytes: bytes)
-        do {
-            _ = try retryingOnInterrupt { link(temporary, path) }
+        do throws(Errno) {
+            try link(temporary, to: path)
         } catch {
             _ = unlink(temporary)
             throw error

@@ -167,8 +167,8 @@ extension StoreVerifier {
     }
 }
 
-/// What ``StoreVerifier/repair(at:)`` did: the segments moved aside and the
-/// data they held, as far as their indexes still tell.
+/// What ``StoreVerifier/repair(at:)`` did: the segments moved aside, what
+/// was salvaged from them, and the data lost, as far as their indexes still tell.
 public struct RepairReport: Sendable {
     /// A damaged segment set aside, and the series and time ranges it held.
     public struct MovedSegment: Sendable {
@@ -179,8 +179,15 @@ public struct RepairReport: Sendable {
         /// The first problem found in it.
         public let problem: StrataError
         /// The series whose points in the given time range are lost from the
-        /// store (still in the moved file). Empty when the index itself is unreadable.
+        /// store (still in the moved file): the chunks that were not intact.
+        /// Empty when the index itself is unreadable.
         public let lost: [(series: SeriesKey, first: Int64, last: Int64)]
+        /// Device entries that could not be parsed: their series cannot be listed.
+        public let unreadableEntries: Int
+        /// Points of intact chunks, written into a new segment under the
+        /// original name (0 when nothing could be salvaged and the manifest no
+        /// longer lists the segment).
+        public let salvagedPoints: Int
     }
 
     /// The segments moved aside.
@@ -193,7 +200,8 @@ public struct RepairReport: Sendable {
 
 extension StoreVerifier {
     /// Moves every damaged segment into `segments/damaged/` (never deleting
-    /// one) and reports which series and time ranges left the store with it.
+    /// one), writes the points of its intact chunks into a new segment in its
+    /// place, and reports which series and time ranges were lost.
     /// Takes the writer lock: the store must not be open for writing elsewhere.
     ///
     /// First brings back the store's marker, its manifest (from the mirror,
@@ -224,27 +232,7 @@ extension StoreVerifier {
                 repair.missing.append(file)
                 continue
             }
-            var lost: [(series: SeriesKey, first: Int64, last: Int64)] = []
-            if let segment = try? SegmentFile(path: file) {
-                // What damaged entries held cannot be told: they are left out.
-                for position in 0..<segment.deviceCount {
-                    guard let device = try? segment.device(at: position) else { continue }
-                    for metric in device.metrics {
-                        let chunks = device.groups[metric.group].timeChunks
-                        if let first = chunks.first, let last = chunks.last {
-                            lost.append((SeriesKey(device: device.name, metric: metric.name), first.minTime, last.maxTime))
-                        }
-                    }
-                }
-            }
-            let name = file.split(separator: "/").last.map(String.init) ?? file
-            let target = aside + "/" + name
-            do throws(Errno) {
-                try FileSystem.rename(file, to: target)
-            } catch {
-                throw .io(error, "moving a damaged segment aside", path: file)
-            }
-            repair.moved.append(.init(originalPath: file, newPath: target, problem: problem, lost: lost))
+            repair.moved.append(try setAside(file, problem: problem, in: aside))
         }
         do throws(Errno) {
             try FileSystem.syncDirectory(aside)
@@ -252,14 +240,66 @@ extension StoreVerifier {
         } catch {
             throw .io(error, "syncing the segments folder", path: folder)
         }
-        // The manifest stops listing them, so the store opens without them.
+        // The manifest stops listing those with nothing salvaged, so the store opens without them.
         if var manifest = try ManifestFile.read(in: path) {
-            let gone = repair.moved.map(\.newPath) + repair.missing
+            let gone = repair.moved.filter { $0.salvagedPoints == 0 }.map(\.newPath) + repair.missing
             let moved = Set(gone.compactMap { SegmentFormat.sequence(ofFileName: $0.split(separator: "/").last.map(String.init) ?? "") })
             manifest.segments.removeAll { moved.contains($0.sequence) }
             manifest.generation += 1
             try ManifestFile.write(manifest, in: path)
         }
         return repair
+    }
+
+    /// Moves a damaged segment into `aside` and, when some of its chunks are
+    /// intact, writes them under the segment's name as a new file (its place
+    /// in the manifest, rank and window unchanged).
+    ///
+    /// The salvaged file is written under a temporary name first, the damaged
+    /// one is linked aside, and a rename puts the salvaged one in its place:
+    /// a crash at any step leaves the damaged file or the salvaged one listed,
+    /// and the damaged bytes kept.
+    private static func setAside(_ file: String, problem: StrataError, in aside: String) throws(StrataError) -> RepairReport.MovedSegment {
+        let name = file.split(separator: "/").last.map(String.init) ?? file
+        let target = uniqueName(aside + "/" + name)
+        guard let segment = try? SegmentFile(path: file) else {
+            do throws(Errno) { try FileSystem.rename(file, to: target) } catch {
+                throw .io(error, "moving a damaged segment aside", path: file)
+            }
+            return .init(originalPath: file, newPath: target, problem: problem, lost: [], unreadableEntries: 0, salvagedPoints: 0)
+        }
+        let salvage = SegmentSalvage(segment)
+        guard salvage.salvagedPoints > 0 else {
+            do throws(Errno) { try FileSystem.rename(file, to: target) } catch {
+                throw .io(error, "moving a damaged segment aside", path: file)
+            }
+            return .init(originalPath: file, newPath: target, problem: problem, lost: salvage.lost,
+                         unreadableEntries: salvage.unreadableEntries, salvagedPoints: 0)
+        }
+        let bytes = SegmentWriter(pointsPerChunk: Configuration().pointsPerChunk, compression: .lz4).encode(salvage.devices)
+        let temporary = file + ".salvaged.tmp"
+        let folder = String(file.dropLast(name.count + 1))
+        do throws(Errno) {
+            _ = try? FileSystem.removeFile(temporary)
+            try FileSystem.writeFileAtomically(temporary, directory: folder, contents: bytes)
+            try FileSystem.link(file, to: target)
+            try FileSystem.rename(temporary, to: file)
+        } catch {
+            _ = try? FileSystem.removeFile(temporary)
+            throw .io(error, "replacing a damaged segment with what it salvaged", path: file)
+        }
+        return .init(originalPath: file, newPath: target, problem: problem, lost: salvage.lost,
+                     unreadableEntries: salvage.unreadableEntries, salvagedPoints: salvage.salvagedPoints)
+    }
+
+    /// `path`, or `path.1`, `path.2`... whichever does not exist yet: a
+    /// second repair never overwrites what an earlier one set aside.
+    private static func uniqueName(_ path: String) -> String {
+        var candidate = path, suffix = 0
+        while FileSystem.fileExists(candidate) {
+            suffix += 1
+            candidate = path + ".\(suffix)"
+        }
+        return candidate
     }
 }

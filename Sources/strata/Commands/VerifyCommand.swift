@@ -15,9 +15,12 @@ struct VerifyCommand: ParsableCommand {
             With --repair, a missing STRATA marker is written again, and a damaged or \
             missing MANIFEST is restored from its mirror (MANIFEST.mirror, written beside \
             it with every change); when both are unreadable, a manifest is rebuilt from the \
-            segment files and what that cannot restore is listed. Then damaged segments are moved into segments/damaged/ (never \
-            deleted) and every series and time range that left the store with them is \
-            listed, and the manifest stops listing them; the rest of the store then opens clean. Repair takes the writer lock. \
+            segment files and what that cannot restore is listed. Then each damaged segment is \
+            moved into segments/damaged/ (never deleted), the points of its intact chunks \
+            (checksums hold, decoding agrees with the index) are written into a new segment \
+            in its place, and every series and time range lost with the damaged chunks is \
+            listed; a segment with nothing intact leaves the manifest. The store then opens \
+            clean. Repair takes the writer lock. \
             Damage in the write-ahead log is handled by the next writer's recovery, which \
             keeps everything readable and sets the damaged file aside.
 
@@ -50,8 +53,14 @@ struct VerifyCommand: ParsableCommand {
                 printManifestRepair(repaired.manifest, to: &output)
                 for moved in repaired.moved {
                     output.line("moved   \(moved.originalPath) -> \(moved.newPath)")
-                    if moved.lost.isEmpty {
+                    if moved.salvagedPoints > 0 {
+                        output.line("        salvaged \(Format.count(moved.salvagedPoints)) point\(moved.salvagedPoints == 1 ? "" : "s") of its intact chunks into a new \(moved.originalPath)")
+                    }
+                    if moved.lost.isEmpty && moved.salvagedPoints == 0 {
                         output.line("        its index is unreadable: the series and times it held cannot be listed")
+                    }
+                    if moved.unreadableEntries > 0 {
+                        output.line("        \(moved.unreadableEntries) device entr\(moved.unreadableEntries == 1 ? "y is" : "ies are") unreadable: the series \(moved.unreadableEntries == 1 ? "it" : "they") held cannot be listed")
                     }
                     for entry in moved.lost {
                         output.line("        lost \(entry.series.device)/\(entry.series.metric) from \(TimeText.format(entry.first)) to \(TimeText.format(entry.last))")
