@@ -108,8 +108,9 @@ extension Store {
 
         let replaced = Set(inputs.map(\.sequence))
         var cleared = 0
+        let notDurable: StrataError?
         do throws(StrataError) {
-            try publish({ manifest in
+            notDurable = try publish({ manifest in
                 manifest.segments.removeAll { replaced.contains($0.sequence) }
                 for output in outputs {
                     manifest.segments.append(.init(sequence: output.sequence, rank: output.rank, level: output.level, deletionsApplied: output.deletionsApplied))
@@ -136,7 +137,10 @@ extension Store {
             for output in outputs { output.markObsolete() }
             throw error
         }
-        // Removed once the last query holding them is done.
+        // Until the new manifest is durable the old one, which lists the inputs, may come
+        // back: keep them (the next writer removes them). Otherwise they are removed once
+        // the last query holding them is done.
+        if let notDurable { throw notDurable }
         for input in inputs { input.markObsolete() }
 
         if case .drop = step { report.segmentsExpired += inputs.count } else { report.segmentsIn += inputs.count }

@@ -166,15 +166,39 @@ enum ManifestFile {
     /// mirror is removed instead (a repair must never restore an older
     /// generation over a newer one), and the next writer to open the store
     /// writes it again.
-    static func write(_ manifest: Manifest, in store: String) throws(StrataError) {
+    ///
+    /// - Returns: nil when the new manifest is in place and durable; an error
+    ///   when it is in place (every reader and the next open see it) but the
+    ///   directory sync that makes the rename durable failed, so a power loss
+    ///   may still bring back the old one. The caller must then keep whatever
+    ///   the old manifest needs (log files, replaced segments).
+    /// - Throws: when the manifest was not replaced: the old one stands.
+    @discardableResult
+    static func write(_ manifest: Manifest, in store: String) throws(StrataError) -> StrataError? {
         let bytes = encode(manifest)
         let file = path(in: store)
+        let temporary = file + ".tmp"
         do throws(Errno) {
-            try FileSystem.replaceFileAtomically(file, directory: store, contents: bytes)
+            _ = try? FileSystem.removeFile(temporary)
+            try FileSystem.writeNewFile(temporary, contents: bytes)
+            try FileSystem.rename(temporary, to: file)
         } catch {
+            _ = try? FileSystem.removeFile(temporary)
             throw .io(error, "writing the manifest", path: file)
         }
+        do throws(Errno) {
+            try FileSystem.syncDirectory(store)
+        } catch {
+            return .io(error, "making the new manifest durable (it is in place, but a power loss may undo it)", path: file)
+        }
         writeMirror(bytes, in: store)
+        return nil
+    }
+
+    /// ``write(_:in:)`` for callers with nothing to keep for the old
+    /// manifest: a manifest that is not durable is an error like any other.
+    static func writeDurably(_ manifest: Manifest, in store: String) throws(StrataError) {
+        if let notDurable = try write(manifest, in: store) { throw notDurable }
     }
 
     /// Writes `bytes` (an encoded manifest) as the mirror; on failure removes

@@ -77,18 +77,20 @@ struct SegmentOutputFile {
             throw .io(error, "syncing segment", path: temporaryPath)
         }
         descriptor.close()
-        if link(temporaryPath, path) != 0 {
-            let error = Errno.current
-            _ = unlink(temporaryPath)
+        do throws(Errno) {
+            try FileSystem.link(temporaryPath, to: path)
+        } catch {
+            _ = try? FileSystem.removeFile(temporaryPath)
             throw .io(error, "publishing segment", path: path)
         }
-        _ = unlink(temporaryPath)
+        // A leftover temporary name is removed by the next writer to open the store.
+        _ = try? FileSystem.removeFile(temporaryPath)
         return bytesWritten
     }
 
     /// Closes and removes the temporary file.
     func abandon() {
         descriptor.close()
-        _ = unlink(temporaryPath)
+        _ = try? FileSystem.removeFile(temporaryPath)
     }
 }

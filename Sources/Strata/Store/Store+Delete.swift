@@ -20,7 +20,7 @@ extension Store {
             throw StrataError(.invalidArgument, "deletion range [\(tombstone.from), \(tombstone.to)) of \(tombstone.device) is empty")
         }
         guard !tombstones.isEmpty else { return }
-        try flushGate.withLock { scratch throws(StrataError) in
+        let notDurable = try flushGate.withLock { scratch throws(StrataError) -> StrataError? in
             try flushHeadHoldingGate(closing: false, scratch: &scratch)
             let rank = takeSequence()
             let ranked = tombstones.map { tombstone in
@@ -28,7 +28,7 @@ extension Store {
                 ranked.rank = rank
                 return ranked
             }
-            try publish({ manifest in
+            return try publish({ manifest in
                 manifest.tombstones.append(contentsOf: ranked)
             }, then: { _ in
                 // Nothing else to update: a series' type is looked up through the
@@ -37,6 +37,8 @@ extension Store {
                 // appended since the flush above bring it back.
             })
         }
+        // Queries no longer see the points, but a power loss may bring them back: say so.
+        if let notDurable { throw notDurable }
         for tombstone in tombstones {
             logger.info("deletion recorded", metadata: [
                 "device": .string(tombstone.device), "metric": .string(tombstone.metric ?? "*"),

@@ -5,8 +5,15 @@ extension Store {
     ///
     /// When the write fails nothing changes (the old manifest stays on disk
     /// and in memory) and the error is thrown.
-    func publish(_ change: (inout Manifest) -> Void, then update: (inout StoreState) -> Void) throws(StrataError) {
-        try manifestGate.withLock { _ throws(StrataError) in
+    ///
+    /// - Returns: nil once the change is durable. When the new manifest is in
+    ///   place but its directory sync failed, the change is applied (memory
+    ///   follows what is on disk) and the error is returned: the caller must
+    ///   keep what the old manifest still needs (log files, replaced
+    ///   segments), since a power loss may bring it back, and then report it.
+    @discardableResult
+    func publish(_ change: (inout Manifest) -> Void, then update: (inout StoreState) -> Void) throws(StrataError) -> StrataError? {
+        try manifestGate.withLock { _ throws(StrataError) -> StrataError? in
             var manifest = state.withLock { state in
                 var manifest = state.manifest
                 manifest.nextSequence = state.nextSequence
@@ -14,11 +21,15 @@ extension Store {
             }
             change(&manifest)
             manifest.generation += 1
-            try ManifestFile.write(manifest, in: directory)
+            let notDurable = try ManifestFile.write(manifest, in: directory)
             state.withLock { state in
                 state.manifest = manifest
                 update(&state)
             }
+            if let notDurable {
+                logger.error("a new manifest is in place but could not be made durable", metadata: ["error": "\(notDurable)"])
+            }
+            return notDurable
         }
     }
 

@@ -324,13 +324,14 @@ public final class Store: Sendable {
         }
         guard let (head, sequence, covered) = frozen else { return }
         let started = monotonicNanoseconds()
+        var notDurable: StrataError?
         do throws(StrataError) {
             let segment = try writeSegment(head, sequence: sequence, scratch: &scratch)
             do throws(StrataError) {
                 let coveredThrough = covered.compactMap { path in
                     WALFormat.number(ofFileName: path.split(separator: "/").last.map(String.init) ?? path)
                 }.max()
-                try publish({ manifest in
+                notDurable = try publish({ manifest in
                     manifest.segments.append(.init(sequence: sequence, rank: segment.rank, level: segment.level))
                     if let coveredThrough { manifest.logCoveredThrough = max(manifest.logCoveredThrough, coveredThrough) }
                 }, then: { state in
@@ -342,7 +343,8 @@ public final class Store: Sendable {
                 segment.markObsolete()
                 throw error
             }
-            log?.removeFiles(covered)
+            // Until the new manifest is durable, the old one may come back: keep its log files.
+            if notDurable == nil { log?.removeFiles(covered) }
             let nanoseconds = monotonicNanoseconds() - started
             metrics.flushes.increment()
             metrics.flushDuration.recordNanoseconds(nanoseconds)
@@ -367,6 +369,8 @@ public final class Store: Sendable {
             }
             throw error
         }
+        // The segment is published and the points are in it; the caller learns the disk is failing.
+        if let notDurable { throw notDurable }
     }
 
     func checkWritable() throws(StrataError) {

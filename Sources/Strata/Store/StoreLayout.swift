@@ -234,7 +234,7 @@ enum StoreLayout {
 
     /// Writes the manifest of a format 1 store, then the format 2 marker.
     private static func upgradeToManifest(_ store: String, _ manifest: Manifest) throws(StrataError) {
-        try ManifestFile.write(manifest, in: store)
+        try ManifestFile.writeDurably(manifest, in: store)
         let marker = store + "/" + markerFileName
         do throws(Errno) {
             try FileSystem.replaceFileAtomically(marker, directory: store, contents: Array(markerContents.utf8))

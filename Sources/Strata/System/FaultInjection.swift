@@ -1,12 +1,32 @@
 import Synchronization
 
 /// Makes file operations fail on purpose, for tests: a full disk (ENOSPC),
-/// an I/O error (EIO), a short write, a failed fsync. Rules match a path
-/// prefix, so tests running in parallel in separate directories do not
-/// disturb one another. With no rule installed the check is one atomic load.
+/// an I/O error (EIO), a short write, a failed fsync, open, rename, link,
+/// unlink, mmap or directory sync. Rules match a path prefix, so tests
+/// running in parallel in separate directories do not disturb one another.
+/// With no rule installed the check is one atomic load.
 enum FaultInjection {
-    enum Operation: Sendable, Equatable {
-        case write, sync, truncate
+    /// The operations a rule can fail: every call `System/` makes that
+    /// changes or maps a file.
+    enum Operation: Sendable, Equatable, CaseIterable {
+        /// `pwrite` (a failure or a short write).
+        case write
+        /// `fsync` / `fdatasync` of a file.
+        case sync
+        /// `ftruncate`.
+        case truncate
+        /// `open`, for reading or writing (matched on the opened path).
+        case open
+        /// `rename` (matched on the source or the destination).
+        case rename
+        /// `link` (matched on the new name).
+        case link
+        /// `unlink`.
+        case unlink
+        /// `mmap` of a whole file.
+        case mmap
+        /// `fsync` of a directory, which makes creations, renames and removals durable.
+        case directorySync
     }
 
     enum Effect: Sendable, Equatable {
@@ -41,6 +61,11 @@ enum FaultInjection {
             rules.removeAll { $0.pathPrefix.hasPrefix(pathPrefix) }
             if rules.isEmpty { active.store(false, ordering: .releasing) }
         }
+    }
+
+    /// Throws the errno of a `.fail` rule that fires for `operation` on `path`.
+    static func check(_ operation: Operation, path: String) throws(Errno) {
+        if case .fail(let code)? = fault(operation, path: path) { throw Errno(rawValue: code) }
     }
 
     /// The fault to apply to `operation` on `path`, if a rule fires.

@@ -54,6 +54,7 @@ enum FileSystem {
     /// Fsyncs directory `path` so that creations, renames and deletions in
     /// it survive a power loss.
     static func syncDirectory(_ path: String) throws(Errno) {
+        try FaultInjection.check(.directorySync, path: path)
         let descriptor = try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY)
         defer { descriptor.close() }
         try descriptor.sync()
@@ -61,16 +62,20 @@ enum FileSystem {
 
     /// Atomically replaces `destination` with `source` (same file system).
     static func rename(_ source: String, to destination: String) throws(Errno) {
+        try FaultInjection.check(.rename, path: source)
+        try FaultInjection.check(.rename, path: destination)
         _ = try retryingOnInterrupt { Glibc.rename(source, destination) }
     }
 
     /// Gives the file at `existing` a second name, `newName` (same file
     /// system), failing rather than replace an existing file.
     static func link(_ existing: String, to newName: String) throws(Errno) {
+        try FaultInjection.check(.link, path: newName)
         _ = try retryingOnInterrupt { Glibc.link(existing, newName) }
     }
 
     static func removeFile(_ path: String) throws(Errno) {
+        try FaultInjection.check(.unlink, path: path)
         _ = try retryingOnInterrupt { unlink(path) }
     }
 
@@ -137,6 +142,15 @@ enum FileSystem {
             throw error
         }
         try syncDirectory(directory)
+    }
+
+    /// Creates `path` (which must not exist), writes `contents` and fsyncs
+    /// it; on failure the file is removed. The caller renames it into place.
+    static func writeNewFile(_ path: String, contents: [UInt8]) throws(Errno) {
+        let failure = contents.withUnsafeBytes { bytes -> Errno? in
+            do throws(Errno) { try writeSyncedFile(path, bytes: bytes); return nil } catch { return error }
+        }
+        if let failure { throw failure }
     }
 
     /// Creates `path` (which must not exist), writes `bytes` and fsyncs it;

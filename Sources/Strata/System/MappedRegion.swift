@@ -22,6 +22,7 @@ final class MappedRegion: @unchecked Sendable {
         defer { descriptor.close() }
         let length = try descriptor.size()
         guard length > 0 else { throw Errno(rawValue: EINVAL) }
+        try FaultInjection.check(.mmap, path: path)
         guard let address = mmap(nil, length, PROT_READ, MAP_SHARED, descriptor.rawValue, 0),
               address != MAP_FAILED
         else { throw Errno.current }

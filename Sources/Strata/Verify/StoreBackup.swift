@@ -146,11 +146,14 @@ public enum StoreBackup {
     /// Hard-links `from` to `to`, or copies it when a link is impossible (another
     /// file system). False when `from` no longer exists.
     private static func share(_ from: String, _ to: String, folder: String, report: inout BackupReport) throws(StrataError) -> Bool {
-        if link(from, to) == 0 {
+        let error: Errno
+        do throws(Errno) {
+            try FileSystem.link(from, to: to)
             report.segmentsLinked += 1
             return true
+        } catch let failure {
+            error = failure
         }
-        let error = Errno.current
         if error == .noSuchFile { return false }
         guard error.rawValue == EXDEV || error.rawValue == EPERM || error.rawValue == EMLINK else {
             throw .io(error, "linking a segment into the backup", path: to)

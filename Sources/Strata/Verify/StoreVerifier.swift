@@ -246,7 +246,7 @@ extension StoreVerifier {
             let moved = Set(gone.compactMap { SegmentFormat.sequence(ofFileName: $0.split(separator: "/").last.map(String.init) ?? "") })
             manifest.segments.removeAll { moved.contains($0.sequence) }
             manifest.generation += 1
-            try ManifestFile.write(manifest, in: path)
+            try ManifestFile.writeDurably(manifest, in: path)
         }
         return repair
     }
