@@ -53,7 +53,7 @@ fileprivate struct PristineStore: Sendable {
 
     /// A region of the segment file and the offset a report must name for damage inside it.
     struct Region: Sendable, CustomStringConvertible {
-        enum Kind: Sendable { case header, chunk, entry, directory, footer, footerMagic }
+        enum Kind: Sendable { case header, chunk, entry, directory, provenance, footer, footerMagic }
         let kind: Kind
         let start: Int
         /// Series that can no longer be read when the region is damaged (chunks and
@@ -78,6 +78,8 @@ fileprivate struct PristineStore: Sendable {
     /// Where the device entries begin (the end of the data region).
     let indexOffset: Int
     let directoryOffset: Int
+    /// Where the provenance block begins (the end of the device names).
+    let provenanceOffset: Int
     let footerOffset: Int
     /// Chunk payloads sorted by offset.
     let chunks: [Chunk]
@@ -224,6 +226,7 @@ fileprivate struct PristineStore: Sendable {
             throw PristineError("expected a format \(SegmentFormat.currentVersion) segment with a device directory")
         }
         let footerOffset = segment.footerOffset
+        let provenanceOffset = directory.namesEnd
         let indexOffset = segment.indexOffset
         var entries: [Entry] = []
         for position in 0..<segment.deviceCount {
@@ -296,7 +299,8 @@ fileprivate struct PristineStore: Sendable {
         }
         return PristineStore(
             files: files, folders: folders.sorted(), segmentName: segmentName, segmentSize: segment.byteCount,
-            indexOffset: indexOffset, directoryOffset: directoryOffset, footerOffset: footerOffset, chunks: chunks, entries: entries, logs: logs,
+            indexOffset: indexOffset, directoryOffset: directoryOffset, provenanceOffset: provenanceOffset, footerOffset: footerOffset,
+            chunks: chunks, entries: entries, logs: logs,
             segmentPoints: segmentPoints, types: types)
     }
 
@@ -329,6 +333,7 @@ fileprivate struct PristineStore: Sendable {
         if position < SegmentFormat.headerSize { return Region(kind: .header, start: 0, series: [], label: "header") }
         if position >= segmentSize - 8 { return Region(kind: .footerMagic, start: segmentSize - 8, series: [], label: "footer magic") }
         if position >= footerOffset { return Region(kind: .footer, start: footerOffset, series: [], label: "footer") }
+        if position >= provenanceOffset { return Region(kind: .provenance, start: provenanceOffset, series: [], label: "provenance block") }
         if position >= directoryOffset { return Region(kind: .directory, start: directoryOffset, series: [], label: "device directory") }
         if position >= indexOffset {
             if let entry = entries.first(where: { $0.offset <= position && position < $0.end }) {
@@ -363,6 +368,7 @@ fileprivate struct PristineStore: Sendable {
         for chunk in store.chunks.prefix(3) + store.chunks.suffix(2) { positions += [chunk.offset, chunk.end - 1] }
         for entry in store.entries { positions += [entry.offset, entry.offset + 1, entry.end - 1] }
         positions += [store.directoryOffset - 1, store.directoryOffset, store.directoryOffset + 19, store.directoryOffset + 20]
+        positions += [store.provenanceOffset - 1, store.provenanceOffset, store.provenanceOffset + 1]
         positions += [store.indexOffset - 1, store.indexOffset, store.indexOffset + 1, store.footerOffset - 1,
                       store.footerOffset, store.footerOffset + 7, store.footerOffset + 8, store.footerOffset + 16,
                       store.footerOffset + 20, store.segmentSize - 9, store.segmentSize - 8, store.segmentSize - 1]
@@ -470,8 +476,10 @@ struct CorruptionInjectionTests {
             covered = entry.end
         }
         #expect(covered == pristine.directoryOffset)
-        // The directory: a record a device, then the names ("alpha", "beta", "gamma").
-        #expect(pristine.footerOffset - pristine.directoryOffset == pristine.entries.count * SegmentFormat.directoryRecordSize + 14)
+        // The directory: a record a device, then the names ("alpha", "beta", "gamma"); then the
+        // provenance block of a flushed segment (no replaced segment, no sibling: two zero counts).
+        #expect(pristine.provenanceOffset - pristine.directoryOffset == pristine.entries.count * SegmentFormat.directoryRecordSize + 14)
+        #expect(pristine.footerOffset - pristine.provenanceOffset == 2)
         // Both logs hold several records, so flips hit middle and last records.
         #expect(pristine.logs.allSatisfy { $0.records.count >= 3 })
     }

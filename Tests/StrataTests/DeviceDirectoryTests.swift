@@ -86,7 +86,7 @@ struct DeviceDirectoryTests {
         let devices = Self.devices(count: 3_000)
         let path = try Self.write(devices, in: directory)
         let segment = try SegmentFile(path: path)
-        #expect(segment.version == 6)
+        #expect(segment.version == SegmentFormat.currentVersion)
         let names = Self.sortedNames(devices)
         #expect(segment.deviceCount == devices.count)
         #expect(segment.deviceNames == names)
@@ -125,13 +125,13 @@ struct DeviceDirectoryTests {
         let directory = TemporaryDirectory()
         let path = try Self.write([], in: directory)
         let segment = try SegmentFile(path: path)
-        #expect(segment.version == 6)
+        #expect(segment.version == SegmentFormat.currentVersion)
         #expect(segment.deviceCount == 0)
         #expect(segment.timeBounds == nil)
         #expect(segment.pointCount == 0 && segment.seriesCount == 0)
         #expect(try segment.device(named: "a") == nil)
         #expect(segment.verifyChunks().isEmpty)
-        #expect(segment.byteCount == SegmentFormat.headerSize + SegmentFormat.directoryFooterSize)
+        #expect(segment.byteCount == SegmentFormat.headerSize + 2 + SegmentFormat.provenanceFooterSize, "header, an empty provenance block, footer")
     }
 
     @Test("A damaged entry fails only its own device, named with the file and the entry's offset", arguments: ["middle", "name", "last byte"])
@@ -198,7 +198,7 @@ struct DeviceDirectoryTests {
     }
 
     @Test("Damage to the directory, its names or the footer makes the file unreadable at open, with file and offset",
-          arguments: ["record", "names", "last name byte", "footer device count", "footer times", "directory checksum", "footer checksum"])
+          arguments: ["record", "names", "last name byte", "provenance block", "footer device count", "footer times", "footer rank", "directory checksum", "footer checksum"])
     func damagedDirectoryOrFooter(place: String) throws {
         let directory = TemporaryDirectory()
         let devices = Self.devices(count: 40, seed: 4)
@@ -209,11 +209,16 @@ struct DeviceDirectoryTests {
         let (position, expected) = switch place {
         case "record": (table.recordOffset(7) + 3, table.recordsOffset)
         case "names": (table.namesOffset + 5, table.recordsOffset)
-        case "last name byte": (footer - 1, table.recordsOffset)
-        case "footer device count": (footer + 16, footer)
-        case "footer times": (footer + 44, footer)
-        case "directory checksum": (footer + 57, footer)
-        default: (footer + 61, footer)
+        // Format 7 footer: entries, directory, provenance block, devices, series, points,
+        // first, last, rank, applied (8 bytes each), level and 3 reserved, then the
+        // provenance, directory and footer checksums (4 each) and the magic number.
+        case "last name byte": (table.namesEnd - 1, table.recordsOffset)
+        case "provenance block": (table.namesEnd, table.namesEnd)
+        case "footer device count": (footer + 24, footer)
+        case "footer times": (footer + 52, footer)
+        case "footer rank": (footer + 64, footer)
+        case "directory checksum": (footer + 89, footer)
+        default: (footer + 93, footer)
         }
         try Self.modify(path) { $0[position] ^= 0x01 }
         let error = #expect(throws: StrataError.self) { try SegmentFile(path: path) }
@@ -223,7 +228,7 @@ struct DeviceDirectoryTests {
     }
 
     @Test("A footer whose checksum holds but whose totals cannot be is refused at the footer's offset",
-          arguments: ["more devices than fit", "entries after the directory", "first after last"])
+          arguments: ["more devices than fit", "entries after the directory", "first after last", "provenance block before the directory"])
     func inconsistentFooter(kind: String) throws {
         let directory = TemporaryDirectory()
         let path = try Self.write(Self.devices(count: 10, seed: 5), in: directory)
@@ -232,13 +237,15 @@ struct DeviceDirectoryTests {
             func put(_ value: UInt64, at offset: Int) {
                 withUnsafeBytes(of: value.littleEndian) { for i in 0..<8 { bytes[offset + i] = $0[i] } }
             }
+            // Format 7 footer offsets: see damagedDirectoryOrFooter.
             switch kind {
-            case "more devices than fit": put(1_000_000, at: footer + 16)
+            case "more devices than fit": put(1_000_000, at: footer + 24)
             case "entries after the directory": put(UInt64(footer), at: footer)
-            default: put(UInt64(bitPattern: Int64.max), at: footer + 40)
+            case "provenance block before the directory": put(UInt64(SegmentFormat.headerSize), at: footer + 16)
+            default: put(UInt64(bitPattern: Int64.max), at: footer + 48)
             }
-            let crc = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[footer..<(footer + 60)])) }
-            withUnsafeBytes(of: crc.littleEndian) { for i in 0..<4 { bytes[footer + 60 + i] = $0[i] } }
+            let crc = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[footer..<(footer + 92)])) }
+            withUnsafeBytes(of: crc.littleEndian) { for i in 0..<4 { bytes[footer + 92 + i] = $0[i] } }
         }
         let error = #expect(throws: StrataError.self) { try SegmentFile(path: path) }
         #expect(error?.code == .corruptFile && error?.path == path && error?.offset == footer, "\(String(describing: error))")
@@ -326,7 +333,7 @@ struct DeviceDirectoryTests {
         }
         #expect(store.segments().count == 3)
         _ = try store.compact()
-        #expect(store.segments().allSatisfy { $0.level != 0 && $0.version == 6 })
+        #expect(store.segments().allSatisfy { $0.level != 0 && $0.version == SegmentFormat.currentVersion })
         #expect(store.segments().reduce(0) { $0 + $1.deviceCount } >= 300)
         for (name, times) in expected {
             #expect(try store.query(device: name, metric: "m").timestamps == times.sorted(), "\(name)")

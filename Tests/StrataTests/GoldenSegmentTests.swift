@@ -39,6 +39,8 @@ struct GoldenSegmentTests {
     }
 
     static let pointsPerChunk = 16
+    /// What the version 7 file records of its place in a store: a compaction's output.
+    static let provenance = SegmentProvenance(rank: 42, level: 2, deletionsApplied: 40, replaced: [7, 9, 40], siblings: [43, 44])
 
     static var currentFileName: String { "golden-v\(SegmentFormat.currentVersion).seg" }
 
@@ -46,12 +48,14 @@ struct GoldenSegmentTests {
     func readsGolden(version: UInt16) throws {
         let name = "golden-v\(version).seg"
         if ProcessInfo.processInfo.environment["STRATA_WRITE_GOLDEN"] == "1" && version == SegmentFormat.currentVersion {
-            let bytes = SegmentWriter(pointsPerChunk: Self.pointsPerChunk).encode(Self.content())
+            let bytes = SegmentWriter(pointsPerChunk: Self.pointsPerChunk, provenance: Self.provenance).encode(Self.content())
             try Data(bytes).write(to: URL(fileURLWithPath: TestResources.sourcePath(name)))
             return
         }
         let segment = try SegmentFile(path: TestResources.path(name))
         #expect(segment.version == version)
+        // Version 7 records where the segment stood in its store.
+        #expect(segment.recordedProvenance == (version >= 7 ? Self.provenance : nil))
         #expect(segment.deviceNames == ["météo-2", "pump-1"])
         #expect(segment.verifyChunks().isEmpty)
         for device in Self.content() {
@@ -76,7 +80,7 @@ struct GoldenSegmentTests {
         }
     }
 
-    @Test("Every golden file answers the device lookups alike, eagerly parsed (1 to 5) or through the directory (6)",
+    @Test("Every golden file answers the device lookups alike, eagerly parsed (1 to 5) or through the directory (6 and 7)",
           arguments: [UInt16](1...SegmentFormat.currentVersion))
     func lookupsAcrossVersions(version: UInt16) throws {
         let segment = try SegmentFile(path: TestResources.path("golden-v\(version).seg"))
@@ -98,7 +102,7 @@ struct GoldenSegmentTests {
     @Test("Today's writer still produces the golden bytes")
     func writerMatchesGolden() throws {
         let golden = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestResources.path(Self.currentFileName))))
-        let written = SegmentWriter(pointsPerChunk: Self.pointsPerChunk).encode(Self.content())
+        let written = SegmentWriter(pointsPerChunk: Self.pointsPerChunk, provenance: Self.provenance).encode(Self.content())
         #expect(written == golden, "the writer's output changed: if deliberate, bump the format version and add a new golden file")
     }
 }

@@ -161,4 +161,58 @@ struct StoreManifestSafetyTests {
         #expect(FileManager.default.fileExists(atPath: mirror))
         #expect(try StoreVerifier.verify(at: store).isClean)
     }
+
+    @Test("rebuilt from format 7 segments, the manifest lists exactly the live segments with their ranks, levels and applied deletions, beside a compaction's leftover input")
+    func rebuildFromProvenance() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.appending("store")
+        var configuration = Configuration()
+        configuration.compaction.runsInBackground = false
+        let day: Int64 = 86_400_000
+        var inputCopy: (name: String, bytes: Data)?
+        do {
+            let store = try Store(at: path, configuration: configuration)
+            for round in 0..<3 {
+                let times = (0..<50).map { Int64(round) * day + Int64($0) * 60_000 }
+                try store.append(device: "pump", metric: "m", timestamps: times, values: times.map { Double($0) / 7 })
+                try store.append(device: "gone", metric: "m", timestamps: times, values: times.map { _ in 1.0 })
+                try store.flush()
+            }
+            // A late correction, then a deletion that compaction applies.
+            try store.append(device: "pump", metric: "m", timestamp: 60_000, value: -1.0)
+            try store.flush()
+            try store.delete(device: "gone")
+            let first = try #require(try Self.segmentFiles(path).first)
+            inputCopy = (first, try Data(contentsOf: URL(fileURLWithPath: path + "/segments/" + first)))
+            _ = try store.compact()
+            // A correction after the compaction: it must keep winning over the compacted value.
+            try store.append(device: "pump", metric: "m", timestamp: 120_000, value: -2.0)
+            try store.flush()
+            try store.close()
+        }
+        let before = try Store(at: path, mode: .readOnly).query(device: "pump", metric: "m")
+        let original = try #require(try ManifestFile.read(in: path))
+        #expect(original.segments.contains { $0.level > 0 }, "the compaction wrote windowed segments")
+        // A crash between publishing the compaction and removing its inputs leaves one behind.
+        let (name, bytes) = try #require(inputCopy)
+        try bytes.write(to: URL(fileURLWithPath: path + "/segments/" + name))
+        for file in ["MANIFEST", "MANIFEST.mirror"] {
+            try Data("lost".utf8).write(to: URL(fileURLWithPath: path + "/" + file))
+        }
+
+        let report = try StoreVerifier.repair(at: path)
+        #expect(report.manifest.restoration == .rebuiltFromSegments(segments: original.segments.count))
+        #expect(report.manifest.notRestored.count == 1, "only pending deletions: \(report.manifest.notRestored)")
+        let rebuilt = try #require(try ManifestFile.read(in: path))
+        func entries(_ manifest: Manifest) -> [String] {
+            manifest.segments.map { "\($0.sequence) rank \($0.rank) level \($0.level) applied \($0.deletionsApplied)" }.sorted()
+        }
+        #expect(entries(rebuilt) == entries(original))
+        #expect(rebuilt.nextSequence >= original.nextSequence)
+        let after = try Store(at: path, mode: .readOnly).query(device: "pump", metric: "m")
+        #expect(after.timestamps == before.timestamps)
+        #expect(after.valueBitPatterns == before.valueBitPatterns)
+        #expect(try Self.points(path, "gone") == [], "the leftover input's deleted points stay out")
+        #expect(try StoreVerifier.verify(at: path).isClean)
+    }
 }

@@ -17,6 +17,8 @@ struct CompactionJob {
     /// The largest window level a `partition` step may write directly.
     let largestLevel: UInt8
     let pointsPerChunk: Int
+    /// The outputs' rank, applied deletions and replaced inputs; each output's level is its window's.
+    let provenance: SegmentProvenance
     /// The compression of the output for a window.
     let compression: (CompactionWindow) -> ChunkCompression
     let folder: String
@@ -70,7 +72,10 @@ struct CompactionJob {
                 }
                 for (window, series) in try spansByWindow(merged, buffers: buffers) {
                     if outputs[window] == nil {
-                        outputs[window] = try SegmentOutputFile(folder: folder, sequence: takeSequence(), pointsPerChunk: pointsPerChunk, compression: compression(window))
+                        var recorded = provenance
+                        recorded.level = window.level
+                        outputs[window] = try SegmentOutputFile(
+                            folder: folder, sequence: takeSequence(), pointsPerChunk: pointsPerChunk, compression: compression(window), provenance: recorded)
                     }
                     try buffers.withDevice { times, bits throws(StrataError) in
                         try outputs[window]!.append(device: device, series: series.map { $0.spans(times, bits) })
@@ -95,11 +100,12 @@ struct CompactionJob {
         }
         var finished: [Output] = []
         var pending = outputs.sorted { $0.key < $1.key }
+        let siblings = pending.map(\.value.sequence)
         while !pending.isEmpty {
             let (window, output) = pending.removeFirst()
             let points = output.pointCount, sequence = output.sequence
             do throws(StrataError) {
-                let bytes = try output.finish()
+                let bytes = try output.finish(siblings: siblings)
                 finished.append(Output(sequence: sequence, window: window, byteCount: bytes, pointCount: points))
             } catch {
                 for (_, other) in pending { other.abandon() }

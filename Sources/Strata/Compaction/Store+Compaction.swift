@@ -71,6 +71,7 @@ extension Store {
         var receiving = segments.filter { $0.level == 0 && !inputSequences.contains($0.sequence) }
             .compactMap(\.timeBounds).map { $0.first...$0.last }
         if let arriving { receiving.append(arriving) }
+        let outputDeletionsApplied = max(tombstones.map(\.rank).max() ?? 0, inputs.map(\.deletionsApplied).max() ?? 0)
         if case .drop = step {} else {
             let limit = paced ? configuration.compaction.backgroundBytesPerSecond : 0
             let pacer = Pacer(bytesPerSecond: limit)
@@ -78,6 +79,9 @@ extension Store {
                 inputs: inputs, window: window, tombstones: tombstones, retention: configuration.retention, now: now,
                 closeAfter: configuration.compaction.closeAfterMilliseconds,
                 largestLevel: largestLevel(for: inputs, now: now), pointsPerChunk: configuration.pointsPerChunk,
+                provenance: SegmentProvenance(
+                    rank: inputs.map(\.rank).max()!, level: 0, deletionsApplied: outputDeletionsApplied,
+                    replaced: inputs.map(\.sequence)),
                 compression: { [configuration] window in
                     // Cold data gets the strong compression. A window still receiving points
                     // will be rewritten soon: the flush's cheap one (zstd took a fifth of a
@@ -98,7 +102,7 @@ extension Store {
                     outputs.append(try SegmentFile(
                         path: segmentsDirectory + "/" + SegmentFormat.fileName(sequence: output.sequence),
                         sequence: output.sequence, rank: inputs.map(\.rank).max()!, level: output.window.level,
-                        deletionsApplied: max(tombstones.map(\.rank).max() ?? 0, inputs.map(\.deletionsApplied).max() ?? 0)))
+                        deletionsApplied: outputDeletionsApplied))
                 }
             } catch {
                 for output in outcome.outputs { _ = try? FileSystem.removeFile(segmentsDirectory + "/" + SegmentFormat.fileName(sequence: output.sequence)) }

@@ -5,35 +5,64 @@ import StrataCodecs
 struct DirectoryFooter {
     let entriesOffset: Int
     let directoryOffset: Int
+    /// Where the device names end: the provenance block (format 7), or the footer.
+    let namesEnd: Int
     let deviceCount: Int
     let seriesCount: Int
     let pointCount: Int
     let timeBounds: (first: Int64, last: Int64)?
     let directoryChecksum: UInt32
+    /// Format 7: the rank, level and applied deletions, and what the segment replaced.
+    let provenance: SegmentProvenance?
 
-    /// Reads and checks the footer at `footerOffset` (the magic number was checked already).
-    init(_ bytes: UnsafeRawBufferPointer, at footerOffset: Int, path: String) throws(StrataError) {
+    /// Reads and checks the footer at `footerOffset` of a file of `version`
+    /// (6 or later; the magic number was checked already).
+    init(_ bytes: UnsafeRawBufferPointer, at footerOffset: Int, version: UInt16, path: String) throws(StrataError) {
         let corrupt = { (reason: String) in StrataError(.corruptFile, reason, path: path, offset: footerOffset) }
+        let recordsProvenance = version >= SegmentFormat.provenanceVersion
         var reader = ByteReader(bytes, offset: footerOffset)
         let entries: UInt64, directory: UInt64, devices: UInt64, series: UInt64, points: UInt64, first: Int64, last: Int64
+        var provenanceAt = UInt64(footerOffset), rank: UInt64 = 0, applied: UInt64 = 0, level: UInt8 = 0, provenanceChecksum: UInt32 = 0
         do {
             entries = try reader.readUInt64()
             directory = try reader.readUInt64()
+            if recordsProvenance { provenanceAt = try reader.readUInt64() }
             devices = try reader.readUInt64()
             series = try reader.readUInt64()
             points = try reader.readUInt64()
             first = try reader.readInt64()
             last = try reader.readInt64()
+            if recordsProvenance {
+                rank = try reader.readUInt64()
+                applied = try reader.readUInt64()
+                level = try reader.readUInt8()
+                reader.offset += 3
+                provenanceChecksum = try reader.readUInt32()
+            }
             directoryChecksum = try reader.readUInt32()
             let footerChecksum = try reader.readUInt32()
-            let covered = SegmentFormat.directoryFooterSize - 12
+            let covered = SegmentFormat.footerSize(version: version) - 12
             guard footerChecksum == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[footerOffset..<(footerOffset + covered)])) else {
                 throw corrupt("footer fails its checksum")
             }
         } catch let error as StrataError { throw error } catch { throw corrupt("truncated footer") }
-        let end = UInt64(footerOffset)
+        guard directory <= provenanceAt, provenanceAt <= UInt64(footerOffset) else {
+            throw corrupt("footer places the provenance block at \(provenanceAt), outside the directory \(directory)..<\(footerOffset)")
+        }
+        namesEnd = Int(provenanceAt)
+        if recordsProvenance {
+            let block = UnsafeRawBufferPointer(rebasing: bytes[namesEnd..<footerOffset])
+            guard CRC32C.checksum(block) == provenanceChecksum else {
+                throw StrataError(.corruptFile, "provenance block fails its checksum", path: path, offset: namesEnd)
+            }
+            let lists = try SegmentProvenance.lists(in: block, path: path, offset: namesEnd)
+            provenance = SegmentProvenance(rank: rank, level: level, deletionsApplied: applied, replaced: lists.replaced, siblings: lists.siblings)
+        } else {
+            provenance = nil
+        }
+        let end = UInt64(namesEnd)
         guard entries >= UInt64(SegmentFormat.headerSize), entries <= directory, directory <= end else {
-            throw corrupt("footer places the device entries at \(entries) and the directory at \(directory), outside the index region before \(footerOffset)")
+            throw corrupt("footer places the device entries at \(entries) and the directory at \(directory), outside the index region before \(namesEnd)")
         }
         // Each device takes a record and at least one byte of name.
         let recordSize = UInt64(SegmentFormat.directoryRecordSize)

@@ -41,6 +41,8 @@ public final class SegmentFile: Sendable {
     let indexOffset: Int
     /// Where the footer begins.
     let footerOffset: Int
+    /// What the segment records of its place in the store (format 7; nil before).
+    let recordedProvenance: SegmentProvenance?
     let index: SegmentIndex
 
     /// How the devices of a segment are reached.
@@ -116,10 +118,11 @@ public final class SegmentFile: Sendable {
         footerOffset = bytes.count - footerSize
 
         if version >= SegmentFormat.directoryVersion {
-            let footer = try DirectoryFooter(bytes, at: footerOffset, path: path)
+            let footer = try DirectoryFooter(bytes, at: footerOffset, version: version, path: path)
             let directory = DeviceDirectory(
                 entriesOffset: footer.entriesOffset, recordsOffset: footer.directoryOffset, count: footer.deviceCount,
-                namesEnd: footerOffset, seriesCount: footer.seriesCount, pointCount: footer.pointCount)
+                namesEnd: footer.namesEnd, seriesCount: footer.seriesCount, pointCount: footer.pointCount)
+            recordedProvenance = footer.provenance
             try directory.validate(bytes, checksum: footer.directoryChecksum, path: path)
             indexOffset = footer.entriesOffset
             indexByteCount = footerOffset - footer.entriesOffset
@@ -149,6 +152,7 @@ public final class SegmentFile: Sendable {
             throw corrupt(indexOffset, "index fails its checksum")
         }
         indexByteCount = indexLength
+        recordedProvenance = nil
         let devices = try SegmentIndexParser(bytes: bytes, indexOffset: indexOffset, path: path, version: version).parse()
         var first = Int64.max, last = Int64.min
         for device in devices {

@@ -21,12 +21,17 @@ enum SegmentFormat {
     /// device directory (one fixed-width record a device giving its entry's
     /// place and checksum, then the device names) and a larger footer, so a
     /// reader opens a segment without reading its entries and checks each
-    /// entry when it parses it.
-    static let currentVersion: UInt16 = 6
+    /// entry when it parses it; version 7 records the segment's provenance
+    /// (rank, level, applied deletions, and the segments a compaction
+    /// replaced with it) in its footer and a block after the device names, so
+    /// a store's manifest can be rebuilt from its segments.
+    static let currentVersion: UInt16 = 7
     /// Versions this code reads.
-    static let readableVersions: ClosedRange<UInt16> = 1...6
+    static let readableVersions: ClosedRange<UInt16> = 1...7
     /// The first version with a device directory, read lazily.
     static let directoryVersion: UInt16 = 6
+    /// The first version recording its provenance.
+    static let provenanceVersion: UInt16 = 7
     /// magic(8) version(2) flags(2) crc32c(4)
     static let headerSize = 16
     /// Versions 1 to 5: indexOffset(8) indexLength(8) indexCRC(4) footerCRC(4) magic(8)
@@ -35,13 +40,18 @@ enum SegmentFormat {
     /// seriesCount(8) pointCount(8) firstTime(8) lastTime(8) directoryCRC(4)
     /// footerCRC(4) magic(8)
     static let directoryFooterSize = 72
+    /// Version 7: entriesOffset(8) directoryOffset(8) provenanceOffset(8)
+    /// deviceCount(8) seriesCount(8) pointCount(8) firstTime(8) lastTime(8)
+    /// rank(8) deletionsApplied(8) level(1) reserved(3) provenanceCRC(4)
+    /// directoryCRC(4) footerCRC(4) magic(8)
+    static let provenanceFooterSize = 104
     /// Version 6, one a device: entryOffset(8) entryLength(4) entryCRC(4)
     /// nameOffset(4); the names follow the records.
     static let directoryRecordSize = 20
 
     /// The size of the footer of a file of `version`.
     static func footerSize(version: UInt16) -> Int {
-        version >= directoryVersion ? directoryFooterSize : footerSize
+        version >= provenanceVersion ? provenanceFooterSize : version >= directoryVersion ? directoryFooterSize : footerSize
     }
 
     /// File name extension of published segments.

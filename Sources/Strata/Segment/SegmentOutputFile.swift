@@ -18,7 +18,7 @@ struct SegmentOutputFile {
     /// Encoded bytes kept in memory before they are written out.
     private static let writeThreshold = 4 << 20
 
-    init(folder: String, sequence: UInt64, pointsPerChunk: Int, compression: ChunkCompression) throws(StrataError) {
+    init(folder: String, sequence: UInt64, pointsPerChunk: Int, compression: ChunkCompression, provenance: SegmentProvenance) throws(StrataError) {
         self.sequence = sequence
         path = folder + "/" + SegmentFormat.fileName(sequence: sequence)
         temporaryPath = path + ".tmp"
@@ -27,7 +27,7 @@ struct SegmentOutputFile {
         } catch {
             throw .io(error, "creating segment", path: temporaryPath)
         }
-        writer = SegmentWriter(pointsPerChunk: pointsPerChunk, compression: compression)
+        writer = SegmentWriter(pointsPerChunk: pointsPerChunk, compression: compression, provenance: provenance)
     }
 
     var pointCount: Int { writer.pointCount }
@@ -64,7 +64,8 @@ struct SegmentOutputFile {
 
     /// Writes the index and footer, fsyncs, and links the file under its
     /// final name. The caller fsyncs the folder. Returns the file's size.
-    consuming func finish() throws(StrataError) -> Int {
+    consuming func finish(siblings: [UInt64] = []) throws(StrataError) -> Int {
+        writer.recordSiblings(siblings)
         let tail = writer.finish()
         do throws(StrataError) { try write(tail) } catch {
             abandon()

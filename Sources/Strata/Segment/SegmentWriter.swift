@@ -40,10 +40,11 @@ struct SeriesSpans {
 /// (the device entries, and for the directory 20 bytes and the name of each
 /// device) stays in memory until ``finish()``.
 ///
-/// It writes format 6: the device entries, then the device directory (each
+/// It writes format 7: the device entries, then the device directory (each
 /// entry's offset, length and checksum and where its name lies, then the
-/// names), then a footer with the directory's place and checksum and the
-/// segment's totals and time bounds.
+/// names), the provenance block (the segments this one replaced), then a
+/// footer with the directory's place and checksum, the segment's totals and
+/// time bounds, and its rank, level and applied deletions.
 struct SegmentWriter {
     let pointsPerChunk: Int
     /// Encoded bytes not yet taken by the caller.
@@ -68,6 +69,8 @@ struct SegmentWriter {
     /// The first and last timestamps appended.
     private var firstTime = Int64.max
     private var lastTime = Int64.min
+    /// Where the segment stands in its store, written into its footer.
+    private(set) var provenance: SegmentProvenance
 
     private struct DirectoryRecord {
         var offset: Int
@@ -76,12 +79,21 @@ struct SegmentWriter {
         var nameOffset: UInt32
     }
 
-    /// - Parameter compression: applied to each chunk's payload where it saves
-    ///   at least an eighth.
-    init(pointsPerChunk: Int, compression: ChunkCompression = .none) {
+    /// - Parameters:
+    ///   - compression: applied to each chunk's payload where it saves at least an eighth.
+    ///   - provenance: the segment's rank, level and applied deletions in its
+    ///     store, and what it replaces; unrecorded for a segment outside a store.
+    init(pointsPerChunk: Int, compression: ChunkCompression = .none, provenance: SegmentProvenance = .unrecorded) {
         self.pointsPerChunk = pointsPerChunk
+        self.provenance = provenance
         scratch = EncodingScratch(pointsPerChunk: pointsPerChunk, compression: compression)
         appendHeader()
+    }
+
+    /// Records the outputs of the compaction step this segment belongs to,
+    /// known only once the step has written them all.
+    mutating func recordSiblings(_ sequences: [UInt64]) {
+        provenance.siblings = sequences
     }
 
     /// Bytes encoded so far, taken or not.
@@ -161,7 +173,7 @@ struct SegmentWriter {
     /// the bytes not yet taken: the end of the file.
     consuming func finish() -> [UInt8] {
         let entriesOffset = byteCount
-        pending.reserveCapacity(pending.count + entries.count + records.count * SegmentFormat.directoryRecordSize + names.count + SegmentFormat.directoryFooterSize)
+        pending.reserveCapacity(pending.count + entries.count + records.count * SegmentFormat.directoryRecordSize + names.count + SegmentFormat.provenanceFooterSize + 16)
         pending.append(contentsOf: entries.bytes)
         let directoryOffset = byteCount
         var directory = ByteWriter(capacity: records.count * SegmentFormat.directoryRecordSize + names.count)
@@ -174,15 +186,24 @@ struct SegmentWriter {
         directory.writeBytes(names)
         let directoryChecksum = directory.bytes.withUnsafeBytes { CRC32C.checksum($0) }
         pending.append(contentsOf: directory.bytes)
-        var footer = ByteWriter(capacity: SegmentFormat.directoryFooterSize)
+        let provenanceOffset = byteCount
+        let block = provenance.encodedBlock()
+        pending.append(contentsOf: block)
+        var footer = ByteWriter(capacity: SegmentFormat.provenanceFooterSize)
         footer.writeUInt64(UInt64(entriesOffset))
         footer.writeUInt64(UInt64(directoryOffset))
+        footer.writeUInt64(UInt64(provenanceOffset))
         footer.writeUInt64(UInt64(records.count))
         footer.writeUInt64(UInt64(seriesCount))
         footer.writeUInt64(UInt64(pointCount))
         let empty = records.isEmpty
         footer.writeInt64(empty ? 0 : firstTime)
         footer.writeInt64(empty ? 0 : lastTime)
+        footer.writeUInt64(provenance.rank)
+        footer.writeUInt64(provenance.deletionsApplied)
+        footer.writeUInt8(provenance.level)
+        footer.writeBytes([0, 0, 0])
+        footer.writeUInt32(block.withUnsafeBytes { CRC32C.checksum($0) })
         footer.writeUInt32(directoryChecksum)
         footer.writeUInt32(footer.bytes.withUnsafeBytes { CRC32C.checksum($0) })
         footer.writeBytes(SegmentFormat.footerMagic)

@@ -416,7 +416,8 @@ public final class Store: Sendable {
         // and canonically equivalent names stay apart (String == would merge them).
         let order = scratch.order.slots(of: head)
         let runs = scratch.runs
-        var writer = SegmentWriter(pointsPerChunk: configuration.pointsPerChunk, compression: configuration.flushCompression)
+        var writer = SegmentWriter(
+            pointsPerChunk: configuration.pointsPerChunk, compression: configuration.flushCompression, provenance: .flushed(sequence: sequence))
         runs.withColumns { times, bits in
             var device: String? = nil
             var series: [SeriesSpans] = []

@@ -66,9 +66,12 @@ extension StoreVerifier {
         return repair
     }
 
-    /// A manifest listing every readable segment file, with what it cannot
-    /// know stated: a segment file records neither its rank nor its level,
-    /// and pending deletions live only in the manifest.
+    /// A manifest listing the live segments among the readable segment files,
+    /// with what it cannot restore stated. A format 7 segment records its
+    /// rank, level, applied deletions, and for a compaction's output the
+    /// inputs it replaced and the step's other outputs (see
+    /// ``SegmentProvenance``); older segments rank by their sequence.
+    /// Pending deletions live only in the manifest.
     private static func rebuildManifest(at path: String) throws(StrataError) -> (Manifest, [String]) {
         let folder = path + "/" + StoreLayout.segmentsFolder
         let names: [String]
@@ -77,27 +80,67 @@ extension StoreVerifier {
         } catch {
             throw .io(error, "listing segments", path: folder)
         }
-        var manifest = Manifest()
+        var present: [UInt64: SegmentProvenance?] = [:]
         var unreadable = 0
         for name in names.sorted() {
             guard let sequence = SegmentFormat.sequence(ofFileName: name) else { continue }
-            guard (try? SegmentFile(path: folder + "/" + name)) != nil else {
+            guard let segment = try? SegmentFile(path: folder + "/" + name) else {
                 unreadable += 1
                 continue
             }
-            manifest.segments.append(.init(sequence: sequence, rank: sequence, level: 0))
-            manifest.nextSequence = max(manifest.nextSequence, sequence + 1)
+            present[sequence] = segment.recordedProvenance.flatMap { $0.isRecorded ? $0 : nil }
         }
+        let live = liveSegments(present)
+        var manifest = Manifest()
+        var unrecorded = 0
+        for sequence in live.sorted() {
+            let recorded = present[sequence] ?? nil
+            if recorded == nil { unrecorded += 1 }
+            manifest.segments.append(.init(
+                sequence: sequence, rank: recorded?.rank ?? sequence, level: recorded?.level ?? 0,
+                deletionsApplied: recorded?.deletionsApplied ?? 0))
+        }
+        let mentioned = present.keys.map { $0 } + present.values.flatMap { ($0?.replaced ?? []) + ($0?.siblings ?? []) }
+        manifest.nextSequence = (mentioned.max() ?? 0) + 1
         // Above any generation the lost manifest can have had, so the order of manifests stays monotonic.
         manifest.generation = manifest.nextSequence
-        var notRestored = [
-            "pending deletions: the points they hid are visible again; delete them again",
-            "the last-write-wins order between segments, taken from their sequence numbers: where a compacted segment and a later flushed one hold the same series and timestamp, the compacted one's value now wins",
-            "which segments a compaction had replaced: their points are listed twice until the next compaction merges them",
-        ]
+        var notRestored = ["pending deletions: the points they hid are visible again; delete them again"]
+        if unrecorded > 0 {
+            notRestored.append(
+                "the places of \(unrecorded) segment\(unrecorded == 1 ? "" : "s") written before segment format 7, which record none: each ranks by its sequence number, so where a compacted one and a later flushed one hold the same series and timestamp the compacted one's value now wins, and a compaction input left behind by a crash is listed beside its output until the next compaction merges them")
+        }
         if unreadable > 0 {
             notRestored.append("\(unreadable) unreadable segment file\(unreadable == 1 ? "" : "s"), left out of the manifest (still in segments/)")
         }
         return (manifest, notRestored)
+    }
+
+    /// The sequences of the live segments among `present` (each with its
+    /// recorded provenance, if any).
+    ///
+    /// A compaction step's outputs are live, and its inputs are not, when the
+    /// step was published: every output is there (or was replaced in turn by
+    /// a later step), or one of its inputs is gone, which happens only after
+    /// publishing. Otherwise a crash stopped the step before it was published:
+    /// its outputs are leftovers and its inputs stay live. Never losing a point
+    /// comes first: when in doubt both are kept, and the merge of equal points is harmless.
+    static func liveSegments(_ present: [UInt64: SegmentProvenance?]) -> Set<UInt64> {
+        let replacedBySomething = Set(present.values.flatMap { $0?.replaced ?? [] })
+        var published: [SegmentProvenance] = []
+        var leftovers = Set<UInt64>()
+        var seenGroups = Set<[UInt64]>()
+        for (sequence, provenance) in present {
+            guard let provenance, !provenance.siblings.isEmpty else { continue }
+            let group = provenance.siblings.sorted()
+            let everyOutputAccountedFor = group.allSatisfy { present[$0] != nil || replacedBySomething.contains($0) }
+            let someInputGone = provenance.replaced.contains { present[$0] == nil }
+            if everyOutputAccountedFor || someInputGone {
+                if seenGroups.insert(group).inserted { published.append(provenance) }
+            } else {
+                leftovers.insert(sequence)
+            }
+        }
+        let replaced = Set(published.flatMap(\.replaced))
+        return Set(present.keys).subtracting(replaced).subtracting(leftovers)
     }
 }

@@ -72,6 +72,13 @@ public enum StoreVerifier {
             }
             do throws(StrataError) {
                 let segment = try SegmentFile(path: file, sequence: entry.sequence, rank: entry.rank, level: entry.level)
+                if let recorded = segment.recordedProvenance, recorded.isRecorded,
+                   (recorded.rank, recorded.level, recorded.deletionsApplied) != (entry.rank, entry.level, entry.deletionsApplied) {
+                    report.problems.append(StrataError(
+                        .corruptFile,
+                        "the manifest lists this segment with rank \(entry.rank), level \(entry.level), deletions applied \(entry.deletionsApplied); the segment records \(recorded.rank), \(recorded.level), \(recorded.deletionsApplied)",
+                        path: file))
+                }
                 let (chunks, problems) = segment.verify()
                 report.chunksChecked += chunks
                 for problem in problems {
@@ -227,12 +234,14 @@ extension StoreVerifier {
         do throws(Errno) { try FileSystem.createDirectory(aside) } catch {
             throw .io(error, "creating the folder for damaged segments", path: aside)
         }
+        let listedEntries = Dictionary(((try? ManifestFile.read(in: path)) ?? nil)?.segments.map { ($0.sequence, $0) } ?? [], uniquingKeysWith: { a, _ in a })
         for (file, problem) in damagedFiles.sorted(by: { $0.key < $1.key }) {
             guard FileSystem.fileExists(file) else {
                 repair.missing.append(file)
                 continue
             }
-            repair.moved.append(try setAside(file, problem: problem, in: aside))
+            let entry = listedEntries[SegmentFormat.sequence(ofFileName: String(file.split(separator: "/").last ?? "")) ?? 0]
+            repair.moved.append(try setAside(file, problem: problem, entry: entry, in: aside))
         }
         do throws(Errno) {
             try FileSystem.syncDirectory(aside)
@@ -259,7 +268,7 @@ extension StoreVerifier {
     /// one is linked aside, and a rename puts the salvaged one in its place:
     /// a crash at any step leaves the damaged file or the salvaged one listed,
     /// and the damaged bytes kept.
-    private static func setAside(_ file: String, problem: StrataError, in aside: String) throws(StrataError) -> RepairReport.MovedSegment {
+    private static func setAside(_ file: String, problem: StrataError, entry: Manifest.Segment?, in aside: String) throws(StrataError) -> RepairReport.MovedSegment {
         let name = file.split(separator: "/").last.map(String.init) ?? file
         let target = uniqueName(aside + "/" + name)
         guard let segment = try? SegmentFile(path: file) else {
@@ -276,7 +285,14 @@ extension StoreVerifier {
             return .init(originalPath: file, newPath: target, problem: problem, lost: salvage.lost,
                          unreadableEntries: salvage.unreadableEntries, salvagedPoints: 0)
         }
-        let bytes = SegmentWriter(pointsPerChunk: Configuration().pointsPerChunk, compression: .lz4).encode(salvage.devices)
+        // The new file takes the old one's place in the store: same rank, level and applied deletions.
+        var provenance = segment.recordedProvenance ?? .unrecorded
+        if let entry {
+            provenance.rank = entry.rank
+            provenance.level = entry.level
+            provenance.deletionsApplied = entry.deletionsApplied
+        }
+        let bytes = SegmentWriter(pointsPerChunk: Configuration().pointsPerChunk, compression: .lz4, provenance: provenance).encode(salvage.devices)
         let temporary = file + ".salvaged.tmp"
         let folder = String(file.dropLast(name.count + 1))
         do throws(Errno) {
