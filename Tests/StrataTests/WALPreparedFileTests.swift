@@ -1,0 +1,57 @@
+import Testing
+import Foundation
+@testable import Strata
+
+/// Every `*.prepared` name that shows up in `folder` during the next `seconds`.
+private func preparedFilesAppearing(in folder: String, during seconds: Double) -> Set<String> {
+    var seen: Set<String> = []
+    let deadline = Date().addingTimeInterval(seconds)
+    repeat {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        seen.formUnion(names.filter { $0.hasSuffix(WALFormat.preparedSuffix) })
+        usleep(500)
+    } while Date() < deadline
+    return seen
+}
+
+/// A batch of `count` points of d/m from timestamp 0.
+private func largeBatch(count: Int) throws -> WriteBatch {
+    var batch = WriteBatch(capacity: count)
+    for time in 0..<count { try batch.append(device: "d", metric: "m", timestamp: Int64(time), value: Double(time)) }
+    return batch
+}
+
+@Suite("Write-ahead log: prepared files")
+struct WALPreparedFileTests {
+    @Test("Closing the log while a file is being prepared removes it before close returns, and none appears later")
+    func closeDuringPreparation() throws {
+        let directory = TemporaryDirectory()
+        let folder = directory.appending("wal")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let log = try WriteAheadLog(directory: folder, number: 1, existing: [])
+        // 6 MB in the first file: the rotation prepares file 3 with 7.5 MB of zeros, which takes a while.
+        var record = WALRecord(batch: try largeBatch(count: 300_000))
+        try log.waitUntilDurable(try log.append(&record))
+        _ = try log.rotate()
+        try log.close()
+        #expect(preparedFilesAppearing(in: folder, during: 0.5).isEmpty)
+        // The first file waits for its segment; the second is sealed because of it.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == [WALFormat.fileName(1), WALFormat.fileName(2)])
+    }
+
+    @Test("A store's closing flush prepares no log file; a closed store's log folder is empty")
+    func closingFlushPreparesNothing() throws {
+        let directory = TemporaryDirectory()
+        let store = try Store(at: directory.path)
+        // A small head, as in the ingest that left one behind: its segment is written before the 1 MiB of a prepared file.
+        let times = (0..<1_000).map(Int64.init)
+        try store.append(device: "d", metric: "m", timestamps: times, values: times.map(Double.init))
+        try store.close()
+        // The only rotation was the closing one.
+        #expect(store.log?.preparationsStarted == 0)
+        let folder = directory.appending("wal")
+        #expect(preparedFilesAppearing(in: folder, during: 0.5).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+        #expect(try Store(at: directory.path, mode: .readOnly).query(device: "d", metric: "m").count == times.count)
+    }
+}
