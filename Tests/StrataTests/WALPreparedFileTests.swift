@@ -55,3 +55,39 @@ struct WALPreparedFileTests {
         #expect(try Store(at: directory.path, mode: .readOnly).query(device: "d", metric: "m").count == times.count)
     }
 }
+
+@Suite("Backup: preallocated log files")
+struct WALBackupTests {
+    @Test("A backup copies a preallocated log file up to its last record, never its zero-filled room")
+    func backupSkipsZeroTail() throws {
+        let directory = TemporaryDirectory()
+        let source = directory.appending("store")
+        try Store(at: source).close()
+        // The writer's last file as a crash leaves it: a preallocated header, two records, then 1 MiB of zeros.
+        var bytes = WALFormat.fileHeader(flags: WALFormat.preallocatedFlag)
+        for first in [0, 10] {
+            var batch = WriteBatch()
+            for time in first..<(first + 10) { try batch.append(device: "d", metric: "m", timestamp: Int64(time), value: Double(time) / 8) }
+            var record = WALRecord(batch: batch)
+            record.seal()
+            bytes += record.bytes
+        }
+        let used = bytes.count
+        bytes += [UInt8](repeating: 0, count: 1 << 20)
+        let name = WALFormat.fileName(1)
+        try Data(bytes).write(to: URL(fileURLWithPath: source + "/wal/" + name))
+        // A prepared file beside it is not copied either.
+        try Data(WALFormat.fileHeader(flags: WALFormat.preallocatedFlag) + [UInt8](repeating: 0, count: 4096))
+            .write(to: URL(fileURLWithPath: source + "/wal/" + WALFormat.fileName(2) + WALFormat.preparedSuffix))
+
+        let copy = directory.appending("copy")
+        let report = try StoreBackup.copy(from: source, to: copy)
+        #expect(report.logFilesCopied == 1)
+        #expect(report.bytesCopied == used)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: copy + "/wal") == [name])
+        #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: copy + "/wal/" + name))) == Array(bytes[..<used]))
+        #expect(try StoreVerifier.verify(at: copy).isClean)
+        let reader = try Store(at: copy, mode: .readOnly)
+        #expect(try reader.query(device: "d", metric: "m").timestamps == (0..<20).map(Int64.init))
+    }
+}

@@ -65,11 +65,10 @@ struct WriteAheadLogTests {
             try append(store, from: 0, count: 50)
             // The first rotation prepares the file the second one moves into.
             try store.flush()
+            // Ready, not merely created: a file still being filled is not taken (and the test would race).
             let deadline = Date().addingTimeInterval(5)
-            while try !FileManager.default.contentsOfDirectory(atPath: folder).contains(where: { $0.hasSuffix(".wal.prepared") }),
-                  Date() < deadline {
-                usleep(5_000)
-            }
+            while store.log?.hasPreparedFile != true, Date() < deadline { usleep(5_000) }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder).contains { $0.hasSuffix(".wal.prepared") })
             try append(store, from: 50, count: 50)
             try store.flush()
             for batch in 0..<5 { try append(store, from: 100 + batch * 20, count: 20) }

@@ -64,6 +64,34 @@ struct WALFrameReader {
         searchBudget = 16 * bytes.count + (1 << 20)
     }
 
+    /// The version and flags of a valid file header, or nil (too short, bad magic, version or checksum).
+    static func fileHeader(_ bytes: UnsafeRawBufferPointer) -> (version: UInt16, flags: UInt16)? {
+        guard bytes.count >= WALFormat.headerSize else { return nil }
+        let version = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: WALFormat.headerVersionOffset, as: UInt16.self))
+        let flags = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: WALFormat.headerFlagsOffset, as: UInt16.self))
+        let stored = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: WALFormat.headerChecksumOffset, as: UInt32.self))
+        let covered = UnsafeRawBufferPointer(rebasing: bytes[0..<WALFormat.headerChecksumOffset])
+        guard bytes.prefix(WALFormat.magic.count).elementsEqual(WALFormat.magic),
+              WALFormat.readableVersions.contains(version), stored == CRC32C.checksum(covered) else { return nil }
+        return (version, flags)
+    }
+
+    /// The bytes of a log file worth copying: a preallocated file without the
+    /// zeros after its last record (room not written yet), any other file whole.
+    static func usedLength(of bytes: UnsafeRawBufferPointer) -> Int {
+        guard let (version, flags) = fileHeader(bytes), flags & WALFormat.preallocatedFlag != 0 else { return bytes.count }
+        var frames = WALFrameReader(bytes: bytes, version: version, flags: flags)
+        while let frame = frames.next() {
+            switch frame {
+            case .record: continue
+            case .unusedRoom(let offset): return offset
+            // Damage or a torn tail is copied as it is, for the copy's recovery to judge.
+            case .damage, .unreadableTail: return bytes.count
+            }
+        }
+        return bytes.count
+    }
+
     /// The next frame, or nil at the end of the file (or after an unreadable tail or unused room).
     mutating func next() -> WALFrame? {
         guard !finished, offset < bytes.count else { return nil }

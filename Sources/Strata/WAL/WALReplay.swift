@@ -130,7 +130,7 @@ struct WALReplay {
             shortFile(path, size: bytes.count, isLast: isLast, outcome: &outcome)
             return .unusable
         }
-        guard let (version, flags) = Self.fileHeader(bytes) else {
+        guard let (version, flags) = WALFrameReader.fileHeader(bytes) else {
             damaged(path, at: 0, unread: bytes.count, reason: "bad header (magic, version or checksum)", outcome: &outcome)
             return .unusable
         }
@@ -215,16 +215,6 @@ struct WALReplay {
         return "the end record says \(found), but \(progress.records) records end here"
     }
 
-    /// The version and flags of a valid file header, or nil (bad magic, version or checksum).
-    private static func fileHeader(_ bytes: UnsafeRawBufferPointer) -> (version: UInt16, flags: UInt16)? {
-        let version = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: WALFormat.headerVersionOffset, as: UInt16.self))
-        let flags = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: WALFormat.headerFlagsOffset, as: UInt16.self))
-        let stored = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: WALFormat.headerChecksumOffset, as: UInt32.self))
-        let covered = UnsafeRawBufferPointer(rebasing: bytes[0..<WALFormat.headerChecksumOffset])
-        guard bytes.prefix(WALFormat.magic.count).elementsEqual(WALFormat.magic),
-              WALFormat.readableVersions.contains(version), stored == CRC32C.checksum(covered) else { return nil }
-        return (version, flags)
-    }
 
     /// A file shorter than its header.
     private func shortFile(_ path: String, size: Int, isLast: Bool, outcome: inout Outcome) {

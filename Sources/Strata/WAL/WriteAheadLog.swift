@@ -421,6 +421,9 @@ final class WriteAheadLog: @unchecked Sendable {
     /// Syncs made so far (see ``syncCount``), read under the lock.
     var syncs: Int { lock.withLock { syncCount } }
 
+    /// Whether a prepared file waits for the next rotation, read under the lock.
+    var hasPreparedFile: Bool { lock.withLock { prepared != nil } }
+
     /// Files this log has started to prepare, read under the lock.
     var preparationsStarted: Int { lock.withLock { preparationCount } }
 
