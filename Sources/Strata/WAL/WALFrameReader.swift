@@ -17,9 +17,10 @@ enum WALFrame {
 }
 
 /// Splits the bytes of a log file (after its header) into records, and after
-/// damage resynchronises on the next valid record, as LevelDB's log reader
-/// skips a corrupt block and goes on with the next record it can frame
-/// (see the DocC article "Write-ahead log format").
+/// damage resynchronises on the next valid record and reports the bytes
+/// skipped, as LevelDB's log reader does (it drops the rest of a 32 KiB block;
+/// these records are not in blocks, so the next valid frame is searched for;
+/// see the DocC article "Write-ahead log format").
 ///
 /// A candidate record after damage must be of a type its version wrote, fit
 /// in the file, have a length that agrees with its complement (version 2 and
