@@ -134,6 +134,31 @@ struct WALResynchronisationTests {
         #expect(outcome.problems.last?.message.contains("1 lost") == true, "\(outcome.problems)")
     }
 
+    @Test("A damaged series record loses the rows that name its series, reported once for all of them; series defined after it still replay")
+    func damagedSeriesRecord() throws {
+        let directory = TemporaryDirectory()
+        do {
+            let store = try Store(at: directory.path, configuration: Self.unflushed)
+            for batch in 0..<4 { try store.append(device: "d", metric: "m", timestamps: [Int64(batch)], values: [Double(batch)]) }
+            try store.append(device: "e", metric: "m", timestamps: [10, 11], values: [1.5, 2.5])
+        }
+        let file = try #require(try walFiles(directory.path).last)
+        var bytes = try fileBytes(file)
+        let rows = rowsRecords(bytes)
+        #expect(rows.count == 5)
+        // The first record defines d/m: a flipped byte in its payload.
+        bytes[WALFormat.headerSize + WALFormat.recordHeaderSize + 2] ^= 0x04
+        try writeFileBytes(file, bytes)
+
+        let store = try reopen(directory.path, configuration: Self.unflushed)
+        #expect(try store.query(device: "d", metric: "m").timestamps.isEmpty)
+        #expect(try store.query(device: "e", metric: "m").timestamps == [10, 11])
+        let problems = store.recovery.problems
+        #expect(problems.map(\.offset) == [WALFormat.headerSize, rows[0].lowerBound, rows[1].lowerBound], "\(problems)")
+        #expect(problems[1].message.contains("does not define"), "\(problems[1].message)")
+        #expect(problems[2].message.contains("3 more") && problems[2].message.contains("do not decode"), "\(problems[2].message)")
+    }
+
     @Test("No false resynchronisation inside a damaged record: a valid frame hidden in its values is not replayed")
     func hiddenFrameIsNotReplayed() throws {
         let directory = TemporaryDirectory()

@@ -115,6 +115,9 @@ struct WALReplay {
         var sealed = false
         /// Damage was found (and reported): the file is set aside, never repaired.
         var damaged = false
+        /// Records after the damage that pass their checksum but do not decode (their
+        /// series were defined by a record the damage took): the first is reported, the rest counted.
+        var undecodableAfterDamage: [Int] = []
 
         func ending(version: UInt16, at offset: Int) -> Ending {
             sealed ? .sealed : .open(version: version, records: records, offset: offset)
@@ -137,6 +140,12 @@ struct WALReplay {
         var frames = WALFrameReader(bytes: bytes, version: version, flags: flags)
         var decoder = WALRecordDecoder(version: version)
         var progress = FileProgress()
+        defer {
+            if progress.undecodableAfterDamage.count > 1 {
+                let more = progress.undecodableAfterDamage.dropFirst()
+                outcome.problems.append(StrataError(.corruptFile, "\(more.count) more write-ahead log records after the damage pass their checksum but do not decode (as the one reported before them); skipped", path: path, offset: more.first))
+            }
+        }
         while let frame = frames.next() {
             switch frame {
             case .record(let offset, let type, let payload):
@@ -189,6 +198,11 @@ struct WALReplay {
         case .definitions:
             break
         case .malformed(let reason):
+            if progress.damaged {
+                // Typically rows whose series a lost `series` record defined: one problem for all of them.
+                progress.undecodableAfterDamage.append(offset)
+                if progress.undecodableAfterDamage.count > 1 { break }
+            }
             outcome.problems.append(StrataError(.corruptFile, "write-ahead log record passes its checksum but does not decode (\(reason)); skipped", path: path, offset: offset))
         case .unknown(let type):
             outcome.problems.append(StrataError(.corruptFile, "write-ahead log record of unknown type \(type); skipped (written by a newer Strata?)", path: path, offset: offset))
