@@ -95,12 +95,14 @@ import Testing
 
     @Test func randomBytesNeverCrash() {
         var rng = SplitMix64(seed: 1234)
+        var outcomes: [CorruptInputOutcome] = []
         for _ in 0..<3000 {
             let length = Int.random(in: 0..<64, using: &rng)
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
             let count = Int.random(in: 0..<2000, using: &rng)
-            _ = try? TimestampCodec.decode(bytes, count: count)
+            outcomes.append(expectCountOrCodecError(TimestampCodec.self, bytes, count: count))
         }
+        #expect(outcomes.contains(.decoded) && outcomes.contains(.rejected))
     }
 
     @Test func overlongRunThrows() {

@@ -183,10 +183,11 @@ import Testing
 
     @Test func randomAndMutatedBytesNeverCrash() {
         var rng = SplitMix64(seed: 4321)
+        var outcomes: [CorruptInputOutcome] = []
         for _ in 0..<3000 {
             let length = Int.random(in: 0..<64, using: &rng)
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            _ = try? TimestampGapCodec.decode(bytes, count: Int.random(in: 0..<2000, using: &rng))
+            outcomes.append(expectCountOrCodecError(TimestampGapCodec.self, bytes, count: Int.random(in: 0..<2000, using: &rng)))
         }
         // Single bit flips of valid encodings of each form.
         let sources: [[Int64]] = [
@@ -199,9 +200,10 @@ import Testing
             for bit in 0..<(encoded.count * 8) {
                 var damaged = encoded
                 damaged[bit / 8] ^= 1 << (bit % 8)
-                _ = try? TimestampGapCodec.decode(damaged, count: values.count)
+                outcomes.append(expectCountOrCodecError(TimestampGapCodec.self, damaged, count: values.count))
             }
         }
+        #expect(outcomes.contains(.decoded) && outcomes.contains(.rejected))
     }
 
     @Test func malformedHeadersAndStreamsThrow() {

@@ -349,6 +349,19 @@ fileprivate struct PristineStore: Sendable {
         return Region(kind: .chunk, start: position, series: [], label: "data region outside every chunk")
     }
 
+    /// The records of log `logIndex` lost when its record `damaged` is: that
+    /// one, and when it defines series (a `series` record), every later record
+    /// of the file holding one of them (their numbers are no longer defined).
+    func recordsLost(damaging damaged: Int, of logIndex: Int) -> Set<Int> {
+        let records = logs[logIndex].records
+        guard records[damaged].points.isEmpty, damaged + 1 < records.count else { return [damaged] }
+        let earlier = Set(records[..<damaged].flatMap(\.points.keys))
+        let defined = Set(records[damaged + 1].points.keys).subtracting(earlier)
+        var lost: Set<Int> = [damaged]
+        for index in (damaged + 1)..<records.count where !defined.isDisjoint(with: records[index].points.keys) { lost.insert(index) }
+        return lost
+    }
+
     /// The points a store should return: the segment's (when it is readable)
     /// and those of the log records `included` accepts, later writes winning.
     func expected(segment: Bool, including included: (_ log: Int, _ record: Int) -> Bool) -> InjectionPoints {
@@ -624,9 +637,11 @@ struct CorruptionInjectionTests {
             #expect(tornNotes.isEmpty, "\(context): damage called a torn tail: \(tornNotes)")
         }
 
-        // Every record before the damage, the other log file and the segment survive.
+        // Every record but the damaged one (replay resynchronises on the next valid record), the other
+        // log file and the segment survive; a damaged series record also loses the rows that use its numbers.
+        let lost = recordIndex.map { pristine.recordsLost(damaging: $0, of: logIndex) }
         let expected = pristine.expected(segment: true) { log, record in
-            log != logIndex || inEndRecord || (recordIndex != nil && record < recordIndex!)
+            log != logIndex || inEndRecord || (lost != nil && !lost!.contains(record))
         }
         let reader = try Store(at: directory.path, configuration: PristineStore.configuration, mode: .readOnly)
         try expectReadBack(reader, pristine, expected, "\(context), read-only")

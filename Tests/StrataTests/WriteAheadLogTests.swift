@@ -65,11 +65,10 @@ struct WriteAheadLogTests {
             try append(store, from: 0, count: 50)
             // The first rotation prepares the file the second one moves into.
             try store.flush()
+            // Ready, not merely created: a file still being filled is not taken (and the test would race).
             let deadline = Date().addingTimeInterval(5)
-            while try !FileManager.default.contentsOfDirectory(atPath: folder).contains(where: { $0.hasSuffix(".wal.prepared") }),
-                  Date() < deadline {
-                usleep(5_000)
-            }
+            while store.log?.hasPreparedFile != true, Date() < deadline { usleep(5_000) }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder).contains { $0.hasSuffix(".wal.prepared") })
             try append(store, from: 50, count: 50)
             try store.flush()
             for batch in 0..<5 { try append(store, from: 100 + batch * 20, count: 20) }
@@ -206,7 +205,7 @@ struct WriteAheadLogTests {
         #expect(try reopen(directory.path).recovery.problems.isEmpty)
     }
 
-    @Test("Corruption in the middle is reported; what comes before is kept; the file is moved aside")
+    @Test("Corruption with no valid record after it is reported; what comes before is kept; the file is moved aside")
     func middleCorruption() throws {
         let directory = TemporaryDirectory()
         var configuration = Configuration()
@@ -214,9 +213,11 @@ struct WriteAheadLogTests {
         try appendWithoutClosing(directory.path, batches: 4, size: 10, configuration: configuration)
         let file = try #require(try walFiles(directory.path).last)
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
-        let damagedOffset = rowsRecords(bytes)[1].lowerBound  // the second batch
-        bytes[damagedOffset + 20] ^= 0xFF
-        // Appending a record's worth of garbage keeps the damage away from the tail.
+        let records = rowsRecords(bytes)
+        let damagedOffset = records[1].lowerBound  // the second batch
+        // Every record from the second on is damaged: replay finds nothing to resynchronise on
+        // (WALResynchronisationTests covers the records after damage).
+        for record in records[1...] { bytes[record.lowerBound + 20] ^= 0xFF }
         try Data(bytes).write(to: URL(fileURLWithPath: file))
         let appendedAfter = try Store(at: directory.path, mode: .readOnly)  // a reader changes nothing
         #expect(appendedAfter.recovery.points == 10)

@@ -310,7 +310,7 @@ public final class Store: Sendable {
             }
             // The log files written so far hold exactly this head (and any head whose
             // flush failed, restored into it): they go once its segment is published.
-            let covered = try log?.rotate() ?? []
+            let covered = try log?.rotate(closing: closing) ?? []
             if closing { state.isClosed = true }
             let head = state.head
             // The last flushed head's buffers, already touched: no page faults to refill them.

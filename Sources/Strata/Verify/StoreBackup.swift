@@ -34,7 +34,9 @@ public struct BackupReport: Sendable {
 /// manifest it read afterwards; log files that manifest marks as covered are
 /// not replayed when the copy is opened, so a deletion recorded in it stays
 /// done. A log file the writer is still appending to may end in a torn
-/// record, which the copy's first writer cuts off as after a crash.
+/// record, which the copy's first writer cuts off as after a crash. Prepared
+/// log files (`*.wal.prepared`) and the zeros after the last record of a
+/// preallocated one are never copied.
 public enum StoreBackup {
     /// Copies the store at `source` into `destination`, which must not exist or be empty.
     /// `progress` is called after each file, in the calling thread.
@@ -69,13 +71,16 @@ public enum StoreBackup {
         let sourceLog = source + "/" + WALFormat.folder
         let logNames = ((try? FileSystem.contentsOfDirectory(sourceLog)) ?? []).filter { WALFormat.number(ofFileName: $0) != nil }.sorted()
         for name in logNames {
-            let contents: [UInt8]
+            var contents: [UInt8]
             do throws(Errno) {
                 contents = try FileSystem.readFile(sourceLog + "/" + name)
             } catch {
                 if error == .noSuchFile { continue }  // flushed and deleted meanwhile: its points are in a segment
                 throw .io(error, "reading a log file to back up", path: sourceLog + "/" + name)
             }
+            // A preallocated file's zeros after its last record are room, not data: never copied.
+            let used = contents.withUnsafeBytes { WALFrameReader.usedLength(of: $0) }
+            contents.removeSubrange(used...)
             do throws(Errno) {
                 try FileSystem.writeFileAtomically(logFolder + "/" + name, directory: logFolder, contents: contents)
             } catch {

@@ -11,10 +11,20 @@ enum WALFormat {
     static let readableVersions: ClosedRange<UInt16> = 1...4
     /// magic(8) version(2) flags(2) crc32c(4)
     static let headerSize = 16
+    /// Where the file header's version <u16> starts.
+    static let headerVersionOffset = 8
+    /// Where the file header's flags <u16> start.
+    static let headerFlagsOffset = 10
+    /// Where the file header's checksum <u32> starts; it covers the bytes before it.
+    static let headerChecksumOffset = 12
     /// length(4) ~length(4) crc32c(4) type(1)
     static let recordHeaderSize = 13
     /// Version 1: length(4) crc32c(4) type(1)
     static let version1RecordHeaderSize = 9
+    /// Where a record header's payload length <u32> starts (every version).
+    static let recordLengthOffset = 0
+    /// Where a record header's length complement <u32> starts (version 2 and later).
+    static let recordComplementOffset = 4
     /// The end record's payload: records(8) endOffset(8).
     static let endPayloadSize = 16
     /// A whole end record.
@@ -56,6 +66,28 @@ enum WALFormat {
     /// The size of a record header in a file of `version`.
     static func recordHeaderSize(version: UInt16) -> Int {
         version == 1 ? version1RecordHeaderSize : recordHeaderSize
+    }
+
+    /// Where a record header's checksum <u32> starts in a file of `version`;
+    /// it covers the type byte and the payload, everything after it.
+    static func recordChecksumOffset(version: UInt16) -> Int {
+        version == 1 ? 4 : 8
+    }
+
+    /// Where a record header's type byte is in a file of `version`: its last byte.
+    static func recordTypeOffset(version: UInt16) -> Int {
+        recordHeaderSize(version: version) - 1
+    }
+
+    /// The record types a writer of `version` wrote: a valid frame of another
+    /// type found while resynchronising after damage is not trusted.
+    static func writtenTypes(version: UInt16) -> ClosedRange<UInt8> {
+        switch version {
+        case 1: RecordType.batch.rawValue...RecordType.batch.rawValue
+        case 2: RecordType.batch.rawValue...RecordType.end.rawValue
+        case 3: RecordType.batch.rawValue...RecordType.rows.rawValue
+        default: RecordType.batch.rawValue...RecordType.compressedRows.rawValue
+        }
     }
 
     static func fileName(_ number: UInt64) -> String {

@@ -87,10 +87,11 @@ struct WALRecord {
     /// Fills in length, its complement and the checksum.
     mutating func seal() {
         let payloadLength = UInt32(bytes.count - WALFormat.recordHeaderSize)
-        let checksum = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[12...])) }
-        withUnsafeBytes(of: payloadLength.littleEndian) { for i in 0..<4 { bytes[i] = $0[i] } }
-        withUnsafeBytes(of: (~payloadLength).littleEndian) { for i in 0..<4 { bytes[4 + i] = $0[i] } }
-        withUnsafeBytes(of: checksum.littleEndian) { for i in 0..<4 { bytes[8 + i] = $0[i] } }
+        let checksumOffset = WALFormat.recordChecksumOffset(version: WALFormat.version)
+        let checksum = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(checksumOffset + 4)...])) }
+        withUnsafeBytes(of: payloadLength.littleEndian) { for i in 0..<4 { bytes[WALFormat.recordLengthOffset + i] = $0[i] } }
+        withUnsafeBytes(of: (~payloadLength).littleEndian) { for i in 0..<4 { bytes[WALFormat.recordComplementOffset + i] = $0[i] } }
+        withUnsafeBytes(of: checksum.littleEndian) { for i in 0..<4 { bytes[checksumOffset + i] = $0[i] } }
     }
 
     /// Reads the end record payload: records before it and its own offset.

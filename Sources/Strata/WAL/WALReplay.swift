@@ -5,20 +5,25 @@ import Glibc
 #endif
 
 /// Reads the log files of a store in order and hands every valid record's
-/// batch to the caller, reporting what it could not read.
+/// batch to the caller, reporting what it could not read. Each file is framed
+/// by a ``WALFrameReader`` and its records decoded by a ``WALRecordDecoder``.
 ///
 /// - A **torn tail** is expected after a crash, and only in the last file:
 ///   the file ends inside a record header, or a record whose header is
 ///   intact runs past the end of the file, or the last record fails its
-///   checksum (or, in version 2, the file ends in bytes that are all zero).
-///   The writer cuts it off; its points were never acknowledged.
+///   checksum (or, in version 2, the file ends in bytes that are all zero),
+///   with no valid record after it. The writer cuts it off; its points were
+///   never acknowledged.
 /// - **Damage** is everything else, reported with file and offset: a record
 ///   that fails its checksum with more data after it, a version 2 length that
 ///   disagrees with its complement, a bad file header, a file that is not the
 ///   last one but is shorter than its header or (version 2) lacks its end
-///   record, data after an end record. Everything before it is kept; the rest
-///   of that file cannot be framed and is reported as unread; later files are
-///   still replayed.
+///   record, data after an end record. Replay resynchronises on the next valid
+///   record and reports the bytes skipped: only the damaged records are lost
+///   (and, in version 3, rows whose series a lost `series` record defined).
+///   When no valid record follows, the rest of the file is reported as unread.
+///   Later files are replayed either way; a damaged file is never cut or
+///   sealed, the store sets it aside once its readable points are in a segment.
 ///
 /// A writer (`repairs`) also seals the last file when it is of version 2 and
 /// has no end record (its writer crashed): after the torn tail is cut off, the
@@ -104,6 +109,22 @@ struct WALReplay {
         return outcome
     }
 
+    /// What replay learned of one file so far.
+    private struct FileProgress {
+        var records = 0
+        var sealed = false
+        /// Damage was found (and reported): the file is set aside, never repaired.
+        var damaged = false
+        /// Records after the damage that pass their checksum but do not decode (their
+        /// series were defined by a record the damage took): the first is reported, the rest counted.
+        var undecodableAfterDamage: [Int] = []
+
+        func ending(version: UInt16, at offset: Int) -> Ending {
+            sealed ? .sealed : .open(version: version, records: records, offset: offset)
+        }
+    }
+
+    /// Replays one file: its frames (see ``WALFrameReader``) through a ``WALRecordDecoder``.
     private func replay(
         file path: String, bytes: UnsafeRawBufferPointer, isLast: Bool,
         outcome: inout Outcome, apply: (WriteBatch, String, Int) -> Void
@@ -112,163 +133,102 @@ struct WALReplay {
             shortFile(path, size: bytes.count, isLast: isLast, outcome: &outcome)
             return .unusable
         }
-        let version = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
-        let headerValid = bytes.prefix(8).elementsEqual(WALFormat.magic)
-            && WALFormat.readableVersions.contains(version)
-            && UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self)) == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<12]))
-        guard headerValid else {
+        guard let (version, flags) = WALFrameReader.fileHeader(bytes) else {
             damaged(path, at: 0, unread: bytes.count, reason: "bad header (magic, version or checksum)", outcome: &outcome)
             return .unusable
         }
-        let framed = version >= 2
-        let recordHeaderSize = WALFormat.recordHeaderSize(version: version)
-        let checksumOffset = framed ? 8 : 4
-        let flags = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 10, as: UInt16.self))
-        // A preallocated file's zero tail is room not yet written. Where it starts
-        // (after the last nonzero byte) tells a torn last record from damage.
-        let preallocated = framed && flags & WALFormat.preallocatedFlag != 0
-        var zeroTail = bytes.count
-        if preallocated {
-            while zeroTail > WALFormat.headerSize && bytes[zeroTail - 1] == 0 { zeroTail -= 1 }
+        var frames = WALFrameReader(bytes: bytes, version: version, flags: flags)
+        var decoder = WALRecordDecoder(version: version)
+        var progress = FileProgress()
+        defer {
+            if progress.undecodableAfterDamage.count > 1 {
+                let more = progress.undecodableAfterDamage.dropFirst()
+                outcome.problems.append(StrataError(.corruptFile, "\(more.count) more write-ahead log records after the damage pass their checksum but do not decode (as the one reported before them); skipped", path: path, offset: more.first))
+            }
         }
-        var offset = WALFormat.headerSize
-        var records = 0
-        var sealed = false
-        /// Version 3: the series numbers this file has defined so far.
-        var definitions: [UInt32: (key: SeriesKey, type: ValueType)] = [:]
-        while offset < bytes.count {
-            let remaining = bytes.count - offset
-            if preallocated && offset >= zeroTail {
-                // Only zeros follow, at a record boundary: the file's unused room.
-                return unusedRoom(path, at: offset, ending: sealed ? .sealed : .open(version: version, records: records, offset: offset))
-            }
-            if sealed {
-                // Never written: a sealed file is closed for good.
-                damaged(path, at: offset, unread: remaining, reason: "data after the end record", outcome: &outcome)
-                return .unusable
-            }
-            guard remaining >= recordHeaderSize else {
-                return finish(path, at: offset, remaining: remaining, isLast: isLast, version: version, records: records,
-                              reason: "the file ends inside a record header", outcome: &outcome)
-            }
-            let length = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-            if framed {
-                let complement = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
-                guard length == ~complement else {
-                    // Space allocated for an append the crash interrupted reads back as zeros on some file systems;
-                    // in a preallocated file, a header only partly written is followed by zeros.
-                    if isLast && (zeroTail <= offset + recordHeaderSize
-                                  || UnsafeRawBufferPointer(rebasing: bytes[offset...]).allSatisfy({ $0 == 0 })) {
-                        return tornTail(path, at: offset, dropping: remaining, version: version, records: records,
-                                        reason: "the file ends in zero bytes", outcome: &outcome)
-                    }
-                    damaged(path, at: offset, unread: remaining,
-                            reason: "a record's length (\(length)) disagrees with its complement (\(~complement))", outcome: &outcome)
+        while let frame = frames.next() {
+            switch frame {
+            case .record(let offset, let type, let payload):
+                if progress.sealed {
+                    // Never written: a sealed file is closed for good.
+                    damaged(path, at: offset, unread: bytes.count - offset, reason: "data after the end record", outcome: &outcome)
                     return .unusable
                 }
-            }
-            let checksum = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + checksumOffset, as: UInt32.self))
-            let end = offset + recordHeaderSize + Int(length)
-            // Version 1 has no complement: an implausible length is the only check on it.
-            guard framed || Int(length) <= WALFormat.maximumPayload, end <= bytes.count else {
-                return finish(path, at: offset, remaining: remaining, isLast: isLast, version: version, records: records,
-                              reason: "a record of \(length) bytes runs past the end of the file", outcome: &outcome)
-            }
-            let typeOffset = offset + recordHeaderSize - 1
-            let covered = UnsafeRawBufferPointer(rebasing: bytes[typeOffset..<end])
-            guard CRC32C.checksum(covered) == checksum else {
-                // A bad last record is a torn append (in a preallocated file, one with only
-                // zeros after it); a bad record with data after it is damage.
-                if isLast && (end == bytes.count || zeroTail <= end) {
-                    return tornTail(path, at: offset, dropping: remaining, version: version, records: records,
-                                    reason: "the last record fails its checksum", outcome: &outcome)
-                }
-                damaged(path, at: offset, unread: remaining, reason: "a record fails its checksum", outcome: &outcome)
-                return .unusable
-            }
-            let type = bytes[typeOffset]
-            let payload = UnsafeRawBufferPointer(rebasing: bytes[(offset + recordHeaderSize)..<end])
-            if type == WALFormat.RecordType.batch.rawValue {
-                do throws(WALBatchEncoding.Malformed) {
-                    let batch = try WALBatchEncoding.decode(payload)
-                    apply(batch, path, offset)
-                    outcome.records += 1
-                    outcome.points += batch.count
-                } catch {
-                    outcome.problems.append(StrataError(.corruptFile, "write-ahead log record passes its checksum but does not decode (\(error.reason)); skipped", path: path, offset: offset))
-                }
-            } else if version >= 3 && type == WALFormat.RecordType.series.rawValue {
-                do throws(WALBatchEncoding.Malformed) {
-                    for definition in try WALSeriesEncoding.decode(payload) {
-                        definitions[definition.number] = (definition.key, definition.type)
-                    }
-                } catch {
-                    outcome.problems.append(StrataError(.corruptFile, "write-ahead log record passes its checksum but does not decode (\(error.reason)); skipped", path: path, offset: offset))
-                }
-            } else if (version >= 3 && type == WALFormat.RecordType.rows.rawValue)
-                        || (version >= 4 && type == WALFormat.RecordType.compressedRows.rawValue) {
-                do throws(WALBatchEncoding.Malformed) {
-                    let batch: WriteBatch
-                    if type == WALFormat.RecordType.rows.rawValue {
-                        batch = try Self.batch(fromRows: payload, definitions: definitions)
-                    } else {
-                        let rows = try WALRecord.decompressRows(payload)
-                        batch = try rows.withUnsafeBytes { rows in
-                            Result { () throws(WALBatchEncoding.Malformed) in try Self.batch(fromRows: rows, definitions: definitions) }
-                        }.get()
-                    }
-                    apply(batch, path, offset)
-                    outcome.records += 1
-                    outcome.points += batch.count
-                } catch {
-                    outcome.problems.append(StrataError(.corruptFile, "write-ahead log record passes its checksum but does not decode (\(error.reason)); skipped", path: path, offset: offset))
-                }
-            } else if framed && type == WALFormat.RecordType.end.rawValue {
-                guard let mark = WALRecord.decodeEnd(payload), mark.records == UInt64(records), mark.offset == UInt64(offset) else {
-                    let found = WALRecord.decodeEnd(payload).map { "\($0.records) records ending at \($0.offset)" } ?? "a payload of \(payload.count) bytes"
-                    damaged(path, at: offset, unread: remaining,
-                            reason: "the end record says \(found), but \(records) records end here", outcome: &outcome)
+                let decoded = decoder.decode(type: type, payload: UnsafeRawBufferPointer(rebasing: bytes[payload]))
+                guard take(decoded, of: path, at: offset, progress: &progress, outcome: &outcome, apply: apply) else {
+                    damaged(path, at: offset, unread: bytes.count - offset, reason: Self.endMismatch(decoded, progress), outcome: &outcome)
                     return .unusable
                 }
-                sealed = true
-            } else {
-                outcome.problems.append(StrataError(.corruptFile, "write-ahead log record of unknown type \(type); skipped (written by a newer Strata?)", path: path, offset: offset))
+            case .damage(let offset, let length, let reason):
+                progress.damaged = true
+                damaged(path, at: offset, reason: reason,
+                        consequence: "\(length) bytes skipped, up to the next valid record at offset \(offset + length); the records before and after them were recovered",
+                        outcome: &outcome)
+            case .unusedRoom(let offset):
+                return progress.damaged ? .unusable : unusedRoom(path, at: offset, ending: progress.ending(version: version, at: offset))
+            case .unreadableTail(let offset, let reason, let tornAppend):
+                if isLast && tornAppend {
+                    return tornTail(path, at: offset, dropping: bytes.count - offset, version: version, records: progress.records,
+                                    reason: reason, keepingDamagedFile: progress.damaged, outcome: &outcome)
+                }
+                damaged(path, at: offset, unread: bytes.count - offset, reason: reason, outcome: &outcome)
+                return .unusable
             }
-            records += 1
-            offset = end
         }
-        return sealed ? .sealed : .open(version: version, records: records, offset: offset)
+        guard progress.damaged else { return progress.ending(version: version, at: bytes.count) }
+        if version >= 2 && !progress.sealed && !isLast {
+            damaged(path, at: bytes.count, reason: "cut short: no end record",
+                    consequence: "a later log file exists, so this one was closed for good and sealed; whatever followed its last record is lost",
+                    outcome: &outcome)
+        }
+        return .unusable
     }
 
-    /// A `rows` record turned back into a batch naming its series, through the
-    /// numbers the file defined before it.
-    private static func batch(
-        fromRows payload: UnsafeRawBufferPointer, definitions: [UInt32: (key: SeriesKey, type: ValueType)]
-    ) throws(WALBatchEncoding.Malformed) -> WriteBatch {
-        let rows = try WALRowsEncoding.decode(payload)
-        var batch = WriteBatch(capacity: rows.numbers.count)
-        var slots: [UInt32: Int] = [:]
-        for row in rows.numbers.indices {
-            let number = rows.numbers[row]
-            let slot: Int
-            if let known = slots[number] {
-                slot = known
-            } else {
-                guard let definition = definitions[number] else {
-                    throw WALBatchEncoding.Malformed(reason: "a row names series #\(number), which the file does not define")
-                }
-                do throws(StrataError) {
-                    slot = try batch.series(device: definition.key.device, metric: definition.key.metric, type: definition.type)
-                } catch {
-                    // Two numbers of one file naming the same series with both types.
-                    throw WALBatchEncoding.Malformed(reason: error.message)
-                }
-                slots[number] = slot
+    /// Applies one decoded record. False for an end record that disagrees with
+    /// the file: nothing after it can be trusted.
+    private func take(
+        _ decoded: WALRecordDecoder.Decoded, of path: String, at offset: Int, progress: inout FileProgress,
+        outcome: inout Outcome, apply: (WriteBatch, String, Int) -> Void
+    ) -> Bool {
+        switch decoded {
+        case .batch(let batch):
+            apply(batch, path, offset)
+            outcome.records += 1
+            outcome.points += batch.count
+        case .definitions:
+            break
+        case .malformed(let reason):
+            if progress.damaged {
+                // Typically rows whose series a lost `series` record defined: one problem for all of them.
+                progress.undecodableAfterDamage.append(offset)
+                if progress.undecodableAfterDamage.count > 1 { break }
             }
-            batch.append(series: slot, timestamp: rows.timestamps[row], bits: rows.bits[row])
+            outcome.problems.append(StrataError(.corruptFile, "write-ahead log record passes its checksum but does not decode (\(reason)); skipped", path: path, offset: offset))
+        case .unknown(let type):
+            outcome.problems.append(StrataError(.corruptFile, "write-ahead log record of unknown type \(type); skipped (written by a newer Strata?)", path: path, offset: offset))
+        case .end(let mark):
+            guard let mark, mark.offset == UInt64(offset) else { return false }
+            if mark.records != UInt64(progress.records) {
+                // Damage skipped records: the end record says how many there were.
+                guard progress.damaged else { return false }
+                let read = UInt64(progress.records)
+                let difference = mark.records > read ? "\(mark.records - read) lost to the damage before it" : "\(read - mark.records) more than it counts"
+                damaged(path, at: offset, reason: "the end record counts \(mark.records) records before it and \(read) were read",
+                        consequence: difference, outcome: &outcome)
+            }
+            progress.sealed = true
         }
-        return batch
+        progress.records += 1
+        return true
     }
+
+    /// Why an end record was refused (see ``take(_:of:at:progress:outcome:apply:)``).
+    private static func endMismatch(_ decoded: WALRecordDecoder.Decoded, _ progress: FileProgress) -> String {
+        guard case .end(let mark) = decoded else { return "an unexpected record" }
+        let found = mark.map { "\($0.records) records ending at \($0.offset)" } ?? "a payload of the wrong size"
+        return "the end record says \(found), but \(progress.records) records end here"
+    }
+
 
     /// A file shorter than its header.
     private func shortFile(_ path: String, size: Int, isLast: Bool, outcome: inout Outcome) {
@@ -297,17 +257,6 @@ struct WALReplay {
         outcome.problems.append(StrataError(.corruptFile, note, path: path, offset: 0))
     }
 
-    private func finish(
-        _ path: String, at offset: Int, remaining: Int, isLast: Bool, version: UInt16, records: Int, reason: String,
-        outcome: inout Outcome
-    ) -> Ending {
-        if isLast {
-            return tornTail(path, at: offset, dropping: remaining, version: version, records: records, reason: reason, outcome: &outcome)
-        }
-        damaged(path, at: offset, unread: remaining, reason: reason, outcome: &outcome)
-        return .unusable
-    }
-
     /// The end of a preallocated file's records, with only zeros after: for
     /// the writer, the zeros are cut off (the file is then sealed, or is sealed
     /// already). Nothing is reported: no append was lost.
@@ -327,11 +276,18 @@ struct WALReplay {
     }
 
     /// Reports (and for the writer, cuts off) the torn tail of the last file. The file then
-    /// ends after `records` records at `offset`, unless cutting failed.
+    /// ends after `records` records at `offset`, unless cutting failed. A file
+    /// damaged before its tail is set aside as found: nothing is cut off.
     private func tornTail(
         _ path: String, at offset: Int, dropping bytes: Int, version: UInt16, records: Int, reason: String,
-        outcome: inout Outcome
+        keepingDamagedFile: Bool = false, outcome: inout Outcome
     ) -> Ending {
+        if keepingDamagedFile {
+            if repairs || reportsTornTails {
+                outcome.problems.append(StrataError(.corruptFile, "torn tail of the write-ahead log (\(reason)): \(bytes) bytes of an append that was never acknowledged; the file is damaged before it and is set aside as found", path: path, offset: offset))
+            }
+            return .unusable
+        }
         // A reader beside a live writer sees the record being written as a torn tail: not a problem.
         guard repairs else {
             if reportsTornTails {

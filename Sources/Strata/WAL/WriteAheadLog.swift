@@ -57,6 +57,12 @@ final class WriteAheadLog: @unchecked Sendable {
     private var prepared: (number: UInt64, file: FileDescriptor)?
     /// True while a helper thread prepares a file.
     private var preparing = false
+    /// Helper threads started to prepare a file (tests check that closing starts none).
+    private var preparationCount = 0
+    /// Set when ``close()`` begins: a preparation under way stops early and
+    /// removes its file, and no new one starts. A closed store keeps only
+    /// the log files it needs, never a megabyte of zeros.
+    private var closing = false
     /// The fewest bytes a prepared file is filled with.
     static let smallestPreparedFile = 1 << 20
     /// The most bytes a prepared file is filled with.
@@ -91,23 +97,26 @@ final class WriteAheadLog: @unchecked Sendable {
     /// Starts filling the file numbered `number` with `bytes` zeros on a
     /// helper thread, unless one is being prepared already. Call holding the lock.
     private func startPreparing(number: UInt64, bytes: Int) {
-        guard !preparing, !closed, prepared == nil, bytes > 0 else { return }
+        guard !preparing, !closing, !closed, prepared == nil, bytes > 0 else { return }
         preparing = true
+        preparationCount += 1
         let directory = self.directory
         let size = min(bytes, Self.largestPreparedFile)
         BackgroundThread.start { [self] in
             let path = Self.preparedPath(directory: directory, number: number)
             let made: FileDescriptor?
             do throws(Errno) {
-                made = try Self.fillWithZeros(path, size: size)
+                made = try Self.fillWithZeros(path, size: size) { [self] in lock.withLock { closing } }
             } catch {
                 _ = try? FileSystem.removeFile(path)
                 made = nil
             }
             lock.withLock {
                 preparing = false
+                // close() waits for this.
+                lock.broadcast()
                 guard let made else { return }
-                if closed || number != fileNumber + 1 {
+                if closing || closed || number != fileNumber + 1 {
                     // Too late: the log moved on (or closed) without it.
                     made.close()
                     _ = try? FileSystem.removeFile(path)
@@ -119,13 +128,15 @@ final class WriteAheadLog: @unchecked Sendable {
     }
 
     /// Creates `path` holding a preallocated header and `size` bytes in all, zeros after the header, synced.
-    private static func fillWithZeros(_ path: String, size: Int) throws(Errno) -> FileDescriptor {
+    /// Gives up (throwing `ECANCELED`) as soon as `abandoned` says so, checked between megabytes.
+    private static func fillWithZeros(_ path: String, size: Int, abandoned: () -> Bool) throws(Errno) -> FileDescriptor {
         let descriptor = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC)
         do throws(Errno) {
             try descriptor.write(WALFormat.fileHeader(flags: WALFormat.preallocatedFlag), at: 0)
             let zeros = [UInt8](repeating: 0, count: 1 << 20)
             var offset = WALFormat.headerSize
             while offset < size {
+                if abandoned() { throw Errno(rawValue: ECANCELED) }
                 let count = min(zeros.count, size - offset)
                 try descriptor.write(count == zeros.count ? zeros : Array(zeros[0..<count]), at: offset)
                 offset += count
@@ -317,8 +328,9 @@ final class WriteAheadLog: @unchecked Sendable {
     /// ``removeFiles(_:)``. Call under the store's lock.
     ///
     /// When the next file cannot be created, the end record is cut back off
-    /// and appends go on in the current file.
-    func rotate() throws(StrataError) -> [String] {
+    /// and appends go on in the current file. With `closing` (the store's
+    /// last flush) no file is prepared after the next one: none would be used.
+    func rotate(closing: Bool = false) throws(StrataError) -> [String] {
         lock.lock()
         defer { lock.unlock() }
         while syncing { lock.wait() }
@@ -358,7 +370,7 @@ final class WriteAheadLog: @unchecked Sendable {
         for index in definedNumbers.indices { definedNumbers[index] = 0 }
         fileNumber += 1
         // The next file is likely to need as much room as the one just sealed.
-        startPreparing(number: fileNumber + 1, bytes: max(sealedAt + sealedAt / 4, Self.smallestPreparedFile))
+        if !closing { startPreparing(number: fileNumber + 1, bytes: max(sealedAt + sealedAt / 4, Self.smallestPreparedFile)) }
         lock.broadcast()
         return closedFiles
     }
@@ -409,13 +421,23 @@ final class WriteAheadLog: @unchecked Sendable {
     /// Syncs made so far (see ``syncCount``), read under the lock.
     var syncs: Int { lock.withLock { syncCount } }
 
+    /// Whether a prepared file waits for the next rotation, read under the lock.
+    var hasPreparedFile: Bool { lock.withLock { prepared != nil } }
+
+    /// Files this log has started to prepare, read under the lock.
+    var preparationsStarted: Int { lock.withLock { preparationCount } }
+
     /// Syncs and closes the current file: deletes it when it holds no record
     /// and no earlier file is left (a clean close leaves no log behind), else
-    /// seals it with its end record. Closing again does nothing.
+    /// seals it with its end record. A file being prepared is abandoned and
+    /// removed before this returns, so no zero-filled file outlives the store
+    /// (a process exiting after close would otherwise leave it half written).
+    /// Closing again does nothing.
     func close() throws(StrataError) {
         lock.lock()
         defer { lock.unlock() }
-        while syncing { lock.wait() }
+        closing = true
+        while syncing || preparing { lock.wait() }
         if closed { return }
         if let failure { throw failure }
         if let ready = prepared {
