@@ -72,20 +72,22 @@ import Testing
 
     @Test func corruptInputNeverCrashes() {
         var rng = SplitMix64(seed: 2024)
+        var outcomes: [CorruptInputOutcome] = []
         // A `10` before any window, and a window wider than 64 bits, are rejected.
         #expect(throws: CodecError.self) { try GorillaFloatCodec.decode([0, 0, 0, 0, 0, 0, 0, 0, 0b1000_0000, 0], count: 2) }
         #expect(throws: CodecError.self) { try GorillaFloatCodec.decode([0, 0, 0, 0, 0, 0, 0, 0, 0b1111_1111, 0xFF, 0xFF, 0xFF], count: 2) }
         for _ in 0..<3000 {
             let length = Int.random(in: 0..<80, using: &rng)
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            _ = try? GorillaFloatCodec.decode(bytes, count: Int.random(in: 0..<500, using: &rng))
+            outcomes.append(expectCountOrCodecError(GorillaFloatCodec.self, bytes, count: Int.random(in: 0..<500, using: &rng)))
         }
         // Bit flips in a valid encoding.
         let valid = GorillaFloatCodec.encode(floatShapes(count: 300, seed: 3)[4].1)
         for _ in 0..<2000 {
             var copy = valid
             copy[Int.random(in: 0..<copy.count, using: &rng)] ^= UInt8(1) << UInt8.random(in: 0..<8, using: &rng)
-            _ = try? GorillaFloatCodec.decode(copy, count: 300)
+            outcomes.append(expectCountOrCodecError(GorillaFloatCodec.self, copy, count: 300))
         }
+        #expect(outcomes.contains(.decoded) && outcomes.contains(.rejected))
     }
 }

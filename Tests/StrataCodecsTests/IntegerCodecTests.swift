@@ -54,10 +54,12 @@ import Testing
     @Test func corruptInputNeverCrashes() {
         #expect(throws: CodecError.self) { try IntegerCodec.decode([0, 65, 0, 0, 0, 0, 0, 0, 0, 0], count: 2) }
         var rng = SplitMix64(seed: 99)
+        var outcomes: [CorruptInputOutcome] = []
         for _ in 0..<3000 {
             let length = Int.random(in: 0..<200, using: &rng)
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            _ = try? IntegerCodec.decode(bytes, count: Int.random(in: 0..<400, using: &rng))
+            outcomes.append(expectCountOrCodecError(IntegerCodec.self, bytes, count: Int.random(in: 0..<400, using: &rng)))
         }
+        #expect(outcomes.contains(.decoded) && outcomes.contains(.rejected))
     }
 }
