@@ -177,6 +177,9 @@ struct DeviceSelectionCommandTests {
         #expect(try Self.devices(inJSON: list.standardOutput) == ["a", "b", "star*", "star-x"].map { Array($0.utf8) })
         let pattern = try CommandRunner.run(["downsample", store, "--device", "star\\**", "--step", "1h", "--agg", "count", "--format", "json"])
         #expect(try Self.devices(inJSON: pattern.standardOutput) == [Array("star*".utf8)])
+        // `\\` in a pattern is a literal backslash.
+        let backslash = try CommandRunner.run(["downsample", store, "--device", "trail\\\\*,*slash", "--step", "1h", "--agg", "count", "--format", "json"])
+        #expect(try Self.devices(inJSON: backslash.standardOutput) == ["trail\\", "back\\slash"].map { Array($0.utf8) }, "\(backslash.standardError)")
         let missing = try CommandRunner.run(["downsample", store, "--device", "a\\,c", "--step", "1h"])
         #expect(missing.status == 1)
         #expect(missing.standardError.contains("no device matches \"a\\\\,c\""), "\(missing.standardError)")

@@ -41,7 +41,8 @@ struct BucketAccumulator {
             value = Double(integer)
             if valueCount == 0 || integer < Int64(bitPattern: minimumBits) { minimumBits = bits }
             if valueCount == 0 || integer > Int64(bitPattern: maximumBits) { maximumBits = bits }
-            integerSum += Int128(integer)
+            // Cannot wrap: |sum| < count × 2^63 < 2^127 for any Int count; &+= skips the overflow check.
+            integerSum &+= Int128(integer)
         }
         valueCount += 1
         // Welford's update.
@@ -88,9 +89,14 @@ struct BucketAccumulator {
         a < b || (a == b && a.sign == .minus && b.sign == .plus)
     }
 
-    /// The mean of `valueCount` integers summing to `total`, from the exact sum:
+    /// The mean of `count` integers summing to `total`, from the exact sum:
     /// the whole quotient and the remainder's fraction are rounded separately.
     static func mean(ofIntegerSum total: Int128, count: Int) -> Double {
+        // Most sums fit 64 bits, where division is one instruction instead of a library call.
+        if let small = Int64(exactly: total) {
+            let (quotient, remainder) = small.quotientAndRemainder(dividingBy: Int64(count))
+            return Double(quotient) + Double(remainder) / Double(count)
+        }
         let (quotient, remainder) = total.quotientAndRemainder(dividingBy: Int128(count))
         return Double(quotient) + Double(remainder) / Double(count)
     }

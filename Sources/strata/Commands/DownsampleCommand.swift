@@ -97,6 +97,12 @@ struct DownsampleCommand: ParsableCommand {
         }
     }
 
+    /// An exact sum as decimal digits; sums that fit 64 bits take the fast Int64 formatting.
+    static func integerText(_ sum: Int128) -> String {
+        if let small = Int64(exactly: sum) { return String(small) }
+        return String(sum)
+    }
+
     private func write(_ results: [DownsampleResult], to output: inout StandardOutput) {
         let aggregates = self.aggregates
         func text(_ bucket: Bucket, _ aggregate: Aggregate) -> String? {
@@ -106,7 +112,7 @@ struct DownsampleCommand: ParsableCommand {
             case .first: bucket.first.map(ValueText.exact)
             case .last: bucket.last.map(ValueText.exact)
             case .count: String(bucket.count)
-            case .sum: bucket.valueCount == 0 ? nil : bucket.integerSum.map { String($0) } ?? NumberText.format(bucket.sum)
+            case .sum: bucket.valueCount == 0 ? nil : bucket.integerSum.map(Self.integerText) ?? NumberText.format(bucket.sum)
             case .mean: bucket.mean.map(NumberText.format)
             case .stddev: bucket.standardDeviation.map(NumberText.format)
             }
