@@ -7,9 +7,10 @@ public enum Aggregate: String, Sendable, CaseIterable, CustomStringConvertible {
     case min
     /// The largest value (exact).
     case max
-    /// The arithmetic mean: the compensated sum divided by the number of non-NaN values.
+    /// The arithmetic mean: the sum divided by the number of non-NaN values
+    /// (for Int64 series, from the exact sum).
     case mean
-    /// The compensated (Neumaier) sum of the values.
+    /// The sum of the values: compensated (Neumaier) for Float64 series, exact for Int64 series.
     case sum
     /// The number of points, NaNs included.
     case count
@@ -88,9 +89,14 @@ public struct Bucket: Sendable, Equatable {
     /// Smallest and largest value (NaN ignored); nil when the bucket has no non-NaN value.
     public let minimum: Value?
     public let maximum: Value?
-    /// Sum of the non-NaN values, compensated (Neumaier) so long buckets keep their low-order bits.
+    /// Sum of the non-NaN values, compensated (Neumaier) so long buckets keep their low-order bits;
+    /// for an Int64 series, ``integerSum`` rounded to the nearest Double.
     public let sum: Double
-    /// nil when the bucket has no non-NaN value.
+    /// The exact sum of an Int64 series' values (128 bits, so no sum of Int64 values overflows);
+    /// nil for a Float64 series.
+    public let integerSum: Int128?
+    /// nil when the bucket has no non-NaN value. For an Int64 series it is computed from
+    /// ``integerSum``, so it is within a unit in the last place of the true mean.
     public let mean: Double?
     /// Population standard deviation; nil when the bucket has no non-NaN value.
     public let standardDeviation: Double?

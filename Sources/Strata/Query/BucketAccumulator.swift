@@ -7,7 +7,10 @@ struct BucketAccumulator {
     let type: ValueType
     var count = 0
     var valueCount = 0
+    /// The sum of a Float64 series.
     var sum = CompensatedSum()
+    /// The sum of an Int64 series, exact: 128 bits hold the sum of 2^64 values of any Int64 size.
+    var integerSum: Int128 = 0
     /// Running mean and sum of squared deviations of the non-NaN values.
     var mean = 0.0
     var m2 = 0.0
@@ -32,14 +35,16 @@ struct BucketAccumulator {
             if value.isNaN { return }
             if valueCount == 0 || Self.floatPrecedes(value, Double(bitPattern: minimumBits)) { minimumBits = bits }
             if valueCount == 0 || Self.floatPrecedes(Double(bitPattern: maximumBits), value) { maximumBits = bits }
+            sum.add(value)
         case .int64:
             let integer = Int64(bitPattern: bits)
             value = Double(integer)
             if valueCount == 0 || integer < Int64(bitPattern: minimumBits) { minimumBits = bits }
             if valueCount == 0 || integer > Int64(bitPattern: maximumBits) { maximumBits = bits }
+            // Cannot wrap: |sum| < count × 2^63 < 2^127 for any Int count; &+= skips the overflow check.
+            integerSum &+= Int128(integer)
         }
         valueCount += 1
-        sum.add(value)
         // Welford's update.
         let delta = value - mean
         mean += delta / Double(valueCount)
@@ -47,18 +52,27 @@ struct BucketAccumulator {
     }
 
     /// Adds a whole chunk's statistics (version 2 entries carry valueCount and m2).
-    mutating func add(_ chunk: ChunkStatistics) {
+    /// Returns false, adding nothing, when they cannot answer exactly: an Int64
+    /// chunk whose stored Double sum may have been rounded must be decoded.
+    mutating func add(_ chunk: ChunkStatistics) -> Bool {
+        var chunkIntegerSum: Int128 = 0
+        if type == .int64 {
+            guard let exact = chunk.exactIntegerSum else { return false }
+            chunkIntegerSum = exact
+        }
         count += chunk.count
         if chunk.minTime < firstTime { firstTime = chunk.minTime; firstBits = chunk.firstBits }
         if chunk.maxTime >= lastTime { lastTime = chunk.maxTime; lastBits = chunk.lastBits }
-        guard chunk.valueCount > 0 else { return }
+        guard chunk.valueCount > 0 else { return true }
         switch type {
         case .float64:
             if valueCount == 0 || Self.floatPrecedes(chunk.minFloat, Double(bitPattern: minimumBits)) { minimumBits = chunk.minBits }
             if valueCount == 0 || Self.floatPrecedes(Double(bitPattern: maximumBits), chunk.maxFloat) { maximumBits = chunk.maxBits }
+            sum.add(chunk.sum)
         case .int64:
             if valueCount == 0 || chunk.minInt < Int64(bitPattern: minimumBits) { minimumBits = chunk.minBits }
             if valueCount == 0 || chunk.maxInt > Int64(bitPattern: maximumBits) { maximumBits = chunk.maxBits }
+            integerSum += chunkIntegerSum
         }
         let chunkMean = chunk.sum / Double(chunk.valueCount)
         let total = Double(valueCount + chunk.valueCount)
@@ -66,7 +80,7 @@ struct BucketAccumulator {
         m2 += chunk.m2 + delta * delta * Double(valueCount) * Double(chunk.valueCount) / total
         mean += delta * Double(chunk.valueCount) / total
         valueCount += chunk.valueCount
-        sum.add(chunk.sum)
+        return true
     }
 
     /// Total order on non-NaN doubles with -0.0 before +0.0.
@@ -75,15 +89,29 @@ struct BucketAccumulator {
         a < b || (a == b && a.sign == .minus && b.sign == .plus)
     }
 
+    /// The mean of `count` integers summing to `total`, from the exact sum:
+    /// the whole quotient and the remainder's fraction are rounded separately.
+    static func mean(ofIntegerSum total: Int128, count: Int) -> Double {
+        // Most sums fit 64 bits, where division is one instruction instead of a library call.
+        if let small = Int64(exactly: total) {
+            let (quotient, remainder) = small.quotientAndRemainder(dividingBy: Int64(count))
+            return Double(quotient) + Double(remainder) / Double(count)
+        }
+        let (quotient, remainder) = total.quotientAndRemainder(dividingBy: Int128(count))
+        return Double(quotient) + Double(remainder) / Double(count)
+    }
+
     func bucket(start: Int64) -> Bucket {
         let hasValues = valueCount > 0
-        let total = sum.total
+        let isInteger = type == .int64
+        let total = isInteger ? Double(integerSum) : sum.total
+        let mean = !hasValues ? nil : isInteger ? Self.mean(ofIntegerSum: integerSum, count: valueCount) : total / Double(valueCount)
         return Bucket(
             start: start, count: count, valueCount: valueCount,
             minimum: hasValues ? Value(bits: minimumBits, type: type) : nil,
             maximum: hasValues ? Value(bits: maximumBits, type: type) : nil,
-            sum: total,
-            mean: hasValues ? total / Double(valueCount) : nil,
+            sum: total, integerSum: isInteger ? integerSum : nil,
+            mean: mean,
             standardDeviation: hasValues ? (max(0, m2) / Double(valueCount)).squareRoot() : nil,
             first: count > 0 ? Value(bits: firstBits, type: type) : nil,
             last: count > 0 ? Value(bits: lastBits, type: type) : nil)
@@ -122,10 +150,13 @@ struct BucketTable {
         current.add(time: time, bits: bits)
     }
 
-    mutating func add(_ chunk: ChunkStatistics) {
+    /// Adds a chunk lying wholly inside one bucket; false (nothing added) when
+    /// its statistics cannot answer exactly and it must be decoded instead.
+    mutating func add(_ chunk: ChunkStatistics) -> Bool {
+        if type == .int64 && chunk.exactIntegerSum == nil { return false }
         let start = options.bucketStart(chunk.minTime)
         if !(hasCurrent && start == currentStart) { switchTo(start) }
-        current.add(chunk)
+        return current.add(chunk)
     }
 
     private mutating func storeCurrent() {

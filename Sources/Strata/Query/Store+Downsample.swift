@@ -6,7 +6,9 @@ extension Store {
     /// segment or the head touches (so none of its points can have been
     /// overwritten), is answered from the statistics in the segment index
     /// without decoding. Everything else is decoded and merged (newer writes
-    /// win) point by point.
+    /// win) point by point. An Int64 chunk whose stored Double sum may have
+    /// been rounded (see ``ChunkStatistics/exactIntegerSum``) is decoded too,
+    /// so Int64 sums (``Bucket/integerSum``) are exact.
     ///
     /// - Complexity: O(chunks + decoded points); a segment that overlaps no
     ///   other source is streamed a chunk at a time, so memory stays bounded by
@@ -51,8 +53,8 @@ extension Store {
                    source.hidden.isEmpty || !source.hidden.touches(chunk.time.minTime, chunk.time.maxTime),
                    chunk.time.minTime >= options.from, options.to == .max || chunk.time.maxTime < options.to,
                    options.bucketStart(chunk.time.minTime) == options.bucketStart(chunk.time.maxTime),
-                   !overlapsAnotherSource(index, chunk.time.minTime, chunk.time.maxTime) {
-                    table.add(statistics)
+                   !overlapsAnotherSource(index, chunk.time.minTime, chunk.time.maxTime),
+                   table.add(statistics) {  // false for an Int64 chunk whose stored sum may be rounded
                     fromStatistics += 1
                     continue
                 }

@@ -63,6 +63,12 @@ struct AnomaliesCommand: ParsableCommand {
                 throw ValidationError("\(name) \(value.debugDescription) is not a duration such as 30s, 15m, 1h or 1d")
             }
         }
+        if let threshold {
+            guard threshold.isFinite else { throw ValidationError("--threshold \(threshold) is not a finite number") }
+            if threshold <= 0, [.zscore, .robust, .rate].contains(detector) {
+                throw ValidationError("--threshold for --detector \(detector.rawValue) must be positive, not \(threshold)")
+            }
+        }
         switch detector {
         case .above, .below, .rate:
             guard threshold != nil else { throw ValidationError("--detector \(detector.rawValue) needs --threshold") }

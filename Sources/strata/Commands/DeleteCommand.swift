@@ -26,7 +26,7 @@ struct DeleteCommand: ParsableCommand {
     @Argument(help: "The store.")
     var store: String
 
-    @Option(help: "Devices: a name, a comma-separated list, or patterns such as pump-*.")
+    @Option(help: DeviceSelector.help)
     var device: String
 
     @Option(help: "One metric (default: every metric of each device).")
@@ -37,6 +37,10 @@ struct DeleteCommand: ParsableCommand {
     @Flag(help: "Count and list what would be deleted; change nothing.")
     var dryRun = false
 
+    mutating func validate() throws {
+        try DeviceSelector.validate(devices: device, metric: metric)
+    }
+
     func run() throws {
         try runReportingErrors {
             var configuration = Configuration()
@@ -44,7 +48,7 @@ struct DeleteCommand: ParsableCommand {
             let database = dryRun
                 ? try Store(at: store, configuration: configuration, mode: .readOnly, create: false)
                 : try Store(at: store, configuration: configuration, create: false)
-            let (devices, unmatched) = DeviceSelection.matching(device, in: database)
+            let (devices, unmatched) = try DeviceSelection.matching(device, in: database)
             for pattern in unmatched { printError("\(store): no device matches \(pattern.debugDescription); skipped") }
 
             var tombstones: [Tombstone] = []

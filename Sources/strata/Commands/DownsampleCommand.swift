@@ -20,7 +20,8 @@ struct DownsampleCommand: ParsableCommand {
             stored in the segment index, without decoding; --decode-all turns that off \
             (for verification and measurement). NaN values count in `count` and may be \
             `first` or `last`; the other aggregates ignore them. stddev is the population \
-            standard deviation.
+            standard deviation. The sum of an Int64 series is exact (128-bit) and printed \
+            as an integer; its mean is computed from that exact sum.
 
             CSV columns: device,metric,ts_ms and one column per aggregate, in the order \
             given, with ts_ms the bucket start. An aggregate with no value (the mean of a \
@@ -62,6 +63,10 @@ struct DownsampleCommand: ParsableCommand {
         guard DurationText.parseMilliseconds(step) != nil else {
             throw ValidationError("--step \(step.debugDescription) is not a duration such as 30s, 15m, 1h or 1d")
         }
+        guard !agg.isEmpty else { throw ValidationError("--agg is empty; choose from \(Aggregate.allCases.map(\.rawValue).joined(separator: ","))") }
+        for name in agg.split(separator: ",", omittingEmptySubsequences: false) where name.isEmpty {
+            throw ValidationError("--agg \(agg.debugDescription) has an empty name (two commas in a row, or a comma at an end)")
+        }
         for name in agg.split(separator: ",") where Aggregate(rawValue: String(name)) == nil {
             throw ValidationError("unknown aggregate \(String(name).debugDescription); choose from \(Aggregate.allCases.map(\.rawValue).joined(separator: ","))")
         }
@@ -92,6 +97,12 @@ struct DownsampleCommand: ParsableCommand {
         }
     }
 
+    /// An exact sum as decimal digits; sums that fit 64 bits take the fast Int64 formatting.
+    static func integerText(_ sum: Int128) -> String {
+        if let small = Int64(exactly: sum) { return String(small) }
+        return String(sum)
+    }
+
     private func write(_ results: [DownsampleResult], to output: inout StandardOutput) {
         let aggregates = self.aggregates
         func text(_ bucket: Bucket, _ aggregate: Aggregate) -> String? {
@@ -101,15 +112,16 @@ struct DownsampleCommand: ParsableCommand {
             case .first: bucket.first.map(ValueText.exact)
             case .last: bucket.last.map(ValueText.exact)
             case .count: String(bucket.count)
-            case .sum: bucket.valueCount > 0 ? NumberText.format(bucket.sum) : nil
+            case .sum: bucket.valueCount == 0 ? nil : bucket.integerSum.map(Self.integerText) ?? NumberText.format(bucket.sum)
             case .mean: bucket.mean.map(NumberText.format)
             case .stddev: bucket.standardDeviation.map(NumberText.format)
             }
         }
-        // For people: computed numbers (mean, sum, deviation) to seven significant digits;
-        // stored values (min, max, first, last) exactly as stored. CSV and JSON keep every bit.
+        // For people: computed numbers (mean, Float64 sum, deviation) to seven significant digits;
+        // stored values (min, max, first, last) and Int64 sums exactly. CSV and JSON keep every bit.
         func tableText(_ bucket: Bucket, _ aggregate: Aggregate) -> String? {
             switch aggregate {
+            case .sum where bucket.integerSum != nil: text(bucket, aggregate)
             case .sum, .mean, .stddev: bucket.number(aggregate).map(Format.readable)
             default: text(bucket, aggregate)
             }
@@ -146,6 +158,7 @@ struct DownsampleCommand: ParsableCommand {
                         case .first: value = bucket.first.map(JSONText.value) ?? "null"
                         case .last: value = bucket.last.map(JSONText.value) ?? "null"
                         case .count: value = String(bucket.count)
+                        case .sum where bucket.integerSum != nil: value = text(bucket, .sum) ?? "null"
                         default: value = bucket.number(aggregate).map { JSONText.value(.float64($0)) } ?? "null"
                         }
                         fields.append("\"\(aggregate.rawValue)\":\(value)")
@@ -188,17 +201,18 @@ enum AlignmentArgument: String, ExpressibleByArgument, CaseIterable {
     case epoch, from
 }
 
-/// Resolves `--device` (names, lists, shell patterns) and `--metric` into series.
+/// Resolves `--device` (names, lists, shell patterns; see ``DeviceSelector``) and `--metric` into series.
 enum DeviceSelection {
     static func series(in store: Store, devices selector: String, metric: String?) throws -> [SeriesKey] {
-        let known = store.series()
-        let (chosen, unmatched) = matching(selector, in: store)
+        let (chosen, unmatched) = try matching(selector, in: store)
         if let pattern = unmatched.first {
             throw CommandError(message: "\(store.directory): no device matches \(pattern.debugDescription); `strata inspect \(store.directory)` lists the devices")
         }
+        // Grouped once by the device's bytes: a pattern over a large fleet stays linear.
+        let metricsByDevice = Dictionary(grouping: store.series().map(\.key), by: { Array($0.device.utf8) })
         var result: [SeriesKey] = []
         for device in chosen {
-            let metrics = known.filter { $0.key.device.utf8.elementsEqual(device.utf8) }.map(\.key.metric)
+            let metrics = (metricsByDevice[Array(device.utf8)] ?? []).map(\.metric)
             if let metric {
                 guard metrics.contains(where: { $0.utf8.elementsEqual(metric.utf8) }) else {
                     throw CommandError(message: "\(store.directory): device \(device) has no metric \(metric.debugDescription) (it has \(metrics.joined(separator: ", ")))")

@@ -49,7 +49,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Output format: csv, jsonl or parquet.")
     var format: ExportFormat
 
-    @Option(help: "Devices: a name, a comma-separated list, or patterns such as pump-* (default: all).")
+    @Option(help: "\(DeviceSelector.help.abstract) Default: every device.")
     var device: String?
 
     @Option(help: "One metric (default: every metric of each device).")
@@ -65,6 +65,7 @@ struct ExportCommand: ParsableCommand {
     var rowsPerRowGroup: Int?
 
     mutating func validate() throws {
+        try DeviceSelector.validate(devices: device, metric: metric)
         if partition && format != .parquet { throw ValidationError("--partition applies to --format parquet only") }
         if format == .parquet && destination == "-" { throw ValidationError("Parquet needs a file (or a directory with --partition), not standard output") }
         if let rowsPerRowGroup, rowsPerRowGroup <= 0 { throw ValidationError("--rows-per-row-group must be positive") }
@@ -127,7 +128,7 @@ struct ExportCommand: ParsableCommand {
     private func selectedSeries(in database: Store) throws -> [SeriesKey] {
         var devices = database.devices()
         if let device {
-            let (matched, unmatched) = DeviceSelection.matching(device, in: database)
+            let (matched, unmatched) = try DeviceSelection.matching(device, in: database)
             for pattern in unmatched { printError("\(store): no device matches \(pattern.debugDescription); skipped") }
             devices = matched
         }

@@ -109,6 +109,9 @@ struct IngestCommand: ParsableCommand {
     mutating func validate() throws {
         guard !files.isEmpty else { throw ValidationError("Give at least one FILE to ingest (or `-` for standard input).") }
         guard (16...65_536).contains(pointsPerChunk) else { throw ValidationError("--points-per-chunk must be in 16...65536") }
+        for (option, name) in [("--device", device), ("--device-column", deviceColumn), ("--device-tag", deviceTag)] {
+            try DeviceSelector.requireName(name, option: option)
+        }
         if let defaultTime, defaultTime != "now" {
             throw ValidationError("--default-time takes only `now`; line protocol timestamps are otherwise required")
         }

@@ -22,7 +22,7 @@ struct QueryCommand: ParsableCommand {
     @Argument(help: "The store directory.")
     var store: String
 
-    @Option(help: "The device.")
+    @Option(help: "The device, exactly as stored (no lists, patterns or escapes).")
     var device: String
 
     @Option(help: "The metric.")
@@ -32,6 +32,11 @@ struct QueryCommand: ParsableCommand {
 
     @Option(help: "Output format: table, csv or json.")
     var format: OutputFormat = .table
+
+    mutating func validate() throws {
+        try DeviceSelector.requireName(device, option: "--device")
+        try DeviceSelector.requireName(metric, option: "--metric")
+    }
 
     func run() throws {
         try runReportingErrors {

@@ -1,21 +1,34 @@
 import Foundation
+import ArgumentParser
 import Strata
 
 extension DeviceSelection {
-    /// The devices `selector` names (a name, a comma-separated list, or
-    /// fnmatch patterns such as `pump-*`), in the order first matched, and
-    /// the patterns that matched none: for commands that report those and
-    /// go on (export, delete); ``series(in:devices:metric:)`` fails on them instead.
-    static func matching(_ selector: String, in store: Store) -> (devices: [String], unmatched: [String]) {
+    /// The devices `selector` names (see ``DeviceSelector``: names, a
+    /// comma-separated list, fnmatch patterns such as `pump-*`, with `\`
+    /// escapes), in the order first matched, and the terms (as written) that
+    /// matched none: for commands that report those and go on (export,
+    /// delete); ``series(in:devices:metric:)`` fails on them instead.
+    static func matching(_ selector: String, in store: Store) throws -> (devices: [String], unmatched: [String]) {
+        let parsed: DeviceSelector
+        do {
+            parsed = try DeviceSelector(parsing: selector)
+        } catch {
+            // Commands check --device in validate(); this is the same usage error, reached another way.
+            throw CommandError(message: error.message, status: ExitCode.validationFailure.rawValue)
+        }
         let known = store.devices()
         var chosen: [String] = []
+        // Names compare as bytes, as the store compares them (String equality would merge canonically equivalent names).
+        var seen = Set<[UInt8]>()
         var unmatched: [String] = []
-        for pattern in selector.split(separator: ",").map(String.init) {
-            let matches = pattern.contains(where: { "*?[".contains($0) })
-                ? known.filter { fnmatch(pattern, $0, 0) == 0 }
-                : known.filter { $0.utf8.elementsEqual(pattern.utf8) }
-            if matches.isEmpty { unmatched.append(pattern) }
-            for name in matches where !chosen.contains(where: { $0.utf8.elementsEqual(name.utf8) }) { chosen.append(name) }
+        for term in parsed.terms {
+            let matches = if let name = term.name {
+                known.filter { $0.utf8.elementsEqual(name.utf8) }
+            } else {
+                known.filter { fnmatch(term.pattern, $0, 0) == 0 }
+            }
+            if matches.isEmpty { unmatched.append(term.written) }
+            for name in matches where seen.insert(Array(name.utf8)).inserted { chosen.append(name) }
         }
         return (chosen, unmatched)
     }

@@ -26,9 +26,13 @@ struct TimeRangeOptions: ParsableArguments {
 
 /// `--device` and `--metric` for commands that take several series.
 struct SeriesSelectionOptions: ParsableArguments {
-    @Option(help: "Devices: a name, a comma-separated list, or patterns such as pump-*.")
+    @Option(help: DeviceSelector.help)
     var device: String
 
     @Option(help: "One metric (default: every metric of each device).")
     var metric: String?
+
+    mutating func validate() throws {
+        try DeviceSelector.validate(devices: device, metric: metric)
+    }
 }
