@@ -68,10 +68,23 @@ enum SeriesPlot {
             </svg>
 
             """
-        do {
-            try svg.write(toFile: path, atomically: true, encoding: .utf8)
+        try writeFile(svg, to: path, store: store)
+    }
+
+    /// Writes `svg` to `path` whole or not at all (``ExportFile``), never
+    /// inside the store; failures name the path and the reason.
+    private static func writeFile(_ svg: String, to path: String, store: Store) throws {
+        do throws(StrataError) {
+            try ExportDestination.refuseInside(store: store.directory, destination: path)
         } catch {
-            throw CommandError(message: "\(path): cannot write the plot: \(error.localizedDescription)")
+            throw CommandError(message: "\(path): cannot write the plot: \(error.message)", status: ExitStatus.badInput)
+        }
+        do throws(StrataError) {
+            let file = try ExportFile(path: path)
+            try file.write(Array(svg.utf8))
+            try file.commit()
+        } catch {
+            throw CommandError(message: "\(error.path ?? path): cannot write the plot: \(error.message)")
         }
     }
 
