@@ -70,6 +70,25 @@ struct ExportSafetyCommandTests {
         #expect(try Self.snapshot(store) == before)
     }
 
+    @Test("a destination hard-linked to a segment is replaced by the export, the segment left whole")
+    func hardLinkedDestination() throws {
+        let directory = TemporaryDirectory()
+        let store = directory.appending("store")
+        try Self.makeStore(store)
+        let segment = try #require(try FileManager.default.contentsOfDirectory(atPath: store + "/segments").first { $0.hasSuffix(".seg") })
+        let before = try Self.snapshot(store)
+        for format in ["csv", "parquet"] {
+            let destination = directory.appending("linked." + format)
+            try FileManager.default.linkItem(atPath: store + "/segments/" + segment, toPath: destination)
+            let run = try CommandRunner.run(["export", store, destination, "--format", format])
+            #expect(run.status == 0, "\(format): \(run.standardError)")
+            #expect(try Self.snapshot(store) == before, "\(format): the segment is not truncated through the link")
+        }
+        let query = try CommandRunner.run(["query", store, "--device", "d2", "--metric", "t", "--format", "csv"])
+        #expect(query.status == 0)
+        #expect(query.standardOutput.split(separator: "\n").count == 601)
+    }
+
     /// Runs `strata` with a file size limit of `blocks` (the shell's unit),
     /// SIGXFSZ ignored, so a write past it fails with EFBIG as on a full disk.
     static func runLimited(_ arguments: [String], blocks: Int) throws -> CommandRunner.Outcome {
