@@ -78,7 +78,7 @@ public final class ExportFile {
             } catch {
                 attempt += 1
                 if error.rawValue == EEXIST && attempt < 8 { continue }
-                throw .io(error, "creating a temporary file beside the destination", path: directory.child(candidate))
+                throw .io(error, "creating the temporary file \(candidate) beside it", path: directory.child(name))
             }
         }
     }
