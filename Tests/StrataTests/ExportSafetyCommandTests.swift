@@ -236,6 +236,31 @@ struct ExportSafetyCommandTests {
     }
 }
 
+extension ExportSafetyCommandTests {
+    @Test("--plot draws a series from Int64.min to Int64.max without trapping, and labels years past 9999 whole")
+    func plotExtremeTimes() throws {
+        let directory = TemporaryDirectory()
+        let storePath = directory.appending("store")
+        let year10000: Int64 = 253_402_300_800_000
+        let store = try Store(at: storePath)
+        try store.append(device: "wide", metric: "t", timestamps: [.min, .min + 1, -1, 0, .max - 1, .max], values: [1.0, 2, 3, 4, 5, 6])
+        try store.append(device: "far", metric: "t", timestamps: (0..<200).map { year10000 + Int64($0) * 3_600_000 },
+                         values: (0..<200).map(Double.init))
+        try store.close()
+        let wide = directory.appending("wide.svg")
+        let run = try CommandRunner.run(["downsample", storePath, "--device", "wide", "--metric", "t", "--step", "1000000d", "--plot", wide])
+        #expect(run.status == 0, "\(run.standardError)")
+        let svg = try String(contentsOfFile: wide, encoding: .utf8)
+        #expect(svg.contains(">-292275055-05-16</text>") && svg.contains(">+292278994-08-17</text>"), "\(svg)")
+        let far = directory.appending("far.svg")
+        let farRun = try CommandRunner.run(["downsample", storePath, "--device", "far", "--metric", "t", "--step", "1h", "--plot", far])
+        #expect(farRun.status == 0, "\(farRun.standardError)")
+        let farSVG = try String(contentsOfFile: far, encoding: .utf8)
+        #expect(farSVG.contains(">+10000-01-01</text>") && farSVG.contains(">+10000-01-09</text>"), "\(farSVG)")
+        #expect(!farSVG.contains(">10000-01-0</text>"))
+    }
+}
+
 /// Reads one key/value pair from a Parquet footer written by
 /// ``ParquetFileWriter``: a Thrift compact `KeyValue` struct is field 1
 /// (binary, header 0x18) with the key, field 2 (binary, 0x18) with the value.

@@ -29,8 +29,10 @@ public enum PartitionNaming {
     /// form beyond, a sign before the year: `+10000-01-01`, `-0001-12-31`
     /// (astronomical years: year 0 is 1 BC). Each day has its own text, and
     /// dates of the same sign and year length sort as text in time order.
+    /// (<https://howardhinnant.github.io/date_algorithms.html>, `civil_from_days`.)
     public static func date(ofDay day: Int64) -> String {
-        let (year, month, dayOfMonth) = civilDate(ofDay: day)
+        // Howard Hinnant's civil_from_days, as TimeText uses it: within Int64 for every day here.
+        let (year, month, dayOfMonth) = TimeText.civilFromDays(day)
         var text: String
         if year < 0 {
             text = "-" + padded(year.magnitude, 4)
@@ -41,22 +43,6 @@ public enum PartitionNaming {
         }
         text += "-" + padded(UInt64(month), 2) + "-" + padded(UInt64(dayOfMonth), 2)
         return text
-    }
-
-    /// Year, month (1–12) and day (1–31) of `day`, after Howard Hinnant's
-    /// `civil_from_days` (<https://howardhinnant.github.io/date_algorithms.html>),
-    /// which stays within Int64 for every day an Int64 of milliseconds reaches.
-    static func civilDate(ofDay day: Int64) -> (year: Int64, month: Int, day: Int) {
-        let shifted = day + 719_468  // days since 0000-03-01; |day| < 1.1e11, no overflow
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153  // 0 is March
-        let dayOfMonth = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return (year, Int(month), Int(dayOfMonth))
     }
 
     /// `device=` and the device's name as one safe path component: see
