@@ -2,6 +2,10 @@ import Foundation
 import Testing
 @testable import Strata
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Exports and plots as a hostile user would try them: destinations inside
 /// the store, failures part-way, symbolic links in the destination, extreme
 /// dates and names too long for a path component.
@@ -258,6 +262,38 @@ extension ExportSafetyCommandTests {
         let farSVG = try String(contentsOfFile: far, encoding: .utf8)
         #expect(farSVG.contains(">+10000-01-01</text>") && farSVG.contains(">+10000-01-09</text>"), "\(farSVG)")
         #expect(!farSVG.contains(">10000-01-0</text>"))
+    }
+}
+
+extension ExportSafetyCommandTests {
+    @Test("a destination that is a pipe or a device is written as a stream, never replaced by a file")
+    func pipeDestination() throws {
+        let directory = TemporaryDirectory()
+        let store = directory.appending("store")
+        try Self.makeStore(store)
+        for format in ["csv", "parquet"] {
+            let fifo = directory.appending("pipe-" + format)
+            #expect(mkfifo(fifo, 0o600) == 0)
+            // Opened for reading first (without blocking), so the export's open does not wait; the
+            // export of one device fits in the pipe's buffer.
+            let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+            #expect(reader >= 0)
+            defer { close(reader) }
+            let run = try CommandRunner.run(["export", store, fifo, "--format", format, "--device", "d0", "--to", "100000000"])
+            #expect(run.status == 0, "\(format): \(run.standardError)")
+            var bytes = [UInt8](repeating: 0, count: 1 << 16)
+            let count = read(reader, &bytes, bytes.count)
+            #expect(count > 0)
+            let received = Array(bytes.prefix(max(0, count)))
+            if format == "csv" {
+                #expect(String(decoding: received, as: UTF8.self).hasPrefix("device,metric,ts_ms,value\nd0,t,0,0.0\n"))
+            } else {
+                #expect(Array(received.prefix(4)) == Array("PAR1".utf8) && Array(received.suffix(4)) == Array("PAR1".utf8))
+            }
+            var info = stat()
+            #expect(lstat(fifo, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO, "still a pipe")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).allSatisfy { !$0.hasPrefix(".") })
     }
 }
 

@@ -14,6 +14,11 @@ import Darwin
 /// the file, never written through; the temporary file is created with
 /// `O_EXCL | O_NOFOLLOW`.
 ///
+/// A destination that exists and is not a regular file or a directory (a
+/// device such as `/dev/null` or `/dev/stdout`, a named pipe) cannot be
+/// replaced: it is written to directly, as a stream, and ``discard()``
+/// only stops writing.
+///
 /// ```swift
 /// let file = try ExportFile(path: "points.csv")
 /// try file.write(Array("device,metric,ts_ms,value\n".utf8))
@@ -24,10 +29,15 @@ public final class ExportFile {
     public let path: String
     /// Bytes written so far.
     public private(set) var byteCount = 0
-    private let directory: DirectoryDescriptor
-    private let ownsDirectory: Bool
-    private let name: String
-    private let temporaryName: String
+    /// How the file reaches its destination.
+    private enum Placement {
+        /// Written under `temporaryName` in `directory`, renamed to `name` at commit.
+        case replacing(directory: DirectoryDescriptor, ownsDirectory: Bool, name: String, temporaryName: String)
+        /// Written straight to a device or pipe.
+        case streaming
+    }
+
+    private let placement: Placement
     private let file: FileDescriptor
     private var isFinished = false
 
@@ -36,6 +46,14 @@ public final class ExportFile {
         let (parent, name) = Self.split(path)
         guard !name.isEmpty, name != ".", name != ".." else {
             throw StrataError(.invalidArgument, "names a directory, not a file", path: path)
+        }
+        if FileSystem.isSpecialFile(path) {
+            do throws(Errno) {
+                try self.init(stream: FileDescriptor.open(path, O_WRONLY), path: path)
+            } catch {
+                throw .io(error, "opening", path: path)
+            }
+            return
         }
         let directory: DirectoryDescriptor
         do throws(Errno) {
@@ -46,6 +64,10 @@ public final class ExportFile {
         try self.init(directory: directory, name: name, path: path, ownsDirectory: true)
     }
 
+    private init(stream: FileDescriptor, path: String) {
+        (file, placement, self.path) = (stream, .streaming, path)
+    }
+
     /// Starts a file `name` in the open `directory`, known as `path` in
     /// messages. The directory must stay open until the file is finished;
     /// with `ownsDirectory` the file closes it when finished (or failing here).
@@ -54,12 +76,14 @@ public final class ExportFile {
             if directory.isDirectory(name) {
                 throw StrataError(.invalidArgument, "is a directory, not a file", path: path)
             }
-            (file, temporaryName) = try Self.createTemporaryFile(for: name, in: directory)
+            let (file, temporaryName) = try Self.createTemporaryFile(for: name, in: directory)
+            self.file = file
+            placement = .replacing(directory: directory, ownsDirectory: ownsDirectory, name: name, temporaryName: temporaryName)
         } catch {
             if ownsDirectory { directory.close() }
             throw error
         }
-        (self.directory, self.name, self.path, self.ownsDirectory) = (directory, name, path, ownsDirectory)
+        self.path = path
     }
 
     /// A new hidden file beside `name`: `.` and a readable hint of `name`
@@ -91,7 +115,11 @@ public final class ExportFile {
     public func write(_ bytes: UnsafeRawBufferPointer) throws(StrataError) {
         guard !isFinished else { throw StrataError(.closed, "the export file is already finished", path: path) }
         do throws(Errno) {
-            try file.write(bytes, at: byteCount)
+            if case .streaming = placement {
+                try file.writeSequentially(bytes)
+            } else {
+                try file.write(bytes, at: byteCount)
+            }
         } catch {
             throw .io(error, "writing", path: path)
         }
@@ -110,6 +138,11 @@ public final class ExportFile {
     /// failure the temporary file is removed and the destination is untouched.
     public func commit() throws(StrataError) {
         guard !isFinished else { throw StrataError(.closed, "the export file is already finished", path: path) }
+        guard case .replacing(let directory, let ownsDirectory, let name, let temporaryName) = placement else {
+            isFinished = true
+            file.close()
+            return
+        }
         do throws(Errno) {
             try file.sync()
             try directory.rename(temporaryName, to: name)
@@ -132,8 +165,10 @@ public final class ExportFile {
         guard !isFinished else { return }
         isFinished = true
         file.close()
-        try? directory.removeFile(temporaryName)
-        if ownsDirectory { directory.close() }
+        if case .replacing(let directory, let ownsDirectory, _, let temporaryName) = placement {
+            try? directory.removeFile(temporaryName)
+            if ownsDirectory { directory.close() }
+        }
     }
 
     /// `path`'s directory (`.` when it has none) and last component.

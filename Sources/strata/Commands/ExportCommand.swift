@@ -39,8 +39,9 @@ struct ExportCommand: ParsableCommand {
             found in DEST is an error: nothing is written outside it.
 
             Each file appears whole or not at all (written under a hidden temporary name \
-            beside it, then renamed); a failed export leaves DEST as it was. A DEST inside \
-            the store is refused (exit 2).
+            beside it, then renamed); a failed export leaves DEST as it was. A device or a \
+            pipe (/dev/null, a named pipe) is written as a stream. A DEST inside the store \
+            is refused (exit 2).
 
             --device takes a name, a comma-separated list, or patterns such as pump-* \
             (default: every device); --metric one metric (default: every metric).
