@@ -32,8 +32,16 @@ struct ExportCommand: ParsableCommand {
             day (read it with DuckDB's read_parquet('DEST/**/*.parquet', \
             hive_partitioning=true)). In NAME, bytes other than ASCII letters, digits, \
             '-' and '_' (and '.' after the first character) are written %XX (uppercase \
-            hex of each UTF-8 byte), so any name is one safe path component; the file's \
-            own device column keeps the exact name.
+            hex of each UTF-8 byte), so any name is one safe path component; a name too \
+            long for one becomes a prefix, '~' and a hash. The file's own device column \
+            and its strata.device metadata keep the exact name. Dates outside years \
+            0000-9999 are ISO 8601 expanded: +10000-01-01, -0001-12-31. A symbolic link \
+            found in DEST is an error: nothing is written outside it.
+
+            Each file appears whole or not at all (written under a hidden temporary name \
+            beside it, then renamed); a failed export leaves DEST as it was. A device or a \
+            pipe (/dev/null, a named pipe) is written as a stream. A DEST inside the store \
+            is refused (exit 2).
 
             --device takes a name, a comma-separated list, or patterns such as pump-* \
             (default: every device); --metric one metric (default: every metric).
@@ -74,6 +82,14 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let started = Date()
+            if destination != "-" {
+                // Before anything is opened for writing: a segment or the manifest must never be truncated.
+                do throws(StrataError) {
+                    try ExportDestination.refuseInside(store: store, destination: destination)
+                } catch {
+                    throw CommandError(message: error.description, status: ExitStatus.badInput)
+                }
+            }
             let database = try Store(at: store, mode: .readOnly, create: false)
             reportOpeningProblems(of: database)
             let selected = try selectedSeries(in: database)
@@ -162,7 +178,8 @@ struct ExportCommand: ParsableCommand {
     /// directory; returns rows, files and bytes written.
     private func writePartitions(_ selected: [SeriesKey], of database: Store, options: ParquetFileWriter.Options,
                                  progress: ProgressBar) throws -> (Int, Int, Int) {
-        var rows = 0, files = 0, bytes = 0, done = 0
+        let export = try PartitionedParquetExport(directory: destination, options: options, protectedDirectory: store)
+        defer { export.close() }
         var index = 0
         while index < selected.count {
             // One device at a time: its series are read whole, then cut by day.
@@ -172,63 +189,10 @@ struct ExportCommand: ParsableCommand {
                 series.append(try database.query(device: name, metric: selected[index].metric, from: range.start, to: range.end))
                 index += 1
             }
-            // For each day, the row range of each series falling in it.
-            var days: [Int64: [(series: Int, rows: Range<Int>)]] = [:]
-            for (position, points) in series.enumerated() {
-                var start = 0
-                while start < points.count {
-                    let day = floorDivision(points.timestamps[start], 86_400_000)
-                    let dayEnd = (day + 1) * 86_400_000
-                    var end = start + 1
-                    // Points are sorted: find the first one after the day by binary search.
-                    var high = points.count
-                    while end < high {
-                        let middle = (end + high) / 2
-                        if points.timestamps[middle] < dayEnd { end = middle + 1 } else { high = middle }
-                    }
-                    days[day, default: []].append((position, start..<end))
-                    start = end
-                }
-            }
-            let deviceDirectory = destination + "/device=" + Self.escapedPathComponent(name)
-            for day in days.keys.sorted() {
-                let dateText = String(TimeText.format(day * 86_400_000).prefix(10))
-                let directory = deviceDirectory + "/date=" + dateText
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                let writer = try ParquetFileWriter(path: directory + "/part-0.parquet", options: options)
-                for slice in days[day]! { try writer.append(series[slice.series], rows: slice.rows) }
-                let summary = try writer.close()
-                rows += summary.rowCount
-                bytes += summary.byteCount
-                files += 1
-            }
-            done += series.count
-            progress.update(done: done, total: selected.count)
+            try export.write(device: name, series: series)
+            progress.update(done: index, total: selected.count)
         }
-        return (rows, files, bytes)
-    }
-
-    /// `name` as one safe path component: ASCII letters, digits, `-`, `_`
-    /// and `.` (except as the first character, so `.` and `..` cannot
-    /// appear) stay; every other byte of the UTF-8 form becomes `%XX`.
-    static func escapedPathComponent(_ name: String) -> String {
-        var result = ""
-        for (position, byte) in name.utf8.enumerated() {
-            let isSafe = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || byte == 0x2D || byte == 0x5F || (byte == 0x2E && position > 0)
-            if isSafe {
-                result.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                let hex = String(byte, radix: 16, uppercase: true)
-                result += "%" + (hex.count == 1 ? "0" : "") + hex
-            }
-        }
-        return result
-    }
-
-    private func floorDivision(_ value: Int64, _ divisor: Int64) -> Int64 {
-        let quotient = value / divisor
-        return value % divisor < 0 ? quotient - 1 : quotient
+        return (export.summary.rowCount, export.summary.fileCount, export.summary.byteCount)
     }
 }
 

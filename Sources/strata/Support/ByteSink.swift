@@ -1,25 +1,26 @@
+import Strata
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Buffered writing to a file or to standard output, counting the bytes,
 /// for exports whose size is reported at the end.
+///
+/// A file is an ``ExportFile``: it appears whole at ``close()``, and an
+/// export that fails before (or a sink dropped unclosed) leaves no partial
+/// file. Standard output is streamed.
 struct ByteSink {
-    private let descriptor: Int32
+    private let file: ExportFile?
     private let path: String
     private var buffer: [UInt8] = []
     /// Bytes handed to the sink so far.
     private(set) var byteCount = 0
 
-    /// Writes to standard output when `path` is `-`, else creates or truncates the file.
+    /// Writes to standard output when `path` is `-`, else to a file that replaces `path` at ``close()``.
     init(path: String) throws {
         self.path = path
-        if path == "-" {
-            descriptor = 1
-        } else {
-            descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            if descriptor < 0 { throw CommandError(message: "\(path): cannot create: \(String(cString: strerror(errno)))") }
-        }
+        file = path == "-" ? nil : try ExportFile(path: path)
         buffer.reserveCapacity(1 << 17)
     }
 
@@ -30,23 +31,25 @@ struct ByteSink {
     }
 
     mutating func flush() throws {
-        try buffer.withUnsafeBytes { bytes in
-            var written = 0
-            while written < bytes.count {
-                let result = Glibc.write(descriptor, bytes.baseAddress! + written, bytes.count - written)
-                if result < 0 && errno == EINTR { continue }
-                if result <= 0 { throw CommandError(message: "\(path == "-" ? "standard output" : path): write failed: \(String(cString: strerror(errno)))") }
-                written += result
+        if let file {
+            try file.write(buffer)
+        } else {
+            try buffer.withUnsafeBytes { bytes in
+                var written = 0
+                while written < bytes.count {
+                    let result = Glibc.write(1, bytes.baseAddress! + written, bytes.count - written)
+                    if result < 0 && errno == EINTR { continue }
+                    if result <= 0 { throw CommandError(message: "standard output: write failed: \(String(cString: strerror(errno)))") }
+                    written += result
+                }
             }
         }
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Flushes and closes the file (standard output stays open).
+    /// Flushes, and puts the file in place (standard output stays open).
     mutating func close() throws {
         try flush()
-        if descriptor != 1 && Glibc.close(descriptor) != 0 {
-            throw CommandError(message: "\(path): close failed: \(String(cString: strerror(errno)))")
-        }
+        try file?.commit()
     }
 }

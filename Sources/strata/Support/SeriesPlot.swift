@@ -12,11 +12,16 @@ enum SeriesPlot {
             throw CommandError(message: "\(series): nothing to plot")
         }
         let start = max(from, range.lowerBound)
+        guard to > .min, start <= min(to == .max ? range.upperBound : to - 1, range.upperBound) else {
+            throw CommandError(message: "\(series): no point in the range to plot")
+        }
         let end = min(to == .max ? range.upperBound : to - 1, range.upperBound)
-        guard start <= end else { throw CommandError(message: "\(series): no point in the range to plot") }
-        let span = max(1, end - start + 1)
-        var options = DownsampleOptions(step: max(1, (span + 599) / 600), from: start, to: end + 1)
-        options.alignment = .from
+        // end - start can pass Int64.max (a series from Int64.min to Int64.max): unsigned, and Double for drawing.
+        let distance = UInt64(bitPattern: end &- start)
+        let span = Double(end) - Double(start) + 1
+        var options = DownsampleOptions(step: Int64(distance / 600 + 1), from: start, to: end == .max ? .max : end + 1)
+        // A range from Int64.min has no `from` to align to; epoch buckets then start there too (clamped).
+        options.alignment = start == .min ? .epoch : .from
         let buckets = try store.downsample(device: series.device, metric: series.metric, options: options).buckets
             .filter { $0.valueCount > 0 }
         let lows = buckets.compactMap { $0.number(.min) }.filter(\.isFinite)
@@ -27,7 +32,7 @@ enum SeriesPlot {
         low = min(low, ticks.first!); high = max(high, ticks.last!)
 
         let plotWidth = width - left - right, plotHeight = height - top - bottom
-        func x(_ time: Int64) -> Double { left + plotWidth * Double(time - start) / Double(span) }
+        func x(_ time: Int64) -> Double { left + plotWidth * (Double(time) - Double(start)) / span }
         func y(_ value: Double) -> Double { top + plotHeight * (1 - (value - low) / (high - low)) }
         func f(_ value: Double) -> String { String(format: "%.1f", value) }
 
@@ -39,7 +44,7 @@ enum SeriesPlot {
 
             """
         for window in anomalies where window.end > start && window.start <= end {
-            let x0 = x(max(window.start, start)), x1 = max(x0 + 2, x(min(window.end, end + 1)))
+            let x0 = x(max(window.start, start)), x1 = max(x0 + 2, window.end > end ? left + plotWidth : x(window.end))
             svg += "<rect x=\"\(f(x0))\" y=\"\(f(top))\" width=\"\(f(x1 - x0))\" height=\"\(f(plotHeight))\" fill=\"#e53935\" fill-opacity=\"0.18\"><title>\(escape(TimeText.format(window.start))) – \(escape(TimeText.format(window.end))), score \(String(format: "%.2f", window.score))</title></rect>\n"
         }
         for tick in ticks {
@@ -47,9 +52,9 @@ enum SeriesPlot {
             svg += "<text x=\"\(f(left - 8))\" y=\"\(f(y(tick) + 4))\" text-anchor=\"end\">\(escape(label(tick)))</text>\n"
         }
         for index in 0...5 {
-            let time = start + Int64(Double(span - 1) * Double(index) / 5)
+            let time = fraction(index, of: 5, between: start, and: end)
             svg += "<line x1=\"\(f(x(time)))\" x2=\"\(f(x(time)))\" y1=\"\(f(top + plotHeight))\" y2=\"\(f(top + plotHeight + 5))\" stroke=\"#333\"/>\n"
-            let text = span > 2 * 86_400_000 ? String(TimeText.format(time).prefix(10)) : String(TimeText.format(time).dropFirst(11).prefix(5))
+            let text = span > 2 * 86_400_000 ? date(time) : timeOfDay(time)
             // The end labels hang inward so they are not cut off at the edges.
             let anchor = index == 0 ? "start" : index == 5 ? "end" : "middle"
             svg += "<text x=\"\(f(x(time)))\" y=\"\(f(top + plotHeight + 20))\" text-anchor=\"\(anchor)\">\(escape(text))</text>\n"
@@ -62,17 +67,49 @@ enum SeriesPlot {
         svg += "<polyline points=\"\(mean.joined(separator: " "))\" fill=\"none\" stroke=\"#1565c0\" stroke-width=\"1.4\"/>\n"
         svg += """
             <rect x="\(f(left))" y="\(f(top))" width="\(f(plotWidth))" height="\(f(plotHeight))" fill="none" stroke="#333"/>
-            <text x="\(f(left + plotWidth / 2))" y="\(f(height - 10))" text-anchor="middle">time (UTC)\(span > 2 * 86_400_000 ? "" : ", " + String(TimeText.format(start).prefix(10)))</text>
+            <text x="\(f(left + plotWidth / 2))" y="\(f(height - 10))" text-anchor="middle">time (UTC)\(span > 2 * 86_400_000 ? "" : ", " + date(start))</text>
             <text transform="translate(18 \(f(top + plotHeight / 2))) rotate(-90)" text-anchor="middle">\(escape(series.metric))</text>
             <text x="\(f(width - right))" y="\(f(height - 10))" text-anchor="end" fill="#777" font-size="11">band: min–max per \(DurationText.describe(options.step)) · line: mean\(anomalies.isEmpty ? "" : " · red: anomalies")</text>
             </svg>
 
             """
-        do {
-            try svg.write(toFile: path, atomically: true, encoding: .utf8)
+        try writeFile(svg, to: path, store: store)
+    }
+
+    /// Writes `svg` to `path` whole or not at all (``ExportFile``), never
+    /// inside the store; failures name the path and the reason.
+    private static func writeFile(_ svg: String, to path: String, store: Store) throws {
+        do throws(StrataError) {
+            try ExportDestination.refuseInside(store: store.directory, destination: path)
         } catch {
-            throw CommandError(message: "\(path): cannot write the plot: \(error.localizedDescription)")
+            throw CommandError(message: "\(path): cannot write the plot: \(error.message)", status: ExitStatus.badInput)
         }
+        do throws(StrataError) {
+            let file = try ExportFile(path: path)
+            try file.write(Array(svg.utf8))
+            try file.commit()
+        } catch {
+            throw CommandError(message: "\(error.path ?? path): cannot write the plot: \(error.message)")
+        }
+    }
+
+    /// The time `index`/`parts` of the way from `start` to `end`, without overflow.
+    static func fraction(_ index: Int, of parts: Int, between start: Int64, and end: Int64) -> Int64 {
+        let distance = UInt64(bitPattern: end &- start), count = UInt64(parts), share = UInt64(index)
+        let offset = distance / count * share + distance % count * share / count
+        return Int64(bitPattern: UInt64(bitPattern: start) &+ offset)
+    }
+
+    /// The UTC date of `time`, every year written whole (`+10000-01-01`).
+    static func date(_ time: Int64) -> String {
+        PartitionNaming.date(ofDay: PartitionNaming.day(of: time))
+    }
+
+    /// `HH:MM` of `time`, UTC.
+    static func timeOfDay(_ time: Int64) -> String {
+        let text = TimeText.format(time)
+        guard let separator = text.firstIndex(of: "T") else { return text }
+        return String(text[text.index(after: separator)...].prefix(5))
     }
 
     /// About five round tick values covering [low, high].

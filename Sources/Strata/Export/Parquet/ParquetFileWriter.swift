@@ -54,7 +54,8 @@ public final class ParquetFileWriter {
     public let path: String
     private let options: Options
     private let schema = ParquetSchema.points
-    private let file: FileDescriptor
+    private let file: ExportFile
+    private let metadata: [(key: String, value: String)]
     /// Bytes written so far: the next write's offset.
     private var offset = 0
     private var columns: [ParquetColumnWriter]
@@ -62,24 +63,34 @@ public final class ParquetFileWriter {
     private var rowCount = 0
     private var isClosed = false
 
-    /// Creates (or truncates) the file at `path` and writes the leading magic.
-    public init(path: String, options: Options = Options()) throws(StrataError) {
-        guard options.rowGroupRowLimit > 0, options.pageRowLimit > 0 else {
-            throw StrataError(.invalidArgument, "row group and page row limits must be positive")
-        }
-        self.path = path
+    /// Starts a file that appears at `path` when ``close()`` succeeds (see
+    /// ``ExportFile``: until then the rows go to a hidden temporary file
+    /// beside it, removed if the writer is released unclosed). `metadata`
+    /// adds key/value pairs to the footer.
+    public convenience init(path: String, options: Options = Options(), metadata: [(key: String, value: String)] = []) throws(StrataError) {
+        try Self.check(options)
+        try self.init(file: ExportFile(path: path), options: options, metadata: metadata)
+    }
+
+    /// Starts the file `name` in `directory` (see ``ExportFile``).
+    convenience init(directory: DirectoryDescriptor, name: String, options: Options, metadata: [(key: String, value: String)]) throws(StrataError) {
+        try Self.check(options)
+        try self.init(file: ExportFile(directory: directory, name: name, path: directory.child(name)), options: options, metadata: metadata)
+    }
+
+    private init(file: ExportFile, options: Options, metadata: [(key: String, value: String)]) throws(StrataError) {
+        self.file = file
+        self.path = file.path
         self.options = options
+        self.metadata = metadata
         columns = schema.columns.map { ParquetColumnWriter(column: $0, pageRowLimit: options.pageRowLimit, compressionLevel: options.compressionLevel) }
-        do throws(Errno) {
-            file = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC)
-        } catch {
-            throw .io(error, "creating Parquet file", path: path)
-        }
         try write(Array("PAR1".utf8))
     }
 
-    deinit {
-        if !isClosed { file.close() }
+    private static func check(_ options: Options) throws(StrataError) {
+        guard options.rowGroupRowLimit > 0, options.pageRowLimit > 0 else {
+            throw StrataError(.invalidArgument, "row group and page row limits must be positive")
+        }
     }
 
     /// Appends every point of `points`, in order.
@@ -112,7 +123,7 @@ public final class ParquetFileWriter {
         }
     }
 
-    /// Writes the last row group and the footer and closes the file.
+    /// Writes the last row group and the footer and puts the file in place.
     public func close() throws(StrataError) -> Summary {
         guard !isClosed else { throw StrataError(.closed, "the Parquet file is already closed", path: path) }
         try flushRowGroup()
@@ -120,7 +131,8 @@ public final class ParquetFileWriter {
             schema: schema.elements,
             rowCount: Int64(rowCount),
             rowGroups: rowGroups,
-            keyValueMetadata: [("strata.value_int", "value_int holds the points of Int64 series exactly (value holds them as the nearest Double); it is null for Float64 series")],
+            keyValueMetadata: [("strata.value_int", "value_int holds the points of Int64 series exactly (value holds them as the nearest Double); it is null for Float64 series")]
+                + metadata,
             createdBy: "strata version \(StrataVersion.current)",
             typeOrderedColumnCount: schema.columns.count
         ).thriftCompactBytes
@@ -129,7 +141,7 @@ public final class ParquetFileWriter {
         tail.append(contentsOf: "PAR1".utf8)
         try write(tail)
         isClosed = true
-        file.close()
+        try file.commit()
         return Summary(rowCount: rowCount, rowGroupCount: rowGroups.count, byteCount: offset)
     }
 
@@ -158,10 +170,13 @@ public final class ParquetFileWriter {
     }
 
     private func write(_ bytes: [UInt8]) throws(StrataError) {
-        do throws(Errno) {
-            try file.write(bytes, at: offset)
+        do throws(StrataError) {
+            try file.write(bytes)
         } catch {
-            throw .io(error, "writing Parquet file", path: path)
+            // Nothing more can be written: the partial file goes now, not at release.
+            isClosed = true
+            file.discard()
+            throw error
         }
         offset += bytes.count
     }
