@@ -14,7 +14,7 @@ import Darwin
 ///   separated by commas, and an optional space and integer timestamp.
 /// - Escapes: in the measurement `\,` and `\ `; in tag keys, tag values and field keys
 ///   `\,`, `\=` and `\ `. A backslash before any other character is kept as it is.
-/// - Field values: floats in the decimal grammar of ``FloatText`` (`1.5`, `-3`, `+1e3`,
+/// - Field values: floats in the decimal grammar of <doc:Importing> (`1.5`, `-3`, `+1e3`,
 ///   `.5`; no `inf` or `nan`, which line protocol does not have; a value that would round
 ///   to an infinity or, from non-zero digits, to zero is malformed) become Float64
 ///   points, read to the nearest Float64; integers (`42i`) and unsigned integers (`42u`, at

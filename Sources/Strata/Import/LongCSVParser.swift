@@ -13,7 +13,7 @@ import Darwin
 /// - `ts_ms` is a decimal Int64 (milliseconds since the Unix epoch, negative allowed)
 ///   or an RFC 3339 date-time (`2024-03-01T12:00:00Z`, `2024-03-01T14:00:00.250+02:00`),
 ///   read by ``TimeText/parse(_:)-(UnsafeRawBufferPointer)``.
-/// - `value` is a decimal float in the grammar of ``FloatText`` (no hexadecimal; a
+/// - `value` is a decimal float in the grammar of <doc:Importing> (no hexadecimal; a
 ///   value that would round to an infinity or, from non-zero digits, to zero is
 ///   malformed), `inf`, `-inf`, `nan`, or
 ///   `nan(0x7ff8000000000001)`: a NaN given by its full 64-bit pattern,
