@@ -72,7 +72,7 @@ struct CommandLineTests {
         let store = directory.appending("store")
         let rejected = try CommandRunner.run(["ingest", store, bad])
         #expect(rejected.status == 2)
-        #expect(rejected.standardError == "strata: \(bad):3: value \"oops\" is not a number\n")
+        #expect(rejected.standardError == "strata: \(bad):3: value \"oops\" is not a decimal number\n")
         let missing = try CommandRunner.run(["query", store, "--device", "d", "--metric", "m"])
         #expect(missing.status == 1)  // nothing was stored: not even the store was created
         #expect(missing.standardError.hasPrefix("strata: ") && missing.standardError.filter { $0 == "\n" }.count == 1)

@@ -79,7 +79,7 @@ struct IngestFormatsCommandTests {
         let fixed = try CommandRunner.run(["ingest", directory.appending("fixed"), input, "--format", "wide", "--device", "lab", "--time-column", "timestamp"])
         // With a fixed device, `station` is one more metric column, and its text is not a number.
         #expect(fixed.status == 2)
-        #expect(fixed.standardError == "strata: \(input):2: station \"north\" is not a number\n")
+        #expect(fixed.standardError == "strata: \(input):2: station \"north\" is not a decimal number\n")
         let noDevice = try CommandRunner.run(["ingest", directory.appending("x"), input, "--format", "wide"])
         #expect(noDevice.status == 64)
         #expect(noDevice.standardError.contains("needs the device"))

@@ -48,7 +48,7 @@ struct LineProtocolParserTests {
     func floats() throws {
         var texts = ["1.5", "-3", "0", "-0", "-0.0", "1e3", "1E-3", "2.5e+10", ".5", "-.5", "1.", "0.1", "44.611999999999995",
                      "4.9e-324", "2.2250738585072014e-308", "1.7976931348623157e308", "123456789012345678901234567890",
-                     "0.30000000000000004", "9007199254740993", "1e-400"]
+                     "0.30000000000000004", "9007199254740993", "+2.5", "0e-400", "5e-324"]
         var random = SeededGenerator(seed: 42)
         for _ in 0..<3000 {
             let value = Double(bitPattern: random.next())
@@ -97,7 +97,9 @@ struct LineProtocolParserTests {
         ("m,host=h v=abc 1", 12, "field \"v\" value \"abc\" is not a number"),
         ("m,host=h v=inf 1", 12, "is not a number"),
         ("m,host=h v=nan 1", 12, "is not a number"),
-        ("m,host=h v=+1 1", 12, "starts with `+`"),
+        ("m,host=h v=0x10 1", 12, "is not a number"),
+        ("m,host=h v=1e-400 1", 12, "would become 0"),
+        ("m,host=h,host=g v=1 1", 10, "the host tag, which names the device, appears twice"),
         ("m,host=h v=1e400 1", 12, "beyond the Float64 range"),
         ("m,host=h v=9223372036854775808i 1", 12, "not an integer in the Int64 range"),
         ("m,host=h v=9223372036854775808u 1", 12, "not an unsigned integer up to 9223372036854775807"),

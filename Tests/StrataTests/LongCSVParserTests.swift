@@ -27,14 +27,14 @@ struct LongCSVParserTests {
     }
 
     @Test("Malformed rows name the file, line and reason", arguments: [
-        ("d,m,1,abc", "value \"abc\" is not a number"),
+        ("d,m,1,abc", "value \"abc\" is not a decimal number"),
         ("d,m,1.5,2", "ts_ms \"1.5\" is neither an integer"),
         ("d,m,99999999999999999999,2", "neither an integer"),
         ("d,m,1", "ends after the ts_ms field"),
         ("d,m,1,2,3", "more than 4 fields"),
         ("d,,1,2", "metric name is empty"),
-        ("d,m,1,", "value \"\" is not a number"),
-        ("d,m,1, 2", "is not a number"),
+        ("d,m,1,", "value \"\" is not a decimal number"),
+        ("d,m,1, 2", "is not a decimal number"),
         ("\"d,m,1,2", "not closed"),
     ])
     func malformed(row: String, reason: String) {

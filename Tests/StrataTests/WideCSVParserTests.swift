@@ -52,7 +52,7 @@ struct WideCSVParserTests {
         ("1,2", "row ends after the a field"),
         ("1,2,3,4", "more than 3 fields"),
         ("soon,2,3", "timestamp \"soon\" is neither"),
-        ("1,x,3", "a \"x\" is not a number"),
+        ("1,x,3", "a \"x\" is not a decimal number"),
         ("2015-02-29T00:00:00Z,1,2", "neither an integer"),
     ])
     func malformed(row: String, reason: String) throws {

@@ -35,6 +35,69 @@ struct LineCursor {
     }
 }
 
+/// Walks the records of a CSV input as RFC 4180 defines them: a record ends at a
+/// line break outside quotes, so a quoted field may hold line breaks (and a
+/// record then spans several lines). A quote opens a quoted field only at the
+/// start of a field; elsewhere it is an ordinary character, as most readers take it.
+struct CSVRecordCursor {
+    let bytes: UnsafeRawBufferPointer
+    var position = 0
+    /// The line where the current record starts (1-based), which messages name.
+    private(set) var lineNumber = 0
+    /// The line where the next record starts.
+    private var nextLineNumber = 1
+
+    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// The next record without its final `\n` or `\r\n`, or nil at the end. A quoted
+    /// field left open runs to the end of the input; the field splitter reports it.
+    mutating func nextRecord() -> UnsafeRawBufferPointer.SubSequence? {
+        guard position < bytes.count, let base = bytes.baseAddress else { return nil }
+        lineNumber = nextLineNumber
+        let start = position
+        var lineEnd = find(0x0A, from: start, to: bytes.count)
+        var index = start
+        // Most records hold no quote at all: one search shows it, and the line is the record.
+        while let quote = Optional(find(0x22, from: index, to: lineEnd)), quote < lineEnd {
+            index = quote + 1
+            guard quote == start || base.load(fromByteOffset: quote - 1, as: UInt8.self) == 0x2C else { continue }
+            // A quoted field: its closing quote is the next one not doubled, on this line or a later one.
+            var closing = find(0x22, from: quote + 1, to: bytes.count)
+            while closing + 1 < bytes.count && base.load(fromByteOffset: closing + 1, as: UInt8.self) == 0x22 {
+                closing = find(0x22, from: closing + 2, to: bytes.count)
+            }
+            if closing >= lineEnd {
+                nextLineNumber += countLineBreaks(from: lineEnd, to: min(closing, bytes.count))
+                lineEnd = closing >= bytes.count ? bytes.count : find(0x0A, from: closing + 1, to: bytes.count)
+            }
+            guard closing < bytes.count else { break }
+            index = closing + 1
+        }
+        position = lineEnd + 1
+        nextLineNumber += 1
+        var end = lineEnd
+        if end > start && bytes[end - 1] == 0x0D { end -= 1 }
+        return bytes[start..<end]
+    }
+
+    /// The index of the first `byte` in `from..<to`, or `to`.
+    private func find(_ byte: Int32, from: Int, to: Int) -> Int {
+        guard from < to, let base = bytes.baseAddress,
+              let found = memchr(base + from, byte, to - from) else { return to }
+        return base.distance(to: UnsafeRawPointer(found))
+    }
+
+    private func countLineBreaks(from: Int, to: Int) -> Int {
+        var count = 0
+        var index = find(0x0A, from: from, to: to)
+        while index < to {
+            count += 1
+            index = find(0x0A, from: index + 1, to: to)
+        }
+        return count
+    }
+}
+
 /// One field of a CSV row.
 struct CSVField {
     /// Where the field's content is in the whole input (inside the quotes when quoted).
@@ -42,16 +105,17 @@ struct CSVField {
     let bytes: UnsafeRawBufferPointer
     let quoted: Bool
 
-    func text() -> String {
-        let raw = String(decoding: bytes, as: UTF8.self)
-        guard quoted else { return raw }
-        // Inside quotes a doubled quote stands for one.
+    /// The field's text, a doubled quote read as one; a failure naming `name` when
+    /// the bytes are not UTF-8 (a name must never change on its way in).
+    func text(name: String) throws(RowFailure) -> String {
+        let raw = try InputText.string(bytes, what: "the \(name) field")
+        guard quoted, raw.utf8.contains(0x22) else { return raw }
         var result = ""
         var previousWasQuote = false
-        for character in raw {
+        for character in raw.unicodeScalars {
             if character == "\"" && previousWasQuote { previousWasQuote = false; continue }
             previousWasQuote = character == "\""
-            result.append(character)
+            result.unicodeScalars.append(character)
         }
         return result
     }
@@ -63,7 +127,8 @@ struct CSVField {
     }
 }
 
-/// Splits a line into comma-separated fields, honouring quotes.
+/// Splits a record into comma-separated fields, honouring quotes (a quoted field
+/// may hold commas, line breaks and `""` for a quote).
 struct CSVFieldSplitter {
     let line: UnsafeRawBufferPointer.SubSequence
     var position: Int
@@ -84,7 +149,7 @@ struct CSVFieldSplitter {
         var fields: [String] = []
         while true {
             let field = try splitter.next(name: "header")
-            fields.append(field.text())
+            fields.append(try field.text(name: "header"))
             if splitter.position > line.endIndex { return fields }
         }
     }
@@ -107,7 +172,7 @@ struct CSVFieldSplitter {
                 }
                 cursor += 1
             }
-            guard closed else { throw RowFailure("the quoted \(name) field is not closed") }
+            guard closed else { throw RowFailure("the quoted \(name) field is not closed: no closing quote before the end of the input") }
             let field = CSVField(range: (position + 1)..<cursor, bytes: UnsafeRawBufferPointer(rebasing: base[(position + 1)..<cursor]), quoted: true)
             try finish(after: cursor + 1, name: name, last: last)
             return field
@@ -137,21 +202,14 @@ struct CSVFieldSplitter {
 
 /// A small NUL-terminated buffer for handing a field to `strtod`, allocated once per parse.
 struct NumberScratch {
-    static let capacity = 128
+    static let capacity = FloatText.maximumLength + 1
     private let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: NumberScratch.capacity)
 
     func release() { buffer.deallocate() }
 
-    /// The Double of `field`: the same bits as Swift's `Double(String)` (which is `strtod`
-    /// in the C locale underneath), including `inf`, `nan`, hexadecimal floats and
-    /// ``NumberText/format(_:)``'s `nan(0x…)` patterns.
-    func parseDouble(_ field: UnsafeRawBufferPointer) -> Double? {
-        if let value = NumberText.parseShortDecimal(field) { return value }
-        if let nan = NumberText.parseNaNPattern(field) { return nan }
-        return parseWithStrtod(field)
-    }
-
     /// `strtod` on the whole of `field`, or nil when it does not read all of it.
+    /// Callers check the text against ``FloatText``'s grammar first: `strtod` alone
+    /// also reads hexadecimal floats and rounds out-of-range values silently.
     func parseWithStrtod(_ field: UnsafeRawBufferPointer) -> Double? {
         guard !field.isEmpty, field.count < Self.capacity else { return nil }
         // strtod skips leading spaces; a field is not allowed them.

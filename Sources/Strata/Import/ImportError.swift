@@ -55,3 +55,15 @@ struct RowFailure: Error {
         self.column = column
     }
 }
+
+/// The bound on one line (one record, for CSV) that every importer applies.
+public enum ImportLimits {
+    /// 64 MiB: far beyond any real row, small enough that a runaway line (a file with
+    /// no line breaks, a quote never closed) is refused before it costs much memory.
+    public static let defaultMaximumRecordBytes = 64 << 20
+
+    /// The reason given for a line or record of `byteCount` bytes over `limit`.
+    static func tooLong(_ byteCount: Int, limit: Int, what: String = "line") -> String {
+        "the \(what) is \(byteCount) bytes long, over the limit of \(limit) bytes"
+    }
+}

@@ -14,20 +14,25 @@ import Darwin
 ///   separated by commas, and an optional space and integer timestamp.
 /// - Escapes: in the measurement `\,` and `\ `; in tag keys, tag values and field keys
 ///   `\,`, `\=` and `\ `. A backslash before any other character is kept as it is.
-/// - Field values: floats (`1.5`, `-3`, `1e3`, `.5`; no `inf` or `nan`, which line
-///   protocol does not have) become Float64 points, read exactly as Swift's
-///   `Double(String)` reads the text; integers (`42i`) and unsigned integers (`42u`, at
+/// - Field values: floats in the decimal grammar of <doc:Importing> (`1.5`, `-3`, `+1e3`,
+///   `.5`; no `inf` or `nan`, which line protocol does not have; a value that would round
+///   to an infinity or, from non-zero digits, to zero is malformed) become Float64
+///   points, read to the nearest Float64; integers (`42i`) and unsigned integers (`42u`, at
 ///   most Int64.max) become Int64 points; booleans (`t`, `T`, `true`, `True`, `TRUE`,
 ///   `f`, `F`, `false`, `False`, `FALSE`) become Int64 points 1 and 0. String values
 ///   (`"text"`) are rejected: Strata stores numbers only.
-/// - The device is the value of the tag named ``deviceTag``; other tags are ignored
+/// - The device is the value of the tag named ``deviceTag`` (given twice, the line is
+///   malformed); other tags are ignored
 ///   unless ``tagsInMetric`` is set. Each field becomes the series `measurement.field`
 ///   of that device (or `field` with ``MetricNaming-swift.enum/field``), followed by
 ///   `{key=value,…}` with ``tagsInMetric``.
 /// - Timestamps are integers in ``precision`` units (nanoseconds by default, as in
 ///   InfluxDB) and are converted to Strata's milliseconds, rounding toward the past.
 ///   A line without one is an error unless ``defaultTimestamp`` is set.
-/// - Lines starting with `#` are comments; blank lines are ignored.
+/// - Lines starting with `#` are comments; blank lines are ignored; a line longer than
+///   ``maximumLineBytes`` is malformed.
+/// - The input is UTF-8 (a leading byte-order mark is skipped); a measurement, device,
+///   field key or, with ``tagsInMetric``, tag that is not valid UTF-8 makes its line malformed.
 /// - A metric is one series with one value type, so a field that is an integer on one
 ///   line and a float on another is an error naming both lines.
 public struct LineProtocolParser {
@@ -60,6 +65,8 @@ public struct LineProtocolParser {
     public var skipsBadRows = false
     /// At most this many bad lines are kept in the result (all are counted).
     public var maximumReportedErrors = 100
+    /// A line longer than this many bytes is malformed.
+    public var maximumLineBytes = ImportLimits.defaultMaximumRecordBytes
 
     /// A parser with the defaults: nanoseconds, device from `host`, metrics `measurement.field`.
     public init(precision: Precision = .nanoseconds, deviceTag: String = "host", metricNaming: MetricNaming = .measurementAndField,
@@ -90,9 +97,10 @@ public struct LineProtocolParser {
         defer { state.scratch.release() }
         var errors: [RowError] = []
         var badRows = 0
-        var cursor = LineCursor(bytes: bytes)
+        var cursor = LineCursor(bytes: InputText.skippingByteOrderMark(bytes))
         while let line = cursor.nextLine() {
             do throws(RowFailure) {
+                guard line.count <= maximumLineBytes else { throw RowFailure(ImportLimits.tooLong(line.count, limit: maximumLineBytes)) }
                 try state.parseLine(line, number: cursor.lineNumber)
             } catch {
                 let rowError = RowError(file: file, line: cursor.lineNumber, column: error.column, reason: error.reason)
@@ -186,6 +194,10 @@ private struct LineProtocolState {
                 throw RowFailure("unescaped `=` in the value of tag \(Self.preview(base, key)); write it as \\=", column: column(position))
             }
             if Self.unescapedEquals(base, key, deviceTagBytes) {
+                // Taking the first or the last would pick a device silently.
+                guard device == nil else {
+                    throw RowFailure("the \(parser.deviceTag) tag, which names the device, appears twice", column: column(keyStart))
+                }
                 device = valueStart..<position
             } else {
                 otherTags.append((key, valueStart..<position))
@@ -233,7 +245,7 @@ private struct LineProtocolState {
             timestamp = fallback
         } else {
             let text = UnsafeRawBufferPointer(rebasing: base[position..<timeEnd])
-            guard text[0] != 0x2B, let raw = NumberText.parseInt64(text) else {
+            guard let raw = NumberText.parseInt64(text) else {
                 throw RowFailure("timestamp \(Self.preview(base, position..<timeEnd)) is not an integer in the Int64 range", column: column(position))
             }
             guard let milliseconds = Self.milliseconds(raw, precision: parser.precision) else {
@@ -256,9 +268,12 @@ private struct LineProtocolState {
                                         base: UnsafeRawBufferPointer, line: UnsafeRawBufferPointer.SubSequence, lineNumber: Int) throws(RowFailure) {
         let sameHead = previousHead.map { $0.count == head.count && memcmp($0.baseAddress!, head.baseAddress!, head.count) == 0 } ?? false
         if !sameHead {
-            previousDevice = Self.unescape(base, device, escapable: true)
-            previousMeasurement = Self.unescape(base, measurement, escapable: false)
-            previousTagSuffix = parser.tagsInMetric ? tagSuffix(base) : ""
+            // Cleared first: a line that fails here must not leave a half-updated cache behind.
+            previousHead = nil
+            let deviceColumn = device.lowerBound - line.startIndex + 1
+            previousDevice = try Self.unescape(base, device, escapable: true, what: "the \(parser.deviceTag) tag value", column: deviceColumn)
+            previousMeasurement = try Self.unescape(base, measurement, escapable: false, what: "the measurement", column: 1 + measurement.lowerBound - line.startIndex)
+            previousTagSuffix = parser.tagsInMetric ? try tagSuffix(base, line: line) : ""
             previousFieldKeys.removeAll(keepingCapacity: true)
             previousFieldSlots.removeAll(keepingCapacity: true)
             previousHead = head
@@ -274,9 +289,9 @@ private struct LineProtocolState {
                 }
             }
             allCached = false
-            let fieldName = Self.unescape(base, fields[index].key, escapable: true)
-            let metric = (parser.metricNaming == .field ? fieldName : previousMeasurement + "." + fieldName) + previousTagSuffix
             let fieldColumn = fields[index].key.lowerBound - line.startIndex + 1
+            let fieldName = try Self.unescape(base, fields[index].key, escapable: true, what: "the field key", column: fieldColumn)
+            let metric = (parser.metricNaming == .field ? fieldName : previousMeasurement + "." + fieldName) + previousTagSuffix
             if let slot = slotOfKey[SeriesKey(device: previousDevice, metric: metric)] {
                 try checkType(slot: slot, field: fields[index], name: fieldName, lineNumber: lineNumber, column: fieldColumn)
                 fields[index].slot = slot
@@ -319,9 +334,15 @@ private struct LineProtocolState {
 
     /// `{key=value,…}` of the line's other tags sorted by key (InfluxDB's own order, so
     /// the same tags in another order name the same series), or "" when there are none.
-    private func tagSuffix(_ base: UnsafeRawBufferPointer) -> String {
+    private func tagSuffix(_ base: UnsafeRawBufferPointer, line: UnsafeRawBufferPointer.SubSequence) throws(RowFailure) -> String {
         guard !otherTags.isEmpty else { return "" }
-        let pairs = otherTags.map { (Self.unescape(base, $0.key, escapable: true), Self.unescape(base, $0.value, escapable: true)) }
+        var pairs: [(String, String)] = []
+        for tag in otherTags {
+            let key = try Self.unescape(base, tag.key, escapable: true, what: "a tag key", column: 1 + tag.key.lowerBound - line.startIndex)
+            let value = try Self.unescape(base, tag.value, escapable: true, what: "the value of tag \(key.debugDescription)",
+                                          column: 1 + tag.value.lowerBound - line.startIndex)
+            pairs.append((key, value))
+        }
         let sorted = pairs.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
         return "{" + sorted.map { $0.0 + "=" + $0.1 }.joined(separator: ",") + "}"
     }
@@ -345,8 +366,6 @@ private struct LineProtocolState {
             RowFailure("field \(Self.preview(base, key)) value \(Self.preview(text)) \(what)", column: column)
         }
         if let boolean = Self.parseBoolean(text) { return (.int64, boolean ? 1 : 0) }
-        // Line protocol numbers never start with `+`; strtod and parseInt64 would accept one.
-        guard text[0] != 0x2B else { throw bad("starts with `+`, which line protocol does not allow") }
         if last == 0x69 {  // i
             let digits = UnsafeRawBufferPointer(rebasing: text[..<(text.count - 1)])
             guard let value = NumberText.parseInt64(digits) else { throw bad("is not an integer in the Int64 range") }
@@ -359,36 +378,13 @@ private struct LineProtocolState {
             }
             return (.int64, UInt64(bitPattern: value))
         }
-        // Most floats are short decimals, which the fast path both checks and reads exactly.
-        if let value = NumberText.parseShortDecimal(text) { return (.float64, value.bitPattern) }
-        guard Self.isFloatText(text) else {
+        do throws(NumberProblem) {
+            return (.float64, try scratch.parseDouble(text, allowingWords: false).bitPattern)
+        } catch .notANumber {
             throw bad("is not a number; line protocol has floats (1.5, 1e3), integers (42i), unsigned integers (42u) and booleans (t, f)")
+        } catch {
+            throw bad(error.explanation)
         }
-        guard let value = scratch.parseWithStrtod(text), value.isFinite else { throw bad("is beyond the Float64 range") }
-        return (.float64, value.bitPattern)
-    }
-
-    /// `-? digits? (. digits?)? ([eE] [+-]? digits)?` with at least one mantissa digit:
-    /// the float forms line protocol writes, and no `inf`, `nan` or hexadecimal.
-    private static func isFloatText(_ text: UnsafeRawBufferPointer) -> Bool {
-        var index = 0
-        let count = text.count
-        if text[0] == Byte.minus { index = 1 }
-        var mantissaDigits = 0
-        while index < count, text[index] &- 0x30 <= 9 { index += 1; mantissaDigits += 1 }
-        if index < count, text[index] == 0x2E {
-            index += 1
-            while index < count, text[index] &- 0x30 <= 9 { index += 1; mantissaDigits += 1 }
-        }
-        guard mantissaDigits > 0 else { return false }
-        if index < count, text[index] == 0x65 || text[index] == 0x45 {
-            index += 1
-            if index < count, text[index] == 0x2B || text[index] == 0x2D { index += 1 }
-            var exponentDigits = 0
-            while index < count, text[index] &- 0x30 <= 9 { index += 1; exponentDigits += 1 }
-            guard exponentDigits > 0 else { return false }
-        }
-        return index == count
     }
 
     private static func parseBoolean(_ text: UnsafeRawBufferPointer) -> Bool? {
@@ -442,14 +438,27 @@ private struct LineProtocolState {
             return memcmp(base.baseAddress! + range.lowerBound, expected, expected.count) == 0
         }
         guard range.count > expected.count else { return false }
-        return Array(unescape(base, range, escapable: true).utf8) == expected
+        return unescapedBytes(base, range, escapable: true) == expected
     }
 
-    /// The text of `range` with its escapes removed: `\,` and `\ ` always, and `\=` where
-    /// `equalsEscapable` (tags and field keys); other backslashes stay.
-    private static func unescape(_ base: UnsafeRawBufferPointer, _ range: Range<Int>, escapable equalsEscapable: Bool) -> String {
+    /// The text of `range` with its escapes removed (see ``unescapedBytes(_:_:escapable:)``),
+    /// or a failure naming `what` when it is not valid UTF-8.
+    private static func unescape(_ base: UnsafeRawBufferPointer, _ range: Range<Int>, escapable equalsEscapable: Bool,
+                                 what: String, column: Int) throws(RowFailure) -> String {
         let raw = UnsafeRawBufferPointer(rebasing: base[range])
-        guard raw.contains(Byte.backslash) else { return String(decoding: raw, as: UTF8.self) }
+        guard raw.contains(Byte.backslash) else { return try InputText.string(raw, what: what, column: column) }
+        let bytes = unescapedBytes(base, range, escapable: equalsEscapable)
+        // withUnsafeBytes rethrows untyped errors: carry the outcome out as a value.
+        let outcome = bytes.withUnsafeBytes { bytes -> Result<String, RowFailure> in
+            do throws(RowFailure) { return .success(try InputText.string(bytes, what: what, column: column)) } catch { return .failure(error) }
+        }
+        return try outcome.get()
+    }
+
+    /// The bytes of `range` with their escapes removed: `\,` and `\ ` always, and `\=` where
+    /// `equalsEscapable` (tags and field keys); other backslashes stay.
+    private static func unescapedBytes(_ base: UnsafeRawBufferPointer, _ range: Range<Int>, escapable equalsEscapable: Bool) -> [UInt8] {
+        let raw = UnsafeRawBufferPointer(rebasing: base[range])
         var bytes: [UInt8] = []
         bytes.reserveCapacity(raw.count)
         var index = 0
@@ -466,7 +475,7 @@ private struct LineProtocolState {
             bytes.append(byte)
             index += 1
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 
     private static func preview(_ base: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {

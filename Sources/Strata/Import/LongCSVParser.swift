@@ -6,16 +6,24 @@ import Darwin
 
 /// Reads long CSV, one point a row: `device,metric,ts_ms,value`.
 ///
-/// - The first line must be that header (a trailing `\r` is allowed on any line).
+/// - The input is UTF-8; a leading byte-order mark is skipped, and a device or metric
+///   that is not valid UTF-8 makes its row malformed.
+/// - The first record must be that header, its fields quoted or not (R and pandas
+///   quote them).
 /// - `ts_ms` is a decimal Int64 (milliseconds since the Unix epoch, negative allowed)
 ///   or an RFC 3339 date-time (`2024-03-01T12:00:00Z`, `2024-03-01T14:00:00.250+02:00`),
 ///   read by ``TimeText/parse(_:)-(UnsafeRawBufferPointer)``.
-/// - `value` is a decimal or hexadecimal float, `inf`, `-inf`, `nan`, or
+/// - `value` is a decimal float in the grammar of <doc:Importing> (no hexadecimal; a
+///   value that would round to an infinity or, from non-zero digits, to zero is
+///   malformed), `inf`, `-inf`, `nan`, or
 ///   `nan(0x7ff8000000000001)`: a NaN given by its full 64-bit pattern,
 ///   which is how ``NumberText/format(_:)`` prints NaNs other than the default one, so
 ///   every stored value can be written out and read back bit for bit. For
 ///   Int64 series the value is a decimal integer.
-/// - Fields may be quoted with `"` (a `""` inside a quoted field is one `"`).
+/// - Records follow RFC 4180: fields may be quoted with `"` (a `""` inside a quoted field
+///   is one `"`), a quoted field may hold commas and line breaks, lines end in `\n` or
+///   `\r\n`. A record longer than ``maximumRecordBytes`` is malformed. Messages name
+///   the line where the record starts.
 /// - Empty lines are ignored.
 public struct LongCSVParser {
     /// The header every file starts with.
@@ -27,6 +35,8 @@ public struct LongCSVParser {
     public var skipsBadRows = false
     /// At most this many bad rows are kept in the result (all are counted).
     public var maximumReportedErrors = 100
+    /// A record longer than this many bytes is malformed.
+    public var maximumRecordBytes = ImportLimits.defaultMaximumRecordBytes
 
     /// A parser storing values as `valueType`, stopping at the first bad row unless `skipsBadRows`.
     public init(valueType: ValueType = .float64, skipsBadRows: Bool = false) {
@@ -51,25 +61,27 @@ public struct LongCSVParser {
     /// - Throws: the first ``RowError`` unless ``skipsBadRows`` is set (then a
     ///   missing or wrong header is still thrown: the file is not this format).
     public func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws(RowError) -> Result {
+        let bytes = InputText.skippingByteOrderMark(bytes)
         var batch = WriteBatch(capacity: max(16, bytes.count / 40))
         var errors: [RowError] = []
         var badRows = 0
-        var cursor = LineCursor(bytes: bytes)
+        var cursor = CSVRecordCursor(bytes: bytes)
 
-        guard let headerLine = cursor.nextLine() else {
+        guard let headerLine = cursor.nextRecord() else {
             throw RowError(file: file, line: 1, reason: "empty input; expected the header \(Self.header)")
         }
-        guard headerLine.elementsEqual(Self.header.utf8) else {
-            throw RowError(file: file, line: 1, reason: "header is \(String(decoding: headerLine.prefix(80), as: UTF8.self).debugDescription); expected \(Self.header)")
-        }
+        try checkHeader(headerLine, file: file)
 
         var previousSeriesBytes: UnsafeRawBufferPointer? = nil
         var previousSeries = -1
         let scratch = NumberScratch()
         defer { scratch.release() }
-        while let line = cursor.nextLine() {
+        while let line = cursor.nextRecord() {
             if line.isEmpty { continue }
             do throws(RowFailure) {
+                guard line.count <= maximumRecordBytes else {
+                    throw RowFailure(ImportLimits.tooLong(line.count, limit: maximumRecordBytes, what: "record"))
+                }
                 var fields = CSVFieldSplitter(line: line, expectedFieldCount: 4, header: Self.header)
                 let device = try fields.next(name: "device")
                 let metric = try fields.next(name: "metric")
@@ -83,10 +95,9 @@ public struct LongCSVParser {
                 let bits: UInt64
                 switch valueType {
                 case .float64:
-                    guard let number = scratch.parseDouble(value.bytes) else {
-                        throw RowFailure("value \(value.preview) is not a number")
+                    do throws(NumberProblem) { bits = try scratch.parseDouble(value.bytes).bitPattern } catch {
+                        throw RowFailure("value \(value.preview) \(error.explanation)")
                     }
-                    bits = number.bitPattern
                 case .int64:
                     guard let number = NumberText.parseInt64(value.bytes) else {
                         throw RowFailure("value \(value.preview) is not an integer in the Int64 range")
@@ -95,20 +106,23 @@ public struct LongCSVParser {
                 }
 
                 // Rows of a series usually come together: reuse the series when the
-                // device and metric bytes repeat, instead of building strings and hashing.
+                // device and metric bytes repeat (quotes and all, which fix the fields),
+                // instead of building strings and hashing.
                 let seriesBytes = UnsafeRawBufferPointer(rebasing: line[..<(metric.range.upperBound)])
                 let series: Int
-                if let previous = previousSeriesBytes, !device.quoted, !metric.quoted,
+                if let previous = previousSeriesBytes,
                    previous.count == seriesBytes.count, memcmp(previous.baseAddress!, seriesBytes.baseAddress!, previous.count) == 0 {
                     series = previousSeries
                 } else {
+                    let deviceName = try device.text(name: "device")
+                    let metricName = try metric.text(name: "metric")
                     do {
-                        series = try batch.series(device: device.text(), metric: metric.text(), type: valueType)
+                        series = try batch.series(device: deviceName, metric: metricName, type: valueType)
                     } catch {
                         throw RowFailure(error.message)
                     }
                     previousSeries = series
-                    previousSeriesBytes = (device.quoted || metric.quoted) ? nil : seriesBytes
+                    previousSeriesBytes = seriesBytes
                 }
                 batch.append(series: series, timestamp: timestamp, bits: bits)
             } catch {
@@ -119,5 +133,13 @@ public struct LongCSVParser {
             }
         }
         return Result(batch: batch, errors: errors, badRowCount: badRows, lineCount: cursor.lineNumber)
+    }
+
+    /// Accepts the header as written or with its fields quoted.
+    private func checkHeader(_ line: UnsafeRawBufferPointer.SubSequence, file: String) throws(RowError) {
+        if line.elementsEqual(Self.header.utf8) { return }
+        let fields = try? CSVFieldSplitter.allFields(of: line)
+        guard fields != Self.header.split(separator: ",").map(String.init) else { return }
+        throw RowError(file: file, line: 1, reason: "header is \(String(decoding: line.prefix(80), as: UTF8.self).debugDescription); expected \(Self.header)")
     }
 }

@@ -12,7 +12,10 @@
 /// - Times are epoch milliseconds or RFC 3339, as in long CSV.
 /// - An empty cell means no reading at that time: it is skipped, not an error.
 /// - Values are read as in long CSV: exact floats (or decimal integers for Int64 series).
-/// - Fields may be quoted with `"` (a `""` inside a quoted field is one `"`); empty lines are ignored.
+/// - Records follow RFC 4180 as in long CSV (quoted fields, `""`, line breaks inside
+///   quotes, `\r\n`; at most ``maximumRecordBytes`` a record); empty lines are ignored.
+/// - The input is UTF-8 (a leading byte-order mark is skipped); a header or device
+///   name that is not valid UTF-8 is malformed.
 public struct WideCSVParser {
     /// Where each row's device comes from.
     public enum DeviceSource: Sendable, Equatable {
@@ -32,6 +35,8 @@ public struct WideCSVParser {
     public var skipsBadRows = false
     /// At most this many bad rows are kept in the result (all are counted).
     public var maximumReportedErrors = 100
+    /// A record longer than this many bytes is malformed.
+    public var maximumRecordBytes = ImportLimits.defaultMaximumRecordBytes
 
     /// A parser for files whose device is `device`, with times in the column `timeColumn`.
     public init(device: DeviceSource, timeColumn: String = "timestamp", valueType: ValueType = .float64, skipsBadRows: Bool = false) {
@@ -54,12 +59,17 @@ public struct WideCSVParser {
     /// - Throws: the first ``RowError`` unless ``skipsBadRows`` is set (a bad header is
     ///   always thrown: the file is not this format).
     public func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws(RowError) -> ImportResult {
-        var cursor = LineCursor(bytes: bytes)
-        guard let headerLine = cursor.nextLine() else {
+        var cursor = CSVRecordCursor(bytes: InputText.skippingByteOrderMark(bytes))
+        guard let headerLine = cursor.nextRecord() else {
             throw RowError(file: file, line: 1, reason: "empty input; expected a header such as \(timeColumn),temperature,humidity")
         }
         let names: [String]
-        do throws(RowFailure) { names = try CSVFieldSplitter.allFields(of: headerLine) } catch {
+        do throws(RowFailure) {
+            guard headerLine.count <= maximumRecordBytes else {
+                throw RowFailure(ImportLimits.tooLong(headerLine.count, limit: maximumRecordBytes, what: "record"))
+            }
+            names = try CSVFieldSplitter.allFields(of: headerLine)
+        } catch {
             throw RowError(file: file, line: 1, reason: "header: \(error.reason)")
         }
         let headerText = String(decoding: headerLine.prefix(200), as: UTF8.self)
@@ -104,9 +114,12 @@ public struct WideCSVParser {
         var cells = [CSVField?](repeating: nil, count: names.count)
         var values = [UInt64](repeating: 0, count: names.count)
 
-        while let line = cursor.nextLine() {
+        while let line = cursor.nextRecord() {
             if line.isEmpty { continue }
             do throws(RowFailure) {
+                guard line.count <= maximumRecordBytes else {
+                    throw RowFailure(ImportLimits.tooLong(line.count, limit: maximumRecordBytes, what: "record"))
+                }
                 var splitter = CSVFieldSplitter(line: line, expectedFieldCount: names.count, header: headerText)
                 for index in names.indices {
                     cells[index] = try splitter.next(name: names[index], last: index == names.count - 1)
@@ -121,10 +134,9 @@ public struct WideCSVParser {
                     if cell.bytes.isEmpty { continue }
                     switch valueType {
                     case .float64:
-                        guard let number = scratch.parseDouble(cell.bytes) else {
-                            throw RowFailure("\(names[index]) \(cell.preview) is not a number")
+                        do throws(NumberProblem) { values[index] = try scratch.parseDouble(cell.bytes).bitPattern } catch {
+                            throw RowFailure("\(names[index]) \(cell.preview) \(error.explanation)")
                         }
-                        values[index] = number.bitPattern
                     case .int64:
                         guard let number = NumberText.parseInt64(cell.bytes) else {
                             throw RowFailure("\(names[index]) \(cell.preview) is not an integer in the Int64 range")
@@ -133,7 +145,7 @@ public struct WideCSVParser {
                     }
                 }
                 if let deviceIndex {
-                    let name = cells[deviceIndex]!.text()
+                    let name = try cells[deviceIndex]!.text(name: names[deviceIndex])
                     if name != currentDevice {
                         do throws(StrataError) { try SeriesName.validate(name, role: "device") } catch { throw RowFailure(error.message) }
                         currentDevice = name

@@ -227,6 +227,14 @@ public final class Store: Sendable {
     ///   flush error is thrown; appending the batch again is harmless, since
     ///   the same points simply overwrite themselves.
     public func append(_ batch: WriteBatch) throws(StrataError) {
+        var reached = AppendStage.notLogged
+        try append(batch, reached: &reached)
+    }
+
+    /// ``append(_:)``, recording in `reached` how far `batch` got, so a caller
+    /// whose append fails can say exactly what the store keeps (see ``AppendStage``).
+    public func append(_ batch: WriteBatch, reached: inout AppendStage) throws(StrataError) {
+        reached = .notLogged
         guard !batch.isEmpty else { return }
         try checkWritable()
         guard let log else { return }
@@ -268,9 +276,11 @@ public final class Store: Sendable {
             state.apply(numbers: numbers, of: batch)
             return (position, state.head.pointCount)
         }
+        reached = .written
         metrics.pointsAppended.increment(by: Int64(batch.count))
         if configuration.durability == .everyBatch {
             try log.waitUntilDurable(position)
+            reached = .durable
         }
         if headPoints >= 2 * configuration.headFlushThreshold {
             // The background flush is falling behind: this appender helps, which bounds memory.

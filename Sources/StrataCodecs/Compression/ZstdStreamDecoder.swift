@@ -54,6 +54,33 @@ public struct ZstdStreamDecoder: ~Copyable, @unchecked Sendable {
         }
     }
 
+    /// Decodes from `input` until it is used up and zstd holds nothing more, or until
+    /// `output` has grown by at least `outputLimit` bytes (by at most one scratch buffer
+    /// beyond it), whichever comes first. A few compressed bytes can stand for gigabytes:
+    /// this lets a caller look at the output as it grows and stop early.
+    ///
+    /// Returns the input bytes consumed and whether everything fed so far has been
+    /// decoded; until then, call again with the rest of `input` (possibly empty).
+    public mutating func decompress(
+        _ input: UnsafeRawBufferPointer, appendingTo output: inout [UInt8], outputLimit: Int
+    ) throws(CompressionError) -> (consumed: Int, drained: Bool) {
+        // zstd wants a valid pointer even for no input; size 0 means it is never read.
+        var source = ZSTD_inBuffer(src: input.baseAddress ?? UnsafeRawPointer(scratch.baseAddress!), size: input.count, pos: 0)
+        let target = output.count + outputLimit
+        while true {
+            var destination = ZSTD_outBuffer(dst: scratch.baseAddress, size: scratch.count, pos: 0)
+            let result = ZSTD_decompressStream(stream, &destination, &source)
+            if ZSTD_isError(result) != 0 {
+                throw CompressionError("zstd stream is corrupt: \(zstdErrorName(result))")
+            }
+            pendingHint = result
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<destination.pos]))
+            // A full output buffer may mean zstd still holds decoded bytes.
+            let drained = source.pos == source.size && destination.pos < destination.size
+            if drained || output.count >= target { return (source.pos, drained) }
+        }
+    }
+
     /// Throws if the stream ended inside a frame (truncated input).
     ///
     /// An empty stream (no bytes fed) is accepted and decodes to nothing.

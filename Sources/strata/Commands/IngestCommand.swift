@@ -25,14 +25,29 @@ struct IngestCommand: ParsableCommand {
 
             In both CSV forms a time is epoch milliseconds (1709294400000) or RFC 3339 \
             (2024-03-01T12:00:00Z, 2024-03-01T14:00:00.250+02:00; a space may replace the \
-            T; a zone-less time is UTC; digits beyond milliseconds are dropped). Fields \
-            may be quoted with ", a "" inside standing for one ".
+            T; a zone-less time is UTC; digits beyond milliseconds are dropped). Records \
+            follow RFC 4180: fields (the header's too) may be quoted with ", a "" inside \
+            standing for one ", and a quoted field may hold commas and line breaks; an \
+            error names the line where its record starts.
+
+            NUMBERS, in every format: decimal only (no hexadecimal), an optional leading \
+            + or -, an optional fraction and exponent (1, +1.5, .5, 2., -3e-2). A value \
+            that would round to infinity (1e999) or, from non-zero digits, to zero \
+            (1e-400) is malformed; subnormals (5e-324) are kept. CSV also takes inf, \
+            -inf, nan and nan(0x...) (a NaN's 64 bits, as export writes it). Integers \
+            and timestamps outside the Int64 range are malformed, never clamped.
+
+            TEXT: input is UTF-8; a byte-order mark at the start is skipped. A device, \
+            metric, measurement, field or tag name that is not valid UTF-8 makes its row \
+            malformed. A line (a CSV record) longer than --max-line-bytes (64 MiB by \
+            default) is malformed; reading stops there, so such a line never costs more \
+            memory than the limit.
 
             LINE PROTOCOL (--format lp): InfluxDB line protocol as Telegraf and the \
             InfluxDB client libraries write it:
               weather,host=st7,site=n temp=21.5,rain=0i,door=f 1709294400000000000
             The device is the value of the tag --device-tag (default `host`); a line \
-            without it is an error. Each field is the metric `measurement.field` \
+            without it, or with it twice, is an error. Each field is the metric `measurement.field` \
             (`weather.temp`), or the field key alone with --metric-name field. Other \
             tags are ignored, so lines that differ only in them (Telegraf's per-CPU \
             `cpu=cpu0`, `cpu=cpu1` lines) write to one series and overwrite each other; \
@@ -59,8 +74,10 @@ struct IngestCommand: ParsableCommand {
 
             Each file's points go through the write-ahead log as one batch and are \
             durable (fsynced) when the command reports them; they are flushed into a \
-            segment before it returns. A store that another process is writing is \
-            refused with that process's id.
+            segment before it returns. When storing fails part-way (a full disk), the \
+            message says which files are stored (durable in the log, so in the store \
+            when it is next opened) and which are not. A store that another process is \
+            writing is refused with that process's id.
             """
     )
 
@@ -106,11 +123,17 @@ struct IngestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The most points a chunk holds in the segments this run writes (16...65536).", valueName: "n"))
     var pointsPerChunk = Configuration().pointsPerChunk
 
+    @Option(help: ArgumentHelp("The longest line (CSV record) accepted, in bytes; 64 MiB by default. Reading stops at a longer one, so memory stays bounded.", valueName: "bytes"))
+    var maxLineBytes = ImportLimits.defaultMaximumRecordBytes
+
     mutating func validate() throws {
         guard !files.isEmpty else { throw ValidationError("Give at least one FILE to ingest (or `-` for standard input).") }
         guard (16...65_536).contains(pointsPerChunk) else { throw ValidationError("--points-per-chunk must be in 16...65536") }
-        for (option, name) in [("--device", device), ("--device-column", deviceColumn), ("--device-tag", deviceTag)] {
-            try DeviceSelector.requireName(name, option: option)
+        guard maxLineBytes >= 1 else { throw ValidationError("--max-line-bytes must be at least 1") }
+        // An empty name matches nothing: every row would be malformed for a reason far from the cause.
+        let names: [(option: String, value: String?)] = [("--device-tag", deviceTag), ("--time-column", timeColumn), ("--device", device), ("--device-column", deviceColumn)]
+        for (option, value) in names {
+            if value?.isEmpty == true { throw ValidationError("\(option) must not be empty") }
         }
         if let defaultTime, defaultTime != "now" {
             throw ValidationError("--default-time takes only `now`; line protocol timestamps are otherwise required")
@@ -133,11 +156,13 @@ struct IngestCommand: ParsableCommand {
         case .long:
             var parser = LongCSVParser(valueType: valueType.type, skipsBadRows: skipBadRows)
             parser.maximumReportedErrors = 10
+            parser.maximumRecordBytes = maxLineBytes
             return try parser.parse(bytes, file: file)
         case .wide:
             var parser = WideCSVParser(device: device.map { .fixed($0) } ?? .column(deviceColumn!), timeColumn: timeColumn,
                                        valueType: valueType.type, skipsBadRows: skipBadRows)
             parser.maximumReportedErrors = 10
+            parser.maximumRecordBytes = maxLineBytes
             return try parser.parse(bytes, file: file)
         case .lp:
             var parser = LineProtocolParser(precision: precision.precision, deviceTag: deviceTag, metricNaming: metricName.naming,
@@ -145,6 +170,7 @@ struct IngestCommand: ParsableCommand {
             parser.defaultTimestamp = defaultTime == nil ? nil : now
             parser.tagsInMetric = tagsInMetric
             parser.maximumReportedErrors = 10
+            parser.maximumLineBytes = maxLineBytes
             return try parser.parse(bytes, file: file)
         }
     }
@@ -153,13 +179,13 @@ struct IngestCommand: ParsableCommand {
         try runReportingErrors {
             let started = Date()
             let now = Int64((started.timeIntervalSince1970 * 1000).rounded(.down))
-            var batches: [WriteBatch] = []
+            var inputs: [ImportStoring.Input] = []
             var skipped = 0
             // At a terminal: a bar over the files while parsing, then over the batches while storing.
             let parsing = ProgressBar(label: "parsing", unit: "files")
             var parsedPoints = 0
             for (index, file) in files.enumerated() {
-                let bytes = try InputReader.read(file)
+                let bytes = try InputReader.read(file, maximumLineBytes: maxLineBytes)
                 let result = try parse(bytes, file: file, now: now)
                 parsedPoints += result.batch.count
                 parsing.update(done: index + 1, total: files.count, detail: "\(Format.count(parsedPoints)) points")
@@ -168,7 +194,7 @@ struct IngestCommand: ParsableCommand {
                     printError("skipped \(result.badRowCount - result.errors.count) more bad rows in \(file)")
                 }
                 skipped += result.badRowCount
-                batches.append(result.batch)
+                inputs.append(ImportStoring.Input(name: file, batch: result.batch))
             }
             parsing.finish()
             let parsed = Date()
@@ -177,15 +203,13 @@ struct IngestCommand: ParsableCommand {
             let database = try Store(at: store, configuration: configuration)
             reportOpeningProblems(of: database)
             // Refuse before storing anything if a series exists with the other value type.
-            for batch in batches { try database.checkTypes(of: batch) }
+            for input in inputs { try database.checkTypes(of: input.batch) }
             var points = 0
             let storing = ProgressBar(label: "storing", unit: "files")
-            for (index, batch) in batches.enumerated() {
-                try database.append(batch)
-                points += batch.count
-                storing.update(done: index + 1, total: batches.count, detail: "\(Format.count(points)) points logged")
+            try ImportStoring.store(inputs, in: database) { done in
+                points += inputs[done - 1].batch.count
+                storing.update(done: done, total: inputs.count, detail: "\(Format.count(points)) points logged")
             }
-            try database.close()
             storing.finish()
             let seconds = Date().timeIntervalSince(started)
             var output = StandardOutput()
