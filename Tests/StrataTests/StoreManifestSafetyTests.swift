@@ -215,4 +215,22 @@ struct StoreManifestSafetyTests {
         #expect(try Self.points(path, "gone") == [], "the leftover input's deleted points stay out")
         #expect(try StoreVerifier.verify(at: path).isClean)
     }
+
+    @Test("a store is never created inside another store, over a file, or at an empty path")
+    func creationPlaces() throws {
+        let directory = TemporaryDirectory()
+        let outer = directory.appending("outer")
+        try Store(at: outer).close()
+        for inside in [outer + "/wal", outer + "/wal/deeper/still", outer + "/segments/new"] {
+            let error = #expect(throws: StrataError.self) { try Store(at: inside) }
+            #expect(error?.message.contains("inside the store") == true, "\(inside): \(String(describing: error))")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outer + "/wal").isEmpty, "nothing was written into the outer store")
+        let file = directory.appending("file")
+        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        #expect(throws: StrataError.self) { try Store(at: file) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == Data("x".utf8))
+        let empty = #expect(throws: StrataError.self) { try Store(at: "") }
+        #expect(empty?.message.contains("empty") == true)
+    }
 }

@@ -91,9 +91,10 @@ public final class Store: Sendable {
         // processes creating one store at once cannot trip over each other.
         let creating = create && mode == .readWrite
         if !creating { try StoreLayout.requireMarker(path) }
-        // Refuse someone else's directory before writing the lock file into it.
-        if creating, !FileSystem.fileExists(path + "/" + StoreLayout.markerFileName), StoreLayout.classifyUnmarked(path) != .creatable {
-            throw StoreLayout.notAStore(path, creating: true)
+        // Refuse someone else's directory (or another store's) before writing the lock file into it.
+        if creating, !FileSystem.fileExists(path + "/" + StoreLayout.markerFileName) {
+            try StoreLayout.checkCreationPlace(path)
+            guard StoreLayout.classifyUnmarked(path) == .creatable else { throw StoreLayout.notAStore(path, creating: true) }
         }
         if mode == .readWrite {
             if creating {

@@ -95,4 +95,30 @@ extension StoreLayout {
             return StrataError(.invalidArgument, "not a Strata store (no \(markerFileName) file)", path: path)
         }
     }
+
+    /// The store that encloses `path` (a directory above it holding a
+    /// store marker), if any: a store is never created inside another, where
+    /// its files would sit among the other's segments or log files.
+    static func enclosingStore(of path: String) -> String? {
+        var parent = FileSystem.resolvedPath(path)
+        while let slash = parent.lastIndex(of: "/"), parent != "/" {
+            parent = slash == parent.startIndex ? "/" : String(parent[..<slash])
+            if FileSystem.fileExists(parent + (parent == "/" ? "" : "/") + markerFileName) { return parent }
+        }
+        return nil
+    }
+
+    /// Refuses a creation at `path` that can only go wrong: an empty path, a
+    /// file that is not a directory, a directory inside another store.
+    static func checkCreationPlace(_ path: String) throws(StrataError) {
+        guard !path.isEmpty else {
+            throw StrataError(.invalidArgument, "the store path is empty")
+        }
+        if FileSystem.fileExists(path), !FileSystem.isDirectory(path) {
+            throw StrataError(.invalidArgument, "cannot create a store here: this is a file, not a directory", path: path)
+        }
+        if let outer = enclosingStore(of: path) {
+            throw StrataError(.invalidArgument, "cannot create a store here: it lies inside the store \(outer), among its files; choose a directory outside it", path: path)
+        }
+    }
 }
