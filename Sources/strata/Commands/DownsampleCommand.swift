@@ -80,7 +80,12 @@ struct DownsampleCommand: ParsableCommand {
             let series = try DeviceSelection.series(in: database, devices: selection.device, metric: selection.metric)
             var results: [DownsampleResult] = []
             for key in series {
-                results.append(try database.downsample(device: key.device, metric: key.metric, options: options))
+                do {
+                    results.append(try database.downsample(device: key.device, metric: key.metric, options: options))
+                } catch let error as StrataError where error.code == .invalidArgument {
+                    // Too many empty buckets for the range and step: the request, not the store, is at fault.
+                    throw CommandError(message: error.description, status: ExitStatus.badInput)
+                }
             }
             var output = StandardOutput()
             write(results, to: &output)

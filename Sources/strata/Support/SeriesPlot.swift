@@ -14,9 +14,12 @@ enum SeriesPlot {
         let start = max(from, range.lowerBound)
         let end = min(to == .max ? range.upperBound : to - 1, range.upperBound)
         guard start <= end else { throw CommandError(message: "\(series): no point in the range to plot") }
-        let span = max(1, end - start + 1)
-        var options = DownsampleOptions(step: max(1, (span + 599) / 600), from: start, to: end + 1)
-        options.alignment = .from
+        // Wide arithmetic: a series may reach from Int64.min to Int64.max, 2^64 ms.
+        let span = Int128(end) - Int128(start) + 1
+        // An end of Int64.max has no upper bound, so it takes in a point there.
+        var options = DownsampleOptions(step: Int64(clamping: (span + 599) / 600), from: start, to: end == .max ? .max : end + 1)
+        // Buckets from `start`, unless that is Int64.min, which the library reads as no `from` at all.
+        options.alignment = start == .min ? .epoch : .from
         let buckets = try store.downsample(device: series.device, metric: series.metric, options: options).buckets
             .filter { $0.valueCount > 0 }
         let lows = buckets.compactMap { $0.number(.min) }.filter(\.isFinite)
@@ -27,7 +30,7 @@ enum SeriesPlot {
         low = min(low, ticks.first!); high = max(high, ticks.last!)
 
         let plotWidth = width - left - right, plotHeight = height - top - bottom
-        func x(_ time: Int64) -> Double { left + plotWidth * Double(time - start) / Double(span) }
+        func x(_ time: Int64) -> Double { left + plotWidth * Double(Int128(time) - Int128(start)) / Double(span) }
         func y(_ value: Double) -> Double { top + plotHeight * (1 - (value - low) / (high - low)) }
         func f(_ value: Double) -> String { String(format: "%.1f", value) }
 
@@ -39,7 +42,7 @@ enum SeriesPlot {
 
             """
         for window in anomalies where window.end > start && window.start <= end {
-            let x0 = x(max(window.start, start)), x1 = max(x0 + 2, x(min(window.end, end + 1)))
+            let x0 = x(max(window.start, start)), x1 = max(x0 + 2, x(min(window.end, end)) + (window.end > end ? plotWidth / Double(span) : 0))
             svg += "<rect x=\"\(f(x0))\" y=\"\(f(top))\" width=\"\(f(x1 - x0))\" height=\"\(f(plotHeight))\" fill=\"#e53935\" fill-opacity=\"0.18\"><title>\(escape(TimeText.format(window.start))) – \(escape(TimeText.format(window.end))), score \(String(format: "%.2f", window.score))</title></rect>\n"
         }
         for tick in ticks {
@@ -47,7 +50,7 @@ enum SeriesPlot {
             svg += "<text x=\"\(f(left - 8))\" y=\"\(f(y(tick) + 4))\" text-anchor=\"end\">\(escape(label(tick)))</text>\n"
         }
         for index in 0...5 {
-            let time = start + Int64(Double(span - 1) * Double(index) / 5)
+            let time = Int64(clamping: Int128(start) + (span - 1) * Int128(index) / 5)
             svg += "<line x1=\"\(f(x(time)))\" x2=\"\(f(x(time)))\" y1=\"\(f(top + plotHeight))\" y2=\"\(f(top + plotHeight + 5))\" stroke=\"#333\"/>\n"
             let text = span > 2 * 86_400_000 ? String(TimeText.format(time).prefix(10)) : String(TimeText.format(time).dropFirst(11).prefix(5))
             // The end labels hang inward so they are not cut off at the edges.
