@@ -155,8 +155,14 @@ struct BucketTable {
             }
         }
         currentStart = start
-        // From the exact start: a bucket straddling Int64.min ends one step after its true start.
-        currentEnd = options.bucketEnd(start)
+        // Only a start clamped to Int64.min needs the exact (Int128) end: a bucket
+        // straddling Int64.min ends one step after its true start.
+        if start == .min {
+            currentEnd = options.bucketEnd(start)
+        } else {
+            let (end, overflow) = start.addingReportingOverflow(options.step)
+            currentEnd = overflow ? .max : end
+        }
         hasCurrent = true
     }
 
