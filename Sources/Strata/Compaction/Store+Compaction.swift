@@ -58,6 +58,8 @@ extension Store {
         case .drop:
             window = nil
             description = "removing \(inputs.count) expired segment\(inputs.count == 1 ? "" : "s")"
+            // Removed unread, but their points are dropped all the same: the report counts them.
+            outcome.pointsDropped = inputs.reduce(0) { $0 + $1.pointCount }
         case .partition:
             window = nil
             description = "compacting \(inputs.count) flushed segment\(inputs.count == 1 ? "" : "s")"

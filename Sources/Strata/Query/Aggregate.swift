@@ -39,7 +39,7 @@ public struct DownsampleOptions: Sendable, Equatable {
     public var step: Int64
     /// Start of the range, included. Default: everything.
     public var from: Int64 = .min
-    /// End of the range, excluded. Default: everything.
+    /// End of the range, excluded; `Int64.max` (the default) means no upper bound (see <doc:TimeRanges>).
     public var to: Int64 = .max
     /// Default ``BucketAlignment/epoch``.
     public var alignment: BucketAlignment = .epoch
@@ -60,21 +60,37 @@ public struct DownsampleOptions: Sendable, Equatable {
 
     func validate() throws(StrataError) {
         guard step > 0 else { throw StrataError(.invalidArgument, "the step must be positive, not \(step) ms") }
-        guard from < to else { throw StrataError(.invalidArgument, "the range is empty: from \(from) is not before to \(to)") }
+        guard !TimeRangeEnd.isEmpty(from: from, to: to) else { throw StrataError(.invalidArgument, "the range is empty: from \(from) is not before to \(to)") }
         if alignment == .from && from == .min {
             throw StrataError(.invalidArgument, "buckets aligned to `from` need a `from` time")
         }
     }
 
-    /// The start of the bucket holding `time`.
+    /// The most buckets a query with ``includesEmptyBuckets`` may return: 10,000,000.
+    public static let maximumBucketsWithEmpty = 10_000_000
+
+    /// The start of the bucket holding `time`; a bucket that begins before
+    /// `Int64.min` is reported as starting at `Int64.min`.
     @inline(__always)
     func bucketStart(_ time: Int64) -> Int64 {
+        Int64(clamping: exactBucketStart(time))
+    }
+
+    /// The true start of the bucket holding `time`, which may lie below `Int64.min`.
+    @inline(__always)
+    func exactBucketStart(_ time: Int64) -> Int128 {
         let origin = alignment == .from ? from : 0
         // Int128 keeps `time - origin` and the floor division exact for any Int64 inputs.
         let offset = Int128(time) - Int128(origin)
         var index = offset / Int128(step)
         if offset % Int128(step) < 0 { index -= 1 }
-        return Int64(clamping: Int128(origin) + index * Int128(step))
+        return Int128(origin) + index * Int128(step)
+    }
+
+    /// The first millisecond after the bucket holding `time`; `Int64.max`
+    /// when the bucket reaches the end of time.
+    func bucketEnd(_ time: Int64) -> Int64 {
+        Int64(clamping: exactBucketStart(time) + Int128(step))
     }
 }
 
@@ -132,8 +148,8 @@ public struct DownsampleResult: Sendable {
     public let series: SeriesKey
     /// The series' value type; nil when the store does not know the series.
     public let type: ValueType?
-    /// Buckets in time order.
-    public let buckets: [Bucket]
+    /// Buckets in time order; empty ones are made as they are read.
+    public let buckets: DownsampleBuckets
     /// Chunks answered from their statistics without decoding.
     public let chunksFromStatistics: Int
     /// Chunks decoded point by point.

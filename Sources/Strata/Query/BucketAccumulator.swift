@@ -186,40 +186,39 @@ struct BucketTable {
             }
         }
         currentStart = start
-        let (end, overflow) = start.addingReportingOverflow(options.step)
-        currentEnd = overflow ? .max : end
+        // Only a start clamped to Int64.min needs the exact (Int128) end: a bucket
+        // straddling Int64.min ends one step after its true start.
+        if start == .min {
+            currentEnd = options.bucketEnd(start)
+        } else {
+            let (end, overflow) = start.addingReportingOverflow(options.step)
+            currentEnd = overflow ? .max : end
+        }
         hasCurrent = true
     }
 
-    /// The buckets in time order, with empty ones filled in when asked.
-    mutating func buckets() -> [Bucket] {
+    /// The buckets in time order; empty ones, when asked for, are made as
+    /// the result is read (see ``DownsampleBuckets``).
+    /// - Throws: `.invalidArgument` when empty buckets would number more than
+    ///   ``DownsampleOptions/maximumBucketsWithEmpty``.
+    mutating func buckets() throws(StrataError) -> DownsampleBuckets {
         storeCurrent()
         hasCurrent = false
-        var all: [(start: Int64, accumulator: BucketAccumulator)]
-        if outOfOrder.isEmpty {
-            all = zip(starts, accumulators).map { ($0, $1) }
-        } else {
-            all = zip(starts, accumulators).map { ($0, $1) } + outOfOrder.map { ($0.key, $0.value) }
-            all.sort { $0.start < $1.start }
+        var filled = zip(starts, accumulators).map { $1.bucket(start: $0) }
+        if !outOfOrder.isEmpty {
+            filled += outOfOrder.map { $0.value.bucket(start: $0.key) }
+            filled.sort { $0.start < $1.start }
         }
-        guard options.includesEmptyBuckets else { return all.map { $0.accumulator.bucket(start: $0.start) } }
-        let low = options.from == .min ? all.first?.start : options.bucketStart(options.from)
-        let high = options.to == .max ? all.last?.start : options.bucketStart(options.to - 1)
-        guard let low, let high, low <= high else { return all.map { $0.accumulator.bucket(start: $0.start) } }
-        var result: [Bucket] = []
-        var next = 0
-        var start = low
-        while start <= high {
-            while next < all.count && all[next].start < start { next += 1 }
-            if next < all.count && all[next].start == start {
-                result.append(all[next].accumulator.bucket(start: start))
-            } else {
-                result.append(BucketAccumulator(type: type).bucket(start: start))
-            }
-            let (following, overflow) = start.addingReportingOverflow(options.step)
-            if overflow { break }
-            start = following
+        guard options.includesEmptyBuckets else { return DownsampleBuckets(filled: filled) }
+        // Without a bound, the data's first or last bucket is the end of the grid.
+        let first = options.from == .min ? filled.first.map { options.exactBucketStart($0.start) } : options.exactBucketStart(options.from)
+        let last = options.to == .max ? filled.last.map { options.exactBucketStart($0.start) }
+            : options.exactBucketStart(TimeRangeEnd.lastIncluded(before: options.to))
+        guard let first, let last, first <= last else { return DownsampleBuckets(filled: filled) }
+        let count = DownsampleBuckets.count(first: first, last: last, step: options.step)
+        guard count <= Int128(DownsampleOptions.maximumBucketsWithEmpty) else {
+            throw StrataError(.invalidArgument, "\(count) buckets requested; use a larger step or a shorter range (at most \(DownsampleOptions.maximumBucketsWithEmpty) with empty buckets)")
         }
-        return result
+        return DownsampleBuckets(filled: filled, first: first, last: last, step: options.step, type: type)
     }
 }

@@ -19,13 +19,7 @@ extension Store {
         defer { metrics.queryDuration.recordNanoseconds(monotonicNanoseconds() - started) }
         let key = SeriesKey(device: device, metric: metric)
         guard let (type, sources) = try sources(of: key, from: options.from, to: options.to) else {
-            return DownsampleResult(series: key, type: nil, buckets: [], chunksFromStatistics: 0, chunksDecoded: 0)
-        }
-        if options.includesEmptyBuckets, options.from != .min, options.to != .max {
-            let buckets = (Int128(options.bucketStart(options.to - 1)) - Int128(options.bucketStart(options.from))) / Int128(options.step) + 1
-            guard buckets <= 10_000_000 else {
-                throw StrataError(.invalidArgument, "\(buckets) buckets requested; use a larger step or a shorter range (at most 10,000,000 with empty buckets)")
-            }
+            return DownsampleResult(series: key, type: nil, buckets: DownsampleBuckets(filled: []), chunksFromStatistics: 0, chunksDecoded: 0)
         }
 
         func overlapsAnotherSource(_ index: Int, _ low: Int64, _ high: Int64) -> Bool {
@@ -36,6 +30,7 @@ extension Store {
         var fromStatistics = 0, decoded = 0
         var overlapping: [SeriesColumns] = []  // oldest first, merged at the end
         var timestamps: [Int64] = [], bits: [UInt64] = []
+        let lastIncluded = TimeRangeEnd.lastIncluded(before: options.to)
         for index in sources.indices {
             let source = sources[index]
             let isolated = !overlapsAnotherSource(index, source.first, source.last)
@@ -62,7 +57,7 @@ extension Store {
                 decoded += 1
                 for position in 0..<timestamps.count {
                     let time = timestamps[position]
-                    guard time >= options.from && time < options.to else { continue }
+                    guard time >= options.from && time <= lastIncluded else { continue }
                     if !source.hidden.isEmpty && source.hidden.hides(time) { continue }
                     if isolated {
                         table.add(time: time, bits: bits[position])
@@ -76,6 +71,6 @@ extension Store {
         }
         let merged = SeriesColumns.merging(overlapping)
         for position in 0..<merged.count { table.add(time: merged.timestamps[position], bits: merged.bits[position]) }
-        return DownsampleResult(series: key, type: type, buckets: table.buckets(), chunksFromStatistics: fromStatistics, chunksDecoded: decoded)
+        return DownsampleResult(series: key, type: type, buckets: try table.buckets(), chunksFromStatistics: fromStatistics, chunksDecoded: decoded)
     }
 }

@@ -14,7 +14,7 @@ struct ScanSource {
 }
 
 extension Store {
-    /// The sources holding `key` in `[start, end)`, oldest first, and the
+    /// The sources holding `key` in `[start, end)` (see ``TimeRangeEnd``), oldest first, and the
     /// series' type; nil when the store does not know the series.
     func sources(of key: SeriesKey, from start: Int64, to end: Int64) throws(StrataError) -> (ValueType, [ScanSource])? {
         let (segments, heads, knownType, tombstones) = state.withLock { state in
@@ -68,6 +68,7 @@ extension Store {
         guard let (type, found) = try sources(of: SeriesKey(device: device, metric: metric), from: start, to: end) else { return nil }
         var sources = found
         sources.sort { $0.first < $1.first }
+        let last = TimeRangeEnd.lastIncluded(before: end)
 
         var timestamps: [Int64] = [], bits: [UInt64] = []
         var index = 0
@@ -84,7 +85,7 @@ extension Store {
                 if let segment = source.segment {
                     for chunk in source.chunks {
                         try segment.decode(chunk, type: type, timestamps: &timestamps, bits: &bits)
-                        for position in 0..<timestamps.count where timestamps[position] >= start && timestamps[position] < end {
+                        for position in 0..<timestamps.count where timestamps[position] >= start && timestamps[position] <= last {
                             if !source.hidden.isEmpty && source.hidden.hides(timestamps[position]) { continue }
                             consumer.consume(time: timestamps[position], bits: bits[position])
                         }
@@ -223,7 +224,7 @@ struct SourceCursor {
                 time = source.columns.timestamps[position]
                 bits = source.columns.bits[position]
             }
-            if time >= end { return false }
+            if !TimeRangeEnd.admits(time, before: end) { return false }
             if time >= start && (source.hidden.isEmpty || !source.hidden.hides(time)) { return true }
         }
     }

@@ -16,7 +16,7 @@ extension Store {
     ///   is deleted).
     public func delete(_ tombstones: [Tombstone]) throws(StrataError) {
         try checkWritable()
-        for tombstone in tombstones where tombstone.to != .max && tombstone.from >= tombstone.to {
+        for tombstone in tombstones where TimeRangeEnd.isEmpty(from: tombstone.from, to: tombstone.to) {
             throw StrataError(.invalidArgument, "deletion range [\(tombstone.from), \(tombstone.to)) of \(tombstone.device) is empty")
         }
         guard !tombstones.isEmpty else { return }

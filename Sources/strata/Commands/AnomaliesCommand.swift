@@ -131,8 +131,10 @@ struct AnomaliesCommand: ParsableCommand {
                 var table = TextTable(["device", "metric", "start (UTC)", "end (UTC)", "duration", "peak at", "peak", "score", "points"], rightAligned: [4, 6, 7, 8])
                 for (key, windows) in found {
                     for window in windows {
+                        // A window over most of time lasts longer than an Int64 counts: shown as the longest.
+                        let (duration, overflow) = window.end.subtractingReportingOverflow(window.start)
                         table.add([key.device, key.metric, TimeText.format(window.start), TimeText.format(window.end),
-                                   DurationText.describe(window.end - window.start), TimeText.format(window.peakTime),
+                                   DurationText.describe(overflow ? .max : duration), TimeText.format(window.peakTime),
                                    NumberText.format(window.peak), Format.fixed(window.score, 2), String(window.points)])
                     }
                 }

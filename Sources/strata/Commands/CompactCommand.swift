@@ -53,6 +53,10 @@ struct CompactCommand: ParsableCommand {
             guard let equals = rule.lastIndex(of: "="), let age = DurationText.parseMilliseconds(String(rule[rule.index(after: equals)...])) else {
                 throw ValidationError("--retention-rule \(rule.debugDescription) is not PREFIX=AGE, such as sensor-test-=7d")
             }
+            // An empty prefix matches every device: that is --retention, and a slip here would expire everything.
+            guard equals > rule.startIndex else {
+                throw ValidationError("--retention-rule \(rule.debugDescription) has no device prefix before `=`; to expire every device's points use --retention \(rule.dropFirst())")
+            }
             policy.rules.append(.init(devicePrefix: String(rule[..<equals]), maximumAgeMilliseconds: age))
         }
         return policy

@@ -14,7 +14,9 @@ struct DownsampleCommand: ParsableCommand {
             (`pump-*`, `pump-0[1-3]?`); without --metric every metric of each device is \
             summarized. Buckets are [start, start + step) and aligned to the Unix epoch \
             (a 1d step starts at midnight UTC) unless --align from is given. Empty buckets \
-            are left out unless --empty is given.
+            are left out unless --empty is given; then they are printed as they are made, \
+            at most 10,000,000 buckets (more is refused with exit status 2). Without --to \
+            the range has no end: a point at the largest timestamp is included.
 
             Chunks that lie wholly inside one bucket are answered from the statistics \
             stored in the segment index, without decoding; --decode-all turns that off \
@@ -85,7 +87,12 @@ struct DownsampleCommand: ParsableCommand {
             let series = try DeviceSelection.series(in: database, devices: selection.device, metric: selection.metric)
             var results: [DownsampleResult] = []
             for key in series {
-                results.append(try database.downsample(device: key.device, metric: key.metric, options: options))
+                do {
+                    results.append(try database.downsample(device: key.device, metric: key.metric, options: options))
+                } catch let error as StrataError where error.code == .invalidArgument {
+                    // Too many empty buckets for the range and step: the request, not the store, is at fault.
+                    throw CommandError(message: error.description, status: ExitStatus.badInput)
+                }
             }
             var output = StandardOutput()
             write(results, to: &output)
@@ -168,17 +175,21 @@ struct DownsampleCommand: ParsableCommand {
             }
             output.line("\n]")
         case .table:
-            var table = TextTable(["device", "metric", "bucket (UTC)"] + aggregates.map(\.rawValue), rightAligned: Set(3..<(3 + aggregates.count)))
+            // Streamed: with --empty the rows may number millions, made as they are printed.
+            let table = StreamedTable(headers: ["device", "metric", "bucket (UTC)"] + aggregates.map(\.rawValue), rightAligned: Set(3..<(3 + aggregates.count)))
+            table.write(to: &output) { emit in
+                for result in results {
+                    for bucket in result.buckets {
+                        emit([result.series.device, result.series.metric, TimeText.format(bucket.start)] + aggregates.map { tableText(bucket, $0) ?? "-" })
+                    }
+                }
+            }
             var buckets = 0, statistics = 0, decoded = 0
             for result in results {
-                for bucket in result.buckets {
-                    table.add([result.series.device, result.series.metric, TimeText.format(bucket.start)] + aggregates.map { tableText(bucket, $0) ?? "-" })
-                }
                 buckets += result.buckets.count
                 statistics += result.chunksFromStatistics
                 decoded += result.chunksDecoded
             }
-            output.line(table.render())
             output.line("\(Format.count(buckets)) bucket\(buckets == 1 ? "" : "s") from \(results.count) series; \(Format.count(statistics)) chunk\(statistics == 1 ? "" : "s") answered from statistics, \(Format.count(decoded)) decoded")
             // At a terminal, each series' bucket means as a sparkline, with its range.
             if standardOutputIsTerminal {

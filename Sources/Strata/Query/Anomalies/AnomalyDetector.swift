@@ -36,7 +36,7 @@ public struct AnomalyOptions: Sendable, Equatable {
     public var detector: AnomalyDetector
     /// Start of the range, included. Default: everything.
     public var from: Int64 = .min
-    /// End of the range, excluded. Default: everything.
+    /// End of the range, excluded; `Int64.max` (the default) means no upper bound (see <doc:TimeRanges>).
     public var to: Int64 = .max
     /// Anomalous points at most this many milliseconds apart join one window. Default 0.
     public var mergeGap: Int64 = 0
@@ -54,7 +54,7 @@ public struct AnomalyOptions: Sendable, Equatable {
     }
 
     func validate() throws(StrataError) {
-        guard from < to else { throw StrataError(.invalidArgument, "the range is empty: from \(from) is not before to \(to)") }
+        guard !TimeRangeEnd.isEmpty(from: from, to: to) else { throw StrataError(.invalidArgument, "the range is empty: from \(from) is not before to \(to)") }
         guard mergeGap >= 0, minimumDuration >= 0 else {
             throw StrataError(.invalidArgument, "the merge gap and minimum duration must not be negative")
         }
@@ -78,6 +78,8 @@ public struct AnomalyWindow: Sendable, Equatable {
     /// First anomalous moment, included.
     public let start: Int64
     /// End of the window, excluded (the last anomalous point's time + 1 ms; for silence, the next point's time).
+    /// A window whose last point is at `Int64.max` ends at `Int64.max`, which as the end of a range
+    /// means no upper bound (see <doc:TimeRanges>).
     public let end: Int64
     /// When the highest-scoring point occurred.
     public let peakTime: Int64

@@ -31,20 +31,20 @@ struct AnomalyScanner: PointConsumer {
         case .below(let limit):
             if value < limit { mark(time, value, score: limit - value) }
         case .zScore(let window, let threshold):
-            trailing.evict(before: time - window)
+            trailing.evict(before: time.subtractingSaturated(window))
             if trailing.count >= options.minimumWindowPoints, let z = trailing.zScore(of: value), abs(z) > threshold {
                 mark(time, value, score: abs(z))
             }
             if !value.isNaN { trailing.insert(time: time, value: value, keepsOrder: false) }
         case .robust(let window, let threshold):
-            trailing.evict(before: time - window)
+            trailing.evict(before: time.subtractingSaturated(window))
             if trailing.count >= options.minimumWindowPoints, let z = trailing.robustScore(of: value), abs(z) > threshold {
                 mark(time, value, score: abs(z))
             }
             if !value.isNaN { trailing.insert(time: time, value: value, keepsOrder: true) }
         case .rateOfChange(let limit):
             if let previous, time > previous.time {
-                let rate = abs(value - previous.value) / (Double(time - previous.time) / 1000)
+                let rate = abs(value - previous.value) / (Double(Self.span(from: previous.time, to: time)) / 1000)
                 if rate > limit { mark(time, value, score: rate / limit) }
             }
         case .flatline(let minimum):
@@ -55,9 +55,9 @@ struct AnomalyScanner: PointConsumer {
                 run = (time, time, bits, 1)
             }
         case .silence(let maximum):
-            if let previous, time - previous.time > maximum, previous.time >= options.from {
+            if let previous, Self.span(from: previous.time, to: time) > UInt64(maximum), previous.time >= options.from {
                 appendWindow(AnomalyWindow(start: previous.time, end: time, peakTime: previous.time, peak: previous.value,
-                                           score: Double(time - previous.time) / Double(maximum), points: 0))
+                                           score: Double(Self.span(from: previous.time, to: time)) / Double(maximum), points: 0))
             }
         }
         previous = (time, value)
@@ -70,10 +70,11 @@ struct AnomalyScanner: PointConsumer {
     }
 
     private mutating func closeRun(minimum: Int64) {
-        guard let current = run, current.last - current.start >= minimum else { return }
+        let length = run.map { Self.span(from: $0.start, to: $0.last) }
+        guard let current = run, let length, length >= UInt64(minimum) else { return }
         let value = type == .float64 ? Double(bitPattern: current.bits) : Double(Int64(bitPattern: current.bits))
-        appendWindow(AnomalyWindow(start: current.start, end: current.last + 1, peakTime: current.start, peak: value,
-                                   score: Double(current.last - current.start) / Double(minimum), points: current.points))
+        appendWindow(AnomalyWindow(start: current.start, end: Self.end(after: current.last), peakTime: current.start, peak: value,
+                                   score: Double(length) / Double(minimum), points: current.points))
         run = nil
     }
 
@@ -82,7 +83,7 @@ struct AnomalyScanner: PointConsumer {
     private mutating func mark(_ time: Int64, _ value: Double, score: Double) {
         guard time >= options.from else { return }
         currentIsAnomalous = true
-        if var window = open, previousWasAnomalous || time - window.last <= options.mergeGap {
+        if var window = open, previousWasAnomalous || Self.span(from: window.last, to: time) <= UInt64(options.mergeGap) {
             window.last = time
             window.points += 1
             if score > window.score { window.score = score; window.peak = value; window.peakTime = time }
@@ -96,13 +97,13 @@ struct AnomalyScanner: PointConsumer {
     private mutating func closeOpenWindow() {
         guard let window = open else { return }
         open = nil
-        appendWindow(AnomalyWindow(start: window.start, end: window.last + 1, peakTime: window.peakTime, peak: window.peak,
+        appendWindow(AnomalyWindow(start: window.start, end: Self.end(after: window.last), peakTime: window.peakTime, peak: window.peak,
                                    score: window.score, points: window.points))
     }
 
     private mutating func appendWindow(_ window: AnomalyWindow) {
         // Windows from runs and gaps merge too when they come close together.
-        if let last = windows.last, window.start - last.end <= options.mergeGap, window.start >= last.start {
+        if let last = windows.last, Int128(window.start) - Int128(last.end) <= Int128(options.mergeGap), window.start >= last.start {
             let better = window.score > last.score
             windows[windows.count - 1] = AnomalyWindow(
                 start: last.start, end: max(last.end, window.end),
@@ -116,9 +117,24 @@ struct AnomalyScanner: PointConsumer {
 
     /// The windows that last at least the minimum duration.
     var result: [AnomalyWindow] {
-        windows.filter { $0.end - $0.start >= options.minimumDuration }
+        windows.filter { Self.span(from: $0.start, to: $0.end) >= UInt64(options.minimumDuration) }
+    }
+
+    /// `later - earlier` for `earlier <= later`, exact over all of Int64: points
+    /// at both ends of time are 2^64 - 1 ms apart, more than an Int64 holds.
+    @inline(__always)
+    static func span(from earlier: Int64, to later: Int64) -> UInt64 {
+        UInt64(bitPattern: later &- earlier)
+    }
+
+    /// The end of a window whose last point is at `last`: the next millisecond,
+    /// or `Int64.max` for a point at `Int64.max`, an end that has no upper bound
+    /// (see ``AnomalyWindow/end``).
+    static func end(after last: Int64) -> Int64 {
+        last == .max ? .max : last + 1
     }
 }
+
 
 /// The points of a trailing time window: running sums for the z-score, and a
 /// sorted copy of the values for the robust score.
