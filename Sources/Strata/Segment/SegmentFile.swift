@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 import StrataCodecs
 
@@ -79,8 +84,11 @@ public final class SegmentFile: Sendable {
         do {
             region = try MappedRegion(path: path)
         } catch {
-            if error.rawValue == 22 /* EINVAL: empty file */ {
+            if error.rawValue == EINVAL {
                 throw StrataError(.corruptFile, "segment file is empty", path: path, offset: 0)
+            }
+            if error.rawValue == ENODEV {
+                throw StrataError(.invalidArgument, "not a segment file: not a regular file (a directory, pipe or device)", path: path)
             }
             throw .io(error, "opening segment", path: path)
         }

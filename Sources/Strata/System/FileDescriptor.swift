@@ -88,6 +88,13 @@ struct FileDescriptor: @unchecked Sendable {
         _ = try retryingOnInterrupt { ftruncate(rawValue, off_t(length)) }
     }
 
+    /// True when the descriptor is a regular file (not a directory, pipe, socket or device).
+    func isRegularFile() throws(Errno) -> Bool {
+        var info = stat()
+        _ = try retryingOnInterrupt { fstat(rawValue, &info) }
+        return (info.st_mode & S_IFMT) == S_IFREG
+    }
+
     /// The file's size in bytes.
     func size() throws(Errno) -> Int {
         var info = stat()

@@ -15,11 +15,15 @@ final class MappedRegion: @unchecked Sendable {
     /// The mapped bytes. Valid until `self` is released.
     let bytes: UnsafeRawBufferPointer
 
-    /// Maps the file at `path`. An empty file cannot be mapped (EINVAL) and is
-    /// reported as such by the caller.
+    /// Maps the file at `path`. An empty file cannot be mapped (EINVAL), nor
+    /// anything but a regular file (ENODEV); the caller reports which.
     init(path: String) throws(Errno) {
-        let descriptor = try FileDescriptor.open(path, O_RDONLY)
+        // Non-blocking, so that a named pipe given as a segment fails instead of waiting for a writer.
+        let descriptor = try FileDescriptor.open(path, O_RDONLY | O_NONBLOCK)
         defer { descriptor.close() }
+        // Only a regular file maps to what it holds: a directory, pipe or device is refused.
+        // ENODEV, as mmap itself answers for a file it cannot map.
+        guard try descriptor.isRegularFile() else { throw Errno(rawValue: ENODEV) }
         let length = try descriptor.size()
         guard length > 0 else { throw Errno(rawValue: EINVAL) }
         try FaultInjection.check(.mmap, path: path)

@@ -48,6 +48,13 @@ public enum StoreBackup {
     ) throws(StrataError) -> BackupReport {
         try StoreLayout.requireMarker(source)
         try StoreLayout.prepare(source, create: false)
+        guard !destination.isEmpty else {
+            throw StrataError(.invalidArgument, "the backup destination is empty")
+        }
+        // A copy inside the store would sit among its segments or log files (and be copied into itself).
+        if FileSystem.isPath(FileSystem.resolvedPath(destination), inside: FileSystem.resolvedPath(source)) {
+            throw StrataError(.invalidArgument, "the backup destination lies inside the store; give a directory outside it", path: destination)
+        }
         if FileSystem.fileExists(destination) {
             let existing = (try? FileSystem.contentsOfDirectory(destination)) ?? ["?"]
             guard existing.isEmpty else {
