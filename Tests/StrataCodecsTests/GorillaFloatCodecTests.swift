@@ -78,14 +78,15 @@ import Testing
         for _ in 0..<3000 {
             let length = Int.random(in: 0..<80, using: &rng)
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            _ = try? GorillaFloatCodec.decode(bytes, count: Int.random(in: 0..<500, using: &rng))
+            let count = Int.random(in: 0..<500, using: &rng)
+            expectCountOrCodecError(count, "random \(bytes)") { try GorillaFloatCodec.decode(bytes, count: count) }
         }
         // Bit flips in a valid encoding.
         let valid = GorillaFloatCodec.encode(floatShapes(count: 300, seed: 3)[4].1)
         for _ in 0..<2000 {
             var copy = valid
             copy[Int.random(in: 0..<copy.count, using: &rng)] ^= UInt8(1) << UInt8.random(in: 0..<8, using: &rng)
-            _ = try? GorillaFloatCodec.decode(copy, count: 300)
+            expectCountOrCodecError(300, "damaged \(copy)") { try GorillaFloatCodec.decode(copy, count: 300) }
         }
     }
 }

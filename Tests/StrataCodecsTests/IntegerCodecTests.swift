@@ -57,7 +57,8 @@ import Testing
         for _ in 0..<3000 {
             let length = Int.random(in: 0..<200, using: &rng)
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            _ = try? IntegerCodec.decode(bytes, count: Int.random(in: 0..<400, using: &rng))
+            let count = Int.random(in: 0..<400, using: &rng)
+            expectCountOrCodecError(count, "random \(bytes)") { try IntegerCodec.decode(bytes, count: count) }
         }
     }
 }

@@ -280,7 +280,8 @@ import Testing
                 bytes[0] = UInt8.random(in: 0...3, using: &rng)
                 bytes[2] = UInt8.random(in: 0...70, using: &rng)
             }
-            _ = try? Codec.decode(bytes, count: Int.random(in: 0..<400, using: &rng))
+            let count = Int.random(in: 0..<400, using: &rng)
+            expectCountOrCodecError(count, "random \(bytes)") { try Codec.decode(bytes, count: count) }
         }
         // Single flipped bits of valid encodings: decode throws or yields some values, never traps.
         for (_, values) in Self.allShapes(count: 200, seed: 21) where !values.isEmpty {
@@ -288,7 +289,7 @@ import Testing
             for bit in 0..<(encoded.count * 8) {
                 var damaged = encoded
                 damaged[bit / 8] ^= 1 << UInt8(bit % 8)
-                _ = try? Codec.decode(damaged, count: values.count)
+                expectCountOrCodecError(values.count, "bit \(bit) flipped") { try Codec.decode(damaged, count: values.count) }
             }
         }
     }

@@ -1,4 +1,6 @@
 import Foundation
+import Testing
+import StrataCodecs
 /// Seeded generators and shape catalogues shared by the codec tests, so every
 /// failure reproduces from its seed.
 
@@ -93,3 +95,15 @@ func floatShapes(count n: Int, seed: UInt64) -> [(String, [Double])] {
 }
 
 func bitPatterns(_ values: [Double]) -> [UInt64] { values.map(\.bitPattern) }
+
+/// What a decoder must do with any input: throw `CodecError` or return exactly
+/// `count` values. Records a failure naming `what` otherwise (a trap fails the run).
+func expectCountOrCodecError<T>(_ count: Int, _ what: @autoclosure () -> String = "", _ decode: () throws -> [T],
+                                sourceLocation: SourceLocation = #_sourceLocation) {
+    do {
+        let values = try decode()
+        #expect(values.count == count, "\(what()): \(values.count) values, not \(count)", sourceLocation: sourceLocation)
+    } catch {
+        #expect(error is CodecError, "\(what()): \(type(of: error)) thrown, not CodecError", sourceLocation: sourceLocation)
+    }
+}

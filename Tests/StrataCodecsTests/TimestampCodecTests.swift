@@ -99,7 +99,7 @@ import Testing
             let length = Int.random(in: 0..<64, using: &rng)
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
             let count = Int.random(in: 0..<2000, using: &rng)
-            _ = try? TimestampCodec.decode(bytes, count: count)
+            expectCountOrCodecError(count, "random \(bytes)") { try TimestampCodec.decode(bytes, count: count) }
         }
     }
 

@@ -186,7 +186,8 @@ import Testing
         for _ in 0..<3000 {
             let length = Int.random(in: 0..<64, using: &rng)
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            _ = try? TimestampGapCodec.decode(bytes, count: Int.random(in: 0..<2000, using: &rng))
+            let count = Int.random(in: 0..<2000, using: &rng)
+            expectCountOrCodecError(count, "random \(bytes)") { try TimestampGapCodec.decode(bytes, count: count) }
         }
         // Single bit flips of valid encodings of each form.
         let sources: [[Int64]] = [
@@ -199,7 +200,7 @@ import Testing
             for bit in 0..<(encoded.count * 8) {
                 var damaged = encoded
                 damaged[bit / 8] ^= 1 << (bit % 8)
-                _ = try? TimestampGapCodec.decode(damaged, count: values.count)
+                expectCountOrCodecError(values.count, "bit \(bit) flipped") { try TimestampGapCodec.decode(damaged, count: values.count) }
             }
         }
     }
