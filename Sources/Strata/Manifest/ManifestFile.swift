@@ -102,8 +102,14 @@ enum ManifestFile {
                 manifest.logCoveredThrough = try reader.readVarUInt()
                 let segmentCount = try reader.readVarUInt()
                 guard segmentCount <= UInt64(bodyLength) else { throw corrupt(headerSize, "manifest lists \(segmentCount) segments in \(bodyLength) bytes") }
-                for _ in 0..<segmentCount {
+                for index in 0..<segmentCount {
+                    let entryOffset = reader.offset
                     let sequence = try reader.readVarUInt()
+                    // The writer lists each segment once, by rising sequence (encode sorts them):
+                    // anything else is damage, and a segment listed twice would be read twice.
+                    if index > 0, let previous = manifest.segments.last?.sequence, sequence <= previous {
+                        throw corrupt(entryOffset, "manifest lists segment \(sequence) after segment \(previous): out of order or listed twice")
+                    }
                     let rank = try reader.readVarUInt()
                     let level = try reader.readUInt8()
                     let applied = try reader.readVarUInt()
