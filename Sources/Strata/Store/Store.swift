@@ -87,26 +87,8 @@ public final class Store: Sendable {
         self.configuration = configuration
         self.mode = mode
         referenceToken = Self.referenceTokens.add(1, ordering: .relaxed).newValue
-        // The writer locks before creating anything inside the directory, so two
-        // processes creating one store at once cannot trip over each other.
-        let creating = create && mode == .readWrite
-        if !creating { try StoreLayout.requireMarker(path) }
-        // Refuse someone else's directory (or another store's) before writing the lock file into it.
-        if creating, !FileSystem.fileExists(path + "/" + StoreLayout.markerFileName) {
-            try StoreLayout.checkCreationPlace(path)
-            guard StoreLayout.classifyUnmarked(path) == .creatable else { throw StoreLayout.notAStore(path, creating: true) }
-        }
-        if mode == .readWrite {
-            if creating {
-                do throws(Errno) { try FileSystem.createDirectory(path) } catch {
-                    throw .io(error, "creating the store", path: path)
-                }
-            }
-            writerLock = try StoreLayout.lock(path)
-        } else {
-            writerLock = nil
-        }
-        let format = try StoreLayout.prepare(path, create: creating)
+        let (lock, format) = try StoreLayout.openDirectory(path, mode: mode, create: create)
+        writerLock = lock
         // Read the log before listing segments. A writer publishes a segment before it
         // deletes the log files the segment covers, so a reader beside it sees every
         // point either in the log it read or in a segment it lists afterwards (or both:

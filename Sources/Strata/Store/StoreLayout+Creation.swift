@@ -121,4 +121,26 @@ extension StoreLayout {
             throw StrataError(.invalidArgument, "cannot create a store here: it lies inside the store \(outer), among its files; choose a directory outside it", path: path)
         }
     }
+
+    /// Checks (and with `create`, for a writer, creates) the store directory
+    /// at `path`, takes the writer lock for ``Store/AccessMode/readWrite``, and
+    /// returns the lock and the store format.
+    ///
+    /// The writer locks before creating anything inside the directory, so two
+    /// processes creating one store at once cannot trip over each other; and
+    /// someone else's directory (or another store's) is refused before the
+    /// lock file is written into it.
+    static func openDirectory(_ path: String, mode: Store.AccessMode, create: Bool) throws(StrataError) -> (DirectoryLock?, Int) {
+        let creating = create && mode == .readWrite
+        if !creating { try requireMarker(path) }
+        if creating, !FileSystem.fileExists(path + "/" + markerFileName) {
+            try checkCreationPlace(path)
+            guard classifyUnmarked(path) == .creatable else { throw notAStore(path, creating: true) }
+            do throws(Errno) { try FileSystem.createDirectory(path) } catch {
+                throw .io(error, "creating the store", path: path)
+            }
+        }
+        let lock = mode == .readWrite ? try self.lock(path) : nil
+        return (lock, try prepare(path, create: creating))
+    }
 }

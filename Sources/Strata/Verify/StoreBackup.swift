@@ -48,19 +48,7 @@ public enum StoreBackup {
     ) throws(StrataError) -> BackupReport {
         try StoreLayout.requireMarker(source)
         try StoreLayout.prepare(source, create: false)
-        guard !destination.isEmpty else {
-            throw StrataError(.invalidArgument, "the backup destination is empty")
-        }
-        // A copy inside the store would sit among its segments or log files (and be copied into itself).
-        if FileSystem.isPath(FileSystem.resolvedPath(destination), inside: FileSystem.resolvedPath(source)) {
-            throw StrataError(.invalidArgument, "the backup destination lies inside the store; give a directory outside it", path: destination)
-        }
-        if FileSystem.fileExists(destination) {
-            let existing = (try? FileSystem.contentsOfDirectory(destination)) ?? ["?"]
-            guard existing.isEmpty else {
-                throw StrataError(.invalidArgument, "the backup destination exists and is not empty; give a new directory", path: destination)
-            }
-        }
+        try checkDestination(destination, of: source)
         var report = BackupReport()
         let logFolder = destination + "/" + WALFormat.folder
         let segmentFolder = destination + "/" + StoreLayout.segmentsFolder
@@ -153,6 +141,24 @@ public enum StoreBackup {
             throw .io(error, "finishing the backup", path: destination)
         }
         return report
+    }
+
+    /// Refuses a destination that is empty, inside the store (where the copy
+    /// would sit among its segments or log files, and be copied into itself),
+    /// or an existing directory that is not empty.
+    private static func checkDestination(_ destination: String, of source: String) throws(StrataError) {
+        guard !destination.isEmpty else {
+            throw StrataError(.invalidArgument, "the backup destination is empty")
+        }
+        if FileSystem.isPath(FileSystem.resolvedPath(destination), inside: FileSystem.resolvedPath(source)) {
+            throw StrataError(.invalidArgument, "the backup destination lies inside the store; give a directory outside it", path: destination)
+        }
+        if FileSystem.fileExists(destination) {
+            let existing = (try? FileSystem.contentsOfDirectory(destination)) ?? ["?"]
+            guard existing.isEmpty else {
+                throw StrataError(.invalidArgument, "the backup destination exists and is not empty; give a new directory", path: destination)
+            }
+        }
     }
 
     /// Hard-links `from` to `to`, or copies it when a link is impossible (another
