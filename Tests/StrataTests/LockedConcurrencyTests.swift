@@ -5,15 +5,20 @@ import Foundation
 /// `Locked` is `Synchronization.Mutex` in a normal build and a pthread mutex
 /// with `STRATA_TSAN_LOCKS` (tools/tsan): both must exclude, and pass typed
 /// errors through unchanged.
-@Suite("Locked (Concurrency)")
-struct LockedTests {
+@Suite("Locked")
+struct LockedConcurrencyTests {
     @Test("Increments from several threads under the lock all count")
     func excludes() {
         let counter = Locked<Int>(0)
+        let finished = Locked<Int>(0)
         let threads = 4, rounds = 20_000
-        DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            for _ in 0..<rounds { counter.withLock { $0 += 1 } }
+        for _ in 0..<threads {
+            Thread {
+                for _ in 0..<rounds { counter.withLock { $0 += 1 } }
+                finished.withLock { $0 += 1 }
+            }.start()
         }
+        while finished.withLock({ $0 }) < threads { usleep(1_000) }
         #expect(counter.withLock { $0 } == threads * rounds)
     }
 
