@@ -288,7 +288,7 @@ final class DeviceEntryCache: Sendable {
     static let byteLimit = 1 << 20
 
     /// Most recently used last.
-    private let slots = Mutex<[(position: Int, byteCount: Int, entry: DeviceEntry)]>([])
+    private let slots = Locked<[(position: Int, byteCount: Int, entry: DeviceEntry)]>([])
 
     /// Entries held.
     var count: Int { slots.withLock { $0.count } }

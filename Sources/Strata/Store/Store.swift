@@ -40,7 +40,7 @@ public final class Store: Sendable {
     /// How the store was opened.
     public let mode: AccessMode
 
-    let state: Mutex<StoreState>
+    let state: Locked<StoreState>
     /// Held while the store is open for writing; released when the store is deallocated.
     private let writerLock: DirectoryLock?
     /// The write-ahead log (writers only).
@@ -50,11 +50,11 @@ public final class Store: Sendable {
     /// Wakes the background thread and tells it what to do.
     let background = BackgroundWork()
     /// Serializes flushes so segments are published in sequence order.
-    let flushGate = Mutex<FlushScratch>(FlushScratch())
+    let flushGate = Locked<FlushScratch>(FlushScratch())
     /// Serializes manifest writes (flushes, compactions, deletions).
-    let manifestGate = Mutex<Void>(())
+    let manifestGate = Locked<Void>(())
     /// One compaction at a time.
-    let compactionGate = Mutex<Void>(())
+    let compactionGate = Locked<Void>(())
     /// Where events go; its metadata names the store.
     let logger: Logger
     /// Counters, gauges and timers (see ``Telemetry``).
@@ -140,7 +140,7 @@ public final class Store: Sendable {
         } else {
             log = nil
         }
-        state = Mutex(recovered)
+        state = Locked(recovered)
         reportOpening(segments: opened.segments.count)
 
         guard mode == .readWrite else { return }

@@ -14,7 +14,7 @@ import Darwin
 /// process dies, so a crash never leaves a store locked.
 final class DirectoryLock: Sendable {
     /// The locked descriptor, nil once released.
-    private let descriptor: Mutex<FileDescriptor?>
+    private let descriptor: Locked<FileDescriptor?>
 
     enum Failure: Error {
         /// Another process (or another open store in this one) holds the lock.
@@ -46,7 +46,7 @@ final class DirectoryLock: Sendable {
             }
             throw .system(error)
         }
-        self.descriptor = Mutex(descriptor)
+        self.descriptor = Locked(descriptor)
         // Record who holds the lock; a failure here only loses the hint in error messages.
         let text = Array("\(getpid())\n".utf8)
         _ = ftruncate(descriptor.rawValue, 0)

@@ -48,7 +48,7 @@ enum FaultInjection {
     }
 
     private static let active = Atomic<Bool>(false)
-    private static let rules = Mutex<[Rule]>([])
+    private static let rules = Locked<[Rule]>([])
 
     static func install(_ rule: Rule) {
         rules.withLock { $0.append(rule) }
