@@ -2,7 +2,7 @@ import Testing
 @testable import Strata
 import StrataCodecs
 
-/// Inputs found by the fuzz targets of `Fuzz/` (tools/fuzz), each kept as the
+/// Inputs found by the fuzz targets of `Tests/Fuzz/` (tools/fuzz), each kept as the
 /// regression test of its fix.
 @Suite("Fuzz findings")
 struct FuzzFindingsTests {

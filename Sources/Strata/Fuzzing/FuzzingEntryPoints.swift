@@ -1,4 +1,4 @@
-/// Entry points for the fuzz targets in `Fuzz/` (see `Fuzz/README.md`), under
+/// Entry points for the fuzz targets in `Tests/Fuzz/` (see `Tests/Fuzz/README.md`), under
 /// `@_spi(Fuzzing)`: the manifest decoder and the log replay are internal, and
 /// the fuzzers live in their own package, which `@testable import` cannot
 /// reach in a release build. Nothing else calls these; they only forward to

@@ -10,7 +10,7 @@ let package = Package(
     name: "StrataFuzz",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(name: "Strata", path: "../"),
+        .package(name: "Strata", path: "../../"),
     ],
     targets: [
         // What every target runs on one input, and the checksum fix-ups.
