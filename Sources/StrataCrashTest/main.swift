@@ -32,6 +32,9 @@
 // marker comes last) or open, verify clean and hold every batch acknowledged
 // before the parent asked for it. A failing round's store, as the kill left
 // it, is kept in DIR.failures (the first five).
+//
+// This is a test harness, not library code: it keeps its own direct OS calls
+// (kill, pipe reads and writes) rather than going through Strata's System/.
 import Foundation
 import Strata
 

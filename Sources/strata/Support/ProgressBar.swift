@@ -1,4 +1,5 @@
 import Foundation
+import Strata
 
 /// A one-line progress display on standard error, redrawn in place: a bar,
 /// the share done, the rate, the elapsed time and an estimate of what is
@@ -15,7 +16,7 @@ final class ProgressBar {
     init(label: String, unit: String) {
         self.label = label
         self.unit = unit
-        enabled = isatty(2) == 1
+        enabled = StandardStream.error.isTerminal
     }
 
     /// Shows `done` of `total` units; redraws at most ten times a second.
