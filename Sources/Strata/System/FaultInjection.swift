@@ -2,7 +2,9 @@ import Synchronization
 
 /// Makes file operations fail on purpose, for tests: a full disk (ENOSPC),
 /// an I/O error (EIO), a short write, a failed fsync, open, rename, link,
-/// unlink, mmap or directory sync. Rules match a path prefix, so tests
+/// unlink, mmap, mkdir or directory sync. ``DirectoryDescriptor``'s
+/// `openat`, `mkdirat`, `renameat` and `unlinkat` are matched on the path
+/// of the name in its directory. Rules match a path prefix, so tests
 /// running in parallel in separate directories do not disturb one another.
 /// With no rule installed the check is one atomic load.
 enum FaultInjection {
@@ -27,6 +29,8 @@ enum FaultInjection {
         case mmap
         /// `fsync` of a directory, which makes creations, renames and removals durable.
         case directorySync
+        /// `mkdir` / `mkdirat` (matched on the new directory's path).
+        case makeDirectory
     }
 
     enum Effect: Sendable, Equatable {
@@ -60,6 +64,14 @@ enum FaultInjection {
         rules.withLock { rules in
             rules.removeAll { $0.pathPrefix.hasPrefix(pathPrefix) }
             if rules.isEmpty { active.store(false, ordering: .releasing) }
+        }
+    }
+
+    /// How many faults the rules under `pathPrefix` have yet to fire (so a
+    /// test can tell whether its fault happened).
+    static func faultsNotYetFired(under pathPrefix: String) -> Int {
+        rules.withLock { rules in
+            rules.filter { $0.pathPrefix.hasPrefix(pathPrefix) }.reduce(0) { $0 + $1.times }
         }
     }
 

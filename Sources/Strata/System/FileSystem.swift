@@ -9,6 +9,7 @@ import Darwin
 enum FileSystem {
     /// Creates `path` as a directory if it does not exist yet.
     static func createDirectory(_ path: String) throws(Errno) {
+        try FaultInjection.check(.makeDirectory, path: path)
         if mkdir(path, 0o755) == -1 {
             let error = Errno.current
             if error.rawValue == EEXIST, isDirectory(path) { return }
