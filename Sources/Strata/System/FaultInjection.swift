@@ -7,10 +7,13 @@ import Synchronization
 /// of the name in its directory. Rules match a path prefix, so tests
 /// running in parallel in separate directories do not disturb one another.
 /// With no rule installed the check is one atomic load.
-enum FaultInjection {
+///
+/// `package`, not `public`: tests and the crash test (`--faults`) install
+/// rules; embedders do not see it.
+package enum FaultInjection {
     /// The operations a rule can fail: every call `System/` makes that
     /// changes or maps a file.
-    enum Operation: Sendable, Equatable, CaseIterable {
+    package enum Operation: Sendable, Equatable, CaseIterable {
         /// `pwrite` (a failure or a short write).
         case write
         /// `fsync` / `fdatasync` of a file.
@@ -33,7 +36,7 @@ enum FaultInjection {
         case makeDirectory
     }
 
-    enum Effect: Sendable, Equatable {
+    package enum Effect: Sendable, Equatable {
         /// The call fails with this errno.
         case fail(Int32)
         /// A write stores only this many bytes, then reports that count (the
@@ -41,7 +44,7 @@ enum FaultInjection {
         case shortWrite(Int)
     }
 
-    struct Rule: Sendable {
+    package struct Rule: Sendable {
         var pathPrefix: String
         var operation: Operation
         var effect: Effect
@@ -49,18 +52,22 @@ enum FaultInjection {
         var skip: Int = 0
         /// How many times the fault fires; `Int.max` for ever.
         var times: Int = 1
+
+        package init(pathPrefix: String, operation: Operation, effect: Effect, skip: Int = 0, times: Int = 1) {
+            (self.pathPrefix, self.operation, self.effect, self.skip, self.times) = (pathPrefix, operation, effect, skip, times)
+        }
     }
 
     private static let active = Atomic<Bool>(false)
     private static let rules = Mutex<[Rule]>([])
 
-    static func install(_ rule: Rule) {
+    package static func install(_ rule: Rule) {
         rules.withLock { $0.append(rule) }
         active.store(true, ordering: .releasing)
     }
 
     /// Removes every rule whose prefix starts with `pathPrefix`.
-    static func removeRules(under pathPrefix: String) {
+    package static func removeRules(under pathPrefix: String) {
         rules.withLock { rules in
             rules.removeAll { $0.pathPrefix.hasPrefix(pathPrefix) }
             if rules.isEmpty { active.store(false, ordering: .releasing) }
