@@ -1,3 +1,11 @@
+// System/ is the only code in Strata (and, through `package` types, in the
+// `strata` CLI) that calls the OS: opens go through FileDescriptor.open with
+// named OpenOptions or DirectoryDescriptor, the EINTR loop is
+// retryingOnInterrupt and failures are typed Errno values. So every file
+// operation passes one of the FaultInjection checks below, and tests fail any
+// of them at any call: FaultMatrixTests (the store), ExportFaultMatrixTests
+// (exports), and `tools/crash-test N SEED --faults`, whose writers each
+// install a drawn fault before being killed.
 import Synchronization
 
 /// Makes file operations fail on purpose, for tests: a full disk (ENOSPC),
