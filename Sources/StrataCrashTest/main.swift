@@ -186,7 +186,8 @@ func installFault(store path: String, faultSeed: UInt64) {
     let operations: [FaultInjection.Operation] = [.write, .sync, .open, .rename, .link, .unlink, .directorySync]
     let operation = operations[Int(draw() % UInt64(operations.count))]
     // Writes and syncs come with every append; the others with flushes and compactions.
-    let reach: UInt64 = operation == .write || operation == .sync ? 400 : operation == .open ? 120 : 40
+    // Drawn small enough that most writers reach the fault before their kill.
+    let reach: UInt64 = operation == .write || operation == .sync ? 60 : operation == .open ? 30 : 10
     let skip = Int(draw() % reach)
     let code = draw() % 2 == 0 ? ENOSPC : EIO
     FaultInjection.install(.init(pathPrefix: path, operation: operation, effect: .fail(code), skip: skip))
