@@ -35,13 +35,13 @@ final class ProgressBar {
         line += "  \(Format.rate(rate)) \(unit)/s  \(Format.seconds(elapsed))"
         if fraction > 0.01 && fraction < 1 { line += ", about \(Format.seconds(elapsed / fraction - elapsed)) left" }
         if !detail.isEmpty { line += "  \(detail)" }
-        FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+        _ = try? StandardStream.error.write(Array(("\r\u{1B}[K" + line).utf8))
         drawn = true
     }
 
     /// Clears the line, leaving the terminal ready for the summary.
     func finish() {
         guard enabled && drawn else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        _ = try? StandardStream.error.write(Array("\r\u{1B}[K".utf8))
     }
 }
