@@ -2,8 +2,8 @@
 // flushes, compacts, and while a backup of its store is being taken) and
 // checks after every kill that every acknowledged point survives exactly once.
 //
-//   strata-crash-test run --store DIR [--kills N] [--seed S] [--recent-base MS] [--no-clean-close]
-//   strata-crash-test child DIR FIRST_BATCH SEED RECENT_BASE   (started by `run`)
+//   strata-crash-test run --store DIR [--kills N] [--seed S] [--recent-base MS] [--no-clean-close] [--faults]
+//   strata-crash-test child DIR FIRST_BATCH SEED RECENT_BASE [FAULT_SEED]   (started by `run`)
 //   strata-crash-test backup-child SOURCE                       (started by `run`)
 //
 // The child appends deterministic batches with small flush thresholds and an
@@ -32,6 +32,17 @@
 // marker comes last) or open, verify clean and hold every batch acknowledged
 // before the parent asked for it. A failing round's store, as the kill left
 // it, is kept in DIR.failures (the first five).
+//
+// With --faults each writer child also installs a FaultInjection rule drawn
+// from the seed and the round: ENOSPC or EIO on a write, fsync, open, rename,
+// link, unlink or directory sync of its store, after a drawn number of such
+// calls. A writer whose append, flush, compaction or opening fails says
+// "FAULTED" and stops (a failed append is not acknowledged); one whose
+// background compaction fails goes on. The checks are the same: every
+// acknowledged point, exactly once.
+//
+// This is a test harness, not library code: it keeps its own direct OS calls
+// (kill, pipe reads and writes) rather than going through Strata's System/.
 import Foundation
 import Strata
 
@@ -162,7 +173,29 @@ func standardOutput(_ text: String) {
 
 // MARK: - The children
 
-func runChild(store path: String, firstBatch: Int, layout: Layout) -> Never {
+/// Installs one fault on the store at `path`, drawn from `faultSeed`.
+func installFault(store path: String, faultSeed: UInt64) {
+    var state = faultSeed
+    func draw() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    let operations: [FaultInjection.Operation] = [.write, .sync, .open, .rename, .link, .unlink, .directorySync]
+    let operation = operations[Int(draw() % UInt64(operations.count))]
+    // Writes and syncs come with every append; the others with flushes and compactions.
+    // Drawn small enough that most writers reach the fault before their kill.
+    let reach: UInt64 = operation == .write || operation == .sync ? 60 : operation == .open ? 30 : 10
+    let skip = Int(draw() % reach)
+    let code = draw() % 2 == 0 ? ENOSPC : EIO
+    FaultInjection.install(.init(pathPrefix: path, operation: operation, effect: .fail(code), skip: skip))
+    standardOutput("FAULT \(operation) skip \(skip) errno \(code)\n")
+}
+
+func runChild(store path: String, firstBatch: Int, layout: Layout, faultSeed: UInt64?) -> Never {
+    if let faultSeed { installFault(store: path, faultSeed: faultSeed) }
     do {
         let store = try Store(at: path, configuration: writerConfiguration())
         let torn = store.recovery.problems.filter { $0.message.contains("torn tail") }.count
@@ -189,7 +222,7 @@ func runChild(store path: String, firstBatch: Int, layout: Layout) -> Never {
                 standardOutput("COMPACT-END \(batch) \((monotonicNanoseconds() - started) / 1000) \(report.steps)\n")
             }
             if let error = store.backgroundError, !reportedBackgroundError {
-                standardOutput("BACKGROUND-ERROR \(error)\n")
+                standardOutput(faultSeed == nil ? "BACKGROUND-ERROR \(error)\n" : "FAULTED-BACKGROUND \(error)\n")
                 reportedBackgroundError = true
             }
             batch += 1
@@ -197,7 +230,8 @@ func runChild(store path: String, firstBatch: Int, layout: Layout) -> Never {
         standardOutput("LIMIT\n")
         while true { pause() }
     } catch {
-        standardOutput("ERROR \(error)\n")
+        // With an injected fault, stopping at the failure is the expected outcome.
+        standardOutput(faultSeed == nil ? "ERROR \(error)\n" : "FAULTED \(error)\n")
         exit(3)
     }
 }
@@ -473,6 +507,10 @@ struct Totals {
     var killsLeavingSegmentFiles = 0
     var killsDuringBackup = 0
     var backupProcessesKilledMidCopy = 0
+    /// Writers that stopped at an injected fault (--faults).
+    var faultedWriters = 0
+    /// Background compactions an injected fault made fail (--faults).
+    var backgroundFaults = 0
     var stores = 1
     var acknowledgedBatches = 0
     var store = Tally()
@@ -524,15 +562,18 @@ final class CrashTest {
     var acknowledged = -1
     /// Whether the checker closes the store (cleanly) in some rounds.
     let cleanCloses: Bool
+    /// Whether each writer installs an injected fault (--faults).
+    let faults: Bool
     /// The last round whose check closed the current store cleanly.
     var lastCleanClose: Int?
     /// Points the last check of the current store found lost.
     var lostAtLastCheck = 0
     private var random: UInt64
 
-    init(store path: String, seed: UInt64, recentBase: Int64, cleanCloses: Bool) {
+    init(store path: String, seed: UInt64, recentBase: Int64, cleanCloses: Bool, faults: Bool) {
         self.path = path
         self.cleanCloses = cleanCloses
+        self.faults = faults
         self.seed = seed
         self.layout = Layout(seed: seed, recentBase: recentBase)
         self.workFolder = path + ".work"
@@ -578,7 +619,9 @@ final class CrashTest {
 
         let writer: Child
         do {
-            writer = try Child(["child", path, String(acknowledged + 1), String(seed), String(layout.recentBase)])
+            // The fault's seed follows from the seed and the round, without a draw, so rounds stay comparable with and without --faults.
+            let faultSeed = faults ? [String(seed &* 0x2545_F491_4F6C_DD1D ^ UInt64(round))] : []
+            writer = try Child(["child", path, String(acknowledged + 1), String(seed), String(layout.recentBase)] + faultSeed)
         } catch {
             print("cannot start the child: \(error)")
             exit(2)
@@ -684,6 +727,8 @@ final class CrashTest {
                     totals.compactMicroseconds += micros
                     totals.compactMaximumMicroseconds = max(totals.compactMaximumMicroseconds, micros)
                 }
+            } else if line.hasPrefix("FAULTED") {
+                if line.hasPrefix("FAULTED-BACKGROUND") { totals.backgroundFaults += 1 } else { totals.faultedWriters += 1 }
             } else if line.hasPrefix("ERROR") || line.hasPrefix("BACKGROUND-ERROR") || line.hasPrefix("PROBLEM") || line == "LIMIT" {
                 fail(round, "the writer reported: \(line)")
                 totals.childFailures += 1
@@ -953,11 +998,11 @@ final class CrashTest {
             recoveries (read-write opens after a kill): \(t.recoveries), torn log tails cut: \(t.tornTails), other recovery problems: \(t.recoveryProblems); closed cleanly after the check: \(t.cleanCloses)\(cleanCloses ? "" : " (--no-clean-close)")
             store checks: \(t.store.checks), acknowledged points checked: \(t.store.pointsChecked), lost \(t.store.lost), wrong \(t.store.wrong), duplicated \(t.store.duplicates), unexpected \(t.store.unexpected)
             backup checks: \(t.backup.checks), acknowledged points checked: \(t.backup.pointsChecked), lost \(t.backup.lost), wrong \(t.backup.wrong), duplicated \(t.backup.duplicates), unexpected \(t.backup.unexpected)
-            writer or backup failures: \(t.childFailures + t.backupFailures), open failures: \(t.openFailures)
+            writer or backup failures: \(t.childFailures + t.backupFailures), open failures: \(t.openFailures)\(faults ? "\nwriters stopped by an injected fault: \(t.faultedWriters), background compactions failed by one: \(t.backgroundFaults) (--faults)" : "")
             acknowledged points missing at the end of a store's life (each counted once): \(t.lostAtStoreEnds)\(t.firstLoss.map { "; first loss found after \($0)" } ?? "")
             failed rounds: \(t.failedRounds.isEmpty ? "none" : t.failedRounds.prefix(20).map(String.init).joined(separator: ", ") + (t.failedRounds.count > 20 ? ", ..." : ""))
             time: \(String(format: "%.1f", seconds)) s
-            summary: kills \(t.kills), during compaction \(t.killsDuringCompact) (+\(t.killsLeavingCompactionFiles) with compaction leftovers), during backup \(t.killsDuringBackup), backups checked \(t.backupsChecked), points checked \(pointsChecked), lost: \(lost)
+            summary: kills \(t.kills), during compaction \(t.killsDuringCompact) (+\(t.killsLeavingCompactionFiles) with compaction leftovers), during backup \(t.killsDuringBackup),\(faults ? " writers faulted \(t.faultedWriters)," : "") backups checked \(t.backupsChecked), points checked \(pointsChecked), lost: \(lost)
             """)
         print(t.isClean ? "PASS" : "FAIL")
         return t.isClean ? 0 : 1
@@ -967,9 +1012,10 @@ final class CrashTest {
 // MARK: - Arguments
 
 let arguments = CommandLine.arguments
-let usage = "usage: strata-crash-test run [--store DIR] [--kills N] [--seed S] [--recent-base MS] [--no-clean-close]"
+let usage = "usage: strata-crash-test run [--store DIR] [--kills N] [--seed S] [--recent-base MS] [--no-clean-close] [--faults]"
 if arguments.count >= 6, arguments[1] == "child", let first = Int(arguments[3]), let seed = UInt64(arguments[4]), let base = Int64(arguments[5]) {
-    runChild(store: arguments[2], firstBatch: first, layout: Layout(seed: seed, recentBase: base))
+    let faultSeed = arguments.count >= 7 ? UInt64(arguments[6]) : nil
+    runChild(store: arguments[2], firstBatch: first, layout: Layout(seed: seed, recentBase: base), faultSeed: faultSeed)
 }
 if arguments.count >= 3, arguments[1] == "backup-child" {
     runBackupChild(source: arguments[2])
@@ -983,10 +1029,11 @@ var kills = 100
 var seed: UInt64 = 1
 var recentBase = Layout.recentBase(now: Int64(Date().timeIntervalSince1970 * 1000))
 var cleanCloses = true
+var faults = false
 var index = 2
 while index < arguments.count {
-    if arguments[index] == "--no-clean-close" {
-        cleanCloses = false
+    if arguments[index] == "--no-clean-close" || arguments[index] == "--faults" {
+        if arguments[index] == "--faults" { faults = true } else { cleanCloses = false }
         index += 1
         continue
     }
@@ -1005,4 +1052,4 @@ while index < arguments.count {
     }
     index += 2
 }
-exit(CrashTest(store: store, seed: seed, recentBase: recentBase, cleanCloses: cleanCloses).run(kills: kills))
+exit(CrashTest(store: store, seed: seed, recentBase: recentBase, cleanCloses: cleanCloses, faults: faults).run(kills: kills))

@@ -49,7 +49,7 @@ public final class ExportFile {
         }
         if FileSystem.isSpecialFile(path) {
             do throws(Errno) {
-                try self.init(stream: FileDescriptor.open(path, O_WRONLY), path: path)
+                try self.init(stream: FileDescriptor.open(path, .writeOnly), path: path)
             } catch {
                 throw .io(error, "opening", path: path)
             }

@@ -20,11 +20,9 @@ struct LineCursor {
         guard position < bytes.count else { return nil }
         lineNumber += 1
         let start = position
-        let remaining = bytes.count - start
-        let found = memchr(bytes.baseAddress! + start, 0x0A, remaining)
         var end: Int
-        if let found {
-            end = bytes.baseAddress!.distance(to: UnsafeRawPointer(found))
+        if let found = ByteSearch.firstIndex(of: 0x0A, in: bytes.baseAddress!, from: start, to: bytes.count) {
+            end = found
             position = end + 1
         } else {
             end = bytes.count
@@ -81,10 +79,9 @@ struct CSVRecordCursor {
     }
 
     /// The index of the first `byte` in `from..<to`, or `to`.
-    private func find(_ byte: Int32, from: Int, to: Int) -> Int {
-        guard from < to, let base = bytes.baseAddress,
-              let found = memchr(base + from, byte, to - from) else { return to }
-        return base.distance(to: UnsafeRawPointer(found))
+    private func find(_ byte: UInt8, from: Int, to: Int) -> Int {
+        guard let base = bytes.baseAddress else { return to }
+        return ByteSearch.firstIndex(of: byte, in: base, from: from, to: to) ?? to
     }
 
     private func countLineBreaks(from: Int, to: Int) -> Int {
@@ -179,7 +176,7 @@ struct CSVFieldSplitter {
         }
         let remaining = line.endIndex - position
         let end = remaining > 0
-            ? memchr(base.baseAddress! + position, 0x2C, remaining).map { base.baseAddress!.distance(to: UnsafeRawPointer($0)) } ?? line.endIndex
+            ? ByteSearch.firstIndex(of: 0x2C, in: base.baseAddress!, from: position, to: line.endIndex) ?? line.endIndex
             : position
         let field = CSVField(range: position..<end, bytes: UnsafeRawBufferPointer(rebasing: base[position..<end]), quoted: false)
         try finish(after: end, name: name, last: last)
@@ -216,9 +213,8 @@ struct NumberScratch {
         guard field[0] != 0x20 && field[0] != 0x09 else { return nil }
         UnsafeMutableRawPointer(buffer).copyMemory(from: field.baseAddress!, byteCount: field.count)
         buffer[field.count] = 0
-        var end: UnsafeMutablePointer<CChar>? = nil
-        let value = strtod(buffer, &end)
-        guard let end, buffer.distance(to: end) == field.count else { return nil }
+        let (value, length) = CDecimal.parseDouble(buffer)
+        guard length == field.count else { return nil }
         return value
     }
 }

@@ -266,7 +266,7 @@ private struct LineProtocolState {
     /// type conflicts found before anything is registered, so a bad line leaves no trace.
     private mutating func resolveSeries(head: UnsafeRawBufferPointer, measurement: Range<Int>, device: Range<Int>,
                                         base: UnsafeRawBufferPointer, line: UnsafeRawBufferPointer.SubSequence, lineNumber: Int) throws(RowFailure) {
-        let sameHead = previousHead.map { $0.count == head.count && memcmp($0.baseAddress!, head.baseAddress!, head.count) == 0 } ?? false
+        let sameHead = previousHead.map { $0.count == head.count && ByteSearch.equal($0.baseAddress!, head.baseAddress!, count: head.count) } ?? false
         if !sameHead {
             // Cleared first: a line that fails here must not leave a half-updated cache behind.
             previousHead = nil
@@ -283,7 +283,7 @@ private struct LineProtocolState {
             let key = UnsafeRawBufferPointer(rebasing: base[fields[index].key])
             if index < previousFieldKeys.count {
                 let previous = previousFieldKeys[index]
-                if previous.count == key.count && memcmp(previous.baseAddress!, key.baseAddress!, key.count) == 0 {
+                if previous.count == key.count && ByteSearch.equal(previous.baseAddress!, key.baseAddress!, count: key.count) {
                     let slot = previousFieldSlots[index]
                     if batch.types[slot] == fields[index].type { fields[index].slot = slot; continue }
                 }
@@ -398,7 +398,7 @@ private struct LineProtocolState {
         guard text.count == wordLength else { return nil }
         // The three spellings sit one after another in `words`, each followed by a space.
         for start in stride(from: 0, to: words.utf8CodeUnitCount, by: wordLength + 1)
-        where memcmp(text.baseAddress!, words.utf8Start + start, wordLength) == 0 {
+        where ByteSearch.equal(text.baseAddress!, words.utf8Start + start, count: wordLength) {
             return truthy
         }
         return nil
@@ -435,7 +435,7 @@ private struct LineProtocolState {
     /// Whether the escaped bytes in `range` read as `expected` once unescaped.
     private static func unescapedEquals(_ base: UnsafeRawBufferPointer, _ range: Range<Int>, _ expected: [UInt8]) -> Bool {
         if range.count == expected.count {
-            return memcmp(base.baseAddress! + range.lowerBound, expected, expected.count) == 0
+            return ByteSearch.equal(base.baseAddress! + range.lowerBound, expected, count: expected.count)
         }
         guard range.count > expected.count else { return false }
         return unescapedBytes(base, range, escapable: true) == expected

@@ -111,7 +111,7 @@ public struct LongCSVParser {
                 let seriesBytes = UnsafeRawBufferPointer(rebasing: line[..<(metric.range.upperBound)])
                 let series: Int
                 if let previous = previousSeriesBytes,
-                   previous.count == seriesBytes.count, memcmp(previous.baseAddress!, seriesBytes.baseAddress!, previous.count) == 0 {
+                   previous.count == seriesBytes.count, ByteSearch.equal(previous.baseAddress!, seriesBytes.baseAddress!, count: previous.count) {
                     series = previousSeries
                 } else {
                     let deviceName = try device.text(name: "device")

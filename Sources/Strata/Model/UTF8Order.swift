@@ -17,7 +17,7 @@ enum UTF8Order {
             withBytes(b) { right in
                 let common = min(left.count, right.count)
                 if common > 0 {
-                    let order = memcmp(left.baseAddress!, right.baseAddress!, common)
+                    let order = ByteSearch.compare(left.baseAddress!, right.baseAddress!, count: common)
                     if order != 0 { return Int(order) }
                 }
                 return left.count - right.count

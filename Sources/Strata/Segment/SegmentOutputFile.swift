@@ -23,7 +23,7 @@ struct SegmentOutputFile {
         path = folder + "/" + SegmentFormat.fileName(sequence: sequence)
         temporaryPath = path + ".tmp"
         do throws(Errno) {
-            descriptor = try FileDescriptor.open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL)
+            descriptor = try FileDescriptor.open(temporaryPath, .createNew)
         } catch {
             throw .io(error, "creating segment", path: temporaryPath)
         }

@@ -285,7 +285,7 @@ struct SegmentWriter {
     private static func equal(_ a: UnsafeBufferPointer<Int64>, _ b: UnsafeBufferPointer<Int64>) -> Bool {
         guard a.count == b.count else { return false }
         guard a.baseAddress != b.baseAddress else { return true }
-        return memcmp(a.baseAddress!, b.baseAddress!, a.count * MemoryLayout<Int64>.stride) == 0
+        return ByteSearch.equal(a.baseAddress!, b.baseAddress!, count: a.count * MemoryLayout<Int64>.stride)
     }
 
     private func write(_ location: ChunkLocation, to index: inout ByteWriter) {

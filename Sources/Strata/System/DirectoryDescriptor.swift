@@ -20,29 +20,39 @@ struct DirectoryDescriptor: @unchecked Sendable {
     /// Opens the directory at `path`. The path itself is resolved as given
     /// (the caller named it, symbolic links included).
     static func open(_ path: String) throws(Errno) -> DirectoryDescriptor {
+        try FaultInjection.check(.open, path: path)
         let fd = try retryingOnInterrupt { Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         return DirectoryDescriptor(rawValue: fd, path: path)
     }
 
     /// The subdirectory `name`, created first when `create` is set and it is
     /// missing (`created` tells). A symbolic link at `name` fails with
-    /// `ELOOP`, anything else that is not a directory with `ENOTDIR`.
+    /// `ELOOP`, anything else that is not a directory with `ENOTDIR`. A
+    /// directory created here and then not opened is removed again.
     func subdirectory(_ name: String, create: Bool) throws(Errno) -> (directory: DirectoryDescriptor, created: Bool) {
         var created = false
         if create {
+            try FaultInjection.check(.makeDirectory, path: child(name))
             if mkdirat(rawValue, name, 0o755) == 0 {
                 created = true
             } else if errno != EEXIST {
                 throw Errno.current
             }
         }
-        let fd = try retryingOnInterrupt { openat(rawValue, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-        return (DirectoryDescriptor(rawValue: fd, path: child(name)), created)
+        do throws(Errno) {
+            try FaultInjection.check(.open, path: child(name))
+            let fd = try retryingOnInterrupt { openat(rawValue, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+            return (DirectoryDescriptor(rawValue: fd, path: child(name)), created)
+        } catch {
+            if created { removeEmptyDirectory(name) }
+            throw error
+        }
     }
 
     /// Creates the file `name`, which must not exist (not even as a symbolic
     /// link), open for writing.
     func createFile(_ name: String, permissions: mode_t = 0o644) throws(Errno) -> FileDescriptor {
+        try FaultInjection.check(.open, path: child(name))
         let fd = try retryingOnInterrupt {
             openat(rawValue, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, permissions)
         }
@@ -63,11 +73,14 @@ struct DirectoryDescriptor: @unchecked Sendable {
 
     /// Atomically replaces `destination` with `source`, both in this directory.
     func rename(_ source: String, to destination: String) throws(Errno) {
+        try FaultInjection.check(.rename, path: child(source))
+        try FaultInjection.check(.rename, path: child(destination))
         _ = try retryingOnInterrupt { renameat(rawValue, source, rawValue, destination) }
     }
 
     /// Removes the file `name`.
     func removeFile(_ name: String) throws(Errno) {
+        try FaultInjection.check(.unlink, path: child(name))
         _ = try retryingOnInterrupt { unlinkat(rawValue, name, 0) }
     }
 
@@ -78,7 +91,7 @@ struct DirectoryDescriptor: @unchecked Sendable {
 
     /// Makes the directory's entries (creations, renames, removals) durable.
     func sync() throws(Errno) {
-        if case .fail(let code)? = FaultInjection.fault(.sync, path: path) { throw Errno(rawValue: code) }
+        try FaultInjection.check(.directorySync, path: path)
         _ = try retryingOnInterrupt { fsync(rawValue) }
     }
 

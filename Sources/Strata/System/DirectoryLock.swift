@@ -25,7 +25,7 @@ final class DirectoryLock: Sendable {
     init(path: String) throws(Failure) {
         let descriptor: FileDescriptor
         do {
-            descriptor = try FileDescriptor.open(path, O_RDWR | O_CREAT)
+            descriptor = try FileDescriptor.open(path, [.readWrite, .create])
         } catch {
             throw .system(error)
         }

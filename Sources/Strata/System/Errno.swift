@@ -6,17 +6,19 @@ import Darwin
 
 /// An error number reported by a system call, captured right after the call
 /// so nothing in between can overwrite it.
-struct Errno: Error, Equatable, CustomStringConvertible {
-    let rawValue: Int32
+/// `package`, so the CLI can tell one failure from another.
+package struct Errno: Error, Equatable, CustomStringConvertible {
+    package let rawValue: Int32
 
     /// Reads the calling thread's `errno`.
     static var current: Errno { Errno(rawValue: errno) }
 
     static let interrupted = Errno(rawValue: EINTR)
-    static let noSuchFile = Errno(rawValue: ENOENT)
+    package static let noSuchFile = Errno(rawValue: ENOENT)
+    package static let isDirectory = Errno(rawValue: EISDIR)
     static let wouldBlock = Errno(rawValue: EWOULDBLOCK)
 
-    var description: String { String(cString: strerror(rawValue)) }
+    package var description: String { String(cString: strerror(rawValue)) }
 }
 
 /// Runs a system call that returns -1 and sets `errno` on failure, retrying

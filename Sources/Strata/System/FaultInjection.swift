@@ -1,14 +1,27 @@
+// System/ is the only code in Strata (and, through `package` types, in the
+// `strata` CLI) that calls the OS: opens go through FileDescriptor.open with
+// named OpenOptions or DirectoryDescriptor, the EINTR loop is
+// retryingOnInterrupt and failures are typed Errno values. So every file
+// operation passes one of the FaultInjection checks below, and tests fail any
+// of them at any call: FaultMatrixTests (the store), ExportFaultMatrixTests
+// (exports), and `tools/crash-test N SEED --faults`, whose writers each
+// install a drawn fault before being killed.
 import Synchronization
 
 /// Makes file operations fail on purpose, for tests: a full disk (ENOSPC),
 /// an I/O error (EIO), a short write, a failed fsync, open, rename, link,
-/// unlink, mmap or directory sync. Rules match a path prefix, so tests
+/// unlink, mmap, mkdir or directory sync. ``DirectoryDescriptor``'s
+/// `openat`, `mkdirat`, `renameat` and `unlinkat` are matched on the path
+/// of the name in its directory. Rules match a path prefix, so tests
 /// running in parallel in separate directories do not disturb one another.
 /// With no rule installed the check is one atomic load.
-enum FaultInjection {
+///
+/// `package`, not `public`: tests and the crash test (`--faults`) install
+/// rules; embedders do not see it.
+package enum FaultInjection {
     /// The operations a rule can fail: every call `System/` makes that
     /// changes or maps a file.
-    enum Operation: Sendable, Equatable, CaseIterable {
+    package enum Operation: Sendable, Equatable, CaseIterable {
         /// `pwrite` (a failure or a short write).
         case write
         /// `fsync` / `fdatasync` of a file.
@@ -27,9 +40,11 @@ enum FaultInjection {
         case mmap
         /// `fsync` of a directory, which makes creations, renames and removals durable.
         case directorySync
+        /// `mkdir` / `mkdirat` (matched on the new directory's path).
+        case makeDirectory
     }
 
-    enum Effect: Sendable, Equatable {
+    package enum Effect: Sendable, Equatable {
         /// The call fails with this errno.
         case fail(Int32)
         /// A write stores only this many bytes, then reports that count (the
@@ -37,7 +52,7 @@ enum FaultInjection {
         case shortWrite(Int)
     }
 
-    struct Rule: Sendable {
+    package struct Rule: Sendable {
         var pathPrefix: String
         var operation: Operation
         var effect: Effect
@@ -45,21 +60,33 @@ enum FaultInjection {
         var skip: Int = 0
         /// How many times the fault fires; `Int.max` for ever.
         var times: Int = 1
+
+        package init(pathPrefix: String, operation: Operation, effect: Effect, skip: Int = 0, times: Int = 1) {
+            (self.pathPrefix, self.operation, self.effect, self.skip, self.times) = (pathPrefix, operation, effect, skip, times)
+        }
     }
 
     private static let active = Atomic<Bool>(false)
     private static let rules = Locked<[Rule]>([])
 
-    static func install(_ rule: Rule) {
+    package static func install(_ rule: Rule) {
         rules.withLock { $0.append(rule) }
         active.store(true, ordering: .releasing)
     }
 
     /// Removes every rule whose prefix starts with `pathPrefix`.
-    static func removeRules(under pathPrefix: String) {
+    package static func removeRules(under pathPrefix: String) {
         rules.withLock { rules in
             rules.removeAll { $0.pathPrefix.hasPrefix(pathPrefix) }
             if rules.isEmpty { active.store(false, ordering: .releasing) }
+        }
+    }
+
+    /// How many faults the rules under `pathPrefix` have yet to fire (so a
+    /// test can tell whether its fault happened).
+    static func faultsNotYetFired(under pathPrefix: String) -> Int {
+        rules.withLock { rules in
+            rules.filter { $0.pathPrefix.hasPrefix(pathPrefix) }.reduce(0) { $0 + $1.times }
         }
     }
 

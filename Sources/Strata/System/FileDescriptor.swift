@@ -11,10 +11,10 @@ struct FileDescriptor: @unchecked Sendable {
     let rawValue: Int32
     let path: String
 
-    /// Opens `path` with `flags` (`O_RDONLY`, `O_WRONLY | O_CREAT | O_EXCL`, ...).
-    static func open(_ path: String, _ flags: Int32, permissions: mode_t = 0o644) throws(Errno) -> FileDescriptor {
+    /// Opens `path` as `options` say (`.readOnly`, `.createNew`, `[.writeOnly, .create]`, ...).
+    static func open(_ path: String, _ options: OpenOptions, permissions: mode_t = 0o644) throws(Errno) -> FileDescriptor {
         try FaultInjection.check(.open, path: path)
-        let fd = try retryingOnInterrupt { Glibc.open(path, flags | O_CLOEXEC, permissions) }
+        let fd = try retryingOnInterrupt { Glibc.open(path, options.rawValue | O_CLOEXEC, permissions) }
         return FileDescriptor(rawValue: fd, path: path)
     }
 

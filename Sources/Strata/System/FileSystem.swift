@@ -9,6 +9,7 @@ import Darwin
 enum FileSystem {
     /// Creates `path` as a directory if it does not exist yet.
     static func createDirectory(_ path: String) throws(Errno) {
+        try FaultInjection.check(.makeDirectory, path: path)
         if mkdir(path, 0o755) == -1 {
             let error = Errno.current
             if error.rawValue == EEXIST, isDirectory(path) { return }
@@ -42,7 +43,7 @@ enum FileSystem {
 
     /// Reads a whole small file (at most `limit` bytes are read).
     static func readSmallFile(_ path: String, limit: Int) throws(Errno) -> [UInt8] {
-        let descriptor = try FileDescriptor.open(path, O_RDONLY)
+        let descriptor = try FileDescriptor.open(path, .readOnly)
         defer { descriptor.close() }
         var buffer = [UInt8](repeating: 0, count: limit)
         let outcome = buffer.withUnsafeMutableBytes { raw -> Result<Int, Errno> in
@@ -55,7 +56,7 @@ enum FileSystem {
     /// it survive a power loss.
     static func syncDirectory(_ path: String) throws(Errno) {
         try FaultInjection.check(.directorySync, path: path)
-        let descriptor = try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY)
+        let descriptor = try FileDescriptor.open(path, .directory)
         defer { descriptor.close() }
         try descriptor.sync()
     }
@@ -113,7 +114,7 @@ enum FileSystem {
 
     /// Reads a whole file.
     static func readFile(_ path: String) throws(Errno) -> [UInt8] {
-        let descriptor = try FileDescriptor.open(path, O_RDONLY)
+        let descriptor = try FileDescriptor.open(path, .readOnly)
         defer { descriptor.close() }
         let size = try descriptor.size()
         var buffer = [UInt8](repeating: 0, count: size)
@@ -156,7 +157,7 @@ enum FileSystem {
     /// Creates `path` (which must not exist), writes `bytes` and fsyncs it;
     /// on failure the file is removed.
     private static func writeSyncedFile(_ path: String, bytes: UnsafeRawBufferPointer) throws(Errno) {
-        let descriptor = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL)
+        let descriptor = try FileDescriptor.open(path, .createNew)
         do {
             try descriptor.write(bytes, at: 0)
             try descriptor.sync()

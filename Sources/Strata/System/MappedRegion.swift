@@ -19,7 +19,7 @@ final class MappedRegion: @unchecked Sendable {
     /// anything but a regular file (ENODEV); the caller reports which.
     init(path: String) throws(Errno) {
         // Non-blocking, so that a named pipe given as a segment fails instead of waiting for a writer.
-        let descriptor = try FileDescriptor.open(path, O_RDONLY | O_NONBLOCK)
+        let descriptor = try FileDescriptor.open(path, [.readOnly, .nonBlocking])
         defer { descriptor.close() }
         // Only a regular file maps to what it holds: a directory, pipe or device is refused.
         // ENODEV, as mmap itself answers for a file it cannot map.
@@ -41,7 +41,7 @@ final class MappedRegion: @unchecked Sendable {
     /// the process's resident memory all at once. Readers of the same
     /// mapping stay correct; a page they touch again costs a minor fault.
     func releasePages(below offset: Int) {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let page = ProcessMemory.pageSize
         let end = min(offset, bytes.count) / page * page
         guard end > 0 else { return }
         _ = madvise(UnsafeMutableRawPointer(mutating: bytes.baseAddress!), end, MADV_DONTNEED)

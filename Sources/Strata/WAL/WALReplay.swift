@@ -269,7 +269,7 @@ struct WALReplay {
 
     /// Truncates the file at `path` to `offset` bytes, synced.
     private func cutOff(_ path: String, at offset: Int) throws(Errno) {
-        let descriptor = try FileDescriptor.open(path, O_WRONLY)
+        let descriptor = try FileDescriptor.open(path, .writeOnly)
         defer { descriptor.close() }
         try descriptor.truncate(to: offset)
         try descriptor.sync()
@@ -311,7 +311,7 @@ struct WALReplay {
     private func seal(_ path: String, records: Int, at offset: Int) throws(StrataError) {
         let record = WALRecord(endOfFileAfter: records, at: offset)
         do throws(Errno) {
-            let descriptor = try FileDescriptor.open(path, O_WRONLY)
+            let descriptor = try FileDescriptor.open(path, .writeOnly)
             defer { descriptor.close() }
             do throws(Errno) {
                 try descriptor.write(record.bytes, at: offset)

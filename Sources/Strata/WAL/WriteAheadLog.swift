@@ -130,7 +130,7 @@ final class WriteAheadLog: @unchecked Sendable {
     /// Creates `path` holding a preallocated header and `size` bytes in all, zeros after the header, synced.
     /// Gives up (throwing `ECANCELED`) as soon as `abandoned` says so, checked between megabytes.
     private static func fillWithZeros(_ path: String, size: Int, abandoned: () -> Bool) throws(Errno) -> FileDescriptor {
-        let descriptor = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC)
+        let descriptor = try FileDescriptor.open(path, .createOrTruncate)
         do throws(Errno) {
             try descriptor.write(WALFormat.fileHeader(flags: WALFormat.preallocatedFlag), at: 0)
             let zeros = [UInt8](repeating: 0, count: 1 << 20)
@@ -178,7 +178,7 @@ final class WriteAheadLog: @unchecked Sendable {
     private static func createFile(directory: String, number: UInt64) throws(StrataError) -> (FileDescriptor, Int) {
         let path = directory + "/" + WALFormat.fileName(number)
         do throws(Errno) {
-            let descriptor = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL)
+            let descriptor = try FileDescriptor.open(path, .createNew)
             do throws(Errno) {
                 try descriptor.write(WALFormat.fileHeader(), at: 0)
                 try descriptor.sync()

@@ -289,28 +289,20 @@ struct BenchFleetCommand: ParsableCommand {
 
 /// Monotonic time for measurements.
 enum Clock {
-    static func nanoseconds() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-    }
+    static func nanoseconds() -> UInt64 { MonotonicClock.nanoseconds() }
 
     static func seconds(since started: UInt64) -> Double { Double(nanoseconds() - started) / 1e9 }
 }
 
 /// The process's peak resident set size so far, in KiB (Linux reports ru_maxrss in KiB).
-func peakResidentKiB() -> Int {
-    var usage = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-    return Int(usage.ru_maxrss)
-}
+func peakResidentKiB() -> Int { ProcessMemory.peakResidentKiB() }
 
 /// The resident memory of the process now (from /proc/self/statm), in KiB; 0 where unavailable.
 func residentKiB() -> Int {
     guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
     let fields = text.split(separator: " ")
     guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-    return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / 1024
+    return pages * ProcessMemory.pageSize / 1024
 }
 
 /// The sizes of every regular file under `path`, summed (what the store takes on disk, before block rounding).

@@ -131,7 +131,7 @@ struct ExportCommand: ParsableCommand {
                 + "\(Format.fixed(seconds, 3)) s, \(Format.count(Int(Double(rows) / max(seconds, 1e-9)))) rows/s"
             // Standard output may be the export itself; the summary then goes to standard error.
             if destination == "-" {
-                FileHandle.standardError.write(Data((line + "\n").utf8))
+                _ = try? StandardStream.error.write(Array((line + "\n").utf8))
             } else {
                 var output = StandardOutput()
                 output.line(line)

@@ -1,9 +1,5 @@
 import Strata
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Buffered writing to a file or to standard output, counting the bytes,
 /// for exports whose size is reported at the end.
 ///
@@ -34,14 +30,10 @@ struct ByteSink {
         if let file {
             try file.write(buffer)
         } else {
-            try buffer.withUnsafeBytes { bytes in
-                var written = 0
-                while written < bytes.count {
-                    let result = Glibc.write(1, bytes.baseAddress! + written, bytes.count - written)
-                    if result < 0 && errno == EINTR { continue }
-                    if result <= 0 { throw CommandError(message: "standard output: write failed: \(String(cString: strerror(errno)))") }
-                    written += result
-                }
+            do throws(Errno) {
+                try StandardStream.output.write(buffer)
+            } catch {
+                throw CommandError(message: "standard output: write failed: \(error)")
             }
         }
         buffer.removeAll(keepingCapacity: true)

@@ -1,10 +1,6 @@
 import ArgumentParser
 import Strata
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Exit statuses scripts can rely on.
 enum ExitStatus {
     static let failure: Int32 = 1
@@ -14,16 +10,8 @@ enum ExitStatus {
 /// Prints `message` as one line on standard error, prefixed with `strata:`.
 func printError(_ message: String) {
     let line = "strata: " + message.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: " ") + "\n"
-    // Written straight to descriptor 2: Swift 6 forbids touching the C global `stderr`.
-    var bytes = Array(line.utf8)
-    bytes.withUnsafeMutableBytes { raw in
-        var written = 0
-        while written < raw.count {
-            let result = write(2, raw.baseAddress! + written, raw.count - written)
-            if result <= 0 { if errno == EINTR { continue }; break }
-            written += result
-        }
-    }
+    // A failing standard error has nowhere left to report to.
+    _ = try? StandardStream.error.write(Array(line.utf8))
 }
 
 /// Runs a command's body, turning any error into a one-line message on

@@ -1,10 +1,6 @@
 import Strata
 import StrataCodecs
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Reads a whole input named on the command line: a file, `-` for standard
 /// input, and `.zst` files (or any input starting with a zstd frame)
 /// decompressed through libzstd.
@@ -109,9 +105,9 @@ struct LineLengthGuard {
         let lineNumber = output.withUnsafeBytes { bytes in
             var breaks = 0
             var index = 0
-            while index < lineStart, let found = memchr(bytes.baseAddress! + index, 0x0A, lineStart - index) {
+            while let found = ByteSearch.firstIndex(of: 0x0A, in: bytes.baseAddress!, from: index, to: lineStart) {
                 breaks += 1
-                index = bytes.baseAddress!.distance(to: UnsafeRawPointer(found)) + 1
+                index = found + 1
             }
             return breaks + 1
         }
@@ -122,55 +118,35 @@ struct LineLengthGuard {
 /// A file or standard input, read through its descriptor.
 struct InputSource {
     let name: String
-    private let descriptor: Int32
+    private let file: InputFile
     /// The file's size when it is a regular file, to size the buffer once.
-    let sizeHint: Int?
+    var sizeHint: Int? { file.regularFileSize }
 
     init(_ name: String) throws {
         self.name = name
         if name == "-" {
-            descriptor = 0
-            sizeHint = nil
+            file = .standardInput
             return
         }
-        var opened: Int32
-        repeat { opened = open(name, O_RDONLY | O_CLOEXEC) } while opened < 0 && errno == EINTR
-        guard opened >= 0 else {
-            let code = errno
-            throw CommandError(message: code == ENOENT ? "\(name): no such file" : "\(name): cannot be opened: \(String(cString: strerror(code)))")
-        }
-        var status = stat()
-        guard fstat(opened, &status) == 0 else {
-            let code = errno
-            _ = Glibc.close(opened)
-            throw CommandError(message: "\(name): cannot be read: \(String(cString: strerror(code)))")
-        }
-        if (status.st_mode & S_IFMT) == S_IFDIR {
-            _ = Glibc.close(opened)
+        do throws(Errno) {
+            file = try InputFile.open(name)
+        } catch .noSuchFile {
+            throw CommandError(message: "\(name): no such file")
+        } catch .isDirectory {
             throw CommandError(message: "\(name): is a directory, not a file")
+        } catch {
+            throw CommandError(message: "\(name): cannot be opened: \(error)")
         }
-        descriptor = opened
-        sizeHint = (status.st_mode & S_IFMT) == S_IFREG ? Int(status.st_size) : nil
     }
 
     /// Fills `buffer` as far as the input allows; returns the bytes read, 0 at the end.
     func read(into buffer: inout [UInt8]) throws -> Int {
-        var total = 0
-        while total < buffer.count {
-            let result = buffer.withUnsafeMutableBytes { bytes in
-                Glibc.read(descriptor, bytes.baseAddress! + total, bytes.count - total)
-            }
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw CommandError(message: "\(name): cannot be read: \(String(cString: strerror(errno)))")
-            }
-            if result == 0 { break }
-            total += result
+        do throws(Errno) {
+            return try file.read(into: &buffer)
+        } catch {
+            throw CommandError(message: "\(name): cannot be read: \(error)")
         }
-        return total
     }
 
-    func close() {
-        if descriptor != 0 { _ = Glibc.close(descriptor) }
-    }
+    func close() { file.close() }
 }

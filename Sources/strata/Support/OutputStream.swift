@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Strata
 
 /// Buffered writing to standard output, flushed in large blocks: printing a
 /// million rows through `print` would spend its time in locking and syscalls.
@@ -20,17 +18,11 @@ struct StandardOutput {
     }
 
     mutating func flush() {
-        buffer.withUnsafeBytes { bytes in
-            var written = 0
-            while written < bytes.count {
-                let result = Glibc.write(1, bytes.baseAddress! + written, bytes.count - written)
-                if result <= 0 { if errno == EINTR { continue }; break }
-                written += result
-            }
-        }
+        // A closed or failing standard output is not reported: the command's exit status tells.
+        buffer.withUnsafeBytes { bytes in _ = try? StandardStream.output.write(bytes) }
         buffer.removeAll(keepingCapacity: true)
     }
 }
 
 /// Whether standard output is a terminal (for progress and colour decisions).
-var standardOutputIsTerminal: Bool { isatty(1) == 1 }
+var standardOutputIsTerminal: Bool { StandardStream.output.isTerminal }

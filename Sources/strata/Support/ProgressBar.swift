@@ -1,4 +1,5 @@
 import Foundation
+import Strata
 
 /// A one-line progress display on standard error, redrawn in place: a bar,
 /// the share done, the rate, the elapsed time and an estimate of what is
@@ -15,7 +16,7 @@ final class ProgressBar {
     init(label: String, unit: String) {
         self.label = label
         self.unit = unit
-        enabled = isatty(2) == 1
+        enabled = StandardStream.error.isTerminal
     }
 
     /// Shows `done` of `total` units; redraws at most ten times a second.
@@ -34,13 +35,13 @@ final class ProgressBar {
         line += "  \(Format.rate(rate)) \(unit)/s  \(Format.seconds(elapsed))"
         if fraction > 0.01 && fraction < 1 { line += ", about \(Format.seconds(elapsed / fraction - elapsed)) left" }
         if !detail.isEmpty { line += "  \(detail)" }
-        FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+        _ = try? StandardStream.error.write(Array(("\r\u{1B}[K" + line).utf8))
         drawn = true
     }
 
     /// Clears the line, leaving the terminal ready for the summary.
     func finish() {
         guard enabled && drawn else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        _ = try? StandardStream.error.write(Array("\r\u{1B}[K".utf8))
     }
 }
