@@ -91,4 +91,35 @@ struct FaultMatrixTests {
         let report = try StoreVerifier.verify(at: path)
         #expect(report.isClean, "\(operation) skip \(skip): \(report.problems)")
     }
+
+    @Test("a listed segment that fails to open pauses compaction, which would otherwise rank compacted segments above it")
+    func unreadableSegmentPausesCompaction() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.appending("store")
+        do {
+            let store = try Store(at: path, configuration: Self.configuration)
+            for round in 0..<3 {
+                try store.append(device: "d", metric: "m", timestamp: Int64(round) * 172_800_000, value: Double(round))
+                try store.flush()
+            }
+            try store.close()
+        }
+        defer { FaultInjection.removeRules(under: directory.path) }
+        // The first flushed segment cannot be mapped when the store opens (a passing I/O error).
+        FaultInjection.install(.init(pathPrefix: path + "/segments/0000000001.seg", operation: .mmap, effect: .fail(EIO)))
+        do {
+            let store = try Store(at: path, configuration: Self.configuration)
+            #expect(store.unreadableSegments.count == 1)
+            let error = #expect(throws: StrataError.self) { try store.compact() }
+            #expect(error?.message.contains("compaction is paused") == true, "\(String(describing: error))")
+            try store.close()
+        }
+        FaultInjection.removeRules(under: directory.path)
+        #expect(try StoreVerifier.verify(at: path).isClean)
+        let store = try Store(at: path, configuration: Self.configuration)
+        _ = try store.compact()
+        #expect(try store.query(device: "d", metric: "m").timestamps == [0, 172_800_000, 345_600_000])
+        try store.close()
+        #expect(try StoreVerifier.verify(at: path).isClean)
+    }
 }

@@ -13,7 +13,8 @@ extension Store {
     /// - Parameter progress: called from this thread as each device is merged.
     /// - Throws: `.readOnly`, `.closed`; `.io` when a segment cannot be
     ///   written (the store is unchanged); `.corruptFile` when an input is
-    ///   damaged (the store is unchanged: run `strata verify --repair`).
+    ///   damaged, or a listed segment could not be opened with the store
+    ///   (see ``unreadableSegments``; the store is unchanged: run `strata verify --repair`).
     @discardableResult
     public func compact(progress: ((CompactionProgress) -> Void)? = nil) throws(StrataError) -> CompactionReport {
         try checkWritable()
@@ -22,7 +23,15 @@ extension Store {
 
     /// Runs steps until none is due; `force` compacts below the triggers too.
     func runCompaction(force: Bool, paced: Bool, maximumSteps: Int = .max, progress: ((CompactionProgress) -> Void)?) throws(StrataError) -> CompactionReport {
-        try compactionGate.withLock { _ throws(StrataError) in
+        // A listed segment this instance could not open still holds points at its rank: merging
+        // the segments around it would leave compacted segments ranked above a flushed one.
+        if let unreadable = unreadableSegments.first {
+            throw StrataError(
+                .corruptFile,
+                "compaction is paused: \(unreadableSegments.count) listed segment\(unreadableSegments.count == 1 ? "" : "s") could not be opened with the store (first: \(unreadable.message)); run `strata verify --repair`, or reopen the store if the cause has passed",
+                path: unreadable.path, offset: unreadable.offset)
+        }
+        return try compactionGate.withLock { _ throws(StrataError) in
             let started = monotonicMilliseconds()
             var report = CompactionReport()
             while report.steps < maximumSteps {

@@ -119,7 +119,9 @@ extension Store {
         }
         // Compaction is planned after each flush and once a minute (windows close
         // and points expire with time), one step per tick so flushes come between.
-        if configuration.compaction.runsInBackground && (flushed || compactionRequested || now - lastCompactionCheck >= 60_000) {
+        // With a listed segment unreadable, compaction waits for a repair (see runCompaction).
+        if configuration.compaction.runsInBackground && unreadableSegments.isEmpty
+            && (flushed || compactionRequested || now - lastCompactionCheck >= 60_000) {
             lastCompactionCheck = now
             do throws(StrataError) {
                 let report = try runCompaction(force: false, paced: true, maximumSteps: 1, progress: nil)
