@@ -183,13 +183,9 @@ enum ManifestFile {
     static func write(_ manifest: Manifest, in store: String) throws(StrataError) -> StrataError? {
         let bytes = encode(manifest)
         let file = path(in: store)
-        let temporary = file + ".tmp"
         do throws(Errno) {
-            _ = try? FileSystem.removeFile(temporary)
-            try FileSystem.writeNewFile(temporary, contents: bytes)
-            try FileSystem.rename(temporary, to: file)
+            try FileSystem.replaceFileWithoutDirectorySync(file, contents: bytes)
         } catch {
-            _ = try? FileSystem.removeFile(temporary)
             throw .io(error, "writing the manifest", path: file)
         }
         do throws(Errno) {

@@ -130,24 +130,29 @@ enum FileSystem {
     /// `path.tmp`, fsynced, renamed over `path`, and the directory fsynced.
     /// After a crash `path` holds the old contents or the new, never a mix.
     static func replaceFileAtomically(_ path: String, directory: String, contents: [UInt8]) throws(Errno) {
+        try replaceFileWithoutDirectorySync(path, contents: contents)
+        try syncDirectory(directory)
+    }
+
+    /// The first half of ``replaceFileAtomically(_:directory:contents:)``:
+    /// `path.tmp` written, fsynced and renamed over `path`. Once it returns,
+    /// every reader sees the new contents; the caller's directory sync makes
+    /// the rename survive a power loss. On failure `path` is unchanged.
+    static func replaceFileWithoutDirectorySync(_ path: String, contents: [UInt8]) throws(Errno) {
         let temporary = path + ".tmp"
         _ = unlink(temporary)
-        let failure = contents.withUnsafeBytes { bytes -> Errno? in
-            do throws(Errno) { try writeSyncedFile(temporary, bytes: bytes); return nil } catch { return error }
-        }
-        if let failure { throw failure }
+        try writeNewFile(temporary, contents: contents)
         do {
             try rename(temporary, to: path)
         } catch {
             _ = unlink(temporary)
             throw error
         }
-        try syncDirectory(directory)
     }
 
     /// Creates `path` (which must not exist), writes `contents` and fsyncs
     /// it; on failure the file is removed. The caller renames it into place.
-    static func writeNewFile(_ path: String, contents: [UInt8]) throws(Errno) {
+    private static func writeNewFile(_ path: String, contents: [UInt8]) throws(Errno) {
         let failure = contents.withUnsafeBytes { bytes -> Errno? in
             do throws(Errno) { try writeSyncedFile(path, bytes: bytes); return nil } catch { return error }
         }

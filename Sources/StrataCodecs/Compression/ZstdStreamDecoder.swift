@@ -39,19 +39,8 @@ public struct ZstdStreamDecoder: ~Copyable, @unchecked Sendable {
     ///
     /// Throws on corrupt input. Any split of the stream into calls gives the same output.
     public mutating func decompress(_ input: UnsafeRawBufferPointer, appendingTo output: inout [UInt8]) throws(CompressionError) {
-        guard let base = input.baseAddress, input.count > 0 else { return }
-        var source = ZSTD_inBuffer(src: base, size: input.count, pos: 0)
-        while true {
-            var destination = ZSTD_outBuffer(dst: scratch.baseAddress, size: scratch.count, pos: 0)
-            let result = ZSTD_decompressStream(stream, &destination, &source)
-            if ZSTD_isError(result) != 0 {
-                throw CompressionError("zstd stream is corrupt: \(zstdErrorName(result))")
-            }
-            pendingHint = result
-            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<destination.pos]))
-            // A full output buffer may mean zstd still holds decoded bytes: call again.
-            if source.pos == source.size && destination.pos < destination.size { return }
-        }
+        // With no output limit, one call decodes until the input is used up and zstd holds nothing more.
+        _ = try decompress(input, appendingTo: &output, outputLimit: .max)
     }
 
     /// Decodes from `input` until it is used up and zstd holds nothing more, or until
@@ -66,7 +55,7 @@ public struct ZstdStreamDecoder: ~Copyable, @unchecked Sendable {
     ) throws(CompressionError) -> (consumed: Int, drained: Bool) {
         // zstd wants a valid pointer even for no input; size 0 means it is never read.
         var source = ZSTD_inBuffer(src: input.baseAddress ?? UnsafeRawPointer(scratch.baseAddress!), size: input.count, pos: 0)
-        let target = output.count + outputLimit
+        let target = outputLimit > Int.max - output.count ? Int.max : output.count + outputLimit
         while true {
             var destination = ZSTD_outBuffer(dst: scratch.baseAddress, size: scratch.count, pos: 0)
             let result = ZSTD_decompressStream(stream, &destination, &source)
