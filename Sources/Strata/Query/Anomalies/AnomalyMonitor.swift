@@ -63,9 +63,16 @@ public final class AnomalyMonitor: Sendable {
     }
 
     /// Judges a batch of points of one series (timestamps in increasing order,
-    /// as appended) and returns what happened to its windows, in order.
+    /// as appended) and returns what happened to its windows, in order: for
+    /// each point, a window it closed, then a window it opened.
+    ///
+    /// Values are doubles; an integer series is judged exactly as a scan judges
+    /// it when its values are converted with `Double(_:)`, as the scan does (exactly, within ±2^53).
+    /// - Precondition: one value per timestamp.
     public func observe(device: String, metric: String, timestamps: [Int64], values: [Double]) -> [AnomalyEvent] {
         precondition(timestamps.count == values.count, "one value per timestamp")
+        // An empty batch must not take a slot for a new series.
+        guard !timestamps.isEmpty else { return [] }
         let key = SeriesKey(device: device, metric: metric)
         return state.withLock { state in
             var events: [AnomalyEvent] = []

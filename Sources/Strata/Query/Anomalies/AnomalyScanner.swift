@@ -38,8 +38,11 @@ struct AnomalyScanner: PointConsumer {
     mutating func step(time: Int64, bits: UInt64) -> (judgement: PointJudgement, events: WindowAssembler.Events) {
         let value = type == .float64 ? Double(bitPattern: bits) : Double(Int64(bitPattern: bits))
         var judgement = judge.judge(time: time, bits: bits, value: value)
-        if time < judgesFrom { judgement.kind = nil }
-        return (judgement, assembler.add(judgement, earliestLaterStart: judge.earliestLaterStart))
+        // A stretch may begin before its point (a gap, a run): it is judged by where it begins.
+        if judgement.start < judgesFrom { judgement.kind = nil }
+        // Only a normal point after an open window asks whether the window can still grow.
+        let earliestLaterStart = judgement.kind == nil && assembler.isOpen ? judge.earliestLaterStart : .min
+        return (judgement, assembler.add(judgement, earliestLaterStart: earliestLaterStart))
     }
 
     /// Ends the scan: the open window is final. Returns it when it is reported.

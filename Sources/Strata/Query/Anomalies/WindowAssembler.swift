@@ -61,7 +61,8 @@ struct WindowAssembler {
 
     /// Takes the judgement of the next point; `earliestLaterStart` is the
     /// earliest start the judgement of any later point can have (see
-    /// ``AnomalyJudge/earliestLaterStart``).
+    /// ``AnomalyJudge/earliestLaterStart``), needed only for a normal point
+    /// while a window is open.
     @inline(__always)
     mutating func add(_ judgement: PointJudgement, earliestLaterStart: Int128) -> Events {
         var events = Events()
@@ -97,6 +98,9 @@ struct WindowAssembler {
         previousWasAnomalous = false
         return close()
     }
+
+    /// Whether a window is being built (reported or not).
+    var isOpen: Bool { open != nil }
 
     /// The open window so far, when it is reported (for a monitor's status).
     var current: AnomalyWindow? {
