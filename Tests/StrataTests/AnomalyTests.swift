@@ -32,7 +32,10 @@ struct AnomalyTests {
         let windows = try store.anomalies(device: "d", metric: "t", options: options)
         #expect(windows.count == 2, "\(windows.map { ($0.start / 60_000, $0.end, $0.points, $0.peak) })")
         #expect(windows[0].start == 300 * 60_000 && windows[0].end == 304 * 60_000 + 1 && windows[0].points == 5)
-        #expect(windows[0].peak == 45 && windows[0].score == 20)
+        #expect(windows[0].peak == 45 && windows[0].magnitude == 20 && windows[0].kind == .outOfBounds)
+        // m = 1 + 20 / 25: the score is 1 − 1/(1 + m), above 0.5 since the point is beyond the limit.
+        let m: Double = 1 + 20.0 / 25
+        #expect(windows[0].score == 1 - 1 / (1 + m))
         options.minimumDuration = 60_000  // the one-point blip lasts 1 ms
         #expect(try store.anomalies(device: "d", metric: "t", options: options).count == 1)
         options = AnomalyOptions(detector: .below(19.5))
@@ -73,7 +76,10 @@ struct AnomalyTests {
         #expect(stuck.first?.start == 900 * 60_000 && stuck.first?.end == 959 * 60_000 + 1 && stuck.first?.points == 60)
         let offline = try store.anomalies(device: "d", metric: "t", options: AnomalyOptions(detector: .silence(maximumGap: 30 * 60_000)))
         #expect(offline == [AnomalyWindow(start: 599 * 60_000, end: 720 * 60_000, peakTime: 599 * 60_000,
-                                          peak: offline.first?.peak ?? 0, score: Double(121) / 30, points: 0)])
+                                          peak: offline.first?.peak ?? 0, score: 1 - 1 / (1 + Double(121) / 30),
+                                          magnitude: Double(121) / 30, kind: .silence, points: 0)])
+        #expect(jumps.allSatisfy { $0.kind == .fastChange && $0.score > 0.5 && $0.score < 1 })
+        #expect(stuck.first?.kind == .stuck && stuck.first?.magnitude == Double(59) / 30)
     }
 
     @Test("Bad options are refused")

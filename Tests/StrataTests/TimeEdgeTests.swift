@@ -43,7 +43,8 @@ struct TimeEdgeTests {
         let store = try Self.makeStore(directory, [(.min, 5), (0, 5), (1, -5), (.max, -5)])
         let windows = try store.anomalies(device: "d", metric: "m", options: AnomalyOptions(detector: .rateOfChange(perSecond: 1)))
         #expect(windows.map(\.start) == [1] && windows.map(\.end) == [2])
-        #expect(windows.first?.score == 10_000)
+        #expect(windows.first?.magnitude == 10_000)
+        #expect(windows.first?.score == 1 - 1 / (1 + 10_000.0))
     }
 
     @Test("silence: gaps longer than Int64.max ms are windows with their exact length")
@@ -53,7 +54,8 @@ struct TimeEdgeTests {
         let windows = try store.anomalies(device: "d", metric: "m", options: AnomalyOptions(detector: .silence(maximumGap: 1000)))
         // The two gaps touch at 0, so they join: one window over all of time, scored by the longer gap.
         #expect(windows.map(\.start) == [.min] && windows.map(\.end) == [.max])
-        #expect(windows.map(\.score) == [Double(UInt64(1) << 63) / 1000])
+        #expect(windows.map(\.magnitude) == [Double(UInt64(1) << 63) / 1000])
+        #expect(windows.map(\.score) == [1 - 1 / (1 + Double(UInt64(1) << 63) / 1000)])
     }
 
     @Test("flatline: a value unchanged from Int64.min to Int64.max")
@@ -63,7 +65,8 @@ struct TimeEdgeTests {
         let windows = try store.anomalies(device: "d", metric: "m", options: AnomalyOptions(detector: .flatline(minimumDuration: 1000)))
         #expect(windows.count == 1)
         #expect(windows.map(\.start) == [.min] && windows.map(\.end) == [.max] && windows.map(\.points) == [4])
-        #expect(windows.first?.score == Double(UInt64.max) / 1000)
+        #expect(windows.first?.magnitude == Double(UInt64.max) / 1000)
+        #expect(windows.first?.kind == .stuck)
     }
 
     @Test("zscore and robust: trailing windows that begin at Int64.min", arguments: ["zscore", "robust"])

@@ -6,6 +6,10 @@ struct AnomaliesCommand: ParsableCommand {
         commandName: "anomalies",
         abstract: "Find the windows of time in which series misbehave.",
         discussion: """
+            Without --detector, the automatic detector runs: it learns each series' level,
+            spread, sampling interval and repetition from the series itself and needs no
+            --threshold or --window.
+
             Detectors (--detector):
               above, below   values beyond --threshold (the limit itself)
               zscore         more than --threshold standard deviations from the mean of the
@@ -34,8 +38,8 @@ struct AnomaliesCommand: ParsableCommand {
 
     @OptionGroup var selection: SeriesSelectionOptions
 
-    @Option(help: "above, below, zscore, robust, rate, flatline or silence.")
-    var detector: DetectorArgument
+    @Option(help: "above, below, zscore, robust, rate, flatline or silence (default: automatic).")
+    var detector: DetectorArgument?
 
     @Option(help: "The detector's limit (see above).")
     var threshold: Double?
@@ -65,9 +69,15 @@ struct AnomaliesCommand: ParsableCommand {
         }
         if let threshold {
             guard threshold.isFinite else { throw ValidationError("--threshold \(threshold) is not a finite number") }
-            if threshold <= 0, [.zscore, .robust, .rate].contains(detector) {
+            if let detector, threshold <= 0, [.zscore, .robust, .rate].contains(detector) {
                 throw ValidationError("--threshold for --detector \(detector.rawValue) must be positive, not \(threshold)")
             }
+        }
+        guard let detector else {
+            if threshold != nil || window != nil {
+                throw ValidationError("--threshold and --window need a --detector; the automatic detector takes neither")
+            }
+            return
         }
         switch detector {
         case .above, .below, .rate:
@@ -83,6 +93,7 @@ struct AnomaliesCommand: ParsableCommand {
         let windowLength = window.flatMap(DurationText.parseMilliseconds)
         let chosen: AnomalyDetector
         switch detector {
+        case nil: chosen = .automatic(.standard)
         case .above: chosen = .above(threshold!)
         case .below: chosen = .below(threshold!)
         case .zscore: chosen = .zScore(window: windowLength ?? 86_400_000, threshold: threshold ?? 4)
@@ -102,10 +113,9 @@ struct AnomaliesCommand: ParsableCommand {
             let database = try Store(at: store, mode: .readOnly)
             reportOpeningProblems(of: database)
             let options = self.options
-            var found: [(SeriesKey, [AnomalyWindow])] = []
-            for key in try DeviceSelection.series(in: database, devices: selection.device, metric: selection.metric) {
-                found.append((key, try database.anomalies(device: key.device, metric: key.metric, options: options)))
-            }
+            // Many series are scanned on every core; the result keeps the selection's order.
+            let keys = try DeviceSelection.series(in: database, devices: selection.device, metric: selection.metric)
+            let found = Array(zip(keys, try database.anomalies(in: keys, options: options)))
             var output = StandardOutput()
             switch format {
             case .csv:
@@ -113,7 +123,7 @@ struct AnomaliesCommand: ParsableCommand {
                 for (key, windows) in found {
                     for window in windows {
                         output.line([CSVText.field(key.device), CSVText.field(key.metric), String(window.start), String(window.end),
-                                     String(window.peakTime), NumberText.format(window.peak), NumberText.format(window.score), String(window.points)].joined(separator: ","))
+                                     String(window.peakTime), NumberText.format(window.peak), NumberText.format(window.magnitude), String(window.points)].joined(separator: ","))
                     }
                 }
             case .json:
@@ -123,7 +133,7 @@ struct AnomaliesCommand: ParsableCommand {
                     for window in windows {
                         output.write(first ? "\n" : ",\n")
                         first = false
-                        output.write("{\"device\":\(JSONText.string(key.device)),\"metric\":\(JSONText.string(key.metric)),\"start_ms\":\(window.start),\"end_ms\":\(window.end),\"peak_ts_ms\":\(window.peakTime),\"peak\":\(JSONText.value(.float64(window.peak))),\"score\":\(JSONText.value(.float64(window.score))),\"points\":\(window.points)}")
+                        output.write("{\"device\":\(JSONText.string(key.device)),\"metric\":\(JSONText.string(key.metric)),\"start_ms\":\(window.start),\"end_ms\":\(window.end),\"peak_ts_ms\":\(window.peakTime),\"peak\":\(JSONText.value(.float64(window.peak))),\"score\":\(JSONText.value(.float64(window.magnitude))),\"points\":\(window.points)}")
                     }
                 }
                 output.line("\n]")
@@ -135,7 +145,7 @@ struct AnomaliesCommand: ParsableCommand {
                         let (duration, overflow) = window.end.subtractingReportingOverflow(window.start)
                         table.add([key.device, key.metric, TimeText.format(window.start), TimeText.format(window.end),
                                    DurationText.describe(overflow ? .max : duration), TimeText.format(window.peakTime),
-                                   NumberText.format(window.peak), Format.fixed(window.score, 2), String(window.points)])
+                                   NumberText.format(window.peak), Format.fixed(window.magnitude, 2), String(window.points)])
                     }
                 }
                 output.line(table.render())

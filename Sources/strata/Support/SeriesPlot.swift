@@ -45,7 +45,7 @@ enum SeriesPlot {
             """
         for window in anomalies where window.end > start && window.start <= end {
             let x0 = x(max(window.start, start)), x1 = max(x0 + 2, window.end > end ? left + plotWidth : x(window.end))
-            svg += "<rect x=\"\(f(x0))\" y=\"\(f(top))\" width=\"\(f(x1 - x0))\" height=\"\(f(plotHeight))\" fill=\"#e53935\" fill-opacity=\"0.18\"><title>\(escape(TimeText.format(window.start))) – \(escape(TimeText.format(window.end))), score \(String(format: "%.2f", window.score))</title></rect>\n"
+            svg += "<rect x=\"\(f(x0))\" y=\"\(f(top))\" width=\"\(f(x1 - x0))\" height=\"\(f(plotHeight))\" fill=\"#e53935\" fill-opacity=\"0.18\"><title>\(escape(TimeText.format(window.start))) – \(escape(TimeText.format(window.end))), score \(String(format: "%.2f", window.magnitude))</title></rect>\n"
         }
         for tick in ticks {
             svg += "<line x1=\"\(f(left))\" x2=\"\(f(width - right))\" y1=\"\(f(y(tick)))\" y2=\"\(f(y(tick)))\" stroke=\"#e0e0e0\"/>\n"

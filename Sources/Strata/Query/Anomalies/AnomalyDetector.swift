@@ -1,27 +1,53 @@
 /// How to decide that a series misbehaves.
+///
+/// Every detector gives each point a ``AnomalyWindow/score`` in [0, 1] and
+/// keeps its own measure as ``AnomalyWindow/magnitude``. For the explicit
+/// detectors the score is `1 − 1/(1 + m)` (the same as `m / (1 + m)`), with `m`
+/// the measure relative to the detector's threshold, so a point is anomalous
+/// exactly when its score is above 0.5 (at or above, for ``flatline(minimumDuration:)``),
+/// and scores from different detectors and series compare.
 public enum AnomalyDetector: Sendable, Equatable {
-    /// Values above a limit. Score: how far above.
+    /// The default: an online detector that learns each series' level, spread,
+    /// sampling interval and repetition from the series itself, and reports
+    /// what fired as the window's ``AnomalyWindow/kind`` (``AnomalyKind/spike``,
+    /// ``AnomalyKind/levelShift``, ``AnomalyKind/spreadChange``,
+    /// ``AnomalyKind/stuck`` or ``AnomalyKind/silence``). Its state depends on
+    /// the whole history, so it is always run from the series' first point.
+    /// Score: its own, in [0, 1]. Magnitude: the score.
+    case automatic(AutomaticSettings)
+    /// Values above a limit. Kind ``AnomalyKind/outOfBounds``. Magnitude: how far
+    /// above (`value − limit`). Score: `m = 1 + (value − limit) / max(|limit|, 1)`
+    /// (0 when that is negative).
     case above(Double)
-    /// Values below a limit. Score: how far below.
+    /// Values below a limit. Kind ``AnomalyKind/outOfBounds``. Magnitude: how far
+    /// below (`limit − value`). Score: `m = 1 + (limit − value) / max(|limit|, 1)`
+    /// (0 when that is negative).
     case below(Double)
     /// Values more than `threshold` standard deviations from the mean of the
-    /// trailing `window` milliseconds (the point itself excluded). Score: |z|.
+    /// trailing `window` milliseconds (the point itself excluded). Kind
+    /// ``AnomalyKind/spike``. Magnitude: |z|. Score: `m = |z| / threshold`
+    /// (0 while the window is too small or has no spread).
     case zScore(window: Int64, threshold: Double)
     /// Values more than `threshold` robust deviations from the median of the
     /// trailing `window`, the deviation being the interquartile range / 1.349
     /// (which equals the standard deviation for normal data but is not swayed by
-    /// the outliers it is looking for). Score: the robust z.
+    /// the outliers it is looking for). Kind ``AnomalyKind/spike``. Magnitude:
+    /// the robust |z|. Score: `m = |z| / threshold` (0 while unknown).
     case robust(window: Int64, threshold: Double)
     /// Changes faster than `perSecond` units per second between consecutive
-    /// points. Score: the rate divided by the limit.
+    /// points. Kind ``AnomalyKind/fastChange``. Magnitude and `m`: the rate
+    /// divided by the limit.
     case rateOfChange(perSecond: Double)
     /// The value stays exactly the same for at least `minimumDuration`
-    /// milliseconds: a stuck sensor. Score: the duration divided by the minimum.
+    /// milliseconds: a stuck sensor. Kind ``AnomalyKind/stuck``. Magnitude and
+    /// `m`: the duration of the run so far divided by the minimum.
     case flatline(minimumDuration: Int64)
     /// No point for longer than `maximumGap` milliseconds: the device went
-    /// offline. The window is the gap. Score: the gap divided by the maximum.
+    /// offline. The window is the gap. Kind ``AnomalyKind/silence``. Magnitude
+    /// and `m`: the gap divided by the maximum (scored on the point after the gap).
     case silence(maximumGap: Int64)
 
+    /// The trailing window a detector reads before a range to judge its first points.
     var trailingWindow: Int64? {
         switch self {
         case .zScore(let window, _), .robust(let window, _): window
@@ -46,6 +72,12 @@ public struct AnomalyOptions: Sendable, Equatable {
     /// detectors judge anything. Default 10.
     public var minimumWindowPoints = 10
 
+    /// Options for the default detector, ``AnomalyDetector/automatic(_:)`` with
+    /// ``AutomaticSettings/standard``, over `[from, to)`, with the other fields at their defaults.
+    public init(from: Int64 = .min, to: Int64 = .max) {
+        self.init(detector: .automatic(.standard), from: from, to: to)
+    }
+
     /// Options for `detector` over `[from, to)`, with the other fields at their defaults.
     public init(detector: AnomalyDetector, from: Int64 = .min, to: Int64 = .max) {
         self.detector = detector
@@ -67,9 +99,23 @@ public struct AnomalyOptions: Sendable, Equatable {
             guard duration > 0 else { throw StrataError(.invalidArgument, "the flatline duration must be positive") }
         case .silence(let gap):
             guard gap > 0 else { throw StrataError(.invalidArgument, "the silence gap must be positive") }
+        case .automatic(let settings):
+            try settings.validate()
         case .above, .below:
             break
         }
+    }
+
+    /// Where a scan must begin to judge `[from, to)` as a longer scan would: the
+    /// series' start for the automatic detector (its state depends on all of
+    /// history), the trailing window before `from` for z-score and robust.
+    var scanStart: Int64 {
+        if case .automatic = detector { return .min }
+        if let window = detector.trailingWindow, from != .min {
+            let (earlier, overflow) = from.subtractingReportingOverflow(window)
+            return overflow ? .min : earlier
+        }
+        return from
     }
 }
 
@@ -85,8 +131,26 @@ public struct AnomalyWindow: Sendable, Equatable {
     public let peakTime: Int64
     /// The value at the peak (for silence, the last value before the gap).
     public let peak: Double
-    /// The highest score in the window; see each ``AnomalyDetector`` case.
+    /// How anomalous the window is, in [0, 1]: the score of its peak (the
+    /// highest in the window); see ``AnomalyDetector`` for each detector's mapping.
     public let score: Double
+    /// The detector's own measure at the peak (|z|, the ratio to the limit, …;
+    /// see each ``AnomalyDetector`` case). Peaks are chosen by it: the first
+    /// point with the highest magnitude.
+    public let magnitude: Double
+    /// What fired at the peak.
+    public let kind: AnomalyKind
     /// Anomalous points in the window (0 for silence).
     public let points: Int
+
+    init(start: Int64, end: Int64, peakTime: Int64, peak: Double, score: Double, magnitude: Double, kind: AnomalyKind, points: Int) {
+        self.start = start
+        self.end = end
+        self.peakTime = peakTime
+        self.peak = peak
+        self.score = score
+        self.magnitude = magnitude
+        self.kind = kind
+        self.points = points
+    }
 }

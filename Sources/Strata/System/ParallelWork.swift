@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs a piece of work on several POSIX threads at once and waits for all of
+/// them: reads that may block in file I/O do not belong on Swift's cooperative
+/// pool (see ``BackgroundThread``).
+enum ParallelWork {
+    /// The processors online, at least 1.
+    static var processorCount: Int {
+        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// Calls `body(worker)` for every worker in `0..<workers`, worker 0 on the
+    /// calling thread and the others on new threads, and returns when all are
+    /// done. A thread that cannot be started runs its worker on the calling thread.
+    static func run(workers: Int, _ body: @Sendable (Int) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            final class Box {
+                let body: @Sendable (Int) -> Void
+                let worker: Int
+                init(_ body: @escaping @Sendable (Int) -> Void, _ worker: Int) {
+                    self.body = body
+                    self.worker = worker
+                }
+            }
+            var threads: [pthread_t] = []
+            var inline: [Int] = []
+            for worker in 1..<max(workers, 1) {
+                let box = Unmanaged.passRetained(Box(body, worker)).toOpaque()
+                var thread = pthread_t()
+                let result = pthread_create(&thread, nil, { context in
+                    let box = Unmanaged<Box>.fromOpaque(context!).takeRetainedValue()
+                    box.body(box.worker)
+                    return nil
+                }, box)
+                if result == 0 {
+                    threads.append(thread)
+                } else {
+                    Unmanaged<Box>.fromOpaque(box).release()
+                    inline.append(worker)
+                }
+            }
+            // The threads must be joined before `body` stops being valid.
+            body(0)
+            for worker in inline { body(worker) }
+            for thread in threads { pthread_join(thread, nil) }
+        }
+    }
+}
