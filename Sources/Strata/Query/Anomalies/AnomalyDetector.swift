@@ -138,7 +138,7 @@ public struct AnomalyWindow: Sendable, Equatable {
     /// see each ``AnomalyDetector`` case). Peaks are chosen by it: the first
     /// point with the highest magnitude.
     public let magnitude: Double
-    /// What fired at the peak.
+    /// What fired at the window's first point: what raised the alert.
     public let kind: AnomalyKind
     /// Anomalous points in the window (0 for silence).
     public let points: Int

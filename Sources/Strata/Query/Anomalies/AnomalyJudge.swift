@@ -16,9 +16,6 @@ struct AnomalyJudge {
     /// been long enough to be anomalous (its later points only extend the window).
     private var run: (start: Int64, bits: UInt64, points: Int, reported: Bool)?
     private var automatic: AutomaticDetector
-    /// The last point the automatic detector saw (it skips NaN): a silence it
-    /// reports is the gap after this point.
-    private var lastJudged: (time: Int64, value: Double)?
 
     init(detector: AnomalyDetector, minimumWindowPoints: Int) {
         self.detector = detector
@@ -39,14 +36,12 @@ struct AnomalyJudge {
         case .automatic:
             // NaN carries no reading: the automatic detector does not see it.
             if !value.isNaN {
+                // A silence marks the point that ended it, the moment a watcher learns of it,
+                // not the gap before: the window starts when the alert could be raised.
                 let verdict = automatic.observe(time: time, value: value)
                 judgement.score = verdict.score
-                judgement.magnitude = verdict.score
+                judgement.magnitude = verdict.magnitude
                 judgement.kind = verdict.kind
-                if verdict.kind == .silence, let last = lastJudged {
-                    judgement.markGap(after: last)
-                }
-                lastJudged = (time, value)
             }
         case .above(let limit):
             judgement.magnitude = value - limit
@@ -126,8 +121,6 @@ struct AnomalyJudge {
             return Int128(run?.start ?? previous.time)
         case .silence:
             return Int128(previous.time)
-        case .automatic:
-            return Int128(lastJudged?.time ?? previous.time)
         default:
             return Int128(previous.time) + 1
         }

@@ -17,11 +17,12 @@ struct AnomalyScanner: PointConsumer {
     init(options: AnomalyOptions, type: ValueType) {
         self.type = type
         judge = AnomalyJudge(detector: options.detector, minimumWindowPoints: options.minimumWindowPoints)
-        if case .automatic = options.detector {
+        if case .automatic(let settings) = options.detector {
             // The automatic detector runs from the series' start and its windows are
             // those of a full scan that start in range, whole.
             judgesFrom = .min
-            assembler = WindowAssembler(mergeGap: options.mergeGap, minimumDuration: options.minimumDuration, reportFrom: options.from)
+            assembler = WindowAssembler(mergeGap: options.mergeGap, minimumDuration: options.minimumDuration, reportFrom: options.from,
+                                        joinPoints: settings.holdPoints)
         } else {
             judgesFrom = options.from
             assembler = WindowAssembler(mergeGap: options.mergeGap, minimumDuration: options.minimumDuration, reportFrom: .min)

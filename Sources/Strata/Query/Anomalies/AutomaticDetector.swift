@@ -1,103 +1,267 @@
-/// The point-level judgement of the default detector, ``AnomalyDetector/automatic(_:)``,
-/// over one series, in a few words of state and no heap.
+/// The default detector: judges each point against the series' own recent
+/// history, with fixed-size state, so it runs inside a scan or a live monitor
+/// at the same cost whatever the range.
 ///
-/// This body is a stand-in, to be replaced by the online ensemble (robust
-/// residual scores, level and spread change, stuck values, silence, an
-/// anomaly-likelihood stage, suppression after an alert); everything around it
-/// (the scanner, the window assembler, the monitor, the tests of offline and
-/// online equality and of causality) depends only on the signature below. It
-/// scores each point by three measures, each relative to its own threshold
-/// (anomalous above 1):
-/// - a robust residual: the distance from an exponentially weighted level, in
-///   units of an exponentially weighted mean absolute deviation (scaled to a
-///   standard deviation), over a threshold set by the sensitivity (``spike``);
-/// - the gap since the previous point over ten times the weighted mean
-///   interval (``silence``);
-/// - the length of the current run of equal values over ten times the
-///   weighted mean run length (``stuck``).
+/// Every feature it watches is a *record* test: a point is anomalous when a
+/// feature goes beyond the largest or smallest value that feature took over
+/// the recent history (about `historyPoints` observations), by a margin. What
+/// breaks a record names the kind:
+/// - the value itself: a spike (``AnomalyKind/spike``);
+/// - the median of the last few points, at two scales: a level shift
+///   (``AnomalyKind/levelShift``); the rolling median ignores isolated spikes,
+///   so a spike does not hide a later shift;
+/// - the interquartile range of the same windows: a change in spread
+///   (``AnomalyKind/spreadChange``);
+/// - the length of a run of identical values: a stuck sensor (``AnomalyKind/stuck``);
+/// - the gap before a point, beyond four times the longest recent gap:
+///   silence (``AnomalyKind/silence``).
 ///
-/// The score is `1 − 1/(1 + m)` of the largest measure `m`, so 0.5 at the
-/// threshold.
+/// A record test needs no distribution assumption, adapts to each series'
+/// scale, and fires rarely on stationary data (a new record among n
+/// exchangeable points has probability 1/(n+1)), which is why one setting
+/// serves series of very different shapes. History is forgotten a block at
+/// a time, so a fault that moved the range long ago stops masking new ones.
 struct AutomaticDetector {
-    /// Residuals beyond this many deviations are spikes: 6 at sensitivity 0.5,
-    /// towards 2 as the sensitivity approaches 1 and towards 10 as it approaches 0.
-    private let threshold: Double
-    /// Points judged so far (infinite values are not counted).
-    private var count = 0
-    private var level = 0.0
-    /// Weighted mean absolute deviation from the level.
-    private var deviation = 0.0
-    private var lastTime: Int64 = 0
-    private var lastValue = 0.0
-    /// Weighted mean interval between points, in milliseconds; 0 until the second point.
-    private var interval = 0.0
-    /// Points in the current run of equal values.
-    private var run = 0
-    /// Weighted mean length of the runs of equal values seen so far.
-    private var meanRun = 1.0
+    /// The rolling windows' capacity; the settings' scales must fit.
+    static let windowCapacity = 32
 
-    /// Points that only teach the detector before it judges anything.
-    private static let warmUp = 10
-    /// Weight of a new point in every running average: about the last 20 points count.
-    private static let weight = 0.05
-    /// A gap or a run this many times the usual one is anomalous.
-    private static let rarity = 10.0
-    /// A mean absolute deviation times this is a standard deviation, for normal noise (√(π/2)).
-    private static let deviationToSigma = 1.2533
+    private let settings: AutomaticSettings
+    private let blockSize: Int
+    private let runBlockSize: Int
+    private let threshold: Double
+
+    private var values = RecentExtremes()
+    private var valueLevel = RunningLevel()
+    private var short: ScaleFeatures
+    private var long: ScaleFeatures
+    private var runLengths = RecentExtremes()
+    private var run = 0
+    private var previousValue = Double.nan
+    private var gaps = RecentExtremes()
+    private var previousTime: Int64?
 
     init(settings: AutomaticSettings) {
-        threshold = 2 + 8 * (1 - settings.sensitivity)
+        self.settings = settings
+        blockSize = max(1, settings.historyPoints / RecentExtremes.blockCount)
+        runBlockSize = max(1, blockSize / 10)
+        threshold = 1 - settings.sensitivity
+        short = ScaleFeatures(scale: settings.shortScale)
+        long = ScaleFeatures(scale: settings.longScale)
     }
 
-    /// Judges one point (time order, NaN values are skipped by the caller). Causal: uses only this and earlier points.
+    /// Bytes of state kept per series.
+    static var stateBytes: Int { MemoryLayout<AutomaticDetector>.size }
+
+    /// Points a feature must have seen before it judges.
+    fileprivate static let warmUp = 50
+    /// Runs of identical values seen before run lengths are judged.
+    private static let runWarmUp = 20
+    /// How many times the longest recent gap a gap must be to count as silence.
+    private static let silenceFactor = 4.0
+    /// Magnitudes are capped here: a feature beyond a record that sits on the wrong side of the
+    /// series' level (a constant series that moves) is infinitely far by the ratio.
+    static let largestMagnitude = 1e6
+    /// The interquartile range of normal data is about 1.35 times its mean absolute deviation.
+    fileprivate static let deviationToSpread = 1.35
+
     mutating func observe(time: Int64, value: Double) -> AnomalyVerdict {
-        // An infinite reading is anomalous, and must not poison the averages.
-        guard value.isFinite else { return AnomalyVerdict(score: 1, kind: .spike) }
-        defer {
-            lastTime = time
-            lastValue = value
-            count += 1
+        var verdict = Judgement()
+        if values.observations >= Self.warmUp {
+            let margin = settings.spikeMargin * Self.deviationToSpread * valueLevel.deviation
+            verdict.consider(Self.ratio(value, center: valueLevel.mean, low: values.low - margin, high: values.high + margin, unit: valueLevel.deviation), .spike)
         }
-        guard count > 0 else {
-            level = value
-            run = 1
-            return AnomalyVerdict(score: 0, kind: nil)
-        }
-        let warm = count >= Self.warmUp
+        values.add(value, blockSize: blockSize)
+        valueLevel.add(value)
+        short.judge(value, center: valueLevel.mean, deviation: valueLevel.deviation, blockSize: blockSize, spreadMargin: settings.spreadMargin, into: &verdict)
+        long.judge(value, center: valueLevel.mean, deviation: valueLevel.deviation, blockSize: blockSize, spreadMargin: settings.spreadMargin, into: &verdict)
+        judgeRun(value: value, into: &verdict)
+        judgeGap(time: time, into: &verdict)
+        let score = verdict.score
+        return AnomalyVerdict(score: score, magnitude: min(verdict.ratio, Self.largestMagnitude), kind: score > threshold ? verdict.kind : nil)
+    }
 
-        // Silence: the gap before this point against the usual interval, which
-        // learns from gaps clipped at the anomalous size so one outage does not
-        // teach it that outages are normal.
-        let gap = Double(UInt64(bitPattern: time &- lastTime))
-        let silence = warm && interval > 0 ? gap / (Self.rarity * interval) : 0
-        interval = interval == 0 ? gap : interval + Self.weight * (min(gap, Self.rarity * interval) - interval)
-
-        // Stuck: the run of equal values against the usual run length.
-        if value == lastValue {
+    private mutating func judgeRun(value: Double, into verdict: inout Judgement) {
+        if value == previousValue {
             run += 1
         } else {
-            meanRun += Self.weight * (Double(run) - meanRun)
+            if run > 0 { runLengths.add(Double(run), blockSize: runBlockSize) }
             run = 1
         }
-        let stuck = warm ? Double(run) / (Self.rarity * max(meanRun, 1)) : 0
-
-        // Spike: the residual in robust deviations. The floor on the scale keeps
-        // a constant start from dividing by zero; residuals are clipped at the
-        // threshold once warm, so an outlier moves the level and spread only a little.
-        let residual = value - level
-        let scale = max(deviation * Self.deviationToSigma, max(abs(level), 1) * 1e-9)
-        let spike = warm ? abs(residual) / (scale * threshold) : 0
-        let limit = warm ? threshold * scale : .infinity
-        level += Self.weight * min(max(residual, -limit), limit)
-        deviation += Self.weight * (min(abs(residual), limit) - deviation)
-
-        let measure = max(spike, stuck, silence)
-        let score = measure.isFinite ? 1 - 1 / (1 + measure) : 1
-        guard measure > 1 else { return AnomalyVerdict(score: score, kind: nil) }
-        let kind: AnomalyKind = silence >= max(stuck, spike) ? .silence : stuck >= spike ? .stuck : .spike
-        return AnomalyVerdict(score: score, kind: kind)
+        previousValue = value
+        if runLengths.observations >= Self.runWarmUp {
+            verdict.consider(Self.ratio(Double(run), center: 0, low: -.infinity, high: runLengths.high + 1, unit: 1), .stuck)
+        }
     }
 
-    /// Bytes of state this detector keeps per series (for docs/benchmarks); must be constant.
-    static var stateBytes: Int { MemoryLayout<AutomaticDetector>.size }
+    private mutating func judgeGap(time: Int64, into verdict: inout Judgement) {
+        defer { previousTime = time }
+        guard let previousTime else { return }
+        let gap = Double(AnomalyScanner.span(from: previousTime, to: time))
+        if gaps.observations >= Self.warmUp {
+            verdict.consider(Self.ratio(gap, center: 0, low: -.infinity, high: Self.silenceFactor * gaps.high, unit: gaps.high), .silence)
+        }
+        gaps.add(gap, blockSize: blockSize)
+    }
+
+    /// How far `x` reaches from `center` toward the bound it is heading to: 1 at
+    /// the bound, above 1 beyond it, 0 at the center. When the bound sits on the
+    /// center's wrong side (the center moved past a record, as spikes drag a
+    /// mean), a point beyond it counts 1 plus its excess in `unit`s.
+    @inline(__always)
+    static func ratio(_ x: Double, center: Double, low: Double, high: Double, unit: Double) -> Double {
+        if x > high { return high > center ? max((x - center) / (high - center), onePlus) : max(1 + (x - high) / unit, onePlus) }
+        if x < low { return low < center ? max((center - x) / (center - low), onePlus) : max(1 + (low - x) / unit, onePlus) }
+        if x > center, high > center { return (x - center) / (high - center) }
+        if x < center, low < center { return (center - x) / (center - low) }
+        return 0
+    }
+    private static let onePlus = 1.0.nextUp
+}
+
+/// The strongest feature seen for one point.
+private struct Judgement {
+    var ratio = 0.0
+    var kind = AnomalyKind.spike
+
+    mutating func consider(_ candidate: Double, _ candidateKind: AnomalyKind) {
+        if candidate > ratio { ratio = candidate; kind = candidateKind }
+    }
+
+    /// The ratio mapped into [0, 1]: half at the record, approaching 1 far beyond it.
+    var score: Double { ratio <= 1 ? ratio / 2 : 1 - 0.5 / ratio }
+}
+
+/// The features of one rolling-window scale.
+private struct ScaleFeatures {
+    var window: SortedWindow
+    var medians = RecentExtremes()
+    var spreads = RecentExtremes()
+    var spreadLevel = RunningLevel()
+    init(scale: Int) { window = SortedWindow(count: scale) }
+
+    /// Judges the window's median (against the values' `center`) and spread once the window is full.
+    mutating func judge(_ value: Double, center: Double, deviation: Double, blockSize: Int, spreadMargin: Double, into verdict: inout Judgement) {
+        guard let (median, spread) = window.add(value) else { return }
+        if medians.observations >= AutomaticDetector.warmUp {
+            verdict.consider(AutomaticDetector.ratio(median, center: center, low: medians.low, high: medians.high, unit: deviation), .levelShift)
+            let margin = spreadMargin * AutomaticDetector.deviationToSpread * spreadLevel.deviation
+            verdict.consider(AutomaticDetector.ratio(spread, center: 0, low: -.infinity, high: spreads.high + margin, unit: spreadLevel.deviation), .spreadChange)
+        }
+        medians.add(median, blockSize: blockSize)
+        spreads.add(spread, blockSize: blockSize)
+        spreadLevel.add(spread)
+    }
+}
+
+/// Largest and smallest of a feature over the last `blockCount` blocks of
+/// observations plus the block being filled: a sliding maximum in constant
+/// space, forgetting a block at a time.
+struct RecentExtremes {
+    static let blockCount = 12
+    private var highs = InlineArray<12, Double>(repeating: -.infinity)
+    private var lows = InlineArray<12, Double>(repeating: .infinity)
+    private var blockHigh = -Double.infinity
+    private var blockLow = Double.infinity
+    private var completedHigh = -Double.infinity
+    private var completedLow = Double.infinity
+    private var inBlock = 0
+    private var slot = 0
+    private(set) var observations = 0
+
+    var high: Double { max(completedHigh, blockHigh) }
+    var low: Double { min(completedLow, blockLow) }
+
+    mutating func add(_ x: Double, blockSize: Int) {
+        blockHigh = max(blockHigh, x)
+        blockLow = min(blockLow, x)
+        inBlock += 1
+        observations += 1
+        guard inBlock == blockSize else { return }
+        highs[slot] = blockHigh
+        lows[slot] = blockLow
+        slot = slot == Self.blockCount - 1 ? 0 : slot + 1
+        blockHigh = -.infinity
+        blockLow = .infinity
+        inBlock = 0
+        completedHigh = -.infinity
+        completedLow = .infinity
+        for index in 0..<Self.blockCount {
+            completedHigh = max(completedHigh, highs[index])
+            completedLow = min(completedLow, lows[index])
+        }
+    }
+}
+
+/// An exponentially weighted mean and mean absolute deviation, averaging
+/// plainly over the first thousand points so early points do not dominate.
+struct RunningLevel {
+    private static let weight = 0.001
+    private(set) var mean = 0.0
+    private(set) var deviation = 0.0
+    private var count = 0
+
+    mutating func add(_ x: Double) {
+        count += 1
+        if count == 1 { mean = x; return }
+        let weight = count > 1_000 ? Self.weight : 1 / Double(count)
+        let difference = x - mean
+        mean += weight * difference
+        deviation += weight * (abs(difference) - deviation)
+    }
+}
+
+/// The last `count` values, kept both in arrival order (to know which leaves)
+/// and sorted (for the median and quartiles), in fixed inline storage.
+struct SortedWindow {
+    private var arrival = InlineArray<32, Double>(repeating: 0)
+    private var sorted = InlineArray<32, Double>(repeating: 0)
+    private let count: Int
+    private var filled = 0
+    private var next = 0
+
+    init(count: Int) { self.count = count }
+
+    /// Adds a value; once the window is full, returns its median and interquartile range.
+    mutating func add(_ value: Double) -> (median: Double, spread: Double)? {
+        if filled == count {
+            replace(arrival[next], with: value)
+        } else {
+            insert(value)
+            filled += 1
+        }
+        arrival[next] = value
+        next = next == count - 1 ? 0 : next + 1
+        guard filled == count else { return nil }
+        return (sorted[count / 2], sorted[3 * count / 4] - sorted[count / 4])
+    }
+
+    /// Inserts into the sorted prefix of `filled` values.
+    private mutating func insert(_ value: Double) {
+        var index = filled
+        while index > 0 && sorted[index - 1] > value {
+            sorted[index] = sorted[index - 1]
+            index -= 1
+        }
+        sorted[index] = value
+    }
+
+    /// Puts `value` in the slot of `old` and moves it to its sorted place: only the
+    /// values ranked between the two move, usually few.
+    private mutating func replace(_ old: Double, with value: Double) {
+        // Values are never NaN (the caller skips them), so the lower bound of `old` holds it.
+        var index = 0, upper = count - 1
+        while index < upper {
+            let middle = (index + upper) / 2
+            if sorted[middle] < old { index = middle + 1 } else { upper = middle }
+        }
+        while index > 0 && sorted[index - 1] > value {
+            sorted[index] = sorted[index - 1]
+            index -= 1
+        }
+        while index < count - 1 && sorted[index + 1] < value {
+            sorted[index] = sorted[index + 1]
+            index += 1
+        }
+        sorted[index] = value
+    }
 }

@@ -2,13 +2,16 @@
 /// says when a window opens and when it is final.
 ///
 /// The rules, the same for every detector:
-/// - consecutive anomalous points always join one window;
+/// - consecutive anomalous points always join one window, and so do anomalous
+///   points at most `joinPoints` points apart (1 for the explicit detectors,
+///   ``AutomaticSettings/holdPoints`` for the automatic one);
 /// - a stretch that begins at most ``AnomalyOptions/mergeGap`` after a window's
 ///   end joins it too (a point window ends 1 ms after its last point, a silence
 ///   at the point after the gap);
 /// - windows shorter than ``AnomalyOptions/minimumDuration`` are never reported;
 /// - the peak is the first point with the highest magnitude, and gives the
-///   window its score and kind.
+///   window its score; the window's kind is what fired at its first point (what
+///   raised the alert), so it never changes after the window opens.
 ///
 /// Events: a window is *opened* once, at the first point where it lasts at
 /// least the minimum duration, with the window so far; it is *closed* once no
@@ -19,6 +22,8 @@
 struct WindowAssembler {
     let mergeGap: Int64
     let minimumDuration: Int64
+    /// An anomalous point this many points or fewer after the previous anomalous one joins its window.
+    let joinPoints: Int
     /// Windows starting before this are built (so that later points join them
     /// exactly as in a scan from further back) but never reported.
     let reportFrom: Int64
@@ -50,13 +55,14 @@ struct WindowAssembler {
     }
 
     private var open: Building?
-    /// Whether the previous point was anomalous: consecutive anomalous points always join.
-    private var previousWasAnomalous = false
+    /// Points since the last anomalous point, counting this one (1: the previous point was anomalous).
+    private var sinceAnomalous = Int.max
 
-    init(mergeGap: Int64, minimumDuration: Int64, reportFrom: Int64) {
+    init(mergeGap: Int64, minimumDuration: Int64, reportFrom: Int64, joinPoints: Int = 1) {
         self.mergeGap = mergeGap
         self.minimumDuration = minimumDuration
         self.reportFrom = reportFrom
+        self.joinPoints = max(1, joinPoints)
     }
 
     /// Takes the judgement of the next point; `earliestLaterStart` is the
@@ -66,8 +72,9 @@ struct WindowAssembler {
     @inline(__always)
     mutating func add(_ judgement: PointJudgement, earliestLaterStart: Int128) -> Events {
         var events = Events()
-        let joinsPrevious = previousWasAnomalous
-        previousWasAnomalous = judgement.kind != nil
+        if sinceAnomalous < .max { sinceAnomalous += 1 }
+        let joinsPrevious = sinceAnomalous <= joinPoints
+        if judgement.kind != nil { sinceAnomalous = 0 }
         if let kind = judgement.kind {
             if var window = open,
                joinsPrevious || (Int128(judgement.start) - Int128(window.end) <= Int128(mergeGap) && judgement.start >= window.start) {
@@ -76,7 +83,6 @@ struct WindowAssembler {
                 if judgement.magnitude > window.magnitude {
                     window.magnitude = judgement.magnitude
                     window.score = judgement.score
-                    window.kind = kind
                     window.peak = judgement.peak
                     window.peakTime = judgement.peakTime
                 }
@@ -87,7 +93,7 @@ struct WindowAssembler {
                                 score: judgement.score, magnitude: judgement.magnitude, kind: kind, points: judgement.points)
             }
             events.opened = announce()
-        } else if let window = open, earliestLaterStart - Int128(window.end) > Int128(mergeGap) {
+        } else if let window = open, sinceAnomalous >= joinPoints, earliestLaterStart - Int128(window.end) > Int128(mergeGap) {
             events.closed = close()
         }
         return events
@@ -95,7 +101,7 @@ struct WindowAssembler {
 
     /// Ends the stream: the open window, if it is reported, is final.
     mutating func finish() -> AnomalyWindow? {
-        previousWasAnomalous = false
+        sinceAnomalous = .max
         return close()
     }
 
