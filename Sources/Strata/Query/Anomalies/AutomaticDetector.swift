@@ -176,8 +176,8 @@ struct RecentExtremes {
     mutating func add(_ x: Double, blockSize: Int) {
         blockHigh = max(blockHigh, x)
         blockLow = min(blockLow, x)
-        inBlock += 1
-        observations += 1
+        inBlock &+= 1
+        observations &+= 1
         guard inBlock == blockSize else { return }
         highs[slot] = blockHigh
         lows[slot] = blockLow
@@ -218,10 +218,19 @@ struct SortedWindow {
     private var arrival = InlineArray<32, Double>(repeating: 0)
     private var sorted = InlineArray<32, Double>(repeating: 0)
     private let count: Int
+    /// Where the median and the quartiles sit in the sorted values (computed once: they are read every point).
+    private let medianIndex: Int
+    private let lowerQuartileIndex: Int
+    private let upperQuartileIndex: Int
     private var filled = 0
     private var next = 0
 
-    init(count: Int) { self.count = count }
+    init(count: Int) {
+        self.count = count
+        medianIndex = count / 2
+        lowerQuartileIndex = count / 4
+        upperQuartileIndex = 3 * count / 4
+    }
 
     /// Adds a value; once the window is full, returns its median and interquartile range.
     mutating func add(_ value: Double) -> (median: Double, spread: Double)? {
@@ -234,7 +243,7 @@ struct SortedWindow {
         arrival[next] = value
         next = next == count - 1 ? 0 : next + 1
         guard filled == count else { return nil }
-        return (sorted[count / 2], sorted[3 * count / 4] - sorted[count / 4])
+        return (sorted[medianIndex], sorted[upperQuartileIndex] - sorted[lowerQuartileIndex])
     }
 
     /// Inserts into the sorted prefix of `filled` values.
@@ -253,7 +262,7 @@ struct SortedWindow {
         // Values are never NaN (the caller skips them), so the lower bound of `old` holds it.
         var index = 0, upper = count - 1
         while index < upper {
-            let middle = (index + upper) / 2
+            let middle = (index &+ upper) &>> 1
             if sorted[middle] < old { index = middle + 1 } else { upper = middle }
         }
         while index > 0 && sorted[index - 1] > value {
