@@ -7,13 +7,20 @@
 /// exactly when its score is above 0.5 (at or above, for ``flatline(minimumDuration:)``),
 /// and scores from different detectors and series compare.
 public enum AnomalyDetector: Sendable, Equatable {
-    /// The default: an online detector that learns each series' level, spread,
-    /// sampling interval and repetition from the series itself, and reports
-    /// what fired as the window's ``AnomalyWindow/kind`` (``AnomalyKind/spike``,
-    /// ``AnomalyKind/levelShift``, ``AnomalyKind/spreadChange``,
-    /// ``AnomalyKind/stuck`` or ``AnomalyKind/silence``). Its state depends on
-    /// the whole history, so it is always run from the series' first point.
-    /// Score: its own, in [0, 1]. Magnitude: the score.
+    /// The default: an online detector that judges each point against the
+    /// series' own recent history. A point is anomalous when it breaks a recent
+    /// record: its value beyond the recent range (``AnomalyKind/spike``), the
+    /// median of the last 10 or 20 points beyond the range of past medians
+    /// (``AnomalyKind/levelShift``), their interquartile range beyond its
+    /// record (``AnomalyKind/spreadChange``), a run of identical values longer
+    /// than any recent one (``AnomalyKind/stuck``), a gap four times the longest
+    /// recent one (``AnomalyKind/silence``). Anomalous points at most
+    /// ``AutomaticSettings/holdPoints`` apart join one window. Its state depends
+    /// on the history, so it always runs from the series' first point. See
+    /// <doc:AnomalyDetection> for the design and its scores on the Numenta
+    /// Anomaly Benchmark. Magnitude: how far the strongest feature reached toward
+    /// its record (1 at the record, more beyond, at most 10^6). Score: `m / 2`
+    /// up to the record, `1 − 1/(2m)` beyond, so 0.5 at the record.
     case automatic(AutomaticSettings)
     /// Values above a limit. Kind ``AnomalyKind/outOfBounds``. Magnitude: how far
     /// above (`value − limit`). Score: `m = 1 + (value − limit) / max(|limit|, 1)`
