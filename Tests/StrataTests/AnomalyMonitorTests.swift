@@ -201,6 +201,33 @@ struct AnomalyMonitorTests {
         }
     }
 
+    @Test("An infinite reading is a spike and teaches the automatic detector nothing: every other point is judged as without it")
+    func automaticSurvivesInfinity() {
+        let series = Self.fleet(seed: 21)[0]
+        func verdicts(inserting extra: Double?) -> [(time: Int64, score: Double, kind: AnomalyKind?)] {
+            var detector = AutomaticDetector(settings: .standard)
+            var out: [(time: Int64, score: Double, kind: AnomalyKind?)] = []
+            for index in series.times.indices {
+                if index == 1_000, let extra {
+                    let verdict = detector.observe(time: series.times[index] - 1, value: extra)
+                    #expect(verdict.kind == .spike && verdict.score == 1)
+                }
+                let verdict = detector.observe(time: series.times[index], value: series.values[index])
+                #expect((0...1).contains(verdict.score))
+                #expect((verdict.kind != nil) == (verdict.score > 0.5), "at sensitivity 0.5 a point is anomalous exactly above 0.5")
+                out.append((series.times[index], verdict.score, verdict.kind))
+            }
+            return out
+        }
+        let plain = verdicts(inserting: nil)
+        for extra in [Double.infinity, -Double.infinity] {
+            let withExtra = verdicts(inserting: extra)
+            #expect(withExtra.map(\.score) == plain.map(\.score))
+            #expect(withExtra.map(\.kind) == plain.map(\.kind))
+        }
+        #expect(plain.contains { $0.kind != nil }, "the planted faults are found")
+    }
+
     @Test("The automatic detector finds the planted spike, outage and stuck hour with their kinds; its state is a few words")
     func automaticFindsPlantedFaults() throws {
         let directory = TemporaryDirectory()

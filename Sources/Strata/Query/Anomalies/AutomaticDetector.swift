@@ -67,6 +67,9 @@ struct AutomaticDetector {
     fileprivate static let deviationToSpread = 1.35
 
     mutating func observe(time: Int64, value: Double) -> AnomalyVerdict {
+        // An infinite reading is beyond every record; learning from it would turn every
+        // running mean and spread into infinity or NaN and blind the detector for good.
+        guard value.isFinite else { return AnomalyVerdict(score: 1, magnitude: Self.largestMagnitude, kind: .spike) }
         var verdict = Judgement()
         if values.observations >= Self.warmUp {
             let margin = settings.spikeMargin * Self.deviationToSpread * valueLevel.deviation
