@@ -240,6 +240,29 @@ struct AnomaliesCommandOutputTests {
         }
     }
 
+    @Test("A window ending at Int64.max shows its true last point: Int64.max itself, or the point before")
+    func lastPointAtTheEndOfTime() throws {
+        let directory = TemporaryDirectory()
+        let store = directory.appending("store")
+        let csv = directory.appending("edges.csv")
+        // "d": both last points above 0 (its window ends at Int64.max, at its last point);
+        // "e": only the one before Int64.max (its window ends at Int64.max too, 1 ms after its point).
+        try """
+            device,metric,ts_ms,value
+            d,m,\(Int64.max - 1),5
+            d,m,\(Int64.max),5
+            e,m,\(Int64.max - 1),5
+            e,m,\(Int64.max),-5
+            """.write(toFile: csv, atomically: true, encoding: .utf8)
+        #expect(try CommandRunner.run(["ingest", store, csv]).status == 0)
+        let windows = Self.lines(try Self.run([store, "--device", "*", "--detector", "above", "--threshold", "0", "--format", "csv"]))
+        #expect(windows.dropFirst().map { $0.split(separator: ",")[3] } == ["\(Int64.max)", "\(Int64.max)"])
+        let table = Self.lines(try Self.run([store, "--device", "*", "--detector", "above", "--threshold", "0"]))
+        let end = TimeText.format(.max), before = TimeText.format(.max - 1)
+        #expect(table[2].hasPrefix("d") && table[2].contains("\(before)  \(end)") && table[2].contains("1 ms"), "\(table)")
+        #expect(table[3].hasPrefix("e") && table[3].contains("\(before)  \(before)") && table[3].contains("1 point"), "\(table)")
+    }
+
     @Test("Hostile tuning arguments are usage errors that name the flag", arguments: [
         (["--sensitivity", "nan"], "--sensitivity"), (["--sensitivity", "inf"], "--sensitivity"), (["--sensitivity=-0.5"], "--sensitivity"),
         (["--sensitivity", "0"], "--sensitivity"), (["--sensitivity", "1"], "--sensitivity"),

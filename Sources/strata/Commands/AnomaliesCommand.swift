@@ -6,71 +6,83 @@ struct AnomaliesCommand: ParsableCommand {
         commandName: "anomalies",
         abstract: "Find the windows of time in which series misbehave.",
         discussion: """
-            THE AUTOMATIC DETECTOR (the default, without --detector) needs no threshold: it
-            judges every point against the series' own recent history with record tests, and
-            the record broken names the window's kind:
-              spike          the value beyond its recent range (by --spike-margin spreads)
-              level-shift    the rolling median of the last few points, at two scales
-                             (--scales), beyond its recent range
-              spread-change  the interquartile range of the same rolling windows beyond its
-                             recent record (by --spread-margin)
+            The automatic detector (the default, without --detector) needs no
+            threshold: it judges every point against the series' own recent history
+            with record tests, and the record broken names the window's kind:
+              spike          the value beyond its recent range (by --spike-margin)
+              level-shift    the rolling median of the last few points, at two
+                             scales (--scales), beyond its recent range
+              spread-change  the interquartile range of the same rolling windows
+                             beyond its recent record (by --spread-margin)
               stuck          a run of identical values longer than any recent run
-              silence        a gap between points over four times the longest recent gap
-            "Recent" is about --history points. Each point gets a score in [0, 1]: 0.5 where
-            a feature reaches its record, nearer 1 the further beyond. A point is anomalous
-            when its score is above 1 - --sensitivity (by default, when a record is broken);
-            anomalous points at most --hold points apart join one window, whose kind is what
-            fired at its first point. The first few dozen points of a series only teach it.
+              silence        a gap over four times the longest recent gap
+            "Recent" is about --history points. Each point gets a score in [0, 1]:
+            0.5 where a feature reaches its record, nearer 1 the further beyond. A
+            point is anomalous when its score is above 1 - sensitivity (by default,
+            when a record is broken); anomalous points at most --hold points apart
+            join one window, whose kind is what fired at its first point. The first
+            few dozen points of a series only teach it.
 
             Tuning the automatic detector (each refused with --detector):
-              --sensitivity S      in (0, 1), default 0.5; higher alerts on points that come
-                                   close to a record, lower only on points well beyond one
-              --history N          points of history the records cover, default 12000
-              --scales SHORT,LONG  the rolling windows in points, 4 to 32, SHORT below LONG,
-                                   default 10,20
-              --spike-margin X     how far beyond the recent range a value must go, in
-                                   spreads (interquartile ranges), default 0.6
-              --spread-margin X    how far beyond its record a rolling spread must go, in
-                                   units of its own spread, default 0.5
-              --hold N             anomalous points at most N points apart join one window,
-                                   default 20
+              --sensitivity S      in (0, 1), default 0.5; higher alerts on points
+                                   that come close to a record, lower only on
+                                   points well beyond one
+              --history N          points of history the records cover, default
+                                   12000
+              --scales SHORT,LONG  the rolling windows in points, 4 to 32, SHORT
+                                   below LONG, default 10,20
+              --spike-margin X     how far beyond the recent range a value must
+                                   go, in spreads (interquartile ranges), default
+                                   0.6
+              --spread-margin X    how far beyond its record a rolling spread must
+                                   go, in units of its own spread, default 0.5
+              --hold N             anomalous points at most N points apart join
+                                   one window, default 20
 
             Explicit detectors (--detector):
               above, below   values beyond --threshold (the limit itself)
-              zscore         more than --threshold standard deviations from the mean of the
-                             trailing --window (default 1d, threshold 4)
-              robust         more than --threshold robust deviations (IQR / 1.349) from the
-                             median of the trailing --window (default 6h, threshold 6)
+              zscore         more than --threshold standard deviations from the
+                             mean of the trailing --window (default 1d,
+                             threshold 4)
+              robust         more than --threshold robust deviations (IQR / 1.349)
+                             from the median of the trailing --window (default
+                             6h, threshold 6)
               rate           changes faster than --threshold units per second
-              flatline       the value unchanged for at least --window (a stuck sensor)
-              silence        no point for longer than --window (the device went offline)
-            Their score is m / (1 + m), m the measure relative to the threshold, so the
-            threshold itself scores 0.5 and scores of every detector compare.
+              flatline       the value unchanged for at least --window (a stuck
+                             sensor)
+              silence        no point for longer than --window (the device went
+                             offline)
+            Their score is m / (1 + m), m the measure relative to the threshold,
+            so the threshold itself scores 0.5 and every detector's scores compare.
 
-            Consecutive anomalous points form one window; --merge-gap also joins windows
-            that close; --min-duration drops shorter blips. The series is streamed, so
-            memory does not grow with the range; many series are scanned on every core.
+            Consecutive anomalous points form one window; --merge-gap also joins
+            windows that close; --min-duration drops shorter blips. The series is
+            streamed, so memory does not grow with the range; many series are
+            scanned on every core.
 
-            Output: one row per window, series in the order selected, windows in time order.
-              table  device, metric, start, last point, duration, peak at, peak, score (two
-                     decimals), kind, points. The last point is the window's last anomalous
-                     point; for a silence window (no point of its own) it is the point that
-                     ended the gap. A window of one point lasts "1 point".
-              csv    device,metric,start_ms,end_ms,peak_ts_ms,peak,score,kind,points, with the
-                     window [start_ms, end_ms): end_ms is 1 ms after the last point (for a
-                     silence, the time of the point after the gap).
-              json   an array of objects with the CSV's fields and "magnitude", the
-                     detector's own measure at the peak (|z|, how far beyond the limit, ...).
-            score is in [0, 1]; kind is spike, level-shift, spread-change, stuck, silence,
-            out-of-bounds or fast-change; peak is the value at the window's highest-scoring
-            point, printed at the series' own precision (an integer for an Int64 series).
+            Output: a row per window, series in the order selected, then by time.
+              table  device, metric, start, last point, duration, peak at, peak,
+                     score (two decimals), kind, points. The last point is the
+                     window's last anomalous point; for a silence window (no point
+                     of its own), the point that ended the gap. A window of one
+                     point lasts "1 point".
+              csv    device,metric,start_ms,end_ms,peak_ts_ms,peak,score,kind,points
+                     for the window [start_ms, end_ms): end_ms is 1 ms after the
+                     last point (for a silence, the point after the gap).
+              json   an array of objects with the CSV's fields and "magnitude",
+                     the detector's own measure at the peak (|z|, how far beyond
+                     the limit, ...).
+            score is in [0, 1]; kind is spike, level-shift, spread-change, stuck,
+            silence, out-of-bounds or fast-change; peak is the value at the
+            window's highest-scoring point, at the series' own precision (an
+            integer for an Int64 series).
 
-            --scores prints the score of every point in the range instead of windows, streamed:
-            CSV device,metric,ts_ms,value,score (with --format json, an array of objects with
-            those fields; the table format prints the CSV). --plot draws the first series with
-            its windows shaded and, under it, the score of its points with the alert threshold
-            (1 - sensitivity, or 0.5 for an explicit detector); it cannot be combined with
-            --scores.
+            --scores prints the score of every point in the range instead,
+            streamed: CSV device,metric,ts_ms,value,score (with --format json, an
+            array of objects with those fields; the table format prints the CSV).
+            --plot draws the first series with its windows shaded and, under it,
+            its points' scores and the alert threshold (1 - sensitivity, or 0.5
+            for an explicit detector); it cannot be combined with --scores.
             """
     )
 
@@ -88,7 +100,7 @@ struct AnomaliesCommand: ParsableCommand {
     @Option(help: "Trailing window (zscore, robust), minimum duration (flatline) or maximum gap (silence): 30s, 15m, 1h ...")
     var window: String?
 
-    @Option(help: "Automatic detector: how eagerly to alert, between 0 and 1 (default 0.5).")
+    @Option(help: ArgumentHelp("Automatic detector: how eagerly to alert, between 0 and 1 (default 0.5).", valueName: "S"))
     var sensitivity: Double?
 
     @Option(help: ArgumentHelp("Automatic detector: points of history the records cover (default 12000).", valueName: "points"))
@@ -97,10 +109,10 @@ struct AnomaliesCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Automatic detector: the rolling windows, in points (default 10,20).", valueName: "short,long"))
     var scales: String?
 
-    @Option(help: "Automatic detector: how far beyond the recent range a spike goes, in spreads (default 0.6).")
+    @Option(help: ArgumentHelp("Automatic detector: how far beyond the recent range a spike goes, in spreads (default 0.6).", valueName: "X"))
     var spikeMargin: Double?
 
-    @Option(help: "Automatic detector: how far beyond its record a spread change goes (default 0.5).")
+    @Option(help: ArgumentHelp("Automatic detector: how far beyond its record a spread change goes (default 0.5).", valueName: "X"))
     var spreadMargin: Double?
 
     @Option(help: ArgumentHelp("Automatic detector: anomalous points at most this many points apart join one window (default 20).", valueName: "points"))
