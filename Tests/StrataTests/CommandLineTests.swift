@@ -182,9 +182,10 @@ struct AnomaliesCommandTests {
         let run = try CommandRunner.run(["anomalies", store, "--device", "m", "--metric", "t", "--detector", "above", "--threshold", "50",
                                          "--format", "csv", "--plot", plot])
         #expect(run.status == 0, "\(run.standardError)")
-        #expect(run.standardOutput == "device,metric,start_ms,end_ms,peak_ts_ms,peak,score,points\nm,t,6000000,6000001,6000000,90.0,40.0,1\n")
+        // score: m / (1 + m) with m = 1 + (90 − 50) / 50; the kind after it.
+        #expect(run.standardOutput == "device,metric,start_ms,end_ms,peak_ts_ms,peak,score,kind,points\nm,t,6000000,6000001,6000000,90.0,\(1 - 1 / (1 + 1.8)),out-of-bounds,1\n")
         let svg = try String(contentsOfFile: plot, encoding: .utf8)
-        #expect(svg.hasPrefix("<svg") && svg.contains("1 anomaly window") && svg.contains("time (UTC)") && svg.contains("fill=\"#e53935\""))
+        #expect(svg.hasPrefix("<svg") && svg.contains("1 anomaly window") && svg.contains("time (UTC)") && svg.contains("fill=\"#e53935\"") && svg.contains("<g id=\"score-track\">"))
         let zscore = try CommandRunner.run(["anomalies", store, "--device", "m", "--detector", "zscore", "--window", "1h", "--format", "json"])
         #expect(zscore.status == 0)
         #expect(zscore.standardOutput.contains("\"start_ms\":6000000"))

@@ -101,7 +101,7 @@ struct ExtremeTimestampCommandTests {
             }
         }
         let above = try Self.clean(["anomalies", store, "--device", "d", "--metric", "m", "--format", "csv", "--detector", "above", "--threshold", "0"])
-        #expect(Self.rows(above).map { [$0[2], $0[3], $0[7]] } == [
+        #expect(Self.rows(above).map { [$0[2], $0[3], $0[8]] } == [
             ["\(Int64.min)", "\(Int64.min + 1)", "1"], ["-1", "0", "1"], ["\(Int64.max - 1)", "\(Int64.max)", "2"],
         ])
         let silence = try Self.clean(["anomalies", store, "--device", "d", "--metric", "m", "--format", "csv", "--detector", "silence", "--window", "1ms"])
