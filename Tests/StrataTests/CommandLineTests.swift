@@ -190,7 +190,7 @@ struct AnomaliesCommandTests {
         #expect(zscore.status == 0)
         #expect(zscore.standardOutput.contains("\"start_ms\":6000000"))
         // Without --detector the automatic detector runs (it finds the spike), and takes no --threshold.
-        let automatic = try CommandRunner.run(["anomalies", store, "--device", "m", "--format", "csv"])
+        let automatic = try CommandRunner.run(["anomalies", store, "--device", "m", "--format", "csv", "--learning", "0"])
         #expect(automatic.status == 0, "\(automatic.standardError)")
         #expect(automatic.standardOutput.contains("\nm,t,6000000,"), "\(automatic.standardOutput)")
         let stray = try CommandRunner.run(["anomalies", store, "--device", "m", "--threshold", "3"])

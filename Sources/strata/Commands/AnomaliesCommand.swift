@@ -16,19 +16,24 @@ struct AnomaliesCommand: ParsableCommand {
                              beyond its recent record (by --spread-margin)
               stuck          a run of identical values longer than any recent run
               silence        a gap over four times the longest recent gap
-            "Recent" is about --history points. Each point gets a score in [0, 1]:
-            0.5 where a feature reaches its record, nearer 1 the further beyond. A
-            point is anomalous when its score is above 1 - sensitivity (by default,
+            "Recent" is at least --history points and --history-span of time.
+            Each point gets a score in [0, 1]: 0.5 where a feature reaches its
+            record, nearer 1 the further beyond. A point is anomalous when its score is above 1 - sensitivity (by default,
             when a record is broken); anomalous points at most --hold points apart
             join one window, whose kind is what fired at its first point. The first
-            few dozen points of a series only teach it.
+            --learning of a series (a day) and its first 100 points only teach it
+            values, medians and spreads: a daily cycle breaks every record on its
+            first day. Stuck values and silences are judged from the start.
 
             Tuning the automatic detector (each refused with --detector):
               --sensitivity S      in (0, 1), default 0.5; higher alerts on points
                                    that come close to a record, lower only on
                                    points well beyond one
-              --history N          points of history the records cover, default
-                                   12000
+              --history N          points of history the records cover at least,
+                                   default 12000
+              --history-span D     time the records cover at least, default 42d
+              --learning D         how long a new series only teaches the
+                                   detector, default 1d (0: judge at once)
               --scales SHORT,LONG  the rolling windows in points, 4 to 32, SHORT
                                    below LONG, default 10,20
               --spike-margin X     how far beyond the recent range a value must
@@ -106,6 +111,12 @@ struct AnomaliesCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Automatic detector: points of history the records cover (default 12000).", valueName: "points"))
     var history: Int?
 
+    @Option(help: ArgumentHelp("Automatic detector: time of history the records cover (default 42d).", valueName: "duration"))
+    var historySpan: String?
+
+    @Option(help: ArgumentHelp("Automatic detector: how long a new series only teaches it (default 1d; 0 judges at once).", valueName: "duration"))
+    var learning: String?
+
     @Option(help: ArgumentHelp("Automatic detector: the rolling windows, in points (default 10,20).", valueName: "short,long"))
     var scales: String?
 
@@ -172,7 +183,8 @@ struct AnomaliesCommand: ParsableCommand {
 
     /// The automatic detector's tuning flags given, by name.
     private var tuningFlags: [String] {
-        [("--sensitivity", sensitivity != nil), ("--history", history != nil), ("--scales", scales != nil),
+        [("--sensitivity", sensitivity != nil), ("--history", history != nil), ("--history-span", historySpan != nil),
+         ("--learning", learning != nil), ("--scales", scales != nil),
          ("--spike-margin", spikeMargin != nil), ("--spread-margin", spreadMargin != nil), ("--hold", hold != nil)]
             .filter(\.1).map(\.0)
     }
@@ -185,8 +197,7 @@ struct AnomaliesCommand: ParsableCommand {
             var alone = AutomaticSettings.standard
             change(&alone)
             do {
-                // A monitor validates its options without a store.
-                _ = try AnomalyMonitor(options: AnomalyOptions(detector: .automatic(alone)), maximumSeries: 1)
+                try alone.validate()
             } catch {
                 throw ValidationError("\(flag) \(text): \(error.message)")
             }
@@ -194,6 +205,18 @@ struct AnomaliesCommand: ParsableCommand {
         }
         if let sensitivity { try apply("--sensitivity", "\(sensitivity)") { $0.sensitivity = sensitivity } }
         if let history { try apply("--history", "\(history)") { $0.historyPoints = history } }
+        if let historySpan {
+            guard let span = DurationText.parseMilliseconds(historySpan) else {
+                throw ValidationError("--history-span \(historySpan.debugDescription) is not a duration such as 12h, 42d or 8w")
+            }
+            try apply("--history-span", historySpan) { $0.historySpan = span }
+        }
+        if let learning {
+            guard let span = learning == "0" ? 0 : DurationText.parseMilliseconds(learning) else {
+                throw ValidationError("--learning \(learning.debugDescription) is not 0 or a duration such as 6h or 1d")
+            }
+            try apply("--learning", learning) { $0.learningSpan = span }
+        }
         if let scales {
             let parts = scales.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
             guard parts.count == 2, let short = parts[0], let long = parts[1] else {

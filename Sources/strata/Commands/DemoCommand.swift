@@ -144,13 +144,50 @@ struct DemoCommand: ParsableCommand {
         out.line("   In all, the generator made \(overheating) device\(overheating == 1 ? "" : "s") overheat, stuck \(stuck) temperature sensor\(stuck == 1 ? "" : "s"),")
         out.line("   and took \(offline) device\(offline == 1 ? "" : "s") offline for a while.")
         out.line()
+        try findIncidents(in: store, devices: devices, incidents: incidents, end: end, out: &out)
+        out.line()
         out.line("Try next:")
         out.line("   strata inspect \(path)")
         out.line("   strata inspect \(path) --segment \(segments.first.map { String($0.path.split(separator: "/").last!) } ?? "0000000001.seg") | head -20")
         out.line("   strata query \(path) --device \(device) --metric temperature --from \(TimeText.format(end - 600_000)) --format csv")
         out.line("   strata downsample \(path) --device 'pump-00*' --metric temperature --step 1h --agg min,max,mean,count")
-        out.line("   strata anomalies \(path) --device \(hottest.device) --metric temperature --detector zscore --window 1h --threshold 6 --plot \(hottest.device).svg")
+        out.line("   strata anomalies \(path) --device \(hottest.device) --metric temperature --plot \(hottest.device).svg")
         out.line("   strata anomalies \(path) --device 'pump-*' --metric temperature --detector flatline --window 30m")
         out.flush()
+    }
+
+    /// Step 5: the automatic detector over every pump's temperature (both cores), and
+    /// which of the generator's incidents it found. A window finds an incident of its
+    /// device when it starts between the incident's start and an hour after its end.
+    private func findIncidents(in store: Store, devices: Int, incidents: [(String, FleetGenerator.Incident)], end: Int64,
+                               out: inout StandardOutput) throws {
+        let series = (0..<devices).map { SeriesKey(device: FleetGenerator.deviceName($0), metric: "temperature") }
+        let started = Date()
+        let found = try store.anomalies(in: series, options: AnomalyOptions())
+        let seconds = Date().timeIntervalSince(started)
+        var windows: [String: [AnomalyWindow]] = [:]
+        for (key, list) in zip(series, found) { windows[key.device] = list }
+        let total = found.reduce(0) { $0 + $1.count }
+        var planted: [String: (found: Int, of: Int)] = [:]
+        var explained = Set<String>()
+        for (device, incident) in incidents {
+            let (name, from, to): (String, Int64, Int64)
+            switch incident {
+            case .overheating(let start, let stop): (name, from, to) = ("overheating", start, stop)
+            case .stuckSensor(let start): (name, from, to) = ("stuck sensor", start, end)
+            case .offline(let start, let stop): (name, from, to) = ("offline", start, stop)
+            }
+            let hits = (windows[device] ?? []).filter { $0.start >= from && $0.start <= to + 3_600_000 }
+            for hit in hits { explained.insert("\(device)/\(hit.start)") }
+            planted[name, default: (0, 0)].of += 1
+            if !hits.isEmpty { planted[name, default: (0, 0)].found += 1 }
+        }
+        out.line("5. Anomalies: the automatic detector (no options) over \(Format.count(devices)) temperatures on every core,")
+        out.line("   \(Format.count(total)) window\(total == 1 ? "" : "s") in \(Format.seconds(seconds)). Incidents the generator planted, found:")
+        for name in ["overheating", "stuck sensor", "offline"] {
+            guard let counts = planted[name] else { continue }
+            out.line("     \(name): \(counts.found) of \(counts.of)")
+        }
+        out.line("   Other windows: \(Format.count(total - explained.count)) (the generator's noise and daily cycle have their own records).")
     }
 }

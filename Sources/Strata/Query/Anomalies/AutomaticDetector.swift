@@ -26,8 +26,9 @@ struct AutomaticDetector {
     static let windowCapacity = 32
 
     private let settings: AutomaticSettings
-    private let blockSize: Int
-    private let runBlockSize: Int
+    /// A block of history closes once it holds this many points and spans `blockSpan`.
+    private let blockPoints: Int
+    private let blockSpan: Int64
     private let threshold: Double
 
     private var values = RecentExtremes()
@@ -39,11 +40,14 @@ struct AutomaticDetector {
     private var previousValue = Double.nan
     private var gaps = RecentExtremes()
     private var previousTime: Int64?
+    private var firstTime: Int64?
+    private var pointsInBlock = 0
+    private var blockEnd = Int64.max
 
     init(settings: AutomaticSettings) {
         self.settings = settings
-        blockSize = max(1, settings.historyPoints / RecentExtremes.blockCount)
-        runBlockSize = max(1, blockSize / 10)
+        blockPoints = max(1, settings.historyPoints / RecentExtremes.blockCount)
+        blockSpan = max(1, settings.historySpan / Int64(RecentExtremes.blockCount))
         threshold = 1 - settings.sensitivity
         short = ScaleFeatures(scale: settings.shortScale)
         long = ScaleFeatures(scale: settings.longScale)
@@ -70,26 +74,51 @@ struct AutomaticDetector {
         // An infinite reading is beyond every record; learning from it would turn every
         // running mean and spread into infinity or NaN and blind the detector for good.
         guard value.isFinite else { return AnomalyVerdict(score: 1, magnitude: Self.largestMagnitude, kind: .spike) }
+        let judgesRanges = advanceHistory(to: time)
         var verdict = Judgement()
-        if values.observations >= Self.warmUp {
+        if judgesRanges && values.observations >= Self.warmUp {
             let margin = settings.spikeMargin * Self.deviationToSpread * valueLevel.deviation
             verdict.consider(Self.ratio(value, center: valueLevel.mean, low: values.low - margin, high: values.high + margin, unit: valueLevel.deviation), .spike)
         }
-        values.add(value, blockSize: blockSize)
+        values.add(value)
         valueLevel.add(value)
-        short.judge(value, center: valueLevel.mean, deviation: valueLevel.deviation, blockSize: blockSize, spreadMargin: settings.spreadMargin, into: &verdict)
-        long.judge(value, center: valueLevel.mean, deviation: valueLevel.deviation, blockSize: blockSize, spreadMargin: settings.spreadMargin, into: &verdict)
+        short.judge(value, center: valueLevel.mean, deviation: valueLevel.deviation, spreadMargin: settings.spreadMargin, judgesRanges: judgesRanges, into: &verdict)
+        long.judge(value, center: valueLevel.mean, deviation: valueLevel.deviation, spreadMargin: settings.spreadMargin, judgesRanges: judgesRanges, into: &verdict)
         judgeRun(value: value, into: &verdict)
         judgeGap(time: time, into: &verdict)
         let score = verdict.score
         return AnomalyVerdict(score: score, magnitude: min(verdict.ratio, Self.largestMagnitude), kind: score > threshold ? verdict.kind : nil)
     }
 
+    /// Moves the history's clock to `time`: closes the filling block once it holds
+    /// enough points and spans enough time (so history covers both `historyPoints`
+    /// and `historySpan`, whatever the sampling rate). Returns whether the series has
+    /// been learned long enough (`learningSpan`) to judge its ranges.
+    private mutating func advanceHistory(to time: Int64) -> Bool {
+        guard let firstTime else {
+            firstTime = time
+            pointsInBlock = 1
+            blockEnd = time.addingSaturated(blockSpan)
+            return settings.learningSpan == 0
+        }
+        pointsInBlock += 1
+        if pointsInBlock > blockPoints && time >= blockEnd {
+            values.closeBlock()
+            short.closeBlock()
+            long.closeBlock()
+            runLengths.closeBlock()
+            gaps.closeBlock()
+            pointsInBlock = 1
+            blockEnd = time.addingSaturated(blockSpan)
+        }
+        return AnomalyScanner.span(from: firstTime, to: time) >= UInt64(settings.learningSpan)
+    }
+
     private mutating func judgeRun(value: Double, into verdict: inout Judgement) {
         if value == previousValue {
             run += 1
         } else {
-            if run > 0 { runLengths.add(Double(run), blockSize: runBlockSize) }
+            if run > 0 { runLengths.add(Double(run)) }
             run = 1
         }
         previousValue = value
@@ -105,7 +134,7 @@ struct AutomaticDetector {
         if gaps.observations >= Self.warmUp {
             verdict.consider(Self.ratio(gap, center: 0, low: -.infinity, high: Self.silenceFactor * gaps.high, unit: gaps.high), .silence)
         }
-        gaps.add(gap, blockSize: blockSize)
+        gaps.add(gap)
     }
 
     /// How far `x` reaches from `center` toward the bound it is heading to: 1 at
@@ -144,23 +173,31 @@ private struct ScaleFeatures {
     var spreadLevel = RunningLevel()
     init(scale: Int) { window = SortedWindow(count: scale) }
 
-    /// Judges the window's median (against the values' `center`) and spread once the window is full.
-    mutating func judge(_ value: Double, center: Double, deviation: Double, blockSize: Int, spreadMargin: Double, into verdict: inout Judgement) {
+    mutating func closeBlock() {
+        medians.closeBlock()
+        spreads.closeBlock()
+    }
+
+    /// Judges the window's median (against the values' `center`) and spread once the window
+    /// is full and the detector `judgesRanges`.
+    mutating func judge(_ value: Double, center: Double, deviation: Double, spreadMargin: Double, judgesRanges: Bool,
+                        into verdict: inout Judgement) {
         guard let (median, spread) = window.add(value) else { return }
-        if medians.observations >= AutomaticDetector.warmUp {
+        if judgesRanges && medians.observations >= AutomaticDetector.warmUp {
             verdict.consider(AutomaticDetector.ratio(median, center: center, low: medians.low, high: medians.high, unit: deviation), .levelShift)
             let margin = spreadMargin * AutomaticDetector.deviationToSpread * spreadLevel.deviation
             verdict.consider(AutomaticDetector.ratio(spread, center: 0, low: -.infinity, high: spreads.high + margin, unit: spreadLevel.deviation), .spreadChange)
         }
-        medians.add(median, blockSize: blockSize)
-        spreads.add(spread, blockSize: blockSize)
+        medians.add(median)
+        spreads.add(spread)
         spreadLevel.add(spread)
     }
 }
 
-/// Largest and smallest of a feature over the last `blockCount` blocks of
-/// observations plus the block being filled: a sliding maximum in constant
-/// space, forgetting a block at a time.
+/// Largest and smallest of a feature over the last `blockCount` blocks plus
+/// the block being filled: a sliding maximum in constant space, forgetting a
+/// block at a time. The detector decides when blocks close, for all features
+/// at once.
 struct RecentExtremes {
     static let blockCount = 12
     private var highs = InlineArray<12, Double>(repeating: -.infinity)
@@ -169,25 +206,25 @@ struct RecentExtremes {
     private var blockLow = Double.infinity
     private var completedHigh = -Double.infinity
     private var completedLow = Double.infinity
-    private var inBlock = 0
     private var slot = 0
     private(set) var observations = 0
 
     var high: Double { max(completedHigh, blockHigh) }
     var low: Double { min(completedLow, blockLow) }
 
-    mutating func add(_ x: Double, blockSize: Int) {
+    mutating func add(_ x: Double) {
         blockHigh = max(blockHigh, x)
         blockLow = min(blockLow, x)
-        inBlock &+= 1
         observations &+= 1
-        guard inBlock == blockSize else { return }
+    }
+
+    /// Closes the block being filled; the oldest of the kept blocks is forgotten.
+    mutating func closeBlock() {
         highs[slot] = blockHigh
         lows[slot] = blockLow
         slot = slot == Self.blockCount - 1 ? 0 : slot + 1
         blockHigh = -.infinity
         blockLow = .infinity
-        inBlock = 0
         completedHigh = -.infinity
         completedLow = .infinity
         for index in 0..<Self.blockCount {
