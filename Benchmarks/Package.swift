@@ -66,5 +66,14 @@ let package = Package(
             path: "Benchmarks/FleetFlushBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "AnomalyBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Strata", package: "Strata"),
+            ],
+            path: "Benchmarks/AnomalyBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )
