@@ -75,5 +75,11 @@ let package = Package(
             path: "Benchmarks/AnomalyBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // Not a benchmark: a plain executable to profile the anomaly detectors with perf or callgrind.
+        .executableTarget(
+            name: "AnomalyProfile",
+            dependencies: [.product(name: "Strata", package: "Strata")],
+            path: "Benchmarks/AnomalyProfile"
+        ),
     ]
 )
