@@ -9,9 +9,10 @@ import Strata
 // - the same over a generated fleet of 500 series × 10,000 points (5 M points);
 // - AnomalyMonitor.observe fed batches of 100 points across 1,000 series.
 //
-// The stores are built once, before any benchmark runs (not timed). The NAB files
-// are read from ../../shared/data seen from this package (set STRATA_DATA to use
-// another folder); without them the NAB benchmarks are skipped.
+// Each benchmark's store is built in its setup (not timed) and closed and deleted in
+// its teardown; package-benchmark runs each benchmark in a process of its own. The
+// NAB files are read from ../../shared/data seen from this package (set STRATA_DATA
+// to use another folder); without them the NAB benchmarks are skipped.
 //
 // package-benchmark's throughput column counts operations per second (its scaling
 // factors are powers of 1,000 and an operation here is a whole scan), so every
@@ -34,15 +35,38 @@ func timed(_ benchmark: Benchmark, points: Int, _ work: () throws -> Void) rethr
     if seconds > 0 { benchmark.measurement(pointsPerSecond, Int((Double(points) / seconds).rounded())) }
 }
 
-/// The NAB files ingested into a new store, or nil when a file is missing.
-func buildNABStore() -> (store: Store, series: [SeriesKey], points: Int)? {
+/// A store built by a benchmark's setup, with the series to scan and their points.
+struct Fixture: Sendable {
+    let store: Store
+    let series: [SeriesKey]
+    let points: Int
+
+    /// Closes the store and deletes its directory.
+    func remove() {
+        try? store.close()
+        try? FileManager.default.removeItem(atPath: store.directory)
+    }
+}
+
+/// The fixture of the benchmark running in this process, set by its setup.
+final class FixtureSlot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var fixture: Fixture?
+    var value: Fixture {
+        get { lock.withLock { fixture! } }
+        set { lock.withLock { fixture = newValue } }
+    }
+    func setUp(_ build: () -> Fixture) { value = build() }
+    func tearDown() { lock.withLock { fixture?.remove(); fixture = nil } }
+}
+
+let nabAvailable = nabFiles.allSatisfy { FileManager.default.fileExists(atPath: dataFolder + "/" + $0) }
+
+/// The NAB files ingested into a new store.
+func buildNABStore() -> Fixture {
     var batches: [WriteBatch] = []
     for name in nabFiles {
-        let path = dataFolder + "/" + name
-        guard let data = FileManager.default.contents(atPath: path) else {
-            print("skipping NAB anomaly benchmarks: \(path) not found (set STRATA_DATA)")
-            return nil
-        }
+        let data = FileManager.default.contents(atPath: dataFolder + "/" + name)!
         batches.append(try! Array(data).withUnsafeBytes { try LongCSVParser().parse($0, file: name).batch })
     }
     let store = try! Store(at: directory + "/strata-anomaly-nab-\(UUID().uuidString)")
@@ -50,7 +74,9 @@ func buildNABStore() -> (store: Store, series: [SeriesKey], points: Int)? {
     try! store.flush()
     let series = store.series().map(\.key)
     let points = batches.reduce(0) { $0 + $1.count }
-    return (store, series, points)
+    let windows = try! store.anomalies(in: series, options: AnomalyOptions()).reduce(0) { $0 + $1.count }
+    print("NAB: \(series.count) series, \(points) points, \(windows) windows by the automatic detector")
+    return Fixture(store: store, series: series, points: points)
 }
 
 /// SplitMix64: the same seed gives the same fleet everywhere.
@@ -91,7 +117,7 @@ let fleetStart: Int64 = 1_767_225_600_000  // 2026-01-01T00:00:00Z
 let fleetSeries = 500
 let fleetPointsPerSeries = 10_000
 
-func buildFleetStore() -> (store: Store, series: [SeriesKey], points: Int) {
+func buildFleetStore() -> Fixture {
     let store = try! Store(at: directory + "/strata-anomaly-fleet-\(UUID().uuidString)")
     var keys: [SeriesKey] = []
     for group in stride(from: 0, to: fleetSeries, by: 50) {
@@ -107,7 +133,9 @@ func buildFleetStore() -> (store: Store, series: [SeriesKey], points: Int) {
         try! store.append(batch)
     }
     try! store.flush()
-    return (store, keys, fleetSeries * fleetPointsPerSeries)
+    let windows = try! store.anomalies(in: keys, options: AnomalyOptions()).reduce(0) { $0 + $1.count }
+    print("fleet: \(keys.count) series, \(fleetSeries * fleetPointsPerSeries) points, \(windows) windows by the automatic detector")
+    return Fixture(store: store, series: keys, points: fleetSeries * fleetPointsPerSeries)
 }
 
 /// Feeds an ``AnomalyMonitor`` round after round: each round is one batch of
@@ -119,7 +147,8 @@ final class MonitorFeed: @unchecked Sendable {
     let monitor = try! AnomalyMonitor()
     let names = (0..<MonitorFeed.series).map { "device-\($0)" }
     /// Each series' values, reused cyclically (the clock never repeats, so no point is late).
-    let values = (0..<MonitorFeed.series).map { fleetValues(series: $0, count: MonitorFeed.pooledPoints, seed: 11) }
+    /// Made by the benchmark's setup, not at registration.
+    lazy var values = (0..<MonitorFeed.series).map { fleetValues(series: $0, count: MonitorFeed.pooledPoints, seed: 11) }
     var round = 0
     var events = 0
 
@@ -135,75 +164,80 @@ final class MonitorFeed: @unchecked Sendable {
     }
 }
 
+let nabPoints = 152_965
+
 let benchmarks: @Sendable () -> Void = {
     print("AnomalyMonitor.bytesPerSeries = \(AnomalyMonitor.bytesPerSeries)")
     let automatic = AnomalyOptions()
     let zScore = AnomalyOptions(detector: .zScore(window: 86_400_000, threshold: 4))
+    let nab = FixtureSlot()
+    let fleet = FixtureSlot()
 
-    if let nab = buildNABStore() {
-        let windows = try! nab.store.anomalies(in: nab.series, options: automatic).reduce(0) { $0 + $1.count }
-        print("NAB: \(nab.series.count) series, \(nab.points) points, \(windows) windows by the automatic detector")
-
-        Benchmark(
-            "NAB, automatic detector, one thread (\(nab.points) points per op)",
-            configuration: .init(metrics: defaultMetrics, scalingFactor: .one, maxDuration: .seconds(5))
-        ) { benchmark in
-            try timed(benchmark, points: nab.points) {
-                for key in nab.series {
-                    blackHole(try nab.store.anomalies(device: key.device, metric: key.metric, options: automatic))
-                }
-            }
-        }
-
-        Benchmark(
-            "NAB, automatic detector, anomalies(in:) on all cores (\(nab.points) points per op)",
-            configuration: .init(metrics: defaultMetrics, scalingFactor: .one, maxDuration: .seconds(5))
-        ) { benchmark in
-            try timed(benchmark, points: nab.points) {
-                blackHole(try nab.store.anomalies(in: nab.series, options: automatic))
-            }
-        }
-
-        Benchmark(
-            "NAB, z-score (1 d window, threshold 4), one thread (\(nab.points) points per op)",
-            configuration: .init(metrics: defaultMetrics, scalingFactor: .one, maxDuration: .seconds(5))
-        ) { benchmark in
-            try timed(benchmark, points: nab.points) {
-                for key in nab.series {
-                    blackHole(try nab.store.anomalies(device: key.device, metric: key.metric, options: zScore))
-                }
+    /// Scans every series of the fixture with `options`, one after the other on this thread.
+    func scanOneByOne(_ fixture: Fixture, _ options: AnomalyOptions, _ benchmark: Benchmark) throws {
+        try timed(benchmark, points: fixture.points) {
+            for key in fixture.series {
+                blackHole(try fixture.store.anomalies(device: key.device, metric: key.metric, options: options))
             }
         }
     }
 
-    let fleet = buildFleetStore()
-    let fleetWindows = try! fleet.store.anomalies(in: fleet.series, options: automatic).reduce(0) { $0 + $1.count }
-    print("fleet: \(fleet.series.count) series, \(fleet.points) points, \(fleetWindows) windows by the automatic detector")
+    if nabAvailable {
+        let setUp: @Sendable () async throws -> Void = { nab.setUp(buildNABStore) }
+        let tearDown: @Sendable () async throws -> Void = { nab.tearDown() }
+        Benchmark(
+            "NAB, automatic detector, one thread (\(nabPoints) points per op)",
+            configuration: .init(metrics: defaultMetrics, scalingFactor: .one, maxDuration: .seconds(5), setup: setUp, teardown: tearDown)
+        ) { benchmark in
+            try scanOneByOne(nab.value, automatic, benchmark)
+        }
 
-    Benchmark(
-        "fleet 500 × 10,000, automatic detector, one thread (5 M points per op)",
-        configuration: .init(metrics: defaultMetrics, scalingFactor: .one, maxDuration: .seconds(10), maxIterations: 10)
-    ) { benchmark in
-        try timed(benchmark, points: fleet.points) {
-            for key in fleet.series {
-                blackHole(try fleet.store.anomalies(device: key.device, metric: key.metric, options: automatic))
+        Benchmark(
+            "NAB, automatic detector, anomalies(in:) on all cores (\(nabPoints) points per op)",
+            configuration: .init(metrics: defaultMetrics, scalingFactor: .one, maxDuration: .seconds(5), setup: setUp, teardown: tearDown)
+        ) { benchmark in
+            let fixture = nab.value
+            try timed(benchmark, points: fixture.points) {
+                blackHole(try fixture.store.anomalies(in: fixture.series, options: automatic))
             }
         }
+
+        Benchmark(
+            "NAB, z-score (1 d window, threshold 4), one thread (\(nabPoints) points per op)",
+            configuration: .init(metrics: defaultMetrics, scalingFactor: .one, maxDuration: .seconds(5), setup: setUp, teardown: tearDown)
+        ) { benchmark in
+            try scanOneByOne(nab.value, zScore, benchmark)
+        }
+    } else {
+        print("skipping NAB anomaly benchmarks: \(nabFiles.joined(separator: ", ")) not all found in \(dataFolder) (set STRATA_DATA)")
+    }
+
+    let setUpFleet: @Sendable () async throws -> Void = { fleet.setUp(buildFleetStore) }
+    let tearDownFleet: @Sendable () async throws -> Void = { fleet.tearDown() }
+    Benchmark(
+        "fleet 500 × 10,000, automatic detector, one thread (5 M points per op)",
+        configuration: .init(metrics: defaultMetrics, scalingFactor: .one, maxDuration: .seconds(10), maxIterations: 10,
+                             setup: setUpFleet, teardown: tearDownFleet)
+    ) { benchmark in
+        try scanOneByOne(fleet.value, automatic, benchmark)
     }
 
     Benchmark(
         "fleet 500 × 10,000, automatic detector, anomalies(in:) on all cores (5 M points per op)",
-        configuration: .init(metrics: defaultMetrics, scalingFactor: .one, maxDuration: .seconds(10), maxIterations: 10)
+        configuration: .init(metrics: defaultMetrics, scalingFactor: .one, maxDuration: .seconds(10), maxIterations: 10,
+                             setup: setUpFleet, teardown: tearDownFleet)
     ) { benchmark in
-        try timed(benchmark, points: fleet.points) {
-            blackHole(try fleet.store.anomalies(in: fleet.series, options: automatic))
+        let fixture = fleet.value
+        try timed(benchmark, points: fixture.points) {
+            blackHole(try fixture.store.anomalies(in: fixture.series, options: automatic))
         }
     }
 
     let feed = MonitorFeed()
     Benchmark(
         "AnomalyMonitor.observe, batches of 100 points × 1,000 series (100,000 points per op)",
-        configuration: .init(metrics: defaultMetrics + [.mallocCountTotal], scalingFactor: .one, maxDuration: .seconds(5))
+        configuration: .init(metrics: defaultMetrics + [.mallocCountTotal], scalingFactor: .one, maxDuration: .seconds(5),
+                             setup: { _ = feed.values.count })
     ) { benchmark in
         timed(benchmark, points: MonitorFeed.series * MonitorFeed.batch) {
             feed.feedOneRound()
