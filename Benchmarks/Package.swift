@@ -66,5 +66,20 @@ let package = Package(
             path: "Benchmarks/FleetFlushBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "AnomalyBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Strata", package: "Strata"),
+            ],
+            path: "Benchmarks/AnomalyBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Not a benchmark: a plain executable to profile the anomaly detectors with perf or callgrind.
+        .executableTarget(
+            name: "AnomalyProfile",
+            dependencies: [.product(name: "Strata", package: "Strata")],
+            path: "Benchmarks/AnomalyProfile"
+        ),
     ]
 )

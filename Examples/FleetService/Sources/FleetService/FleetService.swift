@@ -45,9 +45,15 @@ struct FleetService: AsyncParsableCommand {
     @Option(help: "The largest write body accepted, in bytes.")
     var maximumBodyBytes = 16 << 20
 
+    @Option(help: "Live anomaly detection of every write by the automatic detector, logged and served at /anomalies/live: on or off [FLEET_LIVE_ANOMALIES].")
+    var liveAnomalies = environment("FLEET_LIVE_ANOMALIES") ?? "on"
+
     func validate() throws {
         _ = try parsedDurability()
         guard storeThreads > 0 else { throw ValidationError("--store-threads must be positive") }
+        guard liveAnomalies == "on" || liveAnomalies == "off" else {
+            throw ValidationError("--live-anomalies must be on or off, not \(liveAnomalies)")
+        }
     }
 
     private func parsedDurability() throws -> Strata.Configuration.Durability {
@@ -71,9 +77,13 @@ struct FleetService: AsyncParsableCommand {
         let recovery = opened.recovery
         report("store \(store) open; recovered \(recovery.points) points from \(recovery.files) log files in \(recovery.milliseconds) ms")
         let workers = StoreWorkers(store: opened, threads: storeThreads)
+        // The automatic detector on every series written from now on (points already in the store
+        // are not replayed into it); events are logged as they happen.
+        let live = liveAnomalies == "on" ? try LiveAnomalies(log: { report($0) }) : nil
+        report("live anomaly detection \(live == nil ? "off" : "on")")
 
         let app = Application(
-            router: FleetRoutes(workers: workers, maximumBodyBytes: maximumBodyBytes).router(),
+            router: FleetRoutes(workers: workers, maximumBodyBytes: maximumBodyBytes, live: live).router(),
             configuration: .init(address: .hostname(hostname, port: port), serverName: "FleetService"))
         // runService returns once SIGTERM or SIGINT has stopped the server and its requests
         // have finished; only then is the store closed, so no append races the close.

@@ -8,13 +8,16 @@ public struct FleetRoutes: Sendable {
     let workers: StoreWorkers
     /// The largest write body accepted, in bytes.
     let maximumBodyBytes: Int
+    /// Live anomaly detection fed with every write, or nil when it is off.
+    let live: LiveAnomalies?
 
-    public init(workers: StoreWorkers, maximumBodyBytes: Int = 16 << 20) {
+    public init(workers: StoreWorkers, maximumBodyBytes: Int = 16 << 20, live: LiveAnomalies? = nil) {
         self.workers = workers
         self.maximumBodyBytes = maximumBodyBytes
+        self.live = live
     }
 
-    /// A router serving `/write`, `/query`, `/downsample`, `/anomalies` and `/health`.
+    /// A router serving `/write`, `/query`, `/downsample`, `/anomalies`, `/anomalies/live` and `/health`.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.get("health") { _, _ -> String in "ok\n" }
@@ -22,6 +25,7 @@ public struct FleetRoutes: Sendable {
         router.get("query") { request, _ in try await query(request) }
         router.get("downsample") { request, _ in try await downsample(request) }
         router.get("anomalies") { request, _ in try await anomalies(request) }
+        router.get("anomalies/live") { _, _ in try liveAnomalies() }
         return router
     }
 
@@ -52,6 +56,13 @@ public struct FleetRoutes: Sendable {
             throw APIError(error)
         }
         try await onStore { store in try store.append(batch) }
+        if let live {
+            // The batch's points cannot be read back from a WriteBatch: read the accepted body again.
+            let points = body.withUnsafeReadableBytes { bytes in
+                LinePoints(bytes, deviceTag: parser.deviceTag, precision: parser.precision)
+            }
+            live.observe(points)
+        }
         return Response(status: .noContent)
     }
 
@@ -126,18 +137,22 @@ public struct FleetRoutes: Sendable {
         return Response.json(json.text)
     }
 
-    /// `GET /anomalies?device=&metric=&detector=zscore&window=1h&threshold=4&from=&to=`: the
-    /// windows in which the series misbehaved, `{"start", "end", "peak_time", "peak", "score", "points"}`.
+    /// `GET /anomalies?device=&metric=&detector=&window=1h&threshold=4&from=&to=`: the
+    /// windows in which the series misbehaved, `{"start", "end", "peak_time", "peak", "score",
+    /// "magnitude", "kind", "points"}`.
     ///
-    /// Detectors and their parameters: `zscore` and `robust` (`window`, `threshold` in
-    /// deviations), `above` and `below` (`threshold`, the limit), `rate` (`threshold`, units
-    /// per second), `flatline` (`window`, the shortest stuck stretch), `silence` (`window`,
-    /// the longest allowed gap). Optional: `merge_gap` and `min_duration`, durations.
+    /// Without `detector` (or with `automatic`), the automatic detector, which learns the
+    /// series' own level, spread, runs and sampling (optional `sensitivity`, in (0, 1),
+    /// default 0.5; `window` and `threshold` are refused). Explicit detectors and their
+    /// parameters: `zscore` and `robust` (`window`, `threshold` in deviations), `above` and
+    /// `below` (`threshold`, the limit), `rate` (`threshold`, units per second), `flatline`
+    /// (`window`, the shortest stuck stretch), `silence` (`window`, the longest allowed
+    /// gap). Optional for all: `merge_gap` and `min_duration`, durations.
     func anomalies(_ request: Request) async throws -> Response {
         let parameters = request.uri.queryParameters
         let (device, metric) = try Self.series(parameters)
         let (from, to) = try Self.range(parameters)
-        let name = parameters["detector"].map(String.init) ?? "zscore"
+        let name = parameters["detector"].map(String.init) ?? "automatic"
         func threshold(_ fallback: Double) throws -> Double {
             guard let text = parameters["threshold"] else { return fallback }
             guard let value = Double(String(text)), value.isFinite else {
@@ -147,6 +162,18 @@ public struct FleetRoutes: Sendable {
         }
         let detector: AnomalyDetector
         switch name {
+        case "automatic":
+            guard parameters["threshold"] == nil, parameters["window"] == nil else {
+                throw APIError(.badRequest, "the automatic detector takes no window or threshold (it learns them); give sensitivity, or name a detector")
+            }
+            var settings = AutomaticSettings.standard
+            if let text = parameters["sensitivity"] {
+                guard let value = Double(String(text)), value > 0, value < 1 else {
+                    throw APIError(.badRequest, "sensitivity must be a number between 0 and 1 (excluded), not \(text)")
+                }
+                settings.sensitivity = value
+            }
+            detector = .automatic(settings)
         case "zscore": detector = .zScore(window: try Self.duration(parameters, "window", default: "1h"), threshold: try threshold(4))
         case "robust": detector = .robust(window: try Self.duration(parameters, "window", default: "1h"), threshold: try threshold(4))
         case "above", "below":
@@ -158,7 +185,7 @@ public struct FleetRoutes: Sendable {
         case "flatline": detector = .flatline(minimumDuration: try Self.duration(parameters, "window", default: "1h"))
         case "silence": detector = .silence(maximumGap: try Self.duration(parameters, "window", default: "1h"))
         default:
-            throw APIError(.badRequest, "unknown detector \(name); known: zscore, robust, above, below, rate, flatline, silence")
+            throw APIError(.badRequest, "unknown detector \(name); known: automatic (the default), zscore, robust, above, below, rate, flatline, silence")
         }
         var options = AnomalyOptions(detector: detector, from: from, to: to)
         if parameters["merge_gap"] != nil { options.mergeGap = try Self.duration(parameters, "merge_gap", default: "0ms") }
@@ -166,7 +193,7 @@ public struct FleetRoutes: Sendable {
         let finalOptions = options
         let windows = try await onStore { store in try store.anomalies(device: device, metric: metric, options: finalOptions) }
 
-        var json = JSONText(capacity: 128 + windows.count * 128)
+        var json = JSONText(capacity: 128 + windows.count * 160)
         json.raw("{")
         json.key("device")
         json.string(device)
@@ -178,22 +205,80 @@ public struct FleetRoutes: Sendable {
         json.string(name)
         json.raw(",\"windows\":[")
         for (index, window) in windows.enumerated() {
-            json.raw(index == 0 ? "{\"start\":" : ",{\"start\":")
-            json.integer(window.start)
-            json.raw(",\"end\":")
-            json.integer(window.end)
-            json.raw(",\"peak_time\":")
-            json.integer(window.peakTime)
-            json.raw(",\"peak\":")
-            json.number(window.peak)
-            json.raw(",\"score\":")
-            json.number(window.score)
-            json.raw(",\"points\":")
-            json.integer(window.points)
-            json.raw("}")
+            if index > 0 { json.raw(",") }
+            Self.window(&json, window)
         }
         json.raw("]}\n")
         return Response.json(json.text)
+    }
+
+    /// `GET /anomalies/live`: what the live monitor has seen so far, `{"detector",
+    /// "series_watched", "late_points_ignored", "points_refused", "open": [...],
+    /// "recent_closed": [...], "recent_closed_limit"}`. Each window is written as by
+    /// `/anomalies`, with its `device` and `metric`; `open` holds each series' open window
+    /// as it was when it opened (sorted by series), `recent_closed` the most recent closed
+    /// windows, oldest first. 404 when live detection is off.
+    func liveAnomalies() throws -> Response {
+        guard let live else { throw APIError(.notFound, "live anomaly detection is off (--live-anomalies off)") }
+        let (open, recent) = live.snapshot()
+        var json = JSONText(capacity: 256 + (open.count + recent.count) * 200)
+        json.raw("{")
+        json.key("detector")
+        if case .automatic = live.monitor.options.detector { json.string("automatic") } else { json.string("explicit") }
+        json.raw(",")
+        json.key("series_watched")
+        json.integer(live.monitor.seriesCount)
+        json.raw(",")
+        json.key("late_points_ignored")
+        json.integer(live.monitor.latePointsIgnored)
+        json.raw(",")
+        json.key("points_refused")
+        json.integer(live.monitor.pointsRefused)
+        for (name, entries) in [("open", open), ("recent_closed", recent)] {
+            json.raw(",")
+            json.key(name)
+            json.raw("[")
+            for (index, entry) in entries.enumerated() {
+                if index > 0 { json.raw(",") }
+                Self.window(&json, entry.window, series: entry.series)
+            }
+            json.raw("]")
+        }
+        json.raw(",")
+        json.key("recent_closed_limit")
+        json.integer(live.recentLimit)
+        json.raw("}\n")
+        return Response.json(json.text)
+    }
+
+    /// One window as a JSON object, led by its series when given.
+    private static func window(_ json: inout JSONText, _ window: AnomalyWindow, series: SeriesKey? = nil) {
+        json.raw("{")
+        if let series {
+            json.key("device")
+            json.string(series.device)
+            json.raw(",")
+            json.key("metric")
+            json.string(series.metric)
+            json.raw(",")
+        }
+        json.raw("\"start\":")
+        json.integer(window.start)
+        json.raw(",\"end\":")
+        json.integer(window.end)
+        json.raw(",\"peak_time\":")
+        json.integer(window.peakTime)
+        json.raw(",\"peak\":")
+        json.number(window.peak)
+        json.raw(",\"score\":")
+        json.number(window.score)
+        json.raw(",\"magnitude\":")
+        json.number(window.magnitude)
+        json.raw(",\"kind\":")
+        json.string(window.kind.rawValue)
+        json.raw(",\"points\":")
+        json.integer(window.points)
+        json.raw("}")
     }
 
     // MARK: Helpers

@@ -1,17 +1,18 @@
-import FleetServiceCore
+@testable import FleetServiceCore
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Strata
+import Synchronization
 import Testing
 
 /// Runs `body` against the service on a new store in a temporary directory, through
 /// Hummingbird's in-process router test client (no socket).
-private func withService(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+private func withService(live: LiveAnomalies? = nil, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-test-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let workers = StoreWorkers(store: try Store(at: directory), threads: 4)
-    let app = Application(router: FleetRoutes(workers: workers).router())
+    let app = Application(router: FleetRoutes(workers: workers, live: live).router())
     do {
         try await app.test(.router, body)
     } catch {
@@ -121,10 +122,128 @@ private func json(_ response: TestResponse) throws -> [String: Any] {
         }
     }
 
+    /// The windows of a JSON answer, without the series names the live answer adds.
+    private func windows(_ object: [String: Any], _ member: String) throws -> [[String: AnyHashable]] {
+        let list = try #require(object[member] as? [[String: Any]])
+        return list.map { window in
+            var fields: [String: AnyHashable] = [:]
+            for (key, value) in window where key != "device" && key != "metric" { fields[key] = value as? AnyHashable }
+            return fields
+        }
+    }
+
+    @Test func liveAnomaliesMatchTheOfflineScan() async throws {
+        let lines = LogLines()
+        let live = try LiveAnomalies(log: { lines.append($0) })
+        try await withService(live: live) { client in
+            // A reading a minute for 300 minutes, a steady repeating pattern with one spike at
+            // minute 200, and a second field without one; sent in three writes of 100 lines.
+            let spikeMinute = 200
+            func line(_ minute: Int) -> String {
+                let watts = minute == spikeMinute ? 95.0 : 10.0 + Double(minute % 7) * 0.1
+                let amps = 2.0 + Double(minute % 5) * 0.01
+                return "power,host=pump-7 watts=\(watts),amps=\(amps) \(Int64(minute) * 60_000)\n"
+            }
+            for part in 0..<3 {
+                var body = (part * 100..<(part + 1) * 100).map(line).joined()
+                // A point older than the series' last: stored (the same value again), ignored live.
+                if part == 2 { body += "power,host=pump-7 watts=\(10.0 + Double(150 % 7) * 0.1) 9000000\n" }
+                let write = try await client.execute(uri: "/write?precision=ms", method: .post, body: ByteBuffer(string: body))
+                #expect(write.status == .noContent)
+            }
+
+            let liveAnswer = try await client.execute(uri: "/anomalies/live", method: .get)
+            #expect(liveAnswer.status == .ok)
+            let state = try json(liveAnswer)
+            #expect(state["series_watched"] as? Int == 2)
+            #expect(state["late_points_ignored"] as? Int == 1)
+            #expect(state["recent_closed_limit"] as? Int == 1_000)
+            #expect((state["open"] as? [Any])?.isEmpty == true)
+            let closed = try #require(state["recent_closed"] as? [[String: Any]])
+            let spike = try #require(closed.first { $0["kind"] as? String == "spike" })
+            #expect(spike["device"] as? String == "pump-7")
+            #expect(spike["metric"] as? String == "power.watts")
+            #expect(spike["start"] as? Int == spikeMinute * 60_000)
+            #expect(spike["peak_time"] as? Int == spikeMinute * 60_000)
+            #expect(spike["peak"] as? Double == 95)
+            let score = try #require(spike["score"] as? Double)
+            #expect(score > 0.5 && score <= 1)
+
+            // The offline scan of the same series, by the default (automatic) detector.
+            let offline = try await client.execute(uri: "/anomalies?device=pump-7&metric=power.watts", method: .get)
+            #expect(offline.status == .ok)
+            let scanned = try json(offline)
+            #expect(scanned["detector"] as? String == "automatic")
+            let watts = closed.filter { $0["metric"] as? String == "power.watts" }
+            #expect(try windows(["w": watts], "w") == windows(scanned, "windows"))
+            #expect(try windows(scanned, "windows").count >= 1)
+
+            // The other series: no window live, none offline.
+            let amps = try await client.execute(uri: "/anomalies?device=pump-7&metric=power.amps", method: .get)
+            #expect(try windows(json(amps), "windows").isEmpty)
+            #expect(!closed.contains { $0["metric"] as? String == "power.amps" })
+        }
+        let logged = lines.all
+        #expect(logged.contains { $0.hasPrefix("anomaly opened: device pump-7 metric power.watts start 1970-01-01T03:20:00Z kind spike score ") })
+        #expect(logged.contains { $0.hasPrefix("anomaly closed: device pump-7 metric power.watts start 1970-01-01T03:20:00Z kind spike") })
+    }
+
+    /// The body re-reader that feeds the monitor names series and converts timestamps and
+    /// values as the library's parser did for the store.
+    @Test func linePointsAgreeWithTheStoredPoints() throws {
+        let body = "\u{FEFF}cpu,host=edge\\ 1,rack=r\\,2 usage=0.5,busy=t,jobs=42i,bytes=7u 1700000000123456789\r\n"
+            + "  # a comment\n\n"
+            + "cpu\\,x,host=edge\\ 1 use\\=d=-1.5e3 -1500000\n"
+            + "disk,rack=r2,host=b free=3 1700000000999999999   \n"
+        var parser = LineProtocolParser()
+        parser.precision = .nanoseconds
+        let batch = try Array(body.utf8).withUnsafeBytes { try parser.parse($0, file: "body").batch }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-points-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try Store(at: directory)
+        defer { try? store.close() }
+        try store.append(batch)
+
+        let points = Array(body.utf8).withUnsafeBytes { LinePoints($0, deviceTag: "host", precision: .nanoseconds) }
+        #expect(points.count == batch.count)
+        #expect(Set(points.series.map(\.key)) == Set(store.series().map(\.key)))
+        for series in points.series {
+            let stored = try store.query(device: series.key.device, metric: series.key.metric)
+            #expect(Array(stored.timestamps) == series.timestamps, "\(series.key)")
+            let values = stored.indices.map { index -> Double in
+                switch stored[index].value {
+                case .float64(let value): value
+                case .int64(let value): Double(value)
+                }
+            }
+            #expect(values.map(\.bitPattern) == series.values.map(\.bitPattern), "\(series.key)")
+        }
+        #expect(points.series.map(\.key.metric) == ["cpu.usage", "cpu.busy", "cpu.jobs", "cpu.bytes", "cpu,x.use=d", "disk.free"])
+        #expect(points.series.first?.key.device == "edge 1")
+        #expect(points.series.first?.timestamps == [1_700_000_000_123])
+        #expect(points.series.first { $0.key.metric == "cpu,x.use=d" }?.timestamps == [-2])
+    }
+
+    @Test func liveAnomaliesAnswer404WhenOff() async throws {
+        try await withService { client in
+            let response = try await client.execute(uri: "/anomalies/live", method: .get)
+            #expect(response.status == .notFound)
+            let automaticWithThreshold = try await client.execute(uri: "/anomalies?device=a&metric=b&threshold=3", method: .get)
+            #expect(automaticWithThreshold.status == .badRequest)
+        }
+    }
+
     @Test func healthAnswers() async throws {
         try await withService { client in
             let response = try await client.execute(uri: "/health", method: .get)
             #expect(response.status == .ok)
         }
     }
+}
+
+/// Log lines collected from the service, from any thread.
+private final class LogLines: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
 }
