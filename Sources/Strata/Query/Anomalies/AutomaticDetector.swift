@@ -157,12 +157,19 @@ private struct Judgement {
     var ratio = 0.0
     var kind = AnomalyKind.spike
 
+    @inline(__always)
     mutating func consider(_ candidate: Double, _ candidateKind: AnomalyKind) {
-        if candidate > ratio { ratio = candidate; kind = candidateKind }
+        // Selects rather than a branch: which feature is strongest changes from point to point.
+        let stronger = candidate > ratio
+        kind = stronger ? candidateKind : kind
+        ratio = stronger ? candidate : ratio
     }
 
     /// The ratio mapped into [0, 1]: half at the record, approaching 1 far beyond it.
-    var score: Double { ratio <= 1 ? ratio / 2 : 1 - 0.5 / ratio }
+    var score: Double {
+        let near = ratio / 2, beyond = 1 - 0.5 / ratio
+        return ratio <= 1 ? near : beyond
+    }
 }
 
 /// The features of one rolling-window scale.
@@ -256,7 +263,9 @@ struct RunningLevel {
 /// and sorted (for the median and quartiles), in fixed inline storage.
 struct SortedWindow {
     private var arrival = InlineArray<32, Double>(repeating: 0)
-    private var sorted = InlineArray<32, Double>(repeating: 0)
+    private static let capacity = 32
+    /// The values in order; the slots past `count` hold +infinity (see `replace`).
+    private var sorted = InlineArray<32, Double>(repeating: .infinity)
     private let count: Int
     /// Where the median and the quartiles sit in the sorted values (computed once: they are read every point).
     private let medianIndex: Int
@@ -296,23 +305,37 @@ struct SortedWindow {
         sorted[index] = value
     }
 
-    /// Puts `value` in the slot of `old` and moves it to its sorted place: only the
-    /// values ranked between the two move, usually few.
+    /// Takes `old` out of the sorted values and puts `value` in its sorted place.
+    /// The two ranks are counted over the whole window rather than searched, so
+    /// no branch depends on the data until the values between them move.
     private mutating func replace(_ old: Double, with value: Double) {
-        // Values are never NaN (the caller skips them), so the lower bound of `old` holds it.
-        var index = 0, upper = count - 1
-        while index < upper {
-            let middle = (index &+ upper) &>> 1
-            if sorted[middle] < old { index = middle + 1 } else { upper = middle }
+        // Values are never NaN (the caller skips them), so `old` sits at the count of values
+        // below it. The slots past `count` hold +infinity, so all 32 can be counted, eight at
+        // a time, with vector compares instead of branches.
+        var below = SIMD8<Int64>(), belowValue = SIMD8<Int64>()
+        let olds = SIMD8<Double>(repeating: old), values8 = SIMD8<Double>(repeating: value)
+        sorted.span.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress!)
+            for chunk in 0..<(Self.capacity / 8) {
+                let eight = base.loadUnaligned(fromByteOffset: chunk * 64, as: SIMD8<Double>.self)
+                below &+= SIMD8<Int64>(repeating: 0).replacing(with: 1, where: eight .< olds)
+                belowValue &+= SIMD8<Int64>(repeating: 0).replacing(with: 1, where: eight .< values8)
+            }
         }
-        while index > 0 && sorted[index - 1] > value {
-            sorted[index] = sorted[index - 1]
-            index -= 1
+        let from = Int(below.wrappedSum())
+        var to = Int(belowValue.wrappedSum())
+        var values = sorted.mutableSpan
+        // `old` was counted below `value`: without it, `value` goes one place lower.
+        to &-= old < value ? 1 : 0
+        var index = from
+        while index < to {
+            values[unchecked: index] = values[unchecked: index &+ 1]
+            index &+= 1
         }
-        while index < count - 1 && sorted[index + 1] < value {
-            sorted[index] = sorted[index + 1]
-            index += 1
+        while index > to {
+            values[unchecked: index] = values[unchecked: index &- 1]
+            index &-= 1
         }
-        sorted[index] = value
+        values[unchecked: to] = value
     }
 }
