@@ -324,18 +324,17 @@ struct SortedWindow {
         }
         let from = Int(below.wrappedSum())
         var to = Int(belowValue.wrappedSum())
-        var values = sorted.mutableSpan
         // `old` was counted below `value`: without it, `value` goes one place lower.
         to &-= old < value ? 1 : 0
-        var index = from
-        while index < to {
-            values[unchecked: index] = values[unchecked: index &+ 1]
-            index &+= 1
+        var span = sorted.mutableSpan
+        span.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            if from < to {
+                (base + from).update(from: base + from + 1, count: to - from)
+            } else if from > to {
+                (base + to + 1).update(from: base + to, count: from - to)
+            }
+            base[to] = value
         }
-        while index > to {
-            values[unchecked: index] = values[unchecked: index &- 1]
-            index &-= 1
-        }
-        values[unchecked: to] = value
     }
 }
