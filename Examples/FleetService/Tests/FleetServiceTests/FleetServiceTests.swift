@@ -136,18 +136,19 @@ private func json(_ response: TestResponse) throws -> [String: Any] {
         let lines = LogLines()
         let live = try LiveAnomalies(log: { lines.append($0) })
         try await withService(live: live) { client in
-            // A reading a minute for 300 minutes, a steady repeating pattern with one spike at
-            // minute 200, and a second field without one; sent in three writes of 100 lines.
+            // A reading every 10 minutes for 50 hours (the automatic detector learns a series'
+            // first day), a steady repeating pattern with one spike at reading 200 (hour 33), and a
+            // second field without one; sent in three writes of 100 lines.
             let spikeMinute = 200
             func line(_ minute: Int) -> String {
                 let watts = minute == spikeMinute ? 95.0 : 10.0 + Double(minute % 7) * 0.1
                 let amps = 2.0 + Double(minute % 5) * 0.01
-                return "power,host=pump-7 watts=\(watts),amps=\(amps) \(Int64(minute) * 60_000)\n"
+                return "power,host=pump-7 watts=\(watts),amps=\(amps) \(Int64(minute) * 600_000)\n"
             }
             for part in 0..<3 {
                 var body = (part * 100..<(part + 1) * 100).map(line).joined()
                 // A point older than the series' last: stored (the same value again), ignored live.
-                if part == 2 { body += "power,host=pump-7 watts=\(10.0 + Double(150 % 7) * 0.1) 9000000\n" }
+                if part == 2 { body += "power,host=pump-7 watts=\(10.0 + Double(150 % 7) * 0.1) 90000000\n" }
                 let write = try await client.execute(uri: "/write?precision=ms", method: .post, body: ByteBuffer(string: body))
                 #expect(write.status == .noContent)
             }
@@ -163,8 +164,8 @@ private func json(_ response: TestResponse) throws -> [String: Any] {
             let spike = try #require(closed.first { $0["kind"] as? String == "spike" })
             #expect(spike["device"] as? String == "pump-7")
             #expect(spike["metric"] as? String == "power.watts")
-            #expect(spike["start"] as? Int == spikeMinute * 60_000)
-            #expect(spike["peak_time"] as? Int == spikeMinute * 60_000)
+            #expect(spike["start"] as? Int == spikeMinute * 600_000)
+            #expect(spike["peak_time"] as? Int == spikeMinute * 600_000)
             #expect(spike["peak"] as? Double == 95)
             let score = try #require(spike["score"] as? Double)
             #expect(score > 0.5 && score <= 1)
@@ -184,8 +185,8 @@ private func json(_ response: TestResponse) throws -> [String: Any] {
             #expect(!closed.contains { $0["metric"] as? String == "power.amps" })
         }
         let logged = lines.all
-        #expect(logged.contains { $0.hasPrefix("anomaly opened: device pump-7 metric power.watts start 1970-01-01T03:20:00Z kind spike score ") })
-        #expect(logged.contains { $0.hasPrefix("anomaly closed: device pump-7 metric power.watts start 1970-01-01T03:20:00Z kind spike") })
+        #expect(logged.contains { $0.hasPrefix("anomaly opened: device pump-7 metric power.watts start 1970-01-02T09:20:00Z kind spike score ") })
+        #expect(logged.contains { $0.hasPrefix("anomaly closed: device pump-7 metric power.watts start 1970-01-02T09:20:00Z kind spike") })
     }
 
     /// The body re-reader that feeds the monitor names series and converts timestamps and
