@@ -94,7 +94,10 @@ struct FleetGenerator {
 
         var incidents: [Incident] = []
         let dice = random.unit()
-        let incidentStart = options.start + Int64(random.unit() * Double(options.duration) * 0.7)
+        // In a fleet of two days or more, devices run a day before anything goes wrong, as
+        // deployed devices do (and as the anomaly detector, which learns a day, expects).
+        let settled: Int64 = options.duration >= 2 * 86_400_000 ? 86_400_000 : 0
+        let incidentStart = options.start + settled + Int64(random.unit() * Double(options.duration - settled) * 0.7)
         if dice < 0.01 {
             incidents.append(.overheating(from: incidentStart, to: incidentStart + 45 * 60_000))
         } else if dice < 0.02 {
