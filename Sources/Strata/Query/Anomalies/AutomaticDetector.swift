@@ -250,7 +250,7 @@ struct RunningLevel {
     private var count = 0
 
     mutating func add(_ x: Double) {
-        count += 1
+        count &+= 1
         if count == 1 { mean = x; return }
         let weight = count > 1_000 ? Self.weight : 1 / Double(count)
         let difference = x - mean
@@ -274,8 +274,12 @@ struct SortedWindow {
     private var filled = 0
     private var next = 0
 
+    /// Eight-value chunks that cover the window (the rest of the slots hold +infinity).
+    private let chunks: Int
+
     init(count: Int) {
         self.count = count
+        chunks = (count + 7) / 8
         medianIndex = count / 2
         lowerQuartileIndex = count / 4
         upperQuartileIndex = 3 * count / 4
@@ -310,13 +314,13 @@ struct SortedWindow {
     /// no branch depends on the data until the values between them move.
     private mutating func replace(_ old: Double, with value: Double) {
         // Values are never NaN (the caller skips them), so `old` sits at the count of values
-        // below it. The slots past `count` hold +infinity, so all 32 can be counted, eight at
-        // a time, with vector compares instead of branches.
+        // below it. The slots past `count` hold +infinity, so whole chunks of eight can be
+        // counted with vector compares instead of branches.
         var below = SIMD8<Int64>(), belowValue = SIMD8<Int64>()
         let olds = SIMD8<Double>(repeating: old), values8 = SIMD8<Double>(repeating: value)
         sorted.span.withUnsafeBufferPointer { buffer in
             let base = UnsafeRawPointer(buffer.baseAddress!)
-            for chunk in 0..<(Self.capacity / 8) {
+            for chunk in 0..<chunks {
                 let eight = base.loadUnaligned(fromByteOffset: chunk * 64, as: SIMD8<Double>.self)
                 below &+= SIMD8<Int64>(repeating: 0).replacing(with: 1, where: eight .< olds)
                 belowValue &+= SIMD8<Int64>(repeating: 0).replacing(with: 1, where: eight .< values8)
