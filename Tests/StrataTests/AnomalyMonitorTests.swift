@@ -226,6 +226,26 @@ struct AnomalyMonitorTests {
         #expect(starts.contains { $0 >= 2 * day + 15 * 3_600_000 && $0 < 2 * day + 15 * 3_600_000 + 1_800_000 }, "\(starts)")
     }
 
+    @Test("Windows-only judging skips measuring features inside their range, and decides every point as the full judgement does", arguments: [0.3, 0.5])
+    func automaticWindowsOnlyJudging(sensitivity: Double) {
+        let settings = AutomaticSettings(sensitivity: sensitivity, learningSpan: 0)
+        for series in Self.fleet(seed: 5) {
+            var full = AutomaticDetector(settings: settings), fast = AutomaticDetector(settings: settings)
+            var anomalous = 0
+            for index in series.times.indices {
+                let a = full.observe(time: series.times[index], value: series.values[index], scoresEveryPoint: true)
+                let b = fast.observe(time: series.times[index], value: series.values[index], scoresEveryPoint: false)
+                #expect(a.kind == b.kind)
+                #expect(b.score <= a.score)
+                if a.kind != nil {
+                    anomalous += 1
+                    #expect(a.score == b.score && a.magnitude == b.magnitude)
+                }
+            }
+            #expect(anomalous > 0)
+        }
+    }
+
     @Test("An infinite reading is a spike and teaches the automatic detector nothing: every other point is judged as without it")
     func automaticSurvivesInfinity() {
         let series = Self.fleet(seed: 21)[0]

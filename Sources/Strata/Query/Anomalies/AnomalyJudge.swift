@@ -17,9 +17,14 @@ struct AnomalyJudge {
     private var run: (start: Int64, bits: UInt64, points: Int, reported: Bool)?
     private var automatic: AutomaticDetector
 
-    init(detector: AnomalyDetector, minimumWindowPoints: Int) {
+    /// Whether every point's score must be exact; windows alone need it only for
+    /// anomalous points (see ``AutomaticDetector/observe(time:value:scoresEveryPoint:)``).
+    let scoresEveryPoint: Bool
+
+    init(detector: AnomalyDetector, minimumWindowPoints: Int, scoresEveryPoint: Bool = true) {
         self.detector = detector
         self.minimumWindowPoints = minimumWindowPoints
+        self.scoresEveryPoint = scoresEveryPoint
         if case .automatic(let settings) = detector {
             automatic = AutomaticDetector(settings: settings)
         } else {
@@ -38,7 +43,7 @@ struct AnomalyJudge {
             if !value.isNaN {
                 // A silence marks the point that ended it, the moment a watcher learns of it,
                 // not the gap before: the window starts when the alert could be raised.
-                let verdict = automatic.observe(time: time, value: value)
+                let verdict = automatic.observe(time: time, value: value, scoresEveryPoint: scoresEveryPoint)
                 judgement.score = verdict.score
                 judgement.magnitude = verdict.magnitude
                 judgement.kind = verdict.kind

@@ -138,6 +138,6 @@ public final class AnomalyMonitor: Sendable {
             state.refused += count
             return nil
         }
-        return Series(scanner: AnomalyScanner(options: options, type: .float64), last: nil)
+        return Series(scanner: AnomalyScanner(options: options, type: .float64, scoresEveryPoint: false), last: nil)
     }
 }

@@ -14,9 +14,12 @@ struct AnomalyScanner: PointConsumer {
     /// The windows closed so far, in order, by ``consume(time:bits:)`` and ``finish()``.
     private(set) var windows: [AnomalyWindow] = []
 
-    init(options: AnomalyOptions, type: ValueType) {
+    /// A scanner for `options` over a series of `type`. A scan that only builds windows
+    /// passes `scoresEveryPoint: false`: normal points' scores may then be lower bounds,
+    /// while every window is exactly the same.
+    init(options: AnomalyOptions, type: ValueType, scoresEveryPoint: Bool = true) {
         self.type = type
-        judge = AnomalyJudge(detector: options.detector, minimumWindowPoints: options.minimumWindowPoints)
+        judge = AnomalyJudge(detector: options.detector, minimumWindowPoints: options.minimumWindowPoints, scoresEveryPoint: scoresEveryPoint)
         if case .automatic(let settings) = options.detector {
             // The automatic detector runs from the series' start and its windows are
             // those of a full scan that start in range, whole.

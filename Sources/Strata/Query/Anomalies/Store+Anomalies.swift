@@ -19,7 +19,7 @@ extension Store {
         try options.validate()
         let key = SeriesKey(device: device, metric: metric)
         guard let type = state.withLock({ $0.knownType(of: key) }) else { return [] }
-        var scanner = AnomalyScanner(options: options, type: type)
+        var scanner = AnomalyScanner(options: options, type: type, scoresEveryPoint: false)
         _ = try scan(device: device, metric: metric, from: options.scanStart, to: options.to, into: &scanner)
         scanner.finish()
         return scanner.result
