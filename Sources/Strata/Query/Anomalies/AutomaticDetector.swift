@@ -190,10 +190,7 @@ private struct Judgement {
     }
 
     /// The ratio mapped into [0, 1]: half at the record, approaching 1 far beyond it.
-    var score: Double {
-        let near = ratio / 2, beyond = 1 - 0.5 / ratio
-        return ratio <= 1 ? near : beyond
-    }
+    var score: Double { ratio <= 1 ? ratio / 2 : 1 - 0.5 / ratio }
 }
 
 /// The features of one rolling-window scale.
