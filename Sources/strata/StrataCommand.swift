@@ -1,4 +1,5 @@
 import ArgumentParser
+import Strata
 
 @main
 struct StrataCommand: ParsableCommand {
@@ -13,6 +14,7 @@ struct StrataCommand: ParsableCommand {
             on one line on standard error); 2 when input data is malformed; 3 when \
             `verify` finds damage; 64 for a usage error.
             """,
+        version: StrataVersion.current,
         subcommands: [IngestCommand.self, QueryCommand.self, DownsampleCommand.self, AnomaliesCommand.self, InspectCommand.self, CompactCommand.self, DeleteCommand.self, ExportCommand.self, VerifyCommand.self, BackupCommand.self, DemoCommand.self, BenchCommand.self]
     )
 }

@@ -167,6 +167,16 @@ struct DownsampleCommandTests {
     }
 }
 
+@Suite("strata --version")
+struct VersionCommandTests {
+    @Test("--version prints the version the exports record, and exits 0")
+    func version() throws {
+        let run = try CommandRunner.run(["--version"])
+        #expect(run.status == 0, "\(run.standardError)")
+        #expect(run.standardOutput == StrataVersion.current + "\n")
+    }
+}
+
 @Suite("strata anomalies")
 struct AnomaliesCommandTests {
     @Test("CSV columns, the detectors' required options, and an SVG plot")
