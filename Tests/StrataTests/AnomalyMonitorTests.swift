@@ -246,6 +246,31 @@ struct AnomalyMonitorTests {
         }
     }
 
+    @Test("A monitor fed the appended WriteBatch judges each named series as one fed the series' points")
+    func monitorTakesWriteBatches() throws {
+        let fleet = Self.fleet(seed: 12)
+        let byBatch = try AnomalyMonitor(), bySeries = try AnomalyMonitor()
+        var batchEvents: [AnomalyEvent] = [], seriesEvents: [AnomalyEvent] = []
+        for part in 0..<5 {
+            var batch = WriteBatch()
+            for one in fleet {
+                let lower = one.times.count * part / 5, upper = one.times.count * (part + 1) / 5
+                for index in lower..<upper {
+                    try batch.append(device: one.key.device, metric: one.key.metric, timestamp: one.times[index], value: one.values[index])
+                }
+                seriesEvents += bySeries.observe(device: one.key.device, metric: one.key.metric,
+                                                 timestamps: Array(one.times[lower..<upper]), values: Array(one.values[lower..<upper]))
+            }
+            // An Int64 series is judged by its values as doubles.
+            try batch.append(device: "counter", metric: "n", timestamp: Int64(part), value: Int64(part * 3))
+            seriesEvents += bySeries.observe(device: "counter", metric: "n", timestamp: Int64(part), value: Double(part * 3))
+            batchEvents += byBatch.observe(batch)
+        }
+        #expect(!batchEvents.isEmpty)
+        #expect(batchEvents == seriesEvents)
+        #expect(byBatch.seriesCount == fleet.count + 1)
+    }
+
     @Test("An infinite reading is a spike and teaches the automatic detector nothing: every other point is judged as without it")
     func automaticSurvivesInfinity() {
         let series = Self.fleet(seed: 21)[0]

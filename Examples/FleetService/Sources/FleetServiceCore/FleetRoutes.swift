@@ -56,13 +56,7 @@ public struct FleetRoutes: Sendable {
             throw APIError(error)
         }
         try await onStore { store in try store.append(batch) }
-        if let live {
-            // The batch's points cannot be read back from a WriteBatch: read the accepted body again.
-            let points = body.withUnsafeReadableBytes { bytes in
-                LinePoints(bytes, deviceTag: parser.deviceTag, precision: parser.precision)
-            }
-            live.observe(points)
-        }
+        live?.observe(batch)
         return Response(status: .noContent)
     }
 

@@ -47,15 +47,9 @@ public final class LiveAnomalies: Sendable {
     /// Judges the points of one write, series by series, each in the order written.
     /// The monitor is called under this object's lock, so the events of concurrent writes
     /// are recorded in the order the monitor produced them.
-    func observe(_ points: LinePoints) {
+    func observe(_ batch: WriteBatch) {
         let lines = state.withLock { state in
-            var lines: [String] = []
-            for series in points.series {
-                let events = monitor.observe(device: series.key.device, metric: series.key.metric,
-                                             timestamps: series.timestamps, values: series.values)
-                for event in events { lines.append(record(event, in: &state)) }
-            }
-            return lines
+            monitor.observe(batch).map { record($0, in: &state) }
         }
         for line in lines { log(line) }
     }

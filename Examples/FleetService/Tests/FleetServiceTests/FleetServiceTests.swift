@@ -189,42 +189,6 @@ private func json(_ response: TestResponse) throws -> [String: Any] {
         #expect(logged.contains { $0.hasPrefix("anomaly closed: device pump-7 metric power.watts start 1970-01-02T09:20:00Z kind spike") })
     }
 
-    /// The body re-reader that feeds the monitor names series and converts timestamps and
-    /// values as the library's parser did for the store.
-    @Test func linePointsAgreeWithTheStoredPoints() throws {
-        let body = "\u{FEFF}cpu,host=edge\\ 1,rack=r\\,2 usage=0.5,busy=t,jobs=42i,bytes=7u 1700000000123456789\r\n"
-            + "  # a comment\n\n"
-            + "cpu\\,x,host=edge\\ 1 use\\=d=-1.5e3 -1500000\n"
-            + "disk,rack=r2,host=b free=3 1700000000999999999   \n"
-        var parser = LineProtocolParser()
-        parser.precision = .nanoseconds
-        let batch = try Array(body.utf8).withUnsafeBytes { try parser.parse($0, file: "body").batch }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-points-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try Store(at: directory)
-        defer { try? store.close() }
-        try store.append(batch)
-
-        let points = Array(body.utf8).withUnsafeBytes { LinePoints($0, deviceTag: "host", precision: .nanoseconds) }
-        #expect(points.count == batch.count)
-        #expect(Set(points.series.map(\.key)) == Set(store.series().map(\.key)))
-        for series in points.series {
-            let stored = try store.query(device: series.key.device, metric: series.key.metric)
-            #expect(Array(stored.timestamps) == series.timestamps, "\(series.key)")
-            let values = stored.indices.map { index -> Double in
-                switch stored[index].value {
-                case .float64(let value): value
-                case .int64(let value): Double(value)
-                }
-            }
-            #expect(values.map(\.bitPattern) == series.values.map(\.bitPattern), "\(series.key)")
-        }
-        #expect(points.series.map(\.key.metric) == ["cpu.usage", "cpu.busy", "cpu.jobs", "cpu.bytes", "cpu,x.use=d", "disk.free"])
-        #expect(points.series.first?.key.device == "edge 1")
-        #expect(points.series.first?.timestamps == [1_700_000_000_123])
-        #expect(points.series.first { $0.key.metric == "cpu,x.use=d" }?.timestamps == [-2])
-    }
-
     @Test func liveAnomaliesAnswer404WhenOff() async throws {
         try await withService { client in
             let response = try await client.execute(uri: "/anomalies/live", method: .get)

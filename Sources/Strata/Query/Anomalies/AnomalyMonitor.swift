@@ -98,6 +98,27 @@ public final class AnomalyMonitor: Sendable {
         observe(device: device, metric: metric, timestamps: [timestamp], values: [value])
     }
 
+    /// Judges the points of a batch the service appended: each series named in the
+    /// batch, its rows in the order they were added (Int64 values as Doubles, as a
+    /// scan reads them). Rows added through a ``SeriesReference`` carry no names in
+    /// the batch and are skipped; feed those with
+    /// ``observe(device:metric:timestamps:values:)``.
+    public func observe(_ batch: WriteBatch) -> [AnomalyEvent] {
+        var rows = [[Int]](repeating: [], count: batch.keys.count)
+        for (row, series) in batch.seriesOfRow.enumerated() where series & WriteBatch.referenceFlag == 0 {
+            rows[Int(series)].append(row)
+        }
+        var events: [AnomalyEvent] = []
+        for (slot, key) in batch.keys.enumerated() where !rows[slot].isEmpty {
+            let isInteger = batch.types[slot] == .int64
+            let values = rows[slot].map { row in
+                isInteger ? Double(Int64(bitPattern: batch.bits[row])) : Double(bitPattern: batch.bits[row])
+            }
+            events += observe(device: key.device, metric: key.metric, timestamps: rows[slot].map { batch.timestamps[$0] }, values: values)
+        }
+        return events
+    }
+
     /// Closes the series' open window (its final event) and forgets the series:
     /// its next point starts a fresh detector, as a new series would.
     public func flush(device: String, metric: String) -> [AnomalyEvent] {
