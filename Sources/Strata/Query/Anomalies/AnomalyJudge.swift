@@ -57,21 +57,9 @@ struct AnomalyJudge {
             judgement.scoreRelative(1 + (limit - value) / max(abs(limit), 1))
             if value < limit { judgement.kind = .outOfBounds }
         case .zScore(let window, let threshold):
-            trailing.evict(before: time.subtractingSaturated(window))
-            if trailing.count >= minimumWindowPoints, let z = trailing.zScore(of: value) {
-                judgement.magnitude = abs(z)
-                judgement.scoreRelative(abs(z) / threshold)
-                if abs(z) > threshold { judgement.kind = .spike }
-            }
-            if !value.isNaN { trailing.insert(time: time, value: value, keepsOrder: false) }
+            judgeAgainstTrailing(time: time, value: value, window: window, threshold: threshold, robust: false, into: &judgement)
         case .robust(let window, let threshold):
-            trailing.evict(before: time.subtractingSaturated(window))
-            if trailing.count >= minimumWindowPoints, let z = trailing.robustScore(of: value) {
-                judgement.magnitude = abs(z)
-                judgement.scoreRelative(abs(z) / threshold)
-                if abs(z) > threshold { judgement.kind = .spike }
-            }
-            if !value.isNaN { trailing.insert(time: time, value: value, keepsOrder: true) }
+            judgeAgainstTrailing(time: time, value: value, window: window, threshold: threshold, robust: true, into: &judgement)
         case .rateOfChange(let limit):
             if let previous, time > previous.time {
                 let rate = abs(value - previous.value) / (Double(AnomalyScanner.span(from: previous.time, to: time)) / 1000)
@@ -113,6 +101,21 @@ struct AnomalyJudge {
         }
         previous = (time, value)
         return judgement
+    }
+
+    /// The z-score and robust detectors: the point against the trailing `window` of points
+    /// before it (its mean and deviation, or its median and interquartile range), then the
+    /// point joins the window.
+    @inline(__always)
+    private mutating func judgeAgainstTrailing(time: Int64, value: Double, window: Int64, threshold: Double, robust: Bool,
+                                               into judgement: inout PointJudgement) {
+        trailing.evict(before: time.subtractingSaturated(window))
+        if trailing.count >= minimumWindowPoints, let z = robust ? trailing.robustScore(of: value) : trailing.zScore(of: value) {
+            judgement.magnitude = abs(z)
+            judgement.scoreRelative(abs(z) / threshold)
+            if abs(z) > threshold { judgement.kind = .spike }
+        }
+        if !value.isNaN { trailing.insert(time: time, value: value, keepsOrder: robust) }
     }
 
     /// The earliest start that the judgement of any later point can have: a
