@@ -63,8 +63,9 @@ extension Store {
     /// chunk at a time; the sources of an overlapping cluster (late data) are
     /// merged point by point through a heap of cursors, each holding one
     /// decoded chunk, so memory is one chunk per source whatever the range.
-    /// - Returns: the series' type, or nil when the store does not know it.
-    func scan<Consumer: PointConsumer>(device: String, metric: String, from start: Int64, to end: Int64, into consumer: inout Consumer) throws(StrataError) -> ValueType? {
+    /// - Returns: the series' type and the number of chunks decoded, or nil when the store does not know the series.
+    @discardableResult
+    func scan<Consumer: PointConsumer>(device: String, metric: String, from start: Int64, to end: Int64, into consumer: inout Consumer) throws(StrataError) -> (type: ValueType, decodedChunks: Int)? {
         guard let (type, found) = try sources(of: SeriesKey(device: device, metric: metric), from: start, to: end) else { return nil }
         var sources = found
         sources.sort { $0.first < $1.first }
@@ -72,6 +73,7 @@ extension Store {
 
         var timestamps: [Int64] = [], bits: [UInt64] = []
         var index = 0
+        var decodedChunks = 0
         while index < sources.count {
             // Grow the cluster while the next source starts before the cluster ends.
             var clusterEnd = sources[index].last
@@ -83,6 +85,7 @@ extension Store {
             if next == index + 1 {
                 let source = sources[index]
                 if let segment = source.segment {
+                    decodedChunks += source.chunks.count
                     for chunk in source.chunks {
                         try segment.decode(chunk, type: type, timestamps: &timestamps, bits: &bits)
                         for position in 0..<timestamps.count where timestamps[position] >= start && timestamps[position] <= last {
@@ -96,11 +99,12 @@ extension Store {
                     }
                 }
             } else {
+                decodedChunks += sources[index..<next].reduce(0) { $0 + $1.chunks.count }
                 try streamMerged(Array(sources[index..<next]), type: type, from: start, to: end, into: &consumer)
             }
             index = next
         }
-        return type
+        return (type, decodedChunks)
     }
 }
 

@@ -8,15 +8,24 @@ import Glibc
 struct DownsampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "downsample",
-        abstract: "Summarize series in time buckets: min, max, mean, sum, count, first, last, stddev.",
+        abstract: "Summarize series in time buckets: min, max, mean, sum, count, first, last, stddev, percentiles, counters.",
         discussion: """
             --device takes a name, a comma-separated list, or shell-style patterns \
             (`pump-*`, `pump-0[1-3]?`); without --metric every metric of each device is \
             summarized. Buckets are [start, start + step) and aligned to the Unix epoch \
             (a 1d step starts at midnight UTC) unless --align from is given. Empty buckets \
             are left out unless --empty is given; then they are printed as they are made, \
-            at most 10,000,000 buckets (more is refused with exit status 2). Without --to \
-            the range has no end: a point at the largest timestamp is included.
+            at most 10,000,000 buckets (more is refused with exit status 2), and --fill \
+            says what they hold: nothing (none), the previous bucket's values (previous), \
+            values interpolated between the buckets around them (linear), or a number. \
+            Their count stays 0. Without --to the range has no end: a point at the largest \
+            timestamp is included.
+
+            --group-by series (the default) summarizes each series on its own; metric \
+            merges every selected device into one series per metric, and all merges \
+            everything selected into one. A merged row names the --device argument as its \
+            device and the metric (or `*` for all) as its metric. Merging Int64 with \
+            Float64 series makes the group Float64 (each integer as the nearest double).
 
             Chunks that lie wholly inside one bucket are answered from the statistics \
             stored in the segment index, without decoding; --decode-all turns that off \
@@ -24,6 +33,16 @@ struct DownsampleCommand: ParsableCommand {
             `first` or `last`; the other aggregates ignore them. stddev is the population \
             standard deviation. The sum of an Int64 series is exact (128-bit) and printed \
             as an integer; its mean is computed from that exact sum.
+
+            Percentiles (p50, p90, p95, p99, any pNN or pNN.N) are exact: the values of a \
+            bucket sorted, linearly interpolated between the two closest ranks (DuckDB's \
+            quantile_cont, NumPy's default). They need every value of a bucket in memory at \
+            once, so memory grows with the largest bucket (8 bytes a value), never with the \
+            range; chunks are then decoded instead of answered from statistics. increase is \
+            how much a counter rose in the bucket, each point counted from the point before \
+            it (the previous bucket's last point included), a drop read as a counter reset \
+            as Prometheus reads it; nothing is extrapolated, so the increases of a range's \
+            buckets add up to its total. rate is increase per second of bucket width.
 
             CSV columns: device,metric,ts_ms and one column per aggregate, in the order \
             given, with ts_ms the bucket start. An aggregate with no value (the mean of a \
@@ -39,7 +58,7 @@ struct DownsampleCommand: ParsableCommand {
     @Option(help: "Bucket width: 500ms, 30s, 15m, 1h, 1d, 1w ...")
     var step: String
 
-    @Option(help: "Aggregates, comma-separated: min,max,mean,sum,count,first,last,stddev.")
+    @Option(help: "Aggregates, comma-separated: min,max,mean,sum,count,first,last,stddev,increase,rate and percentiles pNN or pNN.N (p50, p95, p99.9).")
     var agg = "min,max,mean,count"
 
     @OptionGroup var range: TimeRangeOptions
@@ -47,8 +66,14 @@ struct DownsampleCommand: ParsableCommand {
     @Option(help: "Bucket alignment: epoch or from.")
     var align: AlignmentArgument = .epoch
 
+    @Option(help: "What each output row summarizes: series, metric (every selected device merged per metric) or all.")
+    var groupBy: GroupingArgument = .series
+
     @Flag(help: "Also print buckets without points (count 0).")
     var empty = false
+
+    @Option(help: ArgumentHelp("With --empty, what empty buckets hold: none, previous, linear or a number.", valueName: "fill"))
+    var fill = "none"
 
     @Flag(help: "Decode every chunk instead of using chunk statistics.")
     var decodeAll = false
@@ -61,18 +86,36 @@ struct DownsampleCommand: ParsableCommand {
 
     var aggregates: [Aggregate] { agg.split(separator: ",").compactMap { Aggregate(rawValue: String($0)) } }
 
+    /// `--fill` as the library takes it; nil when it is not a fill.
+    var bucketFill: BucketFill? {
+        switch fill {
+        case "none": return BucketFill.none
+        case "previous": return .previous
+        case "linear": return .linear
+        default:
+            guard let number = Double(fill), !number.isNaN else { return nil }
+            return .value(number)
+        }
+    }
+
     mutating func validate() throws {
         guard DurationText.parseMilliseconds(step) != nil else {
             throw ValidationError("--step \(step.debugDescription) is not a duration such as 30s, 15m, 1h or 1d")
         }
-        guard !agg.isEmpty else { throw ValidationError("--agg is empty; choose from \(Aggregate.allCases.map(\.rawValue).joined(separator: ","))") }
+        let names = Aggregate.namedCases.map(\.rawValue).joined(separator: ",") + ",pNN"
+        guard !agg.isEmpty else { throw ValidationError("--agg is empty; choose from \(names)") }
         for name in agg.split(separator: ",", omittingEmptySubsequences: false) where name.isEmpty {
             throw ValidationError("--agg \(agg.debugDescription) has an empty name (two commas in a row, or a comma at an end)")
         }
         for name in agg.split(separator: ",") where Aggregate(rawValue: String(name)) == nil {
-            throw ValidationError("unknown aggregate \(String(name).debugDescription); choose from \(Aggregate.allCases.map(\.rawValue).joined(separator: ","))")
+            let hint = name.hasPrefix("p") ? " (a percentile is p and a level from 0 to 100 with at most 3 decimals: p95, p99.9)" : ""
+            throw ValidationError("unknown aggregate \(String(name).debugDescription)\(hint); choose from \(names)")
         }
         if align == .from && range.from == nil { throw ValidationError("--align from needs --from") }
+        guard bucketFill != nil else {
+            throw ValidationError("--fill \(fill.debugDescription) is not none, previous, linear or a number")
+        }
+        if fill != "none" && !empty { throw ValidationError("--fill fills empty buckets: it needs --empty") }
     }
 
     func run() throws {
@@ -84,15 +127,15 @@ struct DownsampleCommand: ParsableCommand {
             options.alignment = align == .epoch ? .epoch : .from
             options.includesEmptyBuckets = empty
             options.usesChunkStatistics = !decodeAll
+            options.aggregates = aggregates
+            options.fill = bucketFill ?? .none
             let series = try DeviceSelection.series(in: database, devices: selection.device, metric: selection.metric)
             var results: [DownsampleResult] = []
-            for key in series {
-                do {
-                    results.append(try database.downsample(device: key.device, metric: key.metric, options: options))
-                } catch let error as StrataError where error.code == .invalidArgument {
-                    // Too many empty buckets for the range and step: the request, not the store, is at fault.
-                    throw CommandError(message: error.description, status: ExitStatus.badInput)
-                }
+            do {
+                results = try summarize(series, in: database, options: options)
+            } catch let error as StrataError where error.code == .invalidArgument {
+                // Too many empty buckets for the range and step: the request, not the store, is at fault.
+                throw CommandError(message: error.description, status: ExitStatus.badInput)
             }
             var output = StandardOutput()
             write(results, to: &output)
@@ -104,33 +147,40 @@ struct DownsampleCommand: ParsableCommand {
         }
     }
 
-    /// An exact sum as decimal digits; sums that fit 64 bits take the fast Int64 formatting.
-    static func integerText(_ sum: Int128) -> String {
-        if let small = Int64(exactly: sum) { return String(small) }
-        return String(sum)
+    /// One result per series, or per group of series with --group-by.
+    private func summarize(_ series: [SeriesKey], in database: Store, options: DownsampleOptions) throws -> [DownsampleResult] {
+        switch groupBy {
+        case .series:
+            return try series.map { try database.downsample(device: $0.device, metric: $0.metric, options: options) }
+        case .all:
+            return [try database.downsample(merging: series, as: SeriesKey(device: selection.device, metric: "*"), options: options)]
+        case .metric:
+            var metrics: [String] = []
+            var members: [String: [SeriesKey]] = [:]
+            for key in series {
+                if members[key.metric] == nil { metrics.append(key.metric) }
+                members[key.metric, default: []].append(key)
+            }
+            metrics.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            return try metrics.map { metric in
+                try database.downsample(merging: members[metric]!, as: SeriesKey(device: selection.device, metric: metric), options: options)
+            }
+        }
     }
 
     private func write(_ results: [DownsampleResult], to output: inout StandardOutput) {
         let aggregates = self.aggregates
         func text(_ bucket: Bucket, _ aggregate: Aggregate) -> String? {
-            switch aggregate {
-            case .min: bucket.minimum.map(ValueText.exact)
-            case .max: bucket.maximum.map(ValueText.exact)
-            case .first: bucket.first.map(ValueText.exact)
-            case .last: bucket.last.map(ValueText.exact)
-            case .count: String(bucket.count)
-            case .sum: bucket.valueCount == 0 ? nil : bucket.integerSum.map(Self.integerText) ?? NumberText.format(bucket.sum)
-            case .mean: bucket.mean.map(NumberText.format)
-            case .stddev: bucket.standardDeviation.map(NumberText.format)
-            }
+            bucket.value(aggregate)?.description
         }
-        // For people: computed numbers (mean, Float64 sum, deviation) to seven significant digits;
-        // stored values (min, max, first, last) and Int64 sums exactly. CSV and JSON keep every bit.
+        // For people: computed numbers (mean, Float64 sum, deviation, interpolated percentiles, rates)
+        // to seven significant digits; stored values and exact integers in full. CSV and JSON keep every bit.
         func tableText(_ bucket: Bucket, _ aggregate: Aggregate) -> String? {
-            switch aggregate {
-            case .sum where bucket.integerSum != nil: text(bucket, aggregate)
-            case .sum, .mean, .stddev: bucket.number(aggregate).map(Format.readable)
-            default: text(bucket, aggregate)
+            switch (aggregate, bucket.value(aggregate)) {
+            case (_, nil): nil
+            case (_, .integer(let value)?): AggregateValue.integer(value).description
+            case (.min, _), (.max, _), (.first, _), (.last, _): text(bucket, aggregate)
+            case (_, .float(let value)?): Format.readable(value)
             }
         }
         switch format {
@@ -159,14 +209,10 @@ struct DownsampleCommand: ParsableCommand {
                     var fields = ["\"device\":\(JSONText.string(result.series.device))", "\"metric\":\(JSONText.string(result.series.metric))", "\"ts_ms\":\(bucket.start)"]
                     for aggregate in aggregates {
                         let value: String
-                        switch aggregate {
-                        case .min: value = bucket.minimum.map(JSONText.value) ?? "null"
-                        case .max: value = bucket.maximum.map(JSONText.value) ?? "null"
-                        case .first: value = bucket.first.map(JSONText.value) ?? "null"
-                        case .last: value = bucket.last.map(JSONText.value) ?? "null"
-                        case .count: value = String(bucket.count)
-                        case .sum where bucket.integerSum != nil: value = text(bucket, .sum) ?? "null"
-                        default: value = bucket.number(aggregate).map { JSONText.value(.float64($0)) } ?? "null"
+                        switch bucket.value(aggregate) {
+                        case nil: value = "null"
+                        case .integer(let number)?: value = AggregateValue.integer(number).description
+                        case .float(let number)?: value = JSONText.value(.float64(number))
                         }
                         fields.append("\"\(aggregate.rawValue)\":\(value)")
                     }
@@ -210,6 +256,11 @@ struct DownsampleCommand: ParsableCommand {
 
 enum AlignmentArgument: String, ExpressibleByArgument, CaseIterable {
     case epoch, from
+}
+
+/// `--group-by`: what one output row summarizes.
+enum GroupingArgument: String, ExpressibleByArgument, CaseIterable {
+    case series, metric, all
 }
 
 /// Resolves `--device` (names, lists, shell patterns; see ``DeviceSelector``) and `--metric` into series.

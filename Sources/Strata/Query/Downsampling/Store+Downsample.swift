@@ -18,9 +18,17 @@ extension Store {
         let started = monotonicNanoseconds()
         defer { metrics.queryDuration.recordNanoseconds(monotonicNanoseconds() - started) }
         let key = SeriesKey(device: device, metric: metric)
-        guard let (type, sources) = try sources(of: key, from: options.from, to: options.to) else {
+        if options.needsOrderedPoints { return try orderedDownsample(key, options: options) }
+        guard var (table, fromStatistics, decoded) = try statisticsTable(key, options: options) else {
             return DownsampleResult(series: key, type: nil, buckets: DownsampleBuckets(filled: []), chunksFromStatistics: 0, chunksDecoded: 0)
         }
+        return DownsampleResult(series: key, type: table.type, buckets: try table.buckets(), chunksFromStatistics: fromStatistics, chunksDecoded: decoded)
+    }
+
+    /// One series' bucket table, whole chunks inside a bucket answered from
+    /// their statistics; nil when the store does not know the series.
+    func statisticsTable(_ key: SeriesKey, options: DownsampleOptions) throws(StrataError) -> (BucketTable, Int, Int)? {
+        guard let (type, sources) = try sources(of: key, from: options.from, to: options.to) else { return nil }
 
         func overlapsAnotherSource(_ index: Int, _ low: Int64, _ high: Int64) -> Bool {
             sources.indices.contains { $0 != index && sources[$0].first <= high && low <= sources[$0].last }
@@ -47,7 +55,7 @@ extension Store {
                 if options.usesChunkStatistics, let statistics = chunk.statistics,
                    source.hidden.isEmpty || !source.hidden.touches(chunk.time.minTime, chunk.time.maxTime),
                    chunk.time.minTime >= options.from, options.to == .max || chunk.time.maxTime < options.to,
-                   options.bucketStart(chunk.time.minTime) == options.bucketStart(chunk.time.maxTime),
+                   table.grid.start(of: chunk.time.minTime) == table.grid.start(of: chunk.time.maxTime),
                    !overlapsAnotherSource(index, chunk.time.minTime, chunk.time.maxTime),
                    table.add(statistics) {  // false for an Int64 chunk whose stored sum may be rounded
                     fromStatistics += 1
@@ -71,6 +79,19 @@ extension Store {
         }
         let merged = SeriesColumns.merging(overlapping)
         for position in 0..<merged.count { table.add(time: merged.timestamps[position], bits: merged.bits[position]) }
-        return DownsampleResult(series: key, type: type, buckets: try table.buckets(), chunksFromStatistics: fromStatistics, chunksDecoded: decoded)
+        return (table, fromStatistics, decoded)
+    }
+
+    /// One series through the ordered path (percentiles, counters): its points
+    /// streamed in time order into a table that keeps one bucket open.
+    private func orderedDownsample(_ key: SeriesKey, options: DownsampleOptions) throws(StrataError) -> DownsampleResult {
+        guard let type = state.withLock({ $0.knownType(of: key) }) else {
+            return DownsampleResult(series: key, type: nil, buckets: DownsampleBuckets(filled: []), chunksFromStatistics: 0, chunksDecoded: 0)
+        }
+        var table = OrderedBucketTable(options: options, type: type)
+        table.beginSeries(type, tracker: CounterTracker(type: type))
+        let decoded = try scan(device: key.device, metric: key.metric, from: options.from, to: options.to, into: &table)?.decodedChunks ?? 0
+        return DownsampleResult(series: key, type: type, buckets: try DownsampleBuckets.make(filled: table.takeBuckets(), options: options, type: type),
+                                chunksFromStatistics: 0, chunksDecoded: decoded)
     }
 }

@@ -4,7 +4,7 @@ import StrataCodecs
 /// added in any order: first and last go by timestamp, and variances combine
 /// with Chan, Golub and LeVeque's pairwise update.
 struct BucketAccumulator {
-    let type: ValueType
+    private(set) var type: ValueType
     var count = 0
     var valueCount = 0
     /// The sum of a Float64 series.
@@ -83,6 +83,57 @@ struct BucketAccumulator {
         return true
     }
 
+    /// Adds the points another accumulator of the same type summarized (a
+    /// second series of a group). A tie in time keeps this one's first and
+    /// takes the other's last, as ``add(time:bits:)`` does for a later point.
+    mutating func merge(_ other: BucketAccumulator) {
+        count += other.count
+        if other.count == 0 { return }
+        if other.firstTime < firstTime { firstTime = other.firstTime; firstBits = other.firstBits }
+        if other.lastTime >= lastTime { lastTime = other.lastTime; lastBits = other.lastBits }
+        guard other.valueCount > 0 else { return }
+        switch type {
+        case .float64:
+            if valueCount == 0 || Self.floatPrecedes(Double(bitPattern: other.minimumBits), Double(bitPattern: minimumBits)) { minimumBits = other.minimumBits }
+            if valueCount == 0 || Self.floatPrecedes(Double(bitPattern: maximumBits), Double(bitPattern: other.maximumBits)) { maximumBits = other.maximumBits }
+            sum.add(other.sum.total)
+        case .int64:
+            if valueCount == 0 || Int64(bitPattern: other.minimumBits) < Int64(bitPattern: minimumBits) { minimumBits = other.minimumBits }
+            if valueCount == 0 || Int64(bitPattern: other.maximumBits) > Int64(bitPattern: maximumBits) { maximumBits = other.maximumBits }
+            integerSum += other.integerSum
+        }
+        let total = Double(valueCount + other.valueCount)
+        let delta = other.mean - mean
+        m2 += other.m2 + delta * delta * Double(valueCount) * Double(other.valueCount) / total
+        mean += delta * Double(other.valueCount) / total
+        valueCount += other.valueCount
+    }
+
+    /// The same summary for a Float64 group: Int64 values become the nearest
+    /// Double, and the exact sum is carried as two Doubles (its rounding and the remainder).
+    func asFloat64() -> BucketAccumulator {
+        guard type == .int64 else { return self }
+        var converted = self
+        converted.type = .float64
+        converted.minimumBits = Self.floatBits(ofInteger: minimumBits)
+        converted.maximumBits = Self.floatBits(ofInteger: maximumBits)
+        converted.firstBits = Self.floatBits(ofInteger: firstBits)
+        converted.lastBits = Self.floatBits(ofInteger: lastBits)
+        converted.sum = CompensatedSum()
+        let rounded = Double(integerSum)
+        converted.sum.add(rounded)
+        // The rounding may reach 2^127, which Int128 cannot hold; then the remainder is dropped.
+        if let back = Int128(exactly: rounded) { converted.sum.add(Double(integerSum - back)) }
+        converted.integerSum = 0
+        return converted
+    }
+
+    /// The bits of the Double nearest an Int64 given by its bits.
+    @inline(__always)
+    static func floatBits(ofInteger bits: UInt64) -> UInt64 {
+        Double(Int64(bitPattern: bits)).bitPattern
+    }
+
     /// Total order on non-NaN doubles with -0.0 before +0.0.
     @inline(__always)
     static func floatPrecedes(_ a: Double, _ b: Double) -> Bool {
@@ -118,107 +169,3 @@ struct BucketAccumulator {
     }
 }
 
-/// Accumulators by bucket start.
-///
-/// Points mostly arrive in time order (sources are streamed oldest first),
-/// so buckets are kept in an array sorted by start: a new bucket past the
-/// last is appended, a revisited one is found by binary search. Only a new
-/// bucket that falls before the last one (overlapping sources merged at the
-/// end) goes to a side dictionary, merged in when the buckets are listed.
-struct BucketTable {
-    let options: DownsampleOptions
-    let type: ValueType
-    private var starts: [Int64] = []
-    private var accumulators: [BucketAccumulator] = []
-    private var outOfOrder: [Int64: BucketAccumulator] = [:]
-    private var current: BucketAccumulator
-    private var currentStart = Int64.min
-    private var currentEnd = Int64.min
-    /// Where `current` goes back: an index into `accumulators`, or nil for `outOfOrder`.
-    private var currentIndex: Int? = nil
-    private var hasCurrent = false
-
-    init(options: DownsampleOptions, type: ValueType) {
-        self.options = options
-        self.type = type
-        current = BucketAccumulator(type: type)
-    }
-
-    @inline(__always)
-    mutating func add(time: Int64, bits: UInt64) {
-        if !(hasCurrent && time >= currentStart && time < currentEnd) { switchTo(options.bucketStart(time)) }
-        current.add(time: time, bits: bits)
-    }
-
-    /// Adds a chunk lying wholly inside one bucket; false (nothing added) when
-    /// its statistics cannot answer exactly and it must be decoded instead.
-    mutating func add(_ chunk: ChunkStatistics) -> Bool {
-        if type == .int64 && chunk.exactIntegerSum == nil { return false }
-        let start = options.bucketStart(chunk.minTime)
-        if !(hasCurrent && start == currentStart) { switchTo(start) }
-        return current.add(chunk)
-    }
-
-    private mutating func storeCurrent() {
-        guard hasCurrent else { return }
-        if let currentIndex { accumulators[currentIndex] = current } else { outOfOrder[currentStart] = current }
-    }
-
-    private mutating func switchTo(_ start: Int64) {
-        storeCurrent()
-        if starts.isEmpty || start > starts[starts.count - 1] {
-            starts.append(start)
-            accumulators.append(BucketAccumulator(type: type))
-            currentIndex = starts.count - 1
-            current = accumulators[starts.count - 1]
-        } else {
-            var low = 0, high = starts.count
-            while low < high {
-                let middle = (low + high) / 2
-                if starts[middle] < start { low = middle + 1 } else { high = middle }
-            }
-            if low < starts.count && starts[low] == start {
-                currentIndex = low
-                current = accumulators[low]
-            } else {
-                currentIndex = nil
-                current = outOfOrder[start] ?? BucketAccumulator(type: type)
-            }
-        }
-        currentStart = start
-        // Only a start clamped to Int64.min needs the exact (Int128) end: a bucket
-        // straddling Int64.min ends one step after its true start.
-        if start == .min {
-            currentEnd = options.bucketEnd(start)
-        } else {
-            let (end, overflow) = start.addingReportingOverflow(options.step)
-            currentEnd = overflow ? .max : end
-        }
-        hasCurrent = true
-    }
-
-    /// The buckets in time order; empty ones, when asked for, are made as
-    /// the result is read (see ``DownsampleBuckets``).
-    /// - Throws: `.invalidArgument` when empty buckets would number more than
-    ///   ``DownsampleOptions/maximumBucketsWithEmpty``.
-    mutating func buckets() throws(StrataError) -> DownsampleBuckets {
-        storeCurrent()
-        hasCurrent = false
-        var filled = zip(starts, accumulators).map { $1.bucket(start: $0) }
-        if !outOfOrder.isEmpty {
-            filled += outOfOrder.map { $0.value.bucket(start: $0.key) }
-            filled.sort { $0.start < $1.start }
-        }
-        guard options.includesEmptyBuckets else { return DownsampleBuckets(filled: filled) }
-        // Without a bound, the data's first or last bucket is the end of the grid.
-        let first = options.from == .min ? filled.first.map { options.exactBucketStart($0.start) } : options.exactBucketStart(options.from)
-        let last = options.to == .max ? filled.last.map { options.exactBucketStart($0.start) }
-            : options.exactBucketStart(TimeRangeEnd.lastIncluded(before: options.to))
-        guard let first, let last, first <= last else { return DownsampleBuckets(filled: filled) }
-        let count = DownsampleBuckets.count(first: first, last: last, step: options.step)
-        guard count <= Int128(DownsampleOptions.maximumBucketsWithEmpty) else {
-            throw StrataError(.invalidArgument, "\(count) buckets requested; use a larger step or a shorter range (at most \(DownsampleOptions.maximumBucketsWithEmpty) with empty buckets)")
-        }
-        return DownsampleBuckets(filled: filled, first: first, last: last, step: options.step, type: type)
-    }
-}

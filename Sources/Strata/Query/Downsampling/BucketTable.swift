@@ -1,0 +1,101 @@
+import StrataCodecs
+
+/// Accumulators by bucket start.
+///
+/// Points mostly arrive in time order (sources are streamed oldest first),
+/// so buckets are kept in an array sorted by start: a new bucket past the
+/// last is appended, a revisited one is found by binary search. Only a new
+/// bucket that falls before the last one (overlapping sources merged at the
+/// end) goes to a side dictionary, merged in when the buckets are listed.
+struct BucketTable {
+    let options: DownsampleOptions
+    let grid: BucketGrid
+    let type: ValueType
+    private var starts: [Int64] = []
+    private var accumulators: [BucketAccumulator] = []
+    private var outOfOrder: [Int64: BucketAccumulator] = [:]
+    private var current: BucketAccumulator
+    private var currentStart = Int64.min
+    private var currentEnd = Int64.min
+    /// Where `current` goes back: an index into `accumulators`, or nil for `outOfOrder`.
+    private var currentIndex: Int? = nil
+    private var hasCurrent = false
+
+    init(options: DownsampleOptions, type: ValueType) {
+        self.options = options
+        grid = options.grid
+        self.type = type
+        current = BucketAccumulator(type: type)
+    }
+
+    @inline(__always)
+    mutating func add(time: Int64, bits: UInt64) {
+        if !(hasCurrent && time >= currentStart && time < currentEnd) { switchTo(grid.start(of: time)) }
+        current.add(time: time, bits: bits)
+    }
+
+    /// Adds a chunk lying wholly inside one bucket; false (nothing added) when
+    /// its statistics cannot answer exactly and it must be decoded instead.
+    mutating func add(_ chunk: ChunkStatistics) -> Bool {
+        if type == .int64 && chunk.exactIntegerSum == nil { return false }
+        let start = grid.start(of: chunk.minTime)
+        if !(hasCurrent && start == currentStart) { switchTo(start) }
+        return current.add(chunk)
+    }
+
+    private mutating func storeCurrent() {
+        guard hasCurrent else { return }
+        if let currentIndex { accumulators[currentIndex] = current } else { outOfOrder[currentStart] = current }
+    }
+
+    private mutating func switchTo(_ start: Int64) {
+        storeCurrent()
+        if starts.isEmpty || start > starts[starts.count - 1] {
+            starts.append(start)
+            accumulators.append(BucketAccumulator(type: type))
+            currentIndex = starts.count - 1
+            current = accumulators[starts.count - 1]
+        } else {
+            var low = 0, high = starts.count
+            while low < high {
+                let middle = (low + high) / 2
+                if starts[middle] < start { low = middle + 1 } else { high = middle }
+            }
+            if low < starts.count && starts[low] == start {
+                currentIndex = low
+                current = accumulators[low]
+            } else {
+                currentIndex = nil
+                current = outOfOrder[start] ?? BucketAccumulator(type: type)
+            }
+        }
+        currentStart = start
+        currentEnd = grid.end(of: start)
+        hasCurrent = true
+    }
+
+    /// The accumulators with points, by start, sorted; the table is left empty.
+    mutating func takeAccumulators() -> (starts: [Int64], accumulators: [BucketAccumulator]) {
+        storeCurrent()
+        hasCurrent = false
+        var pairs = (starts, accumulators)
+        if !outOfOrder.isEmpty {
+            var merged = zip(starts, accumulators).map { ($0, $1) } + outOfOrder.map { ($0.key, $0.value) }
+            merged.sort { $0.0 < $1.0 }
+            pairs = (merged.map(\.0), merged.map(\.1))
+        }
+        starts = []
+        accumulators = []
+        outOfOrder = [:]
+        return pairs
+    }
+
+    /// The buckets in time order; empty ones, when asked for, are made as
+    /// the result is read (see ``DownsampleBuckets``).
+    /// - Throws: `.invalidArgument` when empty buckets would number more than
+    ///   ``DownsampleOptions/maximumBucketsWithEmpty``.
+    mutating func buckets() throws(StrataError) -> DownsampleBuckets {
+        let (starts, accumulators) = takeAccumulators()
+        return try DownsampleBuckets.make(filled: zip(starts, accumulators).map { $1.bucket(start: $0) }, options: options, type: type)
+    }
+}

@@ -1,0 +1,112 @@
+/// The buckets of a downsampling result, in time order.
+///
+/// Only buckets holding points are stored. When empty buckets are asked for
+/// (``DownsampleOptions/includesEmptyBuckets``), they are made as they are
+/// read, from their position on the grid of bucket starts, and filled
+/// (``DownsampleOptions/fill``) from the stored buckets around them, so
+/// memory follows the buckets with points, never the length of the range.
+public struct DownsampleBuckets: RandomAccessCollection, Sendable {
+    /// The buckets holding points, sorted by start.
+    private let filled: [Bucket]
+    /// With empty buckets: the grid and the index of the first bucket on it.
+    private let grid: (grid: BucketGrid, firstIndex: Int128)?
+    private let type: ValueType?
+    private let fill: BucketFill
+    /// Positions run from 0 to ``endIndex``.
+    public let startIndex = 0
+    /// The number of buckets.
+    public let endIndex: Int
+
+    /// Buckets with points only.
+    init(filled: [Bucket]) {
+        self.filled = filled
+        grid = nil
+        type = nil
+        fill = .none
+        endIndex = filled.count
+    }
+
+    /// Every bucket from index `first` to `last` of `grid`; the caller has
+    /// checked that their number fits an `Int`.
+    private init(filled: [Bucket], grid: BucketGrid, first: Int128, last: Int128, type: ValueType, fill: BucketFill) {
+        self.filled = filled
+        self.grid = (grid, first)
+        self.type = type
+        self.fill = fill
+        endIndex = Int(last - first + 1)
+    }
+
+    /// The result for `filled` buckets under `options`: with empty buckets when
+    /// asked for, over the range (or, where it is unbounded, the data).
+    /// - Throws: `.invalidArgument` when empty buckets would number more than
+    ///   ``DownsampleOptions/maximumBucketsWithEmpty``.
+    static func make(filled: [Bucket], options: DownsampleOptions, type: ValueType) throws(StrataError) -> DownsampleBuckets {
+        guard options.includesEmptyBuckets else { return DownsampleBuckets(filled: filled) }
+        let grid = options.grid
+        // Without a bound, the data's first or last bucket is the end of the grid.
+        let first = options.from == .min ? filled.first.map { grid.index(of: $0.start) } : grid.index(of: options.from)
+        let last = options.to == .max ? filled.last.map { grid.index(of: $0.start) }
+            : grid.index(of: TimeRangeEnd.lastIncluded(before: options.to))
+        guard let first, let last, first <= last else { return DownsampleBuckets(filled: filled) }
+        let count = last - first + 1
+        guard count <= Int128(DownsampleOptions.maximumBucketsWithEmpty) else {
+            throw StrataError(.invalidArgument, "\(count) buckets requested; use a larger step or a shorter range (at most \(DownsampleOptions.maximumBucketsWithEmpty) with empty buckets)")
+        }
+        return DownsampleBuckets(filled: filled, grid: grid, first: first, last: last, type: type, fill: options.fill)
+    }
+
+    /// How many buckets are held in memory (those with points).
+    var storedBucketCount: Int { filled.count }
+
+    /// The bucket at `position`: a stored one, or an empty one made on the spot.
+    public subscript(position: Int) -> Bucket {
+        guard let grid else { return filled[position] }
+        let start = grid.grid.start(ofIndex: grid.firstIndex + Int128(position))
+        var low = 0, high = filled.count
+        while low < high {
+            let middle = (low + high) / 2
+            if filled[middle].start < start { low = middle + 1 } else { high = middle }
+        }
+        if low < filled.count && filled[low].start == start { return filled[low] }
+        return emptyBucket(start: start, nextFilled: low)
+    }
+
+    /// An empty bucket at `start`, between stored buckets `nextFilled - 1` and `nextFilled`, filled as asked.
+    private func emptyBucket(start: Int64, nextFilled: Int) -> Bucket {
+        var bucket = BucketAccumulator(type: type ?? .float64).bucket(start: start)
+        let before = nextFilled > 0 ? filled[nextFilled - 1] : nil
+        let after = nextFilled < filled.count ? filled[nextFilled] : nil
+        switch fill {
+        case .none: break
+        case .value(let number): bucket.fillSource = .constant(number)
+        case .previous: bucket.fillSource = before.map(BucketFillSource.previous)
+        case .linear:
+            if let before, let after { bucket.fillSource = .between(before, after) }
+        }
+        return bucket
+    }
+
+    /// Walks the buckets in order, stepping through the stored ones instead of searching.
+    public struct Iterator: IteratorProtocol {
+        private let buckets: DownsampleBuckets
+        private var position = 0
+        private var nextFilled = 0
+
+        init(_ buckets: DownsampleBuckets) { self.buckets = buckets }
+
+        /// The next bucket, nil past the last.
+        public mutating func next() -> Bucket? {
+            guard position < buckets.endIndex else { return nil }
+            defer { position += 1 }
+            guard let grid = buckets.grid else { return buckets.filled[position] }
+            let start = grid.grid.start(ofIndex: grid.firstIndex + Int128(position))
+            let filled = buckets.filled
+            while nextFilled < filled.count && filled[nextFilled].start < start { nextFilled += 1 }
+            if nextFilled < filled.count && filled[nextFilled].start == start { return filled[nextFilled] }
+            return buckets.emptyBucket(start: start, nextFilled: nextFilled)
+        }
+    }
+
+    /// An iterator over the buckets in time order.
+    public func makeIterator() -> Iterator { Iterator(self) }
+}

@@ -1,0 +1,99 @@
+import StrataCodecs
+
+/// One bucket filled by points in time order, keeping what chunk statistics
+/// cannot: the values (as ``PercentileSelection`` keys) when percentiles are
+/// asked for, and a counter's increase.
+struct OrderedBucket {
+    var accumulator: BucketAccumulator
+    /// Keys of the non-NaN values; empty unless percentiles are asked for.
+    var keys: [UInt64] = []
+    var integerIncrease: Int128 = 0
+    var floatIncrease = CompensatedSum()
+
+    init(type: ValueType) { accumulator = BucketAccumulator(type: type) }
+
+    /// Adds a point; `rise` is its counter increase from the series' previous point.
+    @inline(__always)
+    mutating func add(time: Int64, bits: UInt64, keepsValue: Bool, rise: CounterRise) {
+        accumulator.add(time: time, bits: bits)
+        switch rise {
+        case .none: break
+        case .integer(let amount): integerIncrease += amount
+        case .float(let amount): floatIncrease.add(amount)
+        }
+        if keepsValue && !(accumulator.type == .float64 && Double(bitPattern: bits).isNaN) {
+            keys.append(PercentileSelection.key(bits: bits, type: accumulator.type))
+        }
+    }
+
+    /// The finished bucket: the eight classic aggregates, the percentiles at
+    /// `levels` and, when `counts` is set, the increase and rate.
+    mutating func bucket(start: Int64, levels: [Double], counts: Bool, seconds: Double) -> Bucket {
+        var bucket = accumulator.bucket(start: start)
+        if !levels.isEmpty {
+            bucket.percentileLevels = levels
+            bucket.percentiles = keys.withUnsafeMutableBufferPointer {
+                PercentileSelection.percentiles(of: $0, levels: levels, type: accumulator.type)
+            }
+        }
+        if counts && accumulator.valueCount > 0 {
+            let increase: AggregateValue = accumulator.type == .int64 ? .integer(integerIncrease) : .float(floatIncrease.total)
+            bucket.increase = increase
+            bucket.rate = increase.number / seconds
+        }
+        return bucket
+    }
+
+    /// Empties the bucket for reuse, keeping the keys' storage.
+    mutating func reset() {
+        accumulator = BucketAccumulator(type: accumulator.type)
+        keys.removeAll(keepingCapacity: true)
+        integerIncrease = 0
+        floatIncrease = CompensatedSum()
+    }
+}
+
+/// A point's rise from its series' previous point, for ``Aggregate/increase``.
+enum CounterRise {
+    /// The point is NaN: it neither counts nor rises.
+    case none
+    case integer(Int128)
+    case float(Double)
+}
+
+/// The previous non-NaN value of one series, to measure each point's rise.
+///
+/// A drop is a counter reset (the process restarted, the counter began again
+/// at zero), as Prometheus reads it: the rise is then the new value itself.
+/// The series' first point rises by 0.
+struct CounterTracker {
+    let type: ValueType
+    private var previous: UInt64 = 0
+    private var hasPrevious = false
+
+    init(type: ValueType) { self.type = type }
+
+    /// The rise of the next point; `.none` for a NaN, which is skipped.
+    @inline(__always)
+    mutating func rise(bits: UInt64) -> CounterRise {
+        let first = !hasPrevious
+        let before = previous
+        switch type {
+        case .int64:
+            previous = bits
+            hasPrevious = true
+            if first { return .integer(0) }
+            let value = Int64(bitPattern: bits), old = Int64(bitPattern: before)
+            return .integer(value >= old ? Int128(value) - Int128(old) : Int128(value))
+        case .float64:
+            let value = Double(bitPattern: bits)
+            // A NaN is no reading: the next point rises from the one before it.
+            if value.isNaN { return .none }
+            previous = bits
+            hasPrevious = true
+            if first { return .float(0) }
+            let old = Double(bitPattern: before)
+            return .float(value >= old ? value - old : value)
+        }
+    }
+}

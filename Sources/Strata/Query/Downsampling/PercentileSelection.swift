@@ -1,0 +1,124 @@
+/// Exact percentiles of one bucket's values, by selection instead of sorting.
+///
+/// Values are kept as order-preserving keys: an unsigned integer whose
+/// natural order is the values' order (for doubles the sign bit flipped on
+/// positives and every bit flipped on negatives, which also puts -0.0 before
+/// +0.0; for Int64 the sign bit flipped). Each level's two closest ranks are
+/// found by quickselect (Hoare's FIND, CACM 1961) in expected linear time,
+/// falling back to a full sort when partitioning goes badly (Musser's
+/// introselect, 1997), so a bucket costs O(n · levels) at worst O(n log n).
+enum PercentileSelection {
+    /// The order-preserving key of a non-NaN value's bits.
+    @inline(__always)
+    static func key(bits: UInt64, type: ValueType) -> UInt64 {
+        switch type {
+        case .int64: return bits ^ (1 << 63)
+        case .float64: return bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
+        }
+    }
+
+    /// The value bits of a key.
+    @inline(__always)
+    static func bits(key: UInt64, type: ValueType) -> UInt64 {
+        switch type {
+        case .int64: return key ^ (1 << 63)
+        case .float64: return key & (1 << 63) != 0 ? key & ~(1 << 63) : ~key
+        }
+    }
+
+    /// The percentiles at `levels` (each 0 … 100) of the values whose keys fill
+    /// `keys`, which is reordered; nil for every level when `keys` is empty.
+    static func percentiles(of keys: UnsafeMutableBufferPointer<UInt64>, levels: [Double], type: ValueType) -> [AggregateValue?] {
+        guard !keys.isEmpty else { return levels.map { _ in nil } }
+        return levels.map { level in
+            let rank = Double(keys.count - 1) * level / 100
+            let lowRank = min(Int(rank.rounded(.down)), keys.count - 1)
+            let fraction = rank - Double(lowRank)
+            let low = select(lowRank, in: keys)
+            guard fraction > 0, lowRank + 1 < keys.count else { return value(low, type: type) }
+            // After selection every key past lowRank is at least keys[lowRank]: the next rank is their minimum.
+            var high = keys[lowRank + 1]
+            for index in (lowRank + 2)..<keys.count where keys[index] < high { high = keys[index] }
+            return interpolate(low, high, fraction: fraction, type: type)
+        }
+    }
+
+    private static func value(_ key: UInt64, type: ValueType) -> AggregateValue {
+        let bits = bits(key: key, type: type)
+        return type == .int64 ? .integer(Int128(Int64(bitPattern: bits))) : .float(Double(bitPattern: bits))
+    }
+
+    /// `low + (high − low) · fraction`, with the difference taken exactly for
+    /// integers, and without overflowing for doubles far apart.
+    static func interpolate(_ lowKey: UInt64, _ highKey: UInt64, fraction: Double, type: ValueType) -> AggregateValue {
+        if lowKey == highKey { return value(lowKey, type: type) }
+        switch type {
+        case .int64:
+            let low = Int64(bitPattern: bits(key: lowKey, type: type)), high = Int64(bitPattern: bits(key: highKey, type: type))
+            return .float(Double(low) + Double(Int128(high) - Int128(low)) * fraction)
+        case .float64:
+            let low = Double(bitPattern: bits(key: lowKey, type: type)), high = Double(bitPattern: bits(key: highKey, type: type))
+            // Between an infinity and anything else the limit is the infinity.
+            if low == -.infinity { return .float(low) }
+            if high == .infinity { return .float(high) }
+            let result = low + (high - low) * fraction
+            return .float(result.isFinite ? result : low * (1 - fraction) + high * fraction)
+        }
+    }
+
+    /// Moves the key of rank `rank` (0-based, in ascending order) to
+    /// `keys[rank]`, smaller or equal keys before it and greater or equal
+    /// after, and returns it.
+    static func select(_ rank: Int, in keys: UnsafeMutableBufferPointer<UInt64>) -> UInt64 {
+        var low = 0, high = keys.count - 1
+        // Each partition should shrink the range by a good fraction; past this many, sort instead.
+        var budget = 2 * (Int.bitWidth - keys.count.leadingZeroBitCount) + 8
+        while high - low > 16 {
+            if budget == 0 {
+                var range = UnsafeMutableBufferPointer(rebasing: keys[low...high])
+                range.sort()
+                return keys[rank]
+            }
+            budget -= 1
+            let (lessEnd, greaterStart) = partition(keys, low, high)
+            if rank < lessEnd { high = lessEnd - 1 } else if rank >= greaterStart { low = greaterStart } else { return keys[rank] }
+        }
+        // Insertion sort finishes a short range.
+        if low < high {
+            for index in (low + 1)...high {
+                let key = keys[index]
+                var position = index
+                while position > low && keys[position - 1] > key {
+                    keys[position] = keys[position - 1]
+                    position -= 1
+                }
+                keys[position] = key
+            }
+        }
+        return keys[rank]
+    }
+
+    /// Three-way partition of `keys[low...high]` around the median of three
+    /// (Dijkstra's Dutch national flag): returns where the keys equal to the
+    /// pivot begin and end, so runs of equal values cannot make it quadratic.
+    private static func partition(_ keys: UnsafeMutableBufferPointer<UInt64>, _ low: Int, _ high: Int) -> (Int, Int) {
+        let middle = low + (high - low) / 2
+        let (a, b, c) = (keys[low], keys[middle], keys[high])
+        let pivot = max(min(a, b), min(max(a, b), c))
+        var lessEnd = low, index = low, greaterStart = high + 1
+        while index < greaterStart {
+            let key = keys[index]
+            if key < pivot {
+                keys.swapAt(lessEnd, index)
+                lessEnd += 1
+                index += 1
+            } else if key > pivot {
+                greaterStart -= 1
+                keys.swapAt(index, greaterStart)
+            } else {
+                index += 1
+            }
+        }
+        return (lessEnd, greaterStart)
+    }
+}

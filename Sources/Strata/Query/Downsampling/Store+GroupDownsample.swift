@@ -1,0 +1,132 @@
+extension Store {
+    /// Summarizes several series as one, in buckets of `options.step`
+    /// milliseconds: "the hourly mean of all pumps".
+    ///
+    /// Each bucket summarizes the points of every series in it, as if they
+    /// were one series: the count adds up, the minimum is the smallest of any
+    /// series, a percentile ranks all their values together, and an
+    /// ``Aggregate/increase`` is the sum of each counter's own increase (a
+    /// reset in one series is that series' reset). ``Bucket/first`` and
+    /// ``Bucket/last`` go by time; at equal times the series listed first
+    /// gives the first value and the one listed last the last value.
+    ///
+    /// A group of Int64 series is exact as one series is. When Int64 and
+    /// Float64 series are mixed, the group is Float64 and each Int64 value
+    /// counts as the nearest Double (exact below 2^53).
+    ///
+    /// The classic aggregates are merged from each series' buckets, so chunks
+    /// inside a bucket are still answered from their statistics. Percentiles
+    /// and counters stream every series' points into slabs of consecutive
+    /// buckets, the slab sized so it holds a few million values: memory grows
+    /// with the largest bucket, never with the range or the number of series.
+    ///
+    /// - Parameters:
+    ///   - series: the series to merge; those the store does not know are skipped.
+    ///   - label: the key the result reports (for example the device pattern and `*`).
+    /// - Returns: one result; its `type` is nil when no series is known.
+    public func downsample(merging series: [SeriesKey], as label: SeriesKey, options: DownsampleOptions) throws(StrataError) -> DownsampleResult {
+        try options.validate()
+        let started = monotonicNanoseconds()
+        defer { metrics.queryDuration.recordNanoseconds(monotonicNanoseconds() - started) }
+        let known: [(SeriesKey, ValueType)] = state.withLock { state in
+            series.compactMap { key in state.knownType(of: key).map { (key, $0) } }
+        }
+        guard !known.isEmpty else {
+            return DownsampleResult(series: label, type: nil, buckets: DownsampleBuckets(filled: []), chunksFromStatistics: 0, chunksDecoded: 0)
+        }
+        let type: ValueType = known.allSatisfy { $0.1 == .int64 } ? .int64 : .float64
+        if options.needsOrderedPoints { return try orderedGroupDownsample(known, as: label, type: type, options: options) }
+
+        var starts: [Int64] = [], accumulators: [BucketAccumulator] = []
+        var fromStatistics = 0, decoded = 0
+        for (key, _) in known {
+            guard var (table, statistics, decodedChunks) = try statisticsTable(key, options: options) else { continue }
+            fromStatistics += statistics
+            decoded += decodedChunks
+            var (seriesStarts, seriesAccumulators) = table.takeAccumulators()
+            if type == .float64 && table.type == .int64 { seriesAccumulators = seriesAccumulators.map { $0.asFloat64() } }
+            (starts, accumulators) = Self.merge(starts, accumulators, with: seriesStarts, seriesAccumulators)
+        }
+        let filled = zip(starts, accumulators).map { $1.bucket(start: $0) }
+        return DownsampleResult(series: label, type: type, buckets: try DownsampleBuckets.make(filled: filled, options: options, type: type),
+                                chunksFromStatistics: fromStatistics, chunksDecoded: decoded)
+    }
+
+    /// The union of two bucket lists sorted by start, merging the accumulators of equal starts.
+    private static func merge(_ starts: [Int64], _ accumulators: [BucketAccumulator],
+                              with otherStarts: [Int64], _ others: [BucketAccumulator]) -> ([Int64], [BucketAccumulator]) {
+        if starts.isEmpty { return (otherStarts, others) }
+        var mergedStarts: [Int64] = [], merged: [BucketAccumulator] = []
+        mergedStarts.reserveCapacity(max(starts.count, otherStarts.count))
+        merged.reserveCapacity(max(starts.count, otherStarts.count))
+        var left = 0, right = 0
+        while left < starts.count || right < otherStarts.count {
+            if right == otherStarts.count || (left < starts.count && starts[left] < otherStarts[right]) {
+                mergedStarts.append(starts[left])
+                merged.append(accumulators[left])
+                left += 1
+            } else if left == starts.count || otherStarts[right] < starts[left] {
+                mergedStarts.append(otherStarts[right])
+                merged.append(others[right])
+                right += 1
+            } else {
+                var combined = accumulators[left]
+                combined.merge(others[right])
+                mergedStarts.append(starts[left])
+                merged.append(combined)
+                left += 1
+                right += 1
+            }
+        }
+        return (mergedStarts, merged)
+    }
+
+    /// The most points a slab of buckets holds before the next slab is made smaller.
+    static let groupSlabPointBudget = 4_000_000
+
+    /// A group through the ordered path: slab after slab of consecutive
+    /// buckets, every series streamed into the slab in turn, each series'
+    /// counter state carried from slab to slab.
+    private func orderedGroupDownsample(_ known: [(SeriesKey, ValueType)], as label: SeriesKey, type: ValueType,
+                                        options: DownsampleOptions) throws(StrataError) -> DownsampleResult {
+        // The group's time span in the range, from the index: slabs cover only where points are.
+        var low = Int64.max, high = Int64.min
+        for (key, _) in known {
+            guard let (_, sources) = try sources(of: key, from: options.from, to: options.to) else { continue }
+            for source in sources {
+                low = min(low, max(source.first, options.from))
+                high = max(high, min(source.last, TimeRangeEnd.lastIncluded(before: options.to)))
+            }
+        }
+        var table = OrderedBucketTable(options: options, type: type)
+        var trackers = known.map { CounterTracker(type: type == .float64 && $0.1 == .int64 ? .float64 : $0.1) }
+        var decoded = 0
+        if low <= high {
+            let grid = table.grid
+            var index = grid.index(of: low)
+            let lastIndex = grid.index(of: high)
+            var width: Int128 = 1
+            while index <= lastIndex {
+                var count = min(width, lastIndex - index + 1)
+                // A slab ending at the end of time takes the rest: `to: Int64.max` means no bound.
+                if grid.start(ofIndex: index + count) == .max { count = lastIndex - index + 1 }
+                table.beginWindow(first: index, last: index + count - 1)
+                let slabFrom = max(options.from, grid.start(ofIndex: index))
+                let slabTo = min(options.to, grid.start(ofIndex: index + count))
+                for (position, (key, seriesType)) in known.enumerated() {
+                    table.beginSeries(seriesType, tracker: trackers[position])
+                    decoded += try scan(device: key.device, metric: key.metric, from: slabFrom, to: slabTo, into: &table)?.decodedChunks ?? 0
+                    trackers[position] = table.seriesTracker
+                }
+                let points = table.openPointCount
+                table.finishWindow()
+                index += count
+                // Grow the slab while it is small, shrink it when one held too much.
+                if points < Self.groupSlabPointBudget / 2 && width < Int128(Int64.max) { width *= 2 }
+                else if points > Self.groupSlabPointBudget && width > 1 { width /= 2 }
+            }
+        }
+        return DownsampleResult(series: label, type: type, buckets: try DownsampleBuckets.make(filled: table.takeBuckets(), options: options, type: type),
+                                chunksFromStatistics: 0, chunksDecoded: decoded)
+    }
+}
