@@ -31,6 +31,9 @@ public struct DownsampleOptions: Sendable, Equatable {
     public var aggregates: [Aggregate] = []
     /// What the empty buckets hold when ``includesEmptyBuckets`` is set. Default ``BucketFill/none``.
     public var fill: BucketFill = .none
+    /// The most points a slab of a merged group's ordered path holds before the
+    /// next slab is made smaller (see ``Store/downsample(merging:as:options:)``).
+    var groupSlabPointBudget = 4_000_000
 
     /// Buckets of `step` milliseconds over `[from, to)`, aligned to multiples of `step` since the epoch
     /// (set ``alignment`` to start them at `from`).

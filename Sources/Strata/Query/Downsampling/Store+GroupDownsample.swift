@@ -81,9 +81,6 @@ extension Store {
         return (mergedStarts, merged)
     }
 
-    /// The most points a slab of buckets holds before the next slab is made smaller.
-    static let groupSlabPointBudget = 4_000_000
-
     /// A group through the ordered path: slab after slab of consecutive
     /// buckets, every series streamed into the slab in turn, each series'
     /// counter state carried from slab to slab.
@@ -122,8 +119,8 @@ extension Store {
                 table.finishWindow()
                 index += count
                 // Grow the slab while it is small, shrink it when one held too much.
-                if points < Self.groupSlabPointBudget / 2 && width < Int128(Int64.max) { width *= 2 }
-                else if points > Self.groupSlabPointBudget && width > 1 { width /= 2 }
+                if points < options.groupSlabPointBudget / 2 && width < Int128(Int64.max) { width *= 2 }
+                else if points > options.groupSlabPointBudget && width > 1 { width /= 2 }
             }
         }
         return DownsampleResult(series: label, type: type, buckets: try DownsampleBuckets.make(filled: table.takeBuckets(), options: options, type: type),
