@@ -165,6 +165,51 @@ struct DownsampleCommandTests {
         let badStep = try CommandRunner.run(["downsample", store, "--device", "pump-1", "--step", "soon"])
         #expect(badStep.status == 64)
     }
+
+    @Test("--group-by, percentiles, counters and --fill: the documented columns and exact values")
+    func groupsPercentilesAndFills() throws {
+        let directory = TemporaryDirectory()
+        let store = directory.appending("store")
+        let csv = directory.appending("in.csv")
+        try """
+            device,metric,ts_ms,value
+            pump-1,t,0,1
+            pump-1,t,1000,3
+            pump-2,t,0,10
+            pump-2,t,7200000,20
+            pump-1,n,0,5
+            pump-1,n,1000,2
+            """.write(toFile: csv, atomically: true, encoding: .utf8)
+        #expect(try CommandRunner.run(["ingest", store, csv]).status == 0)
+        let byMetric = try CommandRunner.run(["downsample", store, "--device", "pump-*", "--step", "1h", "--agg", "count,mean,p50,p95,increase",
+                                              "--group-by", "metric", "--format", "csv"])
+        #expect(byMetric.status == 0, "\(byMetric.standardError)")
+        #expect(byMetric.standardOutput == """
+            device,metric,ts_ms,count,mean,p50,p95,increase
+            pump-*,n,0,2,3.5,3.5,4.85,2.0
+            pump-*,t,0,3,4.666666666666667,3.0,9.299999999999999,2.0
+            pump-*,t,7200000,1,20.0,20.0,20.0,10.0
+
+            """)
+        let all = try CommandRunner.run(["downsample", store, "--device", "pump-*", "--step", "1h", "--agg", "count,max", "--group-by", "all",
+                                         "--empty", "--fill", "previous", "--format", "json"])
+        #expect(all.status == 0, "\(all.standardError)")
+        #expect(all.standardOutput == """
+            [
+            {"device":"pump-*","metric":"*","ts_ms":0,"count":5,"max":10.0},
+            {"device":"pump-*","metric":"*","ts_ms":3600000,"count":0,"max":10.0},
+            {"device":"pump-*","metric":"*","ts_ms":7200000,"count":1,"max":20.0}
+            ]
+
+            """)
+        for (arguments, message) in [(["--agg", "p101"], "unknown aggregate \"p101\""), (["--agg", "p9.9999"], "at most 3 decimals"),
+                                     (["--fill", "linear"], "it needs --empty"), (["--empty", "--fill", "nan"], "is not none, previous, linear or a number"),
+                                     (["--group-by", "device"], "group-by")] {
+            let run = try CommandRunner.run(["downsample", store, "--device", "pump-*", "--step", "1h"] + arguments)
+            #expect(run.status == 64, "\(arguments)")
+            #expect(run.standardError.contains(message), "\(arguments): \(run.standardError)")
+        }
+    }
 }
 
 @Suite("strata --version")
