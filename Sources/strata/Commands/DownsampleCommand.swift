@@ -130,15 +130,25 @@ struct DownsampleCommand: ParsableCommand {
             options.aggregates = aggregates
             options.fill = bucketFill ?? .none
             let series = try DeviceSelection.series(in: database, devices: selection.device, metric: selection.metric)
-            var results: [DownsampleResult] = []
+            let requests = self.requests(for: series)
+            var output = StandardOutput()
             do {
-                results = try summarize(series, in: database, options: options)
+                if format == .csv {
+                    // Every core summarizes and formats; rows are written here in request order.
+                    output.line((["device", "metric", "ts_ms"] + aggregates.map(\.rawValue)).joined(separator: ","))
+                    let rows = DownsampleCSVRows(aggregates: aggregates)
+                    try database.downsample(requests, options: options, transform: rows.format) { _, text in
+                        output.write(text.bytes)
+                    }
+                } else {
+                    var results: [DownsampleResult] = []
+                    try database.downsample(requests, options: options, transform: { $0 }) { _, result in results.append(result) }
+                    write(results, to: &output)
+                }
             } catch let error as StrataError where error.code == .invalidArgument {
                 // Too many empty buckets for the range and step: the request, not the store, is at fault.
                 throw CommandError(message: error.description, status: ExitStatus.badInput)
             }
-            var output = StandardOutput()
-            write(results, to: &output)
             output.flush()
             if let plot, let first = series.first {
                 if series.count > 1 { printError("note: --plot draws the first series, \(first)") }
@@ -147,13 +157,13 @@ struct DownsampleCommand: ParsableCommand {
         }
     }
 
-    /// One result per series, or per group of series with --group-by.
-    private func summarize(_ series: [SeriesKey], in database: Store, options: DownsampleOptions) throws -> [DownsampleResult] {
+    /// One request per series, or per group of series with --group-by.
+    private func requests(for series: [SeriesKey]) -> [DownsampleRequest] {
         switch groupBy {
         case .series:
-            return try series.map { try database.downsample(device: $0.device, metric: $0.metric, options: options) }
+            return series.map(DownsampleRequest.series)
         case .all:
-            return [try database.downsample(merging: series, as: SeriesKey(device: selection.device, metric: "*"), options: options)]
+            return [.group(series, as: SeriesKey(device: selection.device, metric: "*"))]
         case .metric:
             var metrics: [String] = []
             var members: [String: [SeriesKey]] = [:]
@@ -162,9 +172,7 @@ struct DownsampleCommand: ParsableCommand {
                 members[key.metric, default: []].append(key)
             }
             metrics.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            return try metrics.map { metric in
-                try database.downsample(merging: members[metric]!, as: SeriesKey(device: selection.device, metric: metric), options: options)
-            }
+            return metrics.map { .group(members[$0]!, as: SeriesKey(device: selection.device, metric: $0)) }
         }
     }
 
@@ -185,20 +193,7 @@ struct DownsampleCommand: ParsableCommand {
         }
         switch format {
         case .csv:
-            output.line((["device", "metric", "ts_ms"] + aggregates.map(\.rawValue)).joined(separator: ","))
-            for result in results {
-                let prefix = CSVText.field(result.series.device) + "," + CSVText.field(result.series.metric) + ","
-                for bucket in result.buckets {
-                    // Field by field into the output buffer: no line is assembled as a string.
-                    output.write(prefix)
-                    output.write(String(bucket.start))
-                    for aggregate in aggregates {
-                        output.write(",")
-                        if let field = text(bucket, aggregate) { output.write(field) }
-                    }
-                    output.line()
-                }
-            }
+            break  // written in parallel by run()
         case .json:
             output.write("[")
             var firstRow = true
@@ -256,6 +251,33 @@ struct DownsampleCommand: ParsableCommand {
 
 enum AlignmentArgument: String, ExpressibleByArgument, CaseIterable {
     case epoch, from
+}
+
+/// The CSV rows of one downsampling result, formatted into bytes on a worker
+/// thread: `device,metric,ts_ms` and each aggregate, an undefined one empty.
+struct DownsampleCSVRows: Sendable {
+    let aggregates: [Aggregate]
+
+    /// The result's rows as one block of text.
+    func format(_ result: DownsampleResult) -> TextBuffer {
+        let text = TextBuffer(capacity: 1 << 16)
+        let prefix = Array((CSVText.field(result.series.device) + "," + CSVText.field(result.series.metric) + ",").utf8)
+        for bucket in result.buckets {
+            text.append(prefix)
+            text.append(bucket.start)
+            for aggregate in aggregates {
+                text.append(UInt8(ascii: ","))
+                switch bucket.value(aggregate) {
+                case nil: break
+                case .float(let number)?: text.append(number)
+                case .integer(let number)?:
+                    if let small = Int64(exactly: number) { text.append(small) } else { text.append(number) }
+                }
+            }
+            text.append(UInt8(ascii: "\n"))
+        }
+        return text
+    }
 }
 
 /// `--group-by`: what one output row summarizes.
