@@ -41,11 +41,15 @@ struct PosixTimeZoneRule: Sendable, Equatable {
 
     /// Standard time's offset, seconds east of UTC.
     let standardOffset: Int64
+    /// Instants beyond ±2^56 s (two billion years) are treated as ±2^56 s.
+    static let reach: Int64 = 1 << 56
+    /// Years beyond ±10^6 are not cached (a damaged file's last transition may lie there).
+    static let yearReach: Int64 = 1_000_000
     /// Daylight-saving time, or nil when the zone keeps one offset all year.
     let daylight: Daylight?
     /// The changes of years `cachedYears`, sorted: most look-ups land here.
     private(set) var cachedEvents: [Event] = []
-    private(set) var cachedYears: ClosedRange<Int64> = 1...0
+    private(set) var cachedYears: Range<Int64> = 0..<0
 
     init(standardOffset: Int64, daylight: Daylight?) {
         self.standardOffset = standardOffset
@@ -55,17 +59,20 @@ struct PosixTimeZoneRule: Sendable, Equatable {
     /// Precomputes the changes of `years`, which makes ``offset(at:)`` and
     /// ``nextChange(after:)`` a binary search for instants of those years.
     mutating func cacheEvents(forYears years: ClosedRange<Int64>) {
-        guard daylight != nil else { return }
+        guard daylight != nil, years.lowerBound >= -Self.yearReach, years.upperBound <= Self.yearReach else { return }
         var events: [Event] = []
         events.reserveCapacity(2 * years.count)
         for year in years { events.append(contentsOf: self.events(inYear: year)) }
         cachedEvents = events.sorted(by: Self.precedes)
-        cachedYears = years
+        cachedYears = years.lowerBound..<years.upperBound + 1
     }
 
     /// The offset (seconds east of UTC) at UTC instant `seconds`.
     func offset(at seconds: Int64) -> Int64 {
         guard daylight != nil else { return standardOffset }
+        // Callers stay within about 10^16 s (Int64 milliseconds); clamping far
+        // beyond that keeps the calendar arithmetic below from overflowing.
+        let seconds = min(max(seconds, -Self.reach), Self.reach)
         let year = localYear(of: seconds)
         // The changes of a year lie within about 8 days of it (times up to
         // 167 h, offsets up to 26 h), so both changes of year - 2 came before
@@ -82,7 +89,8 @@ struct PosixTimeZoneRule: Sendable, Equatable {
     /// The first change after UTC instant `seconds`, or nil when the zone
     /// keeps one offset all year. A change may leave the offset as it was.
     func nextChange(after seconds: Int64) -> Int64? {
-        guard daylight != nil else { return nil }
+        guard daylight != nil, seconds < Self.reach else { return nil }
+        let seconds = max(seconds, -Self.reach)
         let year = localYear(of: seconds)
         // Year + 2's changes come after `seconds`, so the next change is among years - 1 ... + 2.
         if cachedYears.contains(year - 1), cachedYears.contains(year + 2) {

@@ -103,7 +103,7 @@ public struct TimeZoneRules: Sendable {
     /// local time, rounded down (a local time in 1969-12-31 is day -1).
     public func localDay(containing utcMilliseconds: Int64) -> Int64 {
         let utcDay = CivilCalendar.floorDivide(utcMilliseconds, Self.millisecondsPerDay)
-        let intoDay = utcMilliseconds - utcDay * Self.millisecondsPerDay  // 0 ..< one day: no overflow below
+        let intoDay = CivilCalendar.floorModulo(utcMilliseconds, Self.millisecondsPerDay)  // 0 ..< one day: no overflow below
         return utcDay + CivilCalendar.floorDivide(intoDay + offset(at: utcMilliseconds), Self.millisecondsPerDay)
     }
 
@@ -119,10 +119,15 @@ public struct TimeZoneRules: Sendable {
     /// contiguous and no single start can hold that property.) Days too far
     /// from 1970 for milliseconds clamp to `Int64.min` or `Int64.max`.
     public func startOfLocalDay(_ day: Int64) -> Int64 {
-        // A margin of two days keeps day * one day and the offset within Int64.
-        guard day > Int64.min / Self.millisecondsPerDay + 2 else { return Int64.min }
-        guard day < Int64.max / Self.millisecondsPerDay - 2 else { return Int64.max }
-        return firstInstant(reachingLocal: day * CivilCalendar.secondsPerDay) * 1000
+        // Beyond ±limit days no instant of the day is representable in
+        // milliseconds; within, the arithmetic in seconds cannot overflow.
+        let limit = Int64.max / Self.millisecondsPerDay + 2
+        guard day > -limit else { return Int64.min }
+        guard day < limit else { return Int64.max }
+        let seconds = firstInstant(reachingLocal: day * CivilCalendar.secondsPerDay)
+        let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        if overflow { return seconds < 0 ? Int64.min : Int64.max }
+        return milliseconds
     }
 
     /// The first UTC second whose local time (seconds) is `localSeconds` or later.
