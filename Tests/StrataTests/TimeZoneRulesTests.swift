@@ -97,6 +97,17 @@ import Testing
         let autumn = Self.dayNumber(2023, 11, 5)
         #expect(havana.startOfLocalDay(autumn) == Self.utc(2023, 11, 5, 4))
         #expect(havana.startOfLocalDay(autumn + 1) == Self.utc(2023, 11, 6, 5))
+        // St. John's 2010-11-07: 00:01 NDT (02:31 UTC) became 23:01 NST on the 6th, so the 6th is split.
+        // The 7th begins at its first midnight, 02:30 UTC; the hour after 02:31 UTC is local day 6
+        // but lies in the 7th's span, which localDayBucket reports.
+        let stJohns = try TimeZoneRules(identifier: "America/St_Johns")
+        let split = Self.dayNumber(2010, 11, 7)
+        #expect(stJohns.startOfLocalDay(split) == Self.utc(2010, 11, 7, 2, 30))
+        #expect(stJohns.startOfLocalDay(split + 1) == Self.utc(2010, 11, 8, 3, 30))
+        #expect(stJohns.localDay(containing: Self.utc(2010, 11, 7, 3)) == split - 1)
+        #expect(stJohns.localDayBucket(containing: Self.utc(2010, 11, 7, 3)) == split)
+        #expect(stJohns.localDayBucket(containing: Self.utc(2010, 11, 7, 2, 30) - 1) == split - 1)
+        #expect(stJohns.localDayBucket(containing: Self.utc(2010, 11, 7, 2, 30)) == split)
         // Apia skipped 2011-12-30: that day is empty and begins where 2011-12-31 does (10:00 UTC on the 30th).
         let apia = try TimeZoneRules(identifier: "Pacific/Apia")
         let skipped = Self.dayNumber(2011, 12, 30)
@@ -120,6 +131,7 @@ import Testing
                 if rules.localDay(containing: start) != day || !(start <= instant && instant < next) {
                     failures.append("instant \(instant): day \(day) from \(start) to \(next)")
                 }
+                if rules.localDayBucket(containing: instant) != day { failures.append("instant \(instant): bucket differs") }
             }
             for _ in 0..<3000 {
                 let day = Self.randomInstant1900To2100(&generator) / Self.millisecondsPerDay

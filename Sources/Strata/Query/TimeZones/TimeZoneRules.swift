@@ -107,6 +107,24 @@ public struct TimeZoneRules: Sendable {
         return utcDay + CivilCalendar.floorDivide(intoDay + offset(at: utcMilliseconds), Self.millisecondsPerDay)
     }
 
+    /// The local day whose span `startOfLocalDay(d) ..< startOfLocalDay(d + 1)`
+    /// holds `utcMilliseconds`: the bucket of a day-aligned grid an instant
+    /// falls in. It is ``localDay(containing:)`` except in the hour or so
+    /// after a clock was set back across midnight (St. John's changed at
+    /// 00:01 until 2011: 00:01 daylight time became 23:01 the day before);
+    /// those instants are counted with the day whose midnight already passed.
+    public func localDayBucket(containing utcMilliseconds: Int64) -> Int64 {
+        var day = localDay(containing: utcMilliseconds)
+        // Day starts never decrease and differ from local days by a clock
+        // change, so each loop takes a step or two at most; the clamped ends stop them.
+        while utcMilliseconds < startOfLocalDay(day) { day -= 1 }
+        while true {
+            let next = startOfLocalDay(day + 1)
+            if next == Int64.max || utcMilliseconds < next { return day }
+            day += 1
+        }
+    }
+
     /// The UTC instant (milliseconds) at which local day `day` (days since
     /// 1970-01-01) begins: its local midnight. When midnight falls in a
     /// daylight-saving gap, the first instant after the gap; when midnight
@@ -114,9 +132,12 @@ public struct TimeZoneRules: Sendable {
     /// time is `day`'s midnight or later, so
     /// `startOfLocalDay(d) <= t < startOfLocalDay(d + 1)` for every `t` of
     /// local day `d`, and a day a zone skipped (Pacific/Apia, 2011-12-30)
-    /// begins where the next one does. (Where a clock was once set back
-    /// across midnight, as Alaska's by a day in 1867, local days are not
-    /// contiguous and no single start can hold that property.) Days too far
+    /// begins where the next one does. Where a clock was set back across
+    /// midnight (Alaska's by a day in 1867; St. John's, Moncton and Goose Bay
+    /// at 00:01 until 2011; Phoenix 1944, Guam 1969, Casey 2010) a local day
+    /// is split in two and no start can bound both parts; the day then
+    /// begins at its first midnight, and ``localDayBucket(containing:)`` is
+    /// the day whose span holds an instant. Days too far
     /// from 1970 for milliseconds clamp to `Int64.min` or `Int64.max`.
     public func startOfLocalDay(_ day: Int64) -> Int64 {
         // Beyond ±limit days no instant of the day is representable in
