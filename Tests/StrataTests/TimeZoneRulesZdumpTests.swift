@@ -1,0 +1,94 @@
+import Foundation
+import Strata
+import Testing
+
+/// TimeZoneRules against `zdump -v` (the tz project's own reader of the same
+/// files) at both sides of every transition from 1850 to 2100, in every zone
+/// of the database's `zone1970.tab`; and the local-day property right at
+/// those transitions, where a mistake would show.
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/zdump")))
+struct TimeZoneRulesZdumpTests {
+    /// Zones whose clocks were once set back across midnight, so one local day
+    /// is split in two and no single start can bound it (see ``TimeZoneRules/startOfLocalDay(_:)``).
+    static let splitDayZones: Set<String> = [
+        // 1867: Alaska moved from Russian to American time, repeating a day.
+        "America/Adak", "America/Anchorage", "America/Juneau", "America/Metlakatla", "America/Nome", "America/Sitka",
+        "America/Yakutat",
+        // Changes at 00:01 (1987-2010 in Newfoundland and New Brunswick, 1944 in Arizona, 1969 on Guam).
+        "America/St_Johns", "America/Goose_Bay", "America/Moncton", "America/Phoenix", "Pacific/Guam",
+        // 2010-03-05 02:00 +11 became 2010-03-04 23:00 +08.
+        "Antarctica/Casey",
+    ]
+
+    /// A line of `zdump -v`: a UTC instant (milliseconds) and the offset (milliseconds) zdump gives it.
+    struct Sample { let instant: Int64; let offset: Int64 }
+
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// The zones of `zone1970.tab` (its third column).
+    static func zones() throws -> [String] {
+        let table = try String(contentsOfFile: TimeZoneRules.defaultDatabaseDirectory + "/zone1970.tab", encoding: .utf8)
+        return table.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line in
+            let columns = line.split(separator: "\t")
+            return columns.count >= 3 ? String(columns[2]) : nil
+        } + ["UTC"]
+    }
+
+    /// `zdump -v -c 1850,2100 zone`, parsed.
+    static func samples(of zone: String) throws -> [Sample] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/zdump")
+        process.arguments = ["-v", "-c", "1850,2100", zone]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return String(decoding: output, as: UTF8.self).split(separator: "\n").compactMap { line -> Sample? in
+            // "Europe/Berlin  Sun Mar 31 00:59:59 2024 UT = Sun Mar 31 01:59:59 2024 CET isdst=0 gmtoff=3600"
+            let halves = line.components(separatedBy: " = ")
+            guard halves.count == 2, let offsetText = halves[1].split(separator: " ").last, offsetText.hasPrefix("gmtoff=") else { return nil }
+            let utc = Array(halves[0].split(separator: " ").suffix(5))  // month, day, time, year, "UT"
+            guard utc.count == 5, utc[4] == "UT", let month = months.firstIndex(of: String(utc[0])) else { return nil }
+            let clock = utc[2].split(separator: ":").compactMap { Int($0) }
+            guard clock.count == 3, let day = Int(utc[1]), let year = Int(utc[3]),
+                let offset = Int64(offsetText.dropFirst("gmtoff=".count))
+            else { return nil }
+            let components = DateComponents(year: year, month: month + 1, day: day, hour: clock[0], minute: clock[1], second: clock[2])
+            guard let date = calendar.date(from: components) else { return nil }
+            return Sample(instant: Int64(date.timeIntervalSince1970) * 1000, offset: offset * 1000)
+        }
+    }
+
+    @Test func offsetsAndLocalDaysAtEveryTransitionAgreeWithZdump() throws {
+        var checked = 0
+        var splitDays: Set<String> = []
+        for zone in try Self.zones() {
+            let rules = try TimeZoneRules(identifier: zone)
+            let samples = try Self.samples(of: zone)
+            var mismatches: [String] = []
+            for sample in samples {
+                if rules.offset(at: sample.instant) != sample.offset {
+                    mismatches.append("\(sample.instant / 1000) s: ours \(rules.offset(at: sample.instant) / 1000), zdump \(sample.offset / 1000)")
+                }
+                for instant in [sample.instant - 1, sample.instant, sample.instant + 1] {
+                    let day = rules.localDay(containing: instant)
+                    let start = rules.startOfLocalDay(day)
+                    if rules.localDay(containing: start) != day || !(start <= instant && instant < rules.startOfLocalDay(day + 1)) {
+                        splitDays.insert(zone)
+                    }
+                    let bucket = rules.localDayBucket(containing: instant)
+                    if !(rules.startOfLocalDay(bucket) <= instant && instant < rules.startOfLocalDay(bucket + 1)) || abs(bucket - day) > 1 {
+                        mismatches.append("bucket \(bucket) of \(instant) ms")
+                    }
+                }
+            }
+            checked += samples.count
+            #expect(mismatches.isEmpty, "\(zone): \(mismatches.count) of \(samples.count) differ, first \(mismatches.prefix(4))")
+        }
+        #expect(checked > 50_000)
+        #expect(splitDays == Self.splitDayZones, "\(splitDays.sorted())")
+    }
+}
