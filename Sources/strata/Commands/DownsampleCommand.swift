@@ -66,6 +66,9 @@ struct DownsampleCommand: ParsableCommand {
     @Option(help: "Bucket alignment: epoch or from.")
     var align: AlignmentArgument = .epoch
 
+    @Option(help: ArgumentHelp("Begin buckets of whole days at local midnight in this IANA zone (Europe/Berlin), from the system's tz database.", valueName: "Area/City"))
+    var tz: String?
+
     @Option(help: "What each output row summarizes: series, metric (every selected device merged per metric) or all.")
     var groupBy: GroupingArgument = .series
 
@@ -116,6 +119,17 @@ struct DownsampleCommand: ParsableCommand {
             throw ValidationError("--fill \(fill.debugDescription) is not none, previous, linear or a number")
         }
         if fill != "none" && !empty { throw ValidationError("--fill fills empty buckets: it needs --empty") }
+        if let tz {
+            do {
+                _ = try TimeZoneRules(identifier: tz)
+            } catch {
+                throw ValidationError("--tz: \(error.message)")
+            }
+            if DurationText.parseMilliseconds(step)! % 86_400_000 != 0 {
+                throw ValidationError("--tz begins buckets at local midnight: --step must be whole days (1d, 7d, 1w), not \(step)")
+            }
+            if align == .from { throw ValidationError("--tz begins buckets at local midnight: it cannot be used with --align from") }
+        }
     }
 
     func run() throws {
@@ -129,6 +143,7 @@ struct DownsampleCommand: ParsableCommand {
             options.usesChunkStatistics = !decodeAll
             options.aggregates = aggregates
             options.fill = bucketFill ?? .none
+            options.timeZone = try tz.map { try TimeZoneRules(identifier: $0) }
             let series = try DeviceSelection.series(in: database, devices: selection.device, metric: selection.metric)
             let requests = self.requests(for: series)
             var output = StandardOutput()
