@@ -1,0 +1,68 @@
+/// Per requested series (a position of ``SortedSeriesNames``), the newest
+/// point its sources offered so far, the value types they hold it with, and
+/// whether the index alone cannot answer. Sources are offered oldest first
+/// (segments in rank order, then the heads), so of equal timestamps the
+/// later offer wins, as a query's merge lets the newer write win.
+struct LatestCandidates {
+    /// Flag bits.
+    static let found: UInt8 = 1
+    static let holdsFloat: UInt8 = 2
+    static let holdsInteger: UInt8 = 4
+    /// A deletion hides a candidate point, or an index entry is damaged:
+    /// the series is answered by a scan.
+    static let needsScan: UInt8 = 8
+
+    private(set) var times: [Int64]
+    private(set) var bits: [UInt64]
+    private(set) var flags: [UInt8]
+
+    init(count: Int) {
+        times = [Int64](repeating: 0, count: count)
+        bits = [UInt64](repeating: 0, count: count)
+        flags = [UInt8](repeating: 0, count: count)
+    }
+
+    /// Records that a source holds the series with `type` values (whether
+    /// or not any of its points is visible: the type decides which sources
+    /// a query merges).
+    @inline(__always)
+    mutating func note(_ position: Int, _ type: ValueType) {
+        flags[position] |= type == .float64 ? Self.holdsFloat : Self.holdsInteger
+    }
+
+    /// Offers a visible point of a source newer than every source offered before.
+    @inline(__always)
+    mutating func offer(_ position: Int, time: Int64, bits value: UInt64) {
+        if flags[position] & Self.found == 0 || time >= times[position] {
+            times[position] = time
+            bits[position] = value
+            flags[position] |= Self.found
+        }
+    }
+
+    mutating func markScan(_ position: Int) {
+        flags[position] |= Self.needsScan
+    }
+
+    /// True when the index cannot answer for `position`: a scan must. Sources
+    /// holding the series with both types (it was deleted and written again
+    /// with the other type) count too: a query merges those of one type only.
+    func needsScan(_ position: Int) -> Bool {
+        let flag = flags[position]
+        return flag & Self.needsScan != 0 || flag & (Self.holdsFloat | Self.holdsInteger) == Self.holdsFloat | Self.holdsInteger
+    }
+
+    /// The answer for `position` when ``needsScan(_:)`` is false: the newest point, or nil.
+    func point(_ position: Int) -> (time: Int64, value: Value)? {
+        let flag = flags[position]
+        guard flag & Self.found != 0 else { return nil }
+        return (times[position], Value(bits: bits[position], type: flag & Self.holdsInteger != 0 ? .int64 : .float64))
+    }
+
+    /// Makes `position` answer as `source` does (a repeat of the same key).
+    mutating func copy(_ source: Int, to position: Int) {
+        times[position] = times[source]
+        bits[position] = bits[source]
+        flags[position] = flags[source]
+    }
+}
