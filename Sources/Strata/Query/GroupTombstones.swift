@@ -13,7 +13,7 @@ struct GroupTombstones {
         ranges.reserveCapacity(names.groupCount)
         var next = 0
         for group in 0..<names.groupCount {
-            let device = names.keys[names.original[names.positions(ofGroup: group).lowerBound]].device
+            let device = names.deviceName(ofGroup: group)
             while next < sorted.count && UTF8Order.precedes(sorted[next].device, device) { next += 1 }
             var end = next
             while end < sorted.count && UTF8Order.equal(sorted[end].device, device) { end += 1 }
@@ -21,6 +21,9 @@ struct GroupTombstones {
             next = end
         }
     }
+
+    /// True when there is no deletion at all.
+    var isEmpty: Bool { sorted.isEmpty }
 
     /// True when a deletion ranked above `segment` may hide the point of
     /// `key` (of `group`) at `time`. It covers the deletions the segment has

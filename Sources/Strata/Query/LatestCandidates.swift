@@ -8,13 +8,13 @@ struct LatestCandidates {
     static let found: UInt8 = 1
     static let holdsFloat: UInt8 = 2
     static let holdsInteger: UInt8 = 4
-    /// A deletion hides a candidate point, or an index entry is damaged:
+    /// A deletion may hide a candidate point, or an index entry is damaged:
     /// the series is answered by a scan.
     static let needsScan: UInt8 = 8
 
-    private(set) var times: [Int64]
-    private(set) var bits: [UInt64]
-    private(set) var flags: [UInt8]
+    private var times: [Int64]
+    private var bits: [UInt64]
+    private var flags: [UInt8]
 
     init(count: Int) {
         times = [Int64](repeating: 0, count: count)
@@ -22,26 +22,46 @@ struct LatestCandidates {
         flags = [UInt8](repeating: 0, count: count)
     }
 
-    /// Records that a source holds the series with `type` values (whether
-    /// or not any of its points is visible: the type decides which sources
-    /// a query merges).
-    @inline(__always)
-    mutating func note(_ position: Int, _ type: ValueType) {
-        flags[position] |= type == .float64 ? Self.holdsFloat : Self.holdsInteger
-    }
-
-    /// Offers a visible point of a source newer than every source offered before.
-    @inline(__always)
-    mutating func offer(_ position: Int, time: Int64, bits value: UInt64) {
-        if flags[position] & Self.found == 0 || time >= times[position] {
-            times[position] = time
-            bits[position] = value
-            flags[position] |= Self.found
+    /// Calls `body` with a ``Sink`` that writes into the candidates in place
+    /// (no uniqueness check of the arrays per offer).
+    mutating func withSink(_ body: (Sink) -> Void) {
+        guard !flags.isEmpty else { return }
+        times.withUnsafeMutableBufferPointer { times in
+            bits.withUnsafeMutableBufferPointer { bits in
+                flags.withUnsafeMutableBufferPointer { flags in
+                    body(Sink(times: times.baseAddress!, bits: bits.baseAddress!, flags: flags.baseAddress!))
+                }
+            }
         }
     }
 
-    mutating func markScan(_ position: Int) {
-        flags[position] |= Self.needsScan
+    /// Offers points to the candidates, through pointers valid during ``withSink(_:)`` only.
+    struct Sink {
+        let times: UnsafeMutablePointer<Int64>
+        let bits: UnsafeMutablePointer<UInt64>
+        let flags: UnsafeMutablePointer<UInt8>
+
+        /// Records that a source holds the series with `type` values
+        /// (whether or not any of its points is visible: the type decides
+        /// which sources a query merges).
+        @inline(__always)
+        func note(_ position: Int, _ type: ValueType) {
+            flags[position] |= type == .float64 ? LatestCandidates.holdsFloat : LatestCandidates.holdsInteger
+        }
+
+        /// Offers a visible point of a source newer than every source offered before.
+        @inline(__always)
+        func offer(_ position: Int, time: Int64, bits value: UInt64) {
+            if flags[position] & LatestCandidates.found == 0 || time >= times[position] {
+                times[position] = time
+                bits[position] = value
+                flags[position] |= LatestCandidates.found
+            }
+        }
+
+        func markScan(_ position: Int) {
+            flags[position] |= LatestCandidates.needsScan
+        }
     }
 
     /// True when the index cannot answer for `position`: a scan must. Sources
@@ -57,12 +77,5 @@ struct LatestCandidates {
         let flag = flags[position]
         guard flag & Self.found != 0 else { return nil }
         return (times[position], Value(bits: bits[position], type: flag & Self.holdsInteger != 0 ? .int64 : .float64))
-    }
-
-    /// Makes `position` answer as `source` does (a repeat of the same key).
-    mutating func copy(_ source: Int, to position: Int) {
-        times[position] = times[source]
-        bits[position] = bits[source]
-        flags[position] = flags[source]
     }
 }

@@ -16,7 +16,7 @@ struct SeriesPositionTable {
         self.mask = mask
         var slots = [Int32](repeating: 0, count: capacity)
         names.bytes.withUnsafeBytes { base in
-            for position in 0..<names.count where !names.repeatsPrevious(position) {
+            for position in 0..<names.count where !names.repeatsPrevious[position] {
                 let group = Int(names.groupOf[position])
                 var slot = Self.hash(names.device(group, in: base), names.metric(position, in: base)) & mask
                 while slots[slot] != 0 { slot = (slot + 1) & mask }

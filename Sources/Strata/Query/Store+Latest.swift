@@ -34,32 +34,48 @@ extension Store {
         var candidates = LatestCandidates(count: names.count)
         let deletions = GroupTombstones(tombstones, for: names)
         var scratch = LastChunkScratch()
-        for segment in segments {
-            segment.visitLastChunks(of: names, scratch: &scratch, found: { position, chunk in
-                candidates.note(position, chunk.type)
-                let group = Int(names.groupOf[position])
-                guard chunk.maxTime >= cutoffs[group] else { return }
-                if deletions.mayHide(chunk.maxTime, of: series[names.original[position]], group: group, in: segment) {
-                    candidates.markScan(position)
-                } else {
-                    candidates.offer(position, time: chunk.maxTime, bits: chunk.lastBits)
-                }
-            }, damaged: { group in
-                for position in names.positions(ofGroup: group) { candidates.markScan(position) }
-            })
-        }
-        // Heads rank above every segment and every deletion; only retention hides their points.
-        offerHeads(heads, registry: registry, names: names, cutoffs: cutoffs, to: &candidates)
-
-        var results = [LatestPoint?](repeating: nil, count: series.count)
-        for position in 0..<names.count {
-            let index = names.original[position]
-            if names.repeatsPrevious(position) { candidates.copy(position - 1, to: position) }
-            if candidates.needsScan(position) {
-                results[index] = try latestByScan(series[index])
-            } else if let (time, value) = candidates.point(position) {
-                results[index] = LatestPoint(series: series[index], timestamp: time, value: value)
+        candidates.withSink { sink in
+            for segment in segments {
+                segment.visitLastChunks(of: names, scratch: &scratch, found: { position, chunk in
+                    sink.note(position, chunk.type)
+                    let group = Int(names.groupOf[position])
+                    guard chunk.maxTime >= cutoffs[group] else { return }
+                    if !deletions.isEmpty && deletions.mayHide(chunk.maxTime, of: names.key(at: position), group: group, in: segment) {
+                        sink.markScan(position)
+                    } else {
+                        sink.offer(position, time: chunk.maxTime, bits: chunk.lastBits)
+                    }
+                }, damaged: { group in
+                    for position in names.positions(ofGroup: group) { sink.markScan(position) }
+                })
             }
+            // Heads rank above every segment and every deletion; only retention hides their points.
+            offerHeads(heads, registry: registry, names: names, cutoffs: cutoffs, to: sink)
+        }
+        return try answers(for: series, names: names, candidates: candidates)
+    }
+
+    /// The answers in the caller's order; the series the index cannot answer are scanned.
+    private func answers(for series: [SeriesKey], names: SortedSeriesNames, candidates: LatestCandidates) throws(StrataError) -> [LatestPoint?] {
+        var scans: [Int] = []
+        var results = [LatestPoint?](unsafeUninitializedCapacity: series.count) { buffer, initialized in
+            for index in 0..<buffer.count { (buffer.baseAddress! + index).initialize(to: nil) }
+            initialized = buffer.count
+            // A repeated key answers as the first of its run (the heads offered to that one only).
+            var first = 0
+            for position in 0..<names.count {
+                if !names.repeatsPrevious[position] { first = position }
+                if candidates.needsScan(first) {
+                    scans.append(position)
+                } else if let (time, value) = candidates.point(first) {
+                    let index = Int(names.original[position])
+                    buffer[index] = LatestPoint(series: series[index], timestamp: time, value: value)
+                }
+            }
+        }
+        for position in scans {
+            let index = Int(names.original[position])
+            results[index] = try latestByScan(series[index])
         }
         return results
     }
@@ -71,7 +87,7 @@ extension Store {
         guard !retention.keepsEverything else { return cutoffs }
         let now = wallClockMilliseconds()
         for group in 0..<names.groupCount {
-            let device = names.keys[names.original[names.positions(ofGroup: group).lowerBound]].device
+            let device = names.deviceName(ofGroup: group)
             cutoffs[group] = retention.cutoff(for: device, now: now) ?? .min
         }
         return cutoffs
@@ -82,20 +98,20 @@ extension Store {
     /// when the request is about as large as the heads; looks each request
     /// up in the store's series numbers when it is much smaller.
     private func offerHeads(
-        _ heads: [Head], registry: SeriesRegistry, names: SortedSeriesNames, cutoffs: [Int64], to candidates: inout LatestCandidates
+        _ heads: [Head], registry: SeriesRegistry, names: SortedSeriesNames, cutoffs: [Int64], to sink: LatestCandidates.Sink
     ) {
         let headSeries = heads.reduce(0) { $0 + $1.seriesCount }
         guard headSeries > 0 else { return }
-        func offer(_ head: Head, slot: Int, position: Int) {
-            candidates.note(position, head.slotTypes[slot])
-            guard let point = head.latest(atSlot: slot), point.time >= cutoffs[Int(names.groupOf[position])] else { return }
-            candidates.offer(position, time: point.time, bits: point.bits)
+        func offer(_ position: Int, type: ValueType, point: (time: Int64, bits: UInt64)?) {
+            sink.note(position, type)
+            guard let point, point.time >= cutoffs[Int(names.groupOf[position])] else { return }
+            sink.offer(position, time: point.time, bits: point.bits)
         }
         if names.count < headSeries / 8 {
-            for position in 0..<names.count where !names.repeatsPrevious(position) {
-                guard let number = registry.number(of: names.keys[names.original[position]]) else { continue }
+            for position in 0..<names.count where !names.repeatsPrevious[position] {
+                guard let number = registry.number(of: names.key(at: position)) else { continue }
                 for head in heads {
-                    if let slot = head.slot(ofNumber: number) { offer(head, slot: slot, position: position) }
+                    if let slot = head.slot(ofNumber: number) { offer(position, type: head.slotTypes[slot], point: head.latest(atSlot: slot)) }
                 }
             }
             return
@@ -108,7 +124,7 @@ extension Store {
                     let number = Int(head.slotNumbers[slot])
                     if number < registry.isRetired.count && registry.isRetired[number] { continue }
                     guard let position = table.position(of: head.slotKeys[slot], in: names, base: base) else { continue }
-                    offer(head, slot: slot, position: position)
+                    offer(position, type: head.slotTypes[slot], point: head.latest(atSlot: slot))
                 }
             }
         }

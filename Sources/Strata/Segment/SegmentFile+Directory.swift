@@ -221,9 +221,18 @@ struct DeviceDirectory: Sendable {
     }
 
     /// Compares two byte strings: negative, zero or positive as `a` sorts before, with or after `b`.
+    /// Eight bytes at a time (read big-endian, so integer order is byte
+    /// order), then byte by byte: names of a fleet share long prefixes.
+    @inline(__always)
     static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
         let common = min(a.count, b.count)
         var index = 0
+        while index + 8 <= common {
+            let x = UInt64(bigEndian: a.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            let y = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            if x != y { return x < y ? -1 : 1 }
+            index += 8
+        }
         while index < common {
             let (x, y) = (a[index], b[index])
             if x != y { return x < y ? -1 : 1 }
