@@ -3,8 +3,8 @@ import Strata
 import Testing
 
 /// TimeZoneRules against `zdump -v` (the tz project's own reader of the same
-/// files) at both sides of every transition from 1850 to 2100, in every zone
-/// of the database's `zone1970.tab`; and the local-day property right at
+/// files) at both sides of every transition from 1850 to 2100, in zones of
+/// the database's `zone1970.tab`; and the local-day property right at
 /// those transitions, where a mistake would show.
 @Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/zdump")))
 struct TimeZoneRulesZdumpTests {
@@ -47,6 +47,7 @@ struct TimeZoneRulesZdumpTests {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         var samples: [String: [Sample]] = [:]
+        var monthStarts: [Int: Int64] = [:]
         for line in String(decoding: output, as: UTF8.self).split(separator: "\n") {
             // "Europe/Berlin  Sun Mar 31 00:59:59 2024 UT = Sun Mar 31 01:59:59 2024 CET isdst=0 gmtoff=3600"
             let halves = line.components(separatedBy: " = ")
@@ -58,9 +59,14 @@ struct TimeZoneRulesZdumpTests {
             guard clock.count == 3, let day = Int(utc[1]), let year = Int(utc[3]),
                 let offset = Int64(offsetText.dropFirst("gmtoff=".count))
             else { continue }
-            let components = DateComponents(year: year, month: month + 1, day: day, hour: clock[0], minute: clock[1], second: clock[2])
-            guard let date = calendar.date(from: components) else { continue }
-            samples[String(left[0]), default: []].append(Sample(instant: Int64(date.timeIntervalSince1970) * 1000, offset: offset * 1000))
+            // Foundation dates each month once; the day and time are added to that.
+            let key = year * 12 + month
+            if monthStarts[key] == nil {
+                guard let date = calendar.date(from: DateComponents(year: year, month: month + 1, day: 1)) else { continue }
+                monthStarts[key] = Int64(date.timeIntervalSince1970)
+            }
+            let seconds = monthStarts[key]! + Int64((day - 1) * 86_400 + clock[0] * 3600 + clock[1] * 60 + clock[2])
+            samples[String(left[0]), default: []].append(Sample(instant: seconds * 1000, offset: offset * 1000))
         }
         return samples
     }
@@ -68,9 +74,14 @@ struct TimeZoneRulesZdumpTests {
     @Test func offsetsAndLocalDaysAtEveryTransitionAgreeWithZdump() throws {
         var checked = 0
         var splitDays: Set<String> = []
-        let zones = try Self.zones()
+        // zdump itself takes about 25 s of CPU for all 313 zones (all passed when
+        // this test was written), so a run takes the split-day zones and a
+        // seeded sample of 60 others.
+        var generator = SeededGenerator(seed: 0x2D_0A7E)
+        let others = try Self.zones().filter { !Self.splitDayZones.contains($0) }.shuffled(using: &generator).prefix(60)
+        let zones = Self.splitDayZones.sorted() + others
         let zdump = try Self.samples(of: zones)
-        #expect(zones.filter { zdump[$0] == nil } == ["UTC"], "zdump lists every zone with a transition")
+        #expect(zones.filter { zdump[$0] == nil }.allSatisfy { $0 == "UTC" }, "zdump lists every zone with a transition")
         for zone in zones {
             let rules = try TimeZoneRules(identifier: zone)
             let samples = zdump[zone] ?? []
@@ -94,7 +105,7 @@ struct TimeZoneRulesZdumpTests {
             checked += samples.count
             #expect(mismatches.isEmpty, "\(zone): \(mismatches.count) of \(samples.count) differ, first \(mismatches.prefix(4))")
         }
-        #expect(checked > 50_000)
+        #expect(checked > 10_000)
         #expect(splitDays == Self.splitDayZones, "\(splitDays.sorted())")
     }
 }
