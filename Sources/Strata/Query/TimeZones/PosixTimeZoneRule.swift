@@ -62,7 +62,11 @@ struct PosixTimeZoneRule: Sendable, Equatable {
         guard daylight != nil, years.lowerBound >= -Self.yearReach, years.upperBound <= Self.yearReach else { return }
         var events: [Event] = []
         events.reserveCapacity(2 * years.count)
-        for year in years { events.append(contentsOf: self.events(inYear: year)) }
+        for year in years {
+            guard let (start, end) = self.events(inYear: year) else { continue }
+            events.append(start)
+            events.append(end)
+        }
         cachedEvents = events.sorted(by: Self.precedes)
         cachedYears = years.lowerBound..<years.upperBound + 1
     }
@@ -81,9 +85,16 @@ struct PosixTimeZoneRule: Sendable, Equatable {
             let index = Self.firstIndex(in: cachedEvents, after: seconds)
             return index > 0 ? cachedEvents[index - 1].offset : standardOffset
         }
-        let events = (year - 2...year + 1).flatMap { self.events(inYear: $0) }.sorted(by: Self.precedes)
-        let index = Self.firstIndex(in: events, after: seconds)
-        return index > 0 ? events[index - 1].offset : standardOffset
+        // Beyond the cache: the latest of those eight changes at or before `seconds`, without allocating.
+        var latest: Event?
+        for candidateYear in year - 2...year + 1 {
+            guard let (start, end) = events(inYear: candidateYear) else { continue }
+            for event in [start, end] where event.instant <= seconds {
+                if let current = latest, !Self.precedes(current, event) { continue }
+                latest = event
+            }
+        }
+        return latest?.offset ?? standardOffset
     }
 
     /// The first change after UTC instant `seconds`, or nil when the zone
@@ -97,24 +108,29 @@ struct PosixTimeZoneRule: Sendable, Equatable {
             let index = Self.firstIndex(in: cachedEvents, after: seconds)
             if index < cachedEvents.count { return cachedEvents[index].instant }
         }
-        let events = (year - 1...year + 2).flatMap { self.events(inYear: $0) }.sorted(by: Self.precedes)
-        let index = Self.firstIndex(in: events, after: seconds)
-        return index < events.count ? events[index].instant : nil
+        var earliest: Int64?
+        for candidateYear in year - 1...year + 2 {
+            guard let (start, end) = events(inYear: candidateYear) else { continue }
+            for instant in [start.instant, end.instant] where instant > seconds {
+                earliest = min(earliest ?? instant, instant)
+            }
+        }
+        return earliest
     }
 
     /// The two changes of `year` as UTC instants: the start and the end of
-    /// daylight-saving time (empty without daylight-saving time).
-    func events(inYear year: Int64) -> [Event] {
-        guard let daylight else { return [] }
+    /// daylight-saving time (nil without daylight-saving time).
+    func events(inYear year: Int64) -> (start: Event, end: Event)? {
+        guard let daylight else { return nil }
         let startDay = Self.dayNumber(of: daylight.start.day, inYear: year)
         let endDay = Self.dayNumber(of: daylight.end.day, inYear: year)
         // Each change is written in the local time in effect before it.
         let start = startDay * CivilCalendar.secondsPerDay + daylight.start.time - standardOffset
         let end = endDay * CivilCalendar.secondsPerDay + daylight.end.time - daylight.offset
-        return [
+        return (
             Event(instant: start, offset: daylight.offset, isDaylight: true),
-            Event(instant: end, offset: standardOffset, isDaylight: false),
-        ]
+            Event(instant: end, offset: standardOffset, isDaylight: false)
+        )
     }
 
     /// The calendar year, in standard time, of UTC instant `seconds`.
