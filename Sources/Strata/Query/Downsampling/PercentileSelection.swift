@@ -80,7 +80,8 @@ enum PercentileSelection {
                 return keys[rank]
             }
             budget -= 1
-            let (lessEnd, greaterStart) = partition(keys, low, high)
+            let pivot = high - low > 256 ? sampledPivot(keys, low, high, rank) : medianOfThree(keys, low, high)
+            let (lessEnd, greaterStart) = partition(keys, low, high, around: pivot)
             if rank < lessEnd { high = lessEnd - 1 } else if rank >= greaterStart { low = greaterStart } else { return keys[rank] }
         }
         // Insertion sort finishes a short range.
@@ -98,13 +99,35 @@ enum PercentileSelection {
         return keys[rank]
     }
 
-    /// Three-way partition of `keys[low...high]` around the median of three
+    private static func medianOfThree(_ keys: UnsafeMutableBufferPointer<UInt64>, _ low: Int, _ high: Int) -> UInt64 {
+        let (a, b, c) = (keys[low], keys[low + (high - low) / 2], keys[high])
+        return max(min(a, b), min(max(a, b), c))
+    }
+
+    /// A pivot near the wanted rank: 31 keys sampled evenly from the range,
+    /// sorted, and the one at the rank's relative position taken, so one
+    /// partition leaves the rank in a small part (the idea of Floyd and
+    /// Rivest's SELECT, CACM 1975, with a fixed sample).
+    private static func sampledPivot(_ keys: UnsafeMutableBufferPointer<UInt64>, _ low: Int, _ high: Int, _ rank: Int) -> UInt64 {
+        var sample = InlineArray<31, UInt64>(repeating: 0)
+        let stride = (high - low) / 30
+        for index in 0..<31 {
+            let key = keys[low + index * stride]
+            var position = index
+            while position > 0 && sample[position - 1] > key {
+                sample[position] = sample[position - 1]
+                position -= 1
+            }
+            sample[position] = key
+        }
+        let at = Int((Double(rank - low) / Double(high - low) * 30).rounded())
+        return sample[min(max(at, 0), 30)]
+    }
+
+    /// Three-way partition of `keys[low...high]` around `pivot`, one of its keys
     /// (Dijkstra's Dutch national flag): returns where the keys equal to the
     /// pivot begin and end, so runs of equal values cannot make it quadratic.
-    private static func partition(_ keys: UnsafeMutableBufferPointer<UInt64>, _ low: Int, _ high: Int) -> (Int, Int) {
-        let middle = low + (high - low) / 2
-        let (a, b, c) = (keys[low], keys[middle], keys[high])
-        let pivot = max(min(a, b), min(max(a, b), c))
+    private static func partition(_ keys: UnsafeMutableBufferPointer<UInt64>, _ low: Int, _ high: Int, around pivot: UInt64) -> (Int, Int) {
         var lessEnd = low, index = low, greaterStart = high + 1
         while index < greaterStart {
             let key = keys[index]
