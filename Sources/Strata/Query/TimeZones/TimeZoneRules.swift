@@ -12,7 +12,7 @@
 /// ## Design
 ///
 /// The rules come from the zone's TZif file (RFC 8536, updated by RFC 9636;
-/// see ``TZifParser``), read once by the
+/// see TZifParser.swift), read once by the
 /// initializer from the system's database: `$TZDIR` when set, else
 /// `/usr/share/zoneinfo` (Debian's `tzdata` package). The file lists every
 /// transition (the instants the offset changed) up to some year, then ends
