@@ -163,6 +163,48 @@ import Testing
         #expect(try TimeZoneRules(identifier: "x", tzif: Self.footerOnlyFile("")).offset(at: 0) == 0)
     }
 
+    /// Random footers built from the bytes TZ strings use: an error or rules that answer, never a trap.
+    @Test func randomFootersThrowOrAnswer() {
+        let alphabet = Array("CETSJM<>+-0123456789:,./".utf8)
+        let seeds = ["CET-1CEST,M3.5.0,M10.5.0/3", "<+1030>-10:30<+11>-11,M10.1.0,M4.1.0", "EET-2EEST,M3.4.4/50,M10.4.4/50", "EST5EDT,0/0,J365/25"]
+        var generator = SeededGenerator(seed: 0xF007_E125)
+        var outcomes = (errors: 0, answers: 0)
+        for round in 0..<4000 {
+            // Half start from a real footer with a few bytes changed, half are random.
+            var footer = round % 2 == 0 ? Array(seeds[round / 2 % seeds.count].utf8) : (0..<Int.random(in: 0...30, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+            if round % 2 == 0 {
+                for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                    footer[Int.random(in: 0..<footer.count, using: &generator)] = alphabet.randomElement(using: &generator)!
+                }
+            }
+            do throws(StrataError) {
+                _ = Self.exercise(try TimeZoneRules(identifier: "x", tzif: Self.footerOnlyFile(String(decoding: footer, as: UTF8.self))))
+                outcomes.answers += 1
+            } catch {
+                #expect(error.code == .corruptFile && error.message.contains("footer"), "\(error)")
+                outcomes.errors += 1
+            }
+        }
+        #expect(outcomes.errors > 100 && outcomes.answers > 100, "\(outcomes)")
+    }
+
+    /// A version 1 file (no 64-bit block, no footer) is read from its 32-bit block.
+    @Test func versionOneFileIsReadFromItsOnlyBlock() throws {
+        func count(_ value: UInt32) -> [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)] }
+        // One transition, at 1 000 000 000 s, from type 0 (+01:00) to type 1 (+02:00, daylight).
+        let header = Array("TZif".utf8) + [UInt8](repeating: 0, count: 16) + [0, 0, 0, 1, 2, 4].flatMap(count)
+        let block = count(1_000_000_000) + [1] + count(3600) + [0, 0] + count(7200) + [1, 0] + Array("AAA".utf8) + [0]
+        let rules = try TimeZoneRules(identifier: "v1", tzif: header + block)
+        #expect(rules.offset(at: 999_999_999_999) == 3_600_000)
+        #expect(rules.offset(at: 1_000_000_000_000) == 7_200_000)
+        #expect(rules.offset(at: .max) == 7_200_000 && rules.offset(at: .min) == 3_600_000)
+        // A transition index past the types, and a truncated block, are damage.
+        var damaged = header + block
+        damaged[48] = 2
+        #expect(Self.error { () throws(StrataError) in try TimeZoneRules(identifier: "v1", tzif: damaged) }?.code == .corruptFile)
+        #expect(Self.error { () throws(StrataError) in try TimeZoneRules(identifier: "v1", tzif: Array((header + block).dropLast())) }?.code == .corruptFile)
+    }
+
     @Test(arguments: [
         "CET-1CEST", "CET-25", "CE-1", "<>0", "<+01-1", "CET-1CEST,M13.1.0,M10.5.0", "CET-1CEST,M3.6.0,M10.5.0",
         "CET-1CEST,M3.5.7,M10.5.0", "CET-1CEST,M3.5.0/168,M10.5.0", "CET-1CEST,J0,J365", "CET-1CEST,366,0",

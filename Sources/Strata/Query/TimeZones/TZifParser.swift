@@ -1,11 +1,12 @@
-/// Reads a TZif file (RFC 8536, "The Time Zone Information Format"), the
-/// binary form of one zone of the IANA time zone database.
+/// Reads a TZif file (RFC 8536, "The Time Zone Information Format", and its
+/// 2024 successor RFC 9636), the binary form of one zone of the IANA time
+/// zone database.
 ///
 /// A file is a 44-byte header (magic `TZif`, a version, six big-endian
 /// counts), a data block with 32-bit times, and, from version 2 on, a second
 /// header and data block with 64-bit times followed by a footer: a POSIX `TZ`
 /// string between newlines. We skip the version 1 block (its times stop in
-/// 2038) and read the 64-bit one: transition times, the index of the local
+/// 2038, and "slim" files leave it nearly empty) and read the 64-bit one: transition times, the index of the local
 /// time type each transition starts, and the types (UT offset, daylight flag,
 /// abbreviation index). The footer rule (``PosixTimeZoneRule``) covers the
 /// instants after the last transition. A version 1 file is read from its
@@ -63,9 +64,14 @@ struct TZifParser {
         let (version, counts) = try header(at: 0)
         let firstBlockEnd = 44 + counts.blockLength(timeSize: 4)
         guard firstBlockEnd <= bytes.count else { throw corrupt("the header's counts describe \(firstBlockEnd) bytes, the file has \(bytes.count)", at: 20) }
-        if version == 0 { return try block(at: 44, counts: counts, timeSize: 4) }
+        if version == 0 {
+            try validate(counts, at: 0)
+            return try block(at: 44, counts: counts, timeSize: 4)
+        }
+        // From version 2 on, the first header and block are only skipped (RFC 9636 section 4).
         let (secondVersion, secondCounts) = try header(at: firstBlockEnd)
         guard secondVersion == version else { throw corrupt("the second header's version differs from the first's", at: firstBlockEnd + 4) }
+        try validate(secondCounts, at: firstBlockEnd)
         let blockStart = firstBlockEnd + 44
         let blockEnd = blockStart + secondCounts.blockLength(timeSize: 8)
         guard blockEnd <= bytes.count else { throw corrupt("the second header's counts describe \(blockEnd) bytes, the file has \(bytes.count)", at: firstBlockEnd + 20) }
@@ -87,6 +93,11 @@ struct TZifParser {
         }
         let count = { (index: Int) in Int(uint32(at: offset + 20 + 4 * index)) }
         let counts = Counts(isUT: count(0), isStandard: count(1), leaps: count(2), times: count(3), types: count(4), characters: count(5))
+        return (version, counts)
+    }
+
+    /// Checks the counts of the header at `offset`, whose block will be read.
+    private func validate(_ counts: Counts, at offset: Int) throws(StrataError) {
         guard counts.types >= 1 else { throw corrupt("the file has no local time types", at: offset + 36) }
         guard counts.characters >= 1 else { throw corrupt("the file has no abbreviation characters", at: offset + 40) }
         guard counts.isUT == 0 || counts.isUT == counts.types else { throw corrupt("the UT indicator count is neither 0 nor the type count", at: offset + 20) }
@@ -94,7 +105,6 @@ struct TZifParser {
         guard counts.leaps == 0 else {
             throw StrataError(.invalidArgument, "the zone has leap-second records (a right/ zone); its times count leap seconds and Strata's do not: use the zone without the right/ prefix", path: path, offset: offset + 28)
         }
-        return (version, counts)
     }
 
     /// The data block at `start`, whose length the caller checked against the file.

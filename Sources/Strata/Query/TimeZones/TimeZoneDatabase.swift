@@ -10,7 +10,7 @@
 enum TimeZoneDatabase {
     /// The default database directory: `$TZDIR` if set and not empty, else `/usr/share/zoneinfo`.
     static var defaultDirectory: String {
-        if let directory = Environment.value("TZDIR"), !directory.isEmpty { return directory }
+        if let directory = ProcessEnvironment.value("TZDIR"), !directory.isEmpty { return directory }
         return "/usr/share/zoneinfo"
     }
 

@@ -5,13 +5,14 @@
 ///
 /// ```swift
 /// let berlin = try TimeZoneRules(identifier: "Europe/Berlin")
-/// let day = berlin.localDay(containing: timestamp)
-/// let bucket = berlin.startOfLocalDay(day)..<berlin.startOfLocalDay(day + 1)
+/// let day = berlin.localDayBucket(containing: timestamp)  // = localDay(containing:) but on split days
+/// let bucket = berlin.startOfLocalDay(day)..<berlin.startOfLocalDay(day + 1)  // 23, 24 or 25 hours
 /// ```
 ///
 /// ## Design
 ///
-/// The rules come from the zone's TZif file (RFC 8536), read once by the
+/// The rules come from the zone's TZif file (RFC 8536, updated by RFC 9636;
+/// see TZifParser.swift), read once by the
 /// initializer from the system's database: `$TZDIR` when set, else
 /// `/usr/share/zoneinfo` (Debian's `tzdata` package). The file lists every
 /// transition (the instants the offset changed) up to some year, then ends
@@ -20,7 +21,8 @@
 /// stop their table at the last change of rule, so for them even today's
 /// offsets come from the footer. Before the first transition the offset is
 /// that of time type 0, as RFC 8536 section 3.2 says (the zone's local mean
-/// time in most files).
+/// time in most files). Files with leap-second records (`right/...`) are
+/// refused: their instants count leap seconds, Strata's timestamps do not.
 ///
 /// An offset is a binary search over the transitions, or, past the last one,
 /// over the footer rule's changes, computed once for 500 years after the
