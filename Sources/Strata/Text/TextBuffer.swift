@@ -15,36 +15,55 @@
 /// try file.write(text.bytes)
 /// ```
 public final class TextBuffer: @unchecked Sendable {
+    /// Where the bytes are, how many, and the room. Kept behind a constant
+    /// pointer: a class's `var` properties are checked for exclusive access
+    /// at run time on every read and write, which cost more than the
+    /// formatting itself when it was per byte appended.
+    private struct Storage {
+        var base: UnsafeMutableRawPointer
+        var count: Int
+        var capacity: Int
+    }
+    private let storage: UnsafeMutablePointer<Storage>
+
     /// The bytes held.
-    public private(set) var count = 0
+    public var count: Int { storage.pointee.count }
     /// The bytes the buffer holds without growing.
-    public private(set) var capacity: Int
-    private var base: UnsafeMutableRawPointer
+    public var capacity: Int { storage.pointee.capacity }
 
     /// An empty buffer with room for `capacity` bytes.
     public init(capacity: Int = 1 << 16) {
-        self.capacity = max(capacity, 64)
-        base = .allocate(byteCount: self.capacity, alignment: 16)
+        let room = max(capacity, 64)
+        storage = .allocate(capacity: 1)
+        storage.initialize(to: Storage(base: .allocate(byteCount: room, alignment: 16), count: 0, capacity: room))
     }
 
-    deinit { base.deallocate() }
+    deinit {
+        storage.pointee.base.deallocate()
+        storage.deinitialize(count: 1)
+        storage.deallocate()
+    }
 
     /// The bytes held, valid until the buffer next changes.
-    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage.pointee.base, count: storage.pointee.count) }
 
     /// Empties the buffer, keeping its memory.
-    public func removeAll() { count = 0 }
+    public func removeAll() { storage.pointee.count = 0 }
 
     /// Makes room for at least `additional` more bytes.
+    @inline(__always)
     public func reserve(_ additional: Int) {
-        guard capacity - count < additional else { return }
-        var grown = capacity * 2
-        while grown - count < additional { grown *= 2 }
+        if storage.pointee.capacity - storage.pointee.count < additional { grow(additional) }
+    }
+
+    private func grow(_ additional: Int) {
+        var grown = storage.pointee.capacity * 2
+        while grown - storage.pointee.count < additional { grown *= 2 }
         let moved = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 16)
-        moved.copyMemory(from: base, byteCount: count)
-        base.deallocate()
-        base = moved
-        capacity = grown
+        moved.copyMemory(from: storage.pointee.base, byteCount: storage.pointee.count)
+        storage.pointee.base.deallocate()
+        storage.pointee.base = moved
+        storage.pointee.capacity = grown
     }
 
     /// Lets `body` write at most `maximum` bytes at the end of the buffer;
@@ -52,10 +71,11 @@ public final class TextBuffer: @unchecked Sendable {
     @inline(__always)
     public func append(atMost maximum: Int, _ body: (UnsafeMutableRawPointer) -> Int) {
         reserve(maximum)
-        count += body(base + count)
+        storage.pointee.count += body(storage.pointee.base + storage.pointee.count)
     }
 
     /// Appends bytes.
+    @inline(__always)
     public func append(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress else { return }
         append(atMost: bytes.count) { out in
@@ -70,6 +90,7 @@ public final class TextBuffer: @unchecked Sendable {
     }
 
     /// Appends one byte.
+    @inline(__always)
     public func append(_ byte: UInt8) {
         append(atMost: 1) { out in
             out.storeBytes(of: byte, as: UInt8.self)

@@ -7,7 +7,7 @@
 /// inside one bucket is answered without decoding. ``percentile(_:)``,
 /// ``increase`` and ``rate`` need every point in time order: a query that asks
 /// for them decodes its chunks (see ``DownsampleOptions/aggregates``).
-public enum Aggregate: Sendable, Hashable, CustomStringConvertible, RawRepresentable {
+public enum Aggregate: Sendable, Hashable, CustomStringConvertible {
     /// The smallest value (exact; -0.0 orders below +0.0).
     case min
     /// The largest value (exact).
@@ -46,7 +46,8 @@ public enum Aggregate: Sendable, Hashable, CustomStringConvertible, RawRepresent
     public static let namedCases: [Aggregate] = [.min, .max, .mean, .sum, .count, .first, .last, .stddev, .increase, .rate]
 
     /// Parses a name as `--agg` takes it: a named case, or `p` and a level from 0 to 100
-    /// with at most three decimals (`p50`, `p99.9`).
+    /// with at most three decimals (`p50`, `p99.9`). (Not `RawRepresentable`: its
+    /// `==` would then compare names as strings.)
     public init?(rawValue: String) {
         if let named = Self.namedCases.first(where: { $0.rawValue == rawValue }) {
             self = named

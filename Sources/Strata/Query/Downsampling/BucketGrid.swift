@@ -21,6 +21,15 @@ struct BucketGrid: Sendable {
         days = max(1, options.step / DownsampleOptions.millisecondsPerDay)
     }
 
+    /// The start of the bucket after the one starting at `start` (a start this grid gave).
+    @inline(__always)
+    func end(ofStart start: Int64) -> Int64 {
+        // A clamped first bucket, or local days: from the index.
+        guard zone == nil, start != .min else { return end(of: start) }
+        let (end, overflow) = start.addingReportingOverflow(step)
+        return overflow ? .max : end
+    }
+
     /// The number of the bucket holding `time` (floor division, exact for any Int64).
     @inline(__always)
     func index(of time: Int64) -> Int128 {
@@ -48,7 +57,19 @@ struct BucketGrid: Sendable {
 
     /// The start of the bucket holding `time`.
     @inline(__always)
-    func start(of time: Int64) -> Int64 { start(ofIndex: index(of: time)) }
+    func start(of time: Int64) -> Int64 {
+        // Most times are far from the ends of Int64: 64-bit arithmetic, no Int128 division.
+        if zone == nil {
+            let (offset, overflow) = time.subtractingReportingOverflow(origin)
+            if !overflow {
+                var remainder = offset % step
+                if remainder < 0 { remainder += step }
+                let (start, below) = time.subtractingReportingOverflow(remainder)
+                if !below { return start }
+            }
+        }
+        return start(ofIndex: index(of: time))
+    }
 
     /// The first millisecond after the bucket holding `time`; `Int64.max` when
     /// the bucket reaches the end of time.

@@ -14,24 +14,25 @@ struct BucketTable {
     private var starts: [Int64] = []
     private var accumulators: [BucketAccumulator] = []
     private var outOfOrder: [Int64: BucketAccumulator] = [:]
-    private var current: BucketAccumulator
     private var currentStart = Int64.min
     private var currentEnd = Int64.min
-    /// Where `current` goes back: an index into `accumulators`, or nil for `outOfOrder`.
-    private var currentIndex: Int? = nil
+    /// The bucket points go to: an index into `accumulators`, updated in place,
+    /// or -1 for a bucket in `outOfOrder`, whose accumulator is then `detached`.
+    private var currentIndex = -1
+    private var detached: BucketAccumulator
     private var hasCurrent = false
 
     init(options: DownsampleOptions, type: ValueType) {
         self.options = options
         grid = options.grid
         self.type = type
-        current = BucketAccumulator(type: type)
+        detached = BucketAccumulator(type: type)
     }
 
     @inline(__always)
     mutating func add(time: Int64, bits: UInt64) {
         if !(hasCurrent && time >= currentStart && time < currentEnd) { switchTo(grid.start(of: time)) }
-        current.add(time: time, bits: bits)
+        if currentIndex >= 0 { accumulators[currentIndex].add(time: time, bits: bits) } else { detached.add(time: time, bits: bits) }
     }
 
     /// Adds a chunk lying wholly inside one bucket; false (nothing added) when
@@ -40,21 +41,20 @@ struct BucketTable {
         if type == .int64 && chunk.exactIntegerSum == nil { return false }
         let start = grid.start(of: chunk.minTime)
         if !(hasCurrent && start == currentStart) { switchTo(start) }
-        return current.add(chunk)
+        return currentIndex >= 0 ? accumulators[currentIndex].add(chunk) : detached.add(chunk)
     }
 
-    private mutating func storeCurrent() {
-        guard hasCurrent else { return }
-        if let currentIndex { accumulators[currentIndex] = current } else { outOfOrder[currentStart] = current }
+    private mutating func storeDetached() {
+        guard hasCurrent, currentIndex < 0 else { return }
+        outOfOrder[currentStart] = detached
     }
 
     private mutating func switchTo(_ start: Int64) {
-        storeCurrent()
+        storeDetached()
         if starts.isEmpty || start > starts[starts.count - 1] {
             starts.append(start)
             accumulators.append(BucketAccumulator(type: type))
             currentIndex = starts.count - 1
-            current = accumulators[starts.count - 1]
         } else {
             var low = 0, high = starts.count
             while low < high {
@@ -63,20 +63,19 @@ struct BucketTable {
             }
             if low < starts.count && starts[low] == start {
                 currentIndex = low
-                current = accumulators[low]
             } else {
-                currentIndex = nil
-                current = outOfOrder[start] ?? BucketAccumulator(type: type)
+                currentIndex = -1
+                detached = outOfOrder[start] ?? BucketAccumulator(type: type)
             }
         }
         currentStart = start
-        currentEnd = grid.end(of: start)
+        currentEnd = grid.end(ofStart: start)
         hasCurrent = true
     }
 
     /// The accumulators with points, by start, sorted; the table is left empty.
     mutating func takeAccumulators() -> (starts: [Int64], accumulators: [BucketAccumulator]) {
-        storeCurrent()
+        storeDetached()
         hasCurrent = false
         var pairs = (starts, accumulators)
         if !outOfOrder.isEmpty {
@@ -96,6 +95,6 @@ struct BucketTable {
     ///   ``DownsampleOptions/maximumBucketsWithEmpty``.
     mutating func buckets() throws(StrataError) -> DownsampleBuckets {
         let (starts, accumulators) = takeAccumulators()
-        return try DownsampleBuckets.make(filled: zip(starts, accumulators).map { $1.bucket(start: $0) }, options: options, type: type)
+        return try DownsampleBuckets.make(starts: starts, accumulators: accumulators, options: options, type: type)
     }
 }

@@ -7,7 +7,7 @@
 /// memory follows the buckets with points, never the length of the range.
 public struct DownsampleBuckets: RandomAccessCollection, Sendable {
     /// The buckets holding points, sorted by start.
-    private let filled: [Bucket]
+    private let filled: StoredBuckets
     /// With empty buckets: the grid and the index of the first bucket on it.
     private let grid: (grid: BucketGrid, firstIndex: Int128)?
     private let type: ValueType?
@@ -19,7 +19,11 @@ public struct DownsampleBuckets: RandomAccessCollection, Sendable {
 
     /// Buckets with points only.
     init(filled: [Bucket]) {
-        self.filled = filled
+        self.init(stored: .buckets(filled))
+    }
+
+    private init(stored: StoredBuckets) {
+        self.filled = stored
         grid = nil
         type = nil
         fill = .none
@@ -28,7 +32,7 @@ public struct DownsampleBuckets: RandomAccessCollection, Sendable {
 
     /// Every bucket from index `first` to `last` of `grid`; the caller has
     /// checked that their number fits an `Int`.
-    private init(filled: [Bucket], grid: BucketGrid, first: Int128, last: Int128, type: ValueType, fill: BucketFill) {
+    private init(filled: StoredBuckets, grid: BucketGrid, first: Int128, last: Int128, type: ValueType, fill: BucketFill) {
         self.filled = filled
         self.grid = (grid, first)
         self.type = type
@@ -41,13 +45,22 @@ public struct DownsampleBuckets: RandomAccessCollection, Sendable {
     /// - Throws: `.invalidArgument` when empty buckets would number more than
     ///   ``DownsampleOptions/maximumBucketsWithEmpty``.
     static func make(filled: [Bucket], options: DownsampleOptions, type: ValueType) throws(StrataError) -> DownsampleBuckets {
-        guard options.includesEmptyBuckets else { return DownsampleBuckets(filled: filled) }
+        try make(stored: .buckets(filled), options: options, type: type)
+    }
+
+    /// The same for buckets kept as accumulators, made into ``Bucket``s only as they are read.
+    static func make(starts: [Int64], accumulators: [BucketAccumulator], options: DownsampleOptions, type: ValueType) throws(StrataError) -> DownsampleBuckets {
+        try make(stored: .accumulators(starts, accumulators), options: options, type: type)
+    }
+
+    private static func make(stored filled: StoredBuckets, options: DownsampleOptions, type: ValueType) throws(StrataError) -> DownsampleBuckets {
+        guard options.includesEmptyBuckets else { return DownsampleBuckets(stored: filled) }
         let grid = options.grid
         // Without a bound, the data's first or last bucket is the end of the grid.
-        let first = options.from == .min ? filled.first.map { grid.index(of: $0.start) } : grid.index(of: options.from)
-        let last = options.to == .max ? filled.last.map { grid.index(of: $0.start) }
+        let first = options.from == .min ? (filled.count == 0 ? nil : grid.index(of: filled.start(at: 0))) : grid.index(of: options.from)
+        let last = options.to == .max ? (filled.count == 0 ? nil : grid.index(of: filled.start(at: filled.count - 1)))
             : grid.index(of: TimeRangeEnd.lastIncluded(before: options.to))
-        guard let first, let last, first <= last else { return DownsampleBuckets(filled: filled) }
+        guard let first, let last, first <= last else { return DownsampleBuckets(stored: filled) }
         let count = last - first + 1
         guard count <= Int128(DownsampleOptions.maximumBucketsWithEmpty) else {
             throw StrataError(.invalidArgument, "\(count) buckets requested; use a larger step or a shorter range (at most \(DownsampleOptions.maximumBucketsWithEmpty) with empty buckets)")
@@ -60,22 +73,22 @@ public struct DownsampleBuckets: RandomAccessCollection, Sendable {
 
     /// The bucket at `position`: a stored one, or an empty one made on the spot.
     public subscript(position: Int) -> Bucket {
-        guard let grid else { return filled[position] }
+        guard let grid else { return filled.bucket(at: position) }
         let start = grid.grid.start(ofIndex: grid.firstIndex + Int128(position))
         var low = 0, high = filled.count
         while low < high {
             let middle = (low + high) / 2
-            if filled[middle].start < start { low = middle + 1 } else { high = middle }
+            if filled.start(at: middle) < start { low = middle + 1 } else { high = middle }
         }
-        if low < filled.count && filled[low].start == start { return filled[low] }
+        if low < filled.count && filled.start(at: low) == start { return filled.bucket(at: low) }
         return emptyBucket(start: start, nextFilled: low)
     }
 
     /// An empty bucket at `start`, between stored buckets `nextFilled - 1` and `nextFilled`, filled as asked.
     private func emptyBucket(start: Int64, nextFilled: Int) -> Bucket {
         var bucket = BucketAccumulator(type: type ?? .float64).bucket(start: start)
-        let before = nextFilled > 0 ? filled[nextFilled - 1] : nil
-        let after = nextFilled < filled.count ? filled[nextFilled] : nil
+        let before = nextFilled > 0 ? filled.bucket(at: nextFilled - 1) : nil
+        let after = nextFilled < filled.count ? filled.bucket(at: nextFilled) : nil
         switch fill {
         case .none: break
         case .value(let number): bucket.fillSource = .constant(number)
@@ -98,15 +111,46 @@ public struct DownsampleBuckets: RandomAccessCollection, Sendable {
         public mutating func next() -> Bucket? {
             guard position < buckets.endIndex else { return nil }
             defer { position += 1 }
-            guard let grid = buckets.grid else { return buckets.filled[position] }
+            guard let grid = buckets.grid else { return buckets.filled.bucket(at: position) }
             let start = grid.grid.start(ofIndex: grid.firstIndex + Int128(position))
             let filled = buckets.filled
-            while nextFilled < filled.count && filled[nextFilled].start < start { nextFilled += 1 }
-            if nextFilled < filled.count && filled[nextFilled].start == start { return filled[nextFilled] }
+            while nextFilled < filled.count && filled.start(at: nextFilled) < start { nextFilled += 1 }
+            if nextFilled < filled.count && filled.start(at: nextFilled) == start { return filled.bucket(at: nextFilled) }
             return buckets.emptyBucket(start: start, nextFilled: nextFilled)
         }
     }
 
     /// An iterator over the buckets in time order.
     public func makeIterator() -> Iterator { Iterator(self) }
+}
+
+/// The buckets with points of a result: finished ``Bucket``s (the ordered
+/// path, whose percentiles are computed as each bucket closes), or the
+/// accumulators themselves, a ``Bucket`` made from one only when it is read.
+private enum StoredBuckets: Sendable {
+    case buckets([Bucket])
+    case accumulators([Int64], [BucketAccumulator])
+
+    var count: Int {
+        switch self {
+        case .buckets(let buckets): buckets.count
+        case .accumulators(let starts, _): starts.count
+        }
+    }
+
+    @inline(__always)
+    func start(at index: Int) -> Int64 {
+        switch self {
+        case .buckets(let buckets): buckets[index].start
+        case .accumulators(let starts, _): starts[index]
+        }
+    }
+
+    @inline(__always)
+    func bucket(at index: Int) -> Bucket {
+        switch self {
+        case .buckets(let buckets): buckets[index]
+        case .accumulators(let starts, let accumulators): accumulators[index].bucket(start: starts[index])
+        }
+    }
 }

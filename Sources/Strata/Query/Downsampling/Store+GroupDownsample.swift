@@ -48,8 +48,7 @@ extension Store {
             if type == .float64 && table.type == .int64 { seriesAccumulators = seriesAccumulators.map { $0.asFloat64() } }
             (starts, accumulators) = Self.merge(starts, accumulators, with: seriesStarts, seriesAccumulators)
         }
-        let filled = zip(starts, accumulators).map { $1.bucket(start: $0) }
-        return DownsampleResult(series: label, type: type, buckets: try DownsampleBuckets.make(filled: filled, options: options, type: type),
+        return DownsampleResult(series: label, type: type, buckets: try DownsampleBuckets.make(starts: starts, accumulators: accumulators, options: options, type: type),
                                 chunksFromStatistics: fromStatistics, chunksDecoded: decoded)
     }
 
