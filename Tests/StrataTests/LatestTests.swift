@@ -188,6 +188,36 @@ struct LatestTests {
         try expectMatchesQuery(store, [key])
     }
 
+    @Test("A fleet whose newest points are all in the head skips older segments, yet a late point in a newer segment and a tie still answer as query")
+    func newestSourcesFirst() throws {
+        let directory = TemporaryDirectory()
+        let store = try Store(at: directory.path)
+        var random = SeededGenerator(seed: 31)
+        let keys = (0..<40).map { SeriesKey(device: "d-\($0 % 10)", metric: "m\($0 / 10)") }
+        for round in 0..<4 {
+            var batch = WriteBatch()
+            for key in keys {
+                for _ in 0..<3 { try batch.append(device: key.device, metric: key.metric, timestamp: Int64(round * 100) + Int64(random.next() % 100), value: floatValue(&random)) }
+            }
+            if round == 3 { try batch.append(device: "d-1", metric: "m1", timestamp: 1_000, value: 7.25) }  // newer than the head
+            try store.append(batch)
+            try store.flush()
+        }
+        var head = WriteBatch()
+        for key in keys.dropFirst() { try head.append(device: key.device, metric: key.metric, timestamp: 500, value: floatValue(&random)) }
+        // The first series rewrites its last timestamp in the head: a tie the head wins.
+        let last = try #require(try store.query(device: keys[0].device, metric: keys[0].metric).last)
+        try head.append(device: keys[0].device, metric: keys[0].metric, timestamp: last.timestamp, value: -0.0)
+        try store.append(head)
+        let answers = try store.latest(of: keys)
+        #expect(answers[0] == LatestPoint(series: keys[0], timestamp: last.timestamp, value: .float64(-0.0)))
+        let late = try #require(keys.firstIndex(of: SeriesKey(device: "d-1", metric: "m1")))
+        #expect(answers[late] == LatestPoint(series: keys[late], timestamp: 1_000, value: .float64(7.25)))
+        #expect(answers.filter { $0?.timestamp == 500 }.count == keys.count - 2)
+        try expectMatchesQuery(store, keys)
+        try expectMatchesQuery(store, keys.reversed() + keys.prefix(3))
+    }
+
     @Test("A read-only store beside the writer, and a store reopened from its write-ahead log, answer as query")
     func reopened() throws {
         let directory = TemporaryDirectory()

@@ -9,8 +9,12 @@ extension Store {
     /// chunk's entry records its last timestamp and the exact bits of its
     /// last value, and a series' newest point is the last point of its
     /// source (segment or head) with the greatest last timestamp, the newest
-    /// source winning a tie. The store's state is read once; each segment's
-    /// device directory is walked once, in name order, against the requested
+    /// source winning a tie. Sources are visited newest first, so a segment
+    /// whose points all lie at or before every series' candidate so far is
+    /// skipped without reading it (a fleet reporting steadily has its newest
+    /// points in the head and the newest segment). The store's state is read
+    /// once; each segment read has its device directory walked once, in name
+    /// order, against the requested
     /// series sorted the same way (already sorted keys, as ``series()``
     /// lists them, are not sorted again); the heads are matched through one
     /// hash table. Only a series whose candidate point a deletion may hide,
@@ -35,7 +39,14 @@ extension Store {
         let deletions = GroupTombstones(tombstones, for: names)
         var scratch = LastChunkScratch()
         candidates.withSink { sink in
-            for segment in segments {
+            // Newest first. Heads rank above every segment and every deletion; only retention hides their points.
+            offerHeads(Array(heads.reversed()), registry: registry, names: names, cutoffs: cutoffs, to: sink)
+            var settled = sink.settled(count: names.count, repeats: names.repeatsPrevious)
+            for segment in segments.reversed() {
+                // A fleet reporting steadily has its newest points in the head and the newest
+                // segment: the older segments are skipped whole.
+                guard let bounds = segment.timeBounds else { continue }
+                if let settled, bounds.last <= settled { continue }
                 segment.visitLastChunks(of: names, scratch: &scratch, found: { position, chunk in
                     sink.note(position, chunk.type)
                     let group = Int(names.groupOf[position])
@@ -48,9 +59,8 @@ extension Store {
                 }, damaged: { group in
                     for position in names.positions(ofGroup: group) { sink.markScan(position) }
                 })
+                settled = sink.settled(count: names.count, repeats: names.repeatsPrevious)
             }
-            // Heads rank above every segment and every deletion; only retention hides their points.
-            offerHeads(heads, registry: registry, names: names, cutoffs: cutoffs, to: sink)
         }
         return try answers(for: series, names: names, candidates: candidates)
     }
@@ -93,7 +103,7 @@ extension Store {
         return cutoffs
     }
 
-    /// Offers each requested series' newest point in `heads` (oldest head
+    /// Offers each requested series' newest point in `heads` (newest head
     /// first). Walks the heads' series through a hash table of the request
     /// when the request is about as large as the heads; looks each request
     /// up in the store's series numbers when it is much smaller.
