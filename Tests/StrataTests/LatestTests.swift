@@ -218,6 +218,61 @@ struct LatestTests {
         try expectMatchesQuery(store, keys.reversed() + keys.prefix(3))
     }
 
+    @Test("A damaged device entry: in the newest segment its series throw as their queries do; in an older segment that cannot hold the answer it is not read; never a changed value", arguments: ["newer", "older"])
+    func damagedEntry(which: String) throws {
+        let directory = TemporaryDirectory()
+        let keys = ["a", "b", "c", "d"].flatMap { device in ["x", "y"].map { SeriesKey(device: device, metric: $0) } }
+        var paths: [String] = []
+        var reference: [LatestPoint?] = []
+        do {
+            let store = try Store(at: directory.path)
+            for round in 0..<2 {
+                for (index, key) in keys.enumerated() {
+                    let times = [1, 2, 3].map { Int64(round * 10) + $0 }
+                    try store.append(device: key.device, metric: key.metric, timestamps: times, values: [1.5, 2.5, Double(index + round)])
+                }
+                try store.flush()
+            }
+            reference = try store.latest(of: keys)
+            try expectMatchesQuery(store, keys)
+            try store.close()
+            paths = store.segments().map(\.path)
+        }
+        #expect(paths.count == 2)
+        // Flip a byte in the middle of the device entries: one entry fails its checksum.
+        let path = which == "newer" ? paths[1] : paths[0]
+        let segment = try SegmentFile(path: path)
+        let (entries, records) = (segment.indexOffset, try #require(segment.directoryOffset))
+        var bytes = try #require(FileManager.default.contents(atPath: path))
+        bytes[(entries + records) / 2] ^= 0x10
+        try bytes.write(to: URL(fileURLWithPath: path))
+
+        let store = try Store(at: directory.path, mode: .readOnly)
+        if which == "older" {
+            // Every point of the older segment lies before the newer one's: the answers stand.
+            #expect(try store.latest(of: keys) == reference)
+            return
+        }
+        var damaged = 0
+        for key in keys {
+            let naive = Result { try naiveLatest(store, key) }
+            let latest = Result { try store.latest(of: [key]) }
+            switch (naive, latest) {
+            case (.success(let expected), .success(let answers)):
+                #expect(answers[0]?.timestamp == expected?.0 && answers[0]?.value == expected?.1, "\(key)")
+            case (.failure(let queryError), .failure(let latestError)):
+                damaged += 1
+                #expect((latestError as? StrataError)?.code == .corruptFile, "\(key)")
+                #expect((latestError as? StrataError)?.code == (queryError as? StrataError)?.code)
+            default:
+                Issue.record("\(key): query \(naive), latest \(latest)")
+            }
+        }
+        #expect(damaged > 0 && damaged < keys.count)
+        // Asked all at once, the damaged series fail the call, as their queries fail.
+        #expect(throws: StrataError.self) { try store.latest(of: keys) }
+    }
+
     @Test("A read-only store beside the writer, and a store reopened from its write-ahead log, answer as query")
     func reopened() throws {
         let directory = TemporaryDirectory()

@@ -14,21 +14,23 @@ extension Store {
     /// skipped without reading it (a fleet reporting steadily has its newest
     /// points in the head and the newest segment). The store's state is read
     /// once; each segment read has its device directory walked once, in name
-    /// order, against the requested
-    /// series sorted the same way (already sorted keys, as ``series()``
-    /// lists them, are not sorted again); the heads are matched through one
-    /// hash table. Only a series whose candidate point a deletion may hide,
+    /// order, against the requested series sorted the same way (already
+    /// sorted keys, as ``series()`` lists them, are not sorted again); the
+    /// heads are matched through one hash table. Only a series whose candidate point a deletion may hide,
     /// that was written with both value types, or whose index entry is
     /// damaged, is answered by scanning its points (and then throws what its
-    /// query would throw).
+    /// query would throw). A segment skipped because newer sources settle
+    /// every answer is not read at all: damage there raises no error, where
+    /// a query, which reads every source, would throw.
     ///
     /// Points appended while the call runs may or may not be seen.
     ///
     /// - Throws: `.corruptFile` when a segment a scanned series needs is
     ///   damaged (as ``query(device:metric:from:to:)`` would), `.io`.
     /// - Complexity: O(n) for sorted keys (O(n log n) otherwise) plus, per
-    ///   segment, O(devices) name comparisons and the bytes of the matched
-    ///   devices' index entries; O(series in the heads) hash lookups.
+    ///   segment read, O(devices) name comparisons and the bytes of the
+    ///   matched devices' index entries (each entry's checksum is checked on
+    ///   the first walk only); O(series in the heads) hash lookups.
     public func latest(of series: [SeriesKey]) throws(StrataError) -> [LatestPoint?] {
         let names = try SortedSeriesNames(series)
         let (segments, tombstones, heads, registry) = state.withLock { state in
