@@ -188,6 +188,91 @@ struct LatestTests {
         try expectMatchesQuery(store, [key])
     }
 
+    @Test("A fleet whose newest points are all in the head skips older segments, yet a late point in a newer segment and a tie still answer as query")
+    func newestSourcesFirst() throws {
+        let directory = TemporaryDirectory()
+        let store = try Store(at: directory.path)
+        var random = SeededGenerator(seed: 31)
+        let keys = (0..<40).map { SeriesKey(device: "d-\($0 % 10)", metric: "m\($0 / 10)") }
+        for round in 0..<4 {
+            var batch = WriteBatch()
+            for key in keys {
+                for _ in 0..<3 { try batch.append(device: key.device, metric: key.metric, timestamp: Int64(round * 100) + Int64(random.next() % 100), value: floatValue(&random)) }
+            }
+            if round == 3 { try batch.append(device: "d-1", metric: "m1", timestamp: 1_000, value: 7.25) }  // newer than the head
+            try store.append(batch)
+            try store.flush()
+        }
+        var head = WriteBatch()
+        for key in keys.dropFirst() { try head.append(device: key.device, metric: key.metric, timestamp: 500, value: floatValue(&random)) }
+        // The first series rewrites its last timestamp in the head: a tie the head wins.
+        let last = try #require(try store.query(device: keys[0].device, metric: keys[0].metric).last)
+        try head.append(device: keys[0].device, metric: keys[0].metric, timestamp: last.timestamp, value: -0.0)
+        try store.append(head)
+        let answers = try store.latest(of: keys)
+        #expect(answers[0] == LatestPoint(series: keys[0], timestamp: last.timestamp, value: .float64(-0.0)))
+        let late = try #require(keys.firstIndex(of: SeriesKey(device: "d-1", metric: "m1")))
+        #expect(answers[late] == LatestPoint(series: keys[late], timestamp: 1_000, value: .float64(7.25)))
+        #expect(answers.filter { $0?.timestamp == 500 }.count == keys.count - 2)
+        try expectMatchesQuery(store, keys)
+        try expectMatchesQuery(store, keys.reversed() + keys.prefix(3))
+    }
+
+    @Test("A damaged device entry: in the newest segment its series throw as their queries do; in an older segment that cannot hold the answer it is not read; never a changed value", arguments: ["newer", "older"])
+    func damagedEntry(which: String) throws {
+        let directory = TemporaryDirectory()
+        let keys = ["a", "b", "c", "d"].flatMap { device in ["x", "y"].map { SeriesKey(device: device, metric: $0) } }
+        var paths: [String] = []
+        var reference: [LatestPoint?] = []
+        do {
+            let store = try Store(at: directory.path)
+            for round in 0..<2 {
+                for (index, key) in keys.enumerated() {
+                    let times = [1, 2, 3].map { Int64(round * 10) + $0 }
+                    try store.append(device: key.device, metric: key.metric, timestamps: times, values: [1.5, 2.5, Double(index + round)])
+                }
+                try store.flush()
+            }
+            reference = try store.latest(of: keys)
+            try expectMatchesQuery(store, keys)
+            try store.close()
+            paths = store.segments().map(\.path)
+        }
+        #expect(paths.count == 2)
+        // Flip a byte in the middle of the device entries: one entry fails its checksum.
+        let path = which == "newer" ? paths[1] : paths[0]
+        let segment = try SegmentFile(path: path)
+        let (entries, records) = (segment.indexOffset, try #require(segment.directoryOffset))
+        var bytes = try #require(FileManager.default.contents(atPath: path))
+        bytes[(entries + records) / 2] ^= 0x10
+        try bytes.write(to: URL(fileURLWithPath: path))
+
+        let store = try Store(at: directory.path, mode: .readOnly)
+        if which == "older" {
+            // Every point of the older segment lies before the newer one's: the answers stand.
+            #expect(try store.latest(of: keys) == reference)
+            return
+        }
+        var damaged = 0
+        for key in keys {
+            let naive = Result { try naiveLatest(store, key) }
+            let latest = Result { try store.latest(of: [key]) }
+            switch (naive, latest) {
+            case (.success(let expected), .success(let answers)):
+                #expect(answers[0]?.timestamp == expected?.0 && answers[0]?.value == expected?.1, "\(key)")
+            case (.failure(let queryError), .failure(let latestError)):
+                damaged += 1
+                #expect((latestError as? StrataError)?.code == .corruptFile, "\(key)")
+                #expect((latestError as? StrataError)?.code == (queryError as? StrataError)?.code)
+            default:
+                Issue.record("\(key): query \(naive), latest \(latest)")
+            }
+        }
+        #expect(damaged > 0 && damaged < keys.count)
+        // Asked all at once, the damaged series fail the call, as their queries fail.
+        #expect(throws: StrataError.self) { try store.latest(of: keys) }
+    }
+
     @Test("A read-only store beside the writer, and a store reopened from its write-ahead log, answer as query")
     func reopened() throws {
         let directory = TemporaryDirectory()

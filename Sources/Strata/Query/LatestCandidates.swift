@@ -1,8 +1,9 @@
 /// Per requested series (a position of ``SortedSeriesNames``), the newest
 /// point its sources offered so far, the value types they hold it with, and
-/// whether the index alone cannot answer. Sources are offered oldest first
-/// (segments in rank order, then the heads), so of equal timestamps the
-/// later offer wins, as a query's merge lets the newer write win.
+/// whether the index alone cannot answer. Sources are offered newest first
+/// (the heads, newest first, then segments from the highest rank down), so
+/// of equal timestamps the first offer wins, as a query's merge lets the
+/// newer write win.
 struct LatestCandidates {
     /// Flag bits.
     static let found: UInt8 = 1
@@ -49,10 +50,10 @@ struct LatestCandidates {
             flags[position] |= type == .float64 ? LatestCandidates.holdsFloat : LatestCandidates.holdsInteger
         }
 
-        /// Offers a visible point of a source newer than every source offered before.
+        /// Offers a visible point of a source older than every source offered before.
         @inline(__always)
         func offer(_ position: Int, time: Int64, bits value: UInt64) {
-            if flags[position] & LatestCandidates.found == 0 || time >= times[position] {
+            if flags[position] & LatestCandidates.found == 0 || time > times[position] {
                 times[position] = time
                 bits[position] = value
                 flags[position] |= LatestCandidates.found
@@ -61,6 +62,22 @@ struct LatestCandidates {
 
         func markScan(_ position: Int) {
             flags[position] |= LatestCandidates.needsScan
+        }
+
+        /// The oldest candidate among the series still answered from the
+        /// index (the first of each run of repeats), or nil when one of them
+        /// has none yet. An older source whose points all lie at or before it
+        /// can change no answer: each series has a newer source's point at or
+        /// after them, which wins a tie.
+        func settled(count: Int, repeats: [Bool]) -> Int64? {
+            var oldest = Int64.max
+            for position in 0..<count where !repeats[position] {
+                let flag = flags[position]
+                if flag & LatestCandidates.needsScan != 0 { continue }
+                if flag & LatestCandidates.found == 0 { return nil }
+                oldest = min(oldest, times[position])
+            }
+            return oldest
         }
     }
 

@@ -48,7 +48,13 @@ struct SortedSeriesNames {
             func copy(_ name: String) {
                 UTF8Order.withBytes(name) { source in
                     guard let from = source.baseAddress, source.count > 0, source.count <= total - at else { return }
-                    (buffer.baseAddress! + at).initialize(from: from, count: source.count)
+                    let to = buffer.baseAddress! + at
+                    // Most names are short: a byte loop costs less than a call to memmove.
+                    if source.count <= 16 {
+                        for offset in 0..<source.count { (to + offset).initialize(to: from[offset]) }
+                    } else {
+                        to.initialize(from: from, count: source.count)
+                    }
                     at += source.count
                 }
             }
@@ -68,32 +74,33 @@ struct SortedSeriesNames {
             for index in 0..<buffer.count { buffer[index] = Int32(truncatingIfNeeded: index) }
             initialized = buffer.count
         }
-        let names = self
-        bytes.withUnsafeBytes { base in
-            var sorted = true
-            for index in order.indices.dropFirst() where names.compare(order[index - 1], order[index], in: base) > 0 {
-                sorted = false
-                break
-            }
-            if !sorted { order.sort { names.compare($0, $1, in: base) < 0 } }
+        // Keys usually come sorted: one pass checks that while it forms the groups.
+        if !formGroups(order) {
+            let names = self
+            bytes.withUnsafeBytes { base in order.sort { names.compare($0, $1, in: base) < 0 } }
+            _ = formGroups(order)
         }
         original = order
-        formGroups()
     }
 
-    /// Groups the sorted positions by device and marks repeated keys.
-    private mutating func formGroups() {
-        groupOf.reserveCapacity(count)
-        repeatsPrevious.reserveCapacity(count)
+    /// Groups the keys in `order` by device and marks repeated keys; false
+    /// (and nothing kept) when `order` is not sorted.
+    private mutating func formGroups(_ order: [Int32]) -> Bool {
+        var groupOf: [Int32] = [], groupStart: [Int32] = [], repeatsPrevious: [Bool] = []
+        groupOf.reserveCapacity(order.count)
+        repeatsPrevious.reserveCapacity(order.count)
         let names = self
-        var groupOf = self.groupOf, groupStart = self.groupStart, repeatsPrevious = self.repeatsPrevious
-        bytes.withUnsafeBytes { base in
-            for position in 0..<names.count {
+        let sorted = bytes.withUnsafeBytes { base in
+            for position in order.indices {
                 var repeats = false
                 if position > 0 {
-                    let (before, key) = (Int(names.original[position - 1]), Int(names.original[position]))
-                    if DeviceDirectory.compare(names.device(ofKey: before, in: base), names.device(ofKey: key, in: base)) == 0 {
-                        repeats = DeviceDirectory.compare(names.metric(ofKey: before, in: base), names.metric(ofKey: key, in: base)) == 0
+                    let (before, key) = (Int(order[position - 1]), Int(order[position]))
+                    let devices = DeviceDirectory.compare(names.device(ofKey: before, in: base), names.device(ofKey: key, in: base))
+                    if devices > 0 { return false }
+                    if devices == 0 {
+                        let metrics = DeviceDirectory.compare(names.metric(ofKey: before, in: base), names.metric(ofKey: key, in: base))
+                        if metrics > 0 { return false }
+                        repeats = metrics == 0
                     } else {
                         groupStart.append(Int32(position))
                     }
@@ -103,11 +110,14 @@ struct SortedSeriesNames {
                 groupOf.append(Int32(groupStart.count - 1))
                 repeatsPrevious.append(repeats)
             }
+            return true
         }
-        groupStart.append(Int32(count))
+        guard sorted else { return false }
+        groupStart.append(Int32(order.count))
         self.groupOf = groupOf
         self.groupStart = groupStart
         self.repeatsPrevious = repeatsPrevious
+        return true
     }
 
     /// Orders the keys at caller's indexes `a` and `b` by device, then metric.

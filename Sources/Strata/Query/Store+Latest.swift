@@ -9,22 +9,28 @@ extension Store {
     /// chunk's entry records its last timestamp and the exact bits of its
     /// last value, and a series' newest point is the last point of its
     /// source (segment or head) with the greatest last timestamp, the newest
-    /// source winning a tie. The store's state is read once; each segment's
-    /// device directory is walked once, in name order, against the requested
-    /// series sorted the same way (already sorted keys, as ``series()``
-    /// lists them, are not sorted again); the heads are matched through one
-    /// hash table. Only a series whose candidate point a deletion may hide,
+    /// source winning a tie. Sources are visited newest first, so a segment
+    /// whose points all lie at or before every series' candidate so far is
+    /// skipped without reading it (a fleet reporting steadily has its newest
+    /// points in the head and the newest segment). The store's state is read
+    /// once; each segment read has its device directory walked once, in name
+    /// order, against the requested series sorted the same way (already
+    /// sorted keys, as ``series()`` lists them, are not sorted again); the
+    /// heads are matched through one hash table. Only a series whose candidate point a deletion may hide,
     /// that was written with both value types, or whose index entry is
     /// damaged, is answered by scanning its points (and then throws what its
-    /// query would throw).
+    /// query would throw). A segment skipped because newer sources settle
+    /// every answer is not read at all: damage there raises no error, where
+    /// a query, which reads every source, would throw.
     ///
     /// Points appended while the call runs may or may not be seen.
     ///
     /// - Throws: `.corruptFile` when a segment a scanned series needs is
     ///   damaged (as ``query(device:metric:from:to:)`` would), `.io`.
     /// - Complexity: O(n) for sorted keys (O(n log n) otherwise) plus, per
-    ///   segment, O(devices) name comparisons and the bytes of the matched
-    ///   devices' index entries; O(series in the heads) hash lookups.
+    ///   segment read, O(devices) name comparisons and the bytes of the
+    ///   matched devices' index entries (each entry's checksum is checked on
+    ///   the first walk only); O(series in the heads) hash lookups.
     public func latest(of series: [SeriesKey]) throws(StrataError) -> [LatestPoint?] {
         let names = try SortedSeriesNames(series)
         let (segments, tombstones, heads, registry) = state.withLock { state in
@@ -35,7 +41,14 @@ extension Store {
         let deletions = GroupTombstones(tombstones, for: names)
         var scratch = LastChunkScratch()
         candidates.withSink { sink in
-            for segment in segments {
+            // Newest first. Heads rank above every segment and every deletion; only retention hides their points.
+            offerHeads(Array(heads.reversed()), registry: registry, names: names, cutoffs: cutoffs, to: sink)
+            var settled = sink.settled(count: names.count, repeats: names.repeatsPrevious)
+            for segment in segments.reversed() {
+                // A fleet reporting steadily has its newest points in the head and the newest
+                // segment: the older segments are skipped whole.
+                guard let bounds = segment.timeBounds else { continue }
+                if let settled, bounds.last <= settled { continue }
                 segment.visitLastChunks(of: names, scratch: &scratch, found: { position, chunk in
                     sink.note(position, chunk.type)
                     let group = Int(names.groupOf[position])
@@ -48,9 +61,8 @@ extension Store {
                 }, damaged: { group in
                     for position in names.positions(ofGroup: group) { sink.markScan(position) }
                 })
+                settled = sink.settled(count: names.count, repeats: names.repeatsPrevious)
             }
-            // Heads rank above every segment and every deletion; only retention hides their points.
-            offerHeads(heads, registry: registry, names: names, cutoffs: cutoffs, to: sink)
         }
         return try answers(for: series, names: names, candidates: candidates)
     }
@@ -93,7 +105,7 @@ extension Store {
         return cutoffs
     }
 
-    /// Offers each requested series' newest point in `heads` (oldest head
+    /// Offers each requested series' newest point in `heads` (newest head
     /// first). Walks the heads' series through a hash table of the request
     /// when the request is about as large as the heads; looks each request
     /// up in the store's series numbers when it is much smaller.

@@ -71,7 +71,9 @@ struct BenchFleetCommand: ParsableCommand {
             values": the newest point of every series of the fleet (DEVICES × METRICS) in one \
             Store.latest call, which answers from the segment indexes; a series without a \
             point is counted as missing. Being the whole fleet a pick, it runs SAMPLES/10 \
-            picks (at least 5), the first one included (no warm-up).
+            picks (at least 5), the first one included (no warm-up). Its latency is given \
+            in wall time and in the calling thread's CPU time ("CPU"), which other work on a \
+            busy machine does not inflate.
 
             "latest, live" is the same call on the writer right after ingest, before the \
             final flush: the segments flushed during ingest and the points still in the head \
@@ -275,7 +277,7 @@ struct BenchFleetCommand: ParsableCommand {
 
         let keys = fleetKeys(generator)
         report.latestDevices = names.count
-        (report.latest, report.latestMissing) = try timeLatest(of: keys, on: reader, picks: max(5, samples / 10))
+        (report.latest, report.latestCPU, report.latestMissing) = try timeLatest(of: keys, on: reader, picks: max(5, samples / 10))
     }
 
     /// Every series of the fleet, sorted as Store.series() lists them (the order Store.latest takes fastest).
@@ -288,17 +290,21 @@ struct BenchFleetCommand: ParsableCommand {
         return keys.sorted()
     }
 
-    /// Times `picks` calls of Store.latest over `keys`; returns the latency and the series without a point (per pick).
-    private func timeLatest(of keys: [SeriesKey], on store: Store, picks: Int) throws -> (Latency, Int) {
-        var seconds: [Double] = []
+    /// Times `picks` calls of Store.latest over `keys`; returns the latency in wall time and in the
+    /// calling thread's CPU time (which other work on the machine does not inflate), and the series
+    /// without a point (per pick).
+    private func timeLatest(of keys: [SeriesKey], on store: Store, picks: Int) throws -> (wall: Latency, cpu: Latency, missing: Int) {
+        var seconds: [Double] = [], cpuSeconds: [Double] = []
         var missing = 0
         for _ in 0..<picks {
-            let started = Clock.nanoseconds()
+            let started = Clock.nanoseconds(), cpuStarted = Clock.threadCPUNanoseconds()
             let answers = try store.latest(of: keys)
+            cpuSeconds.append(Double(Clock.threadCPUNanoseconds() - cpuStarted) / 1e9)
             seconds.append(Clock.seconds(since: started))
             missing = answers.reduce(0) { $0 + ($1 == nil ? 1 : 0) }
         }
-        return (Latency(seconds, pointsPerPick: Double(keys.count - missing)), missing)
+        let values = Double(keys.count - missing)
+        return (Latency(seconds, pointsPerPick: values), Latency(cpuSeconds, pointsPerPick: values), missing)
     }
 
     /// The whole-fleet latest on the writer after ingest (segments and a head), then a check of random series against query.
@@ -306,7 +312,7 @@ struct BenchFleetCommand: ParsableCommand {
         let keys = fleetKeys(generator)
         report.latestLiveSegments = writer.segments().count
         report.latestLiveHeadPoints = writer.unflushedPointCount
-        (report.latestLive, report.latestLiveMissing) = try timeLatest(of: keys, on: writer, picks: max(5, samples / 10))
+        (report.latestLive, report.latestLiveCPU, report.latestLiveMissing) = try timeLatest(of: keys, on: writer, picks: max(5, samples / 10))
         var random = SeededGenerator(seed: seed ^ 0x1A7E_57)
         let checked = (0..<min(1_000, keys.count)).map { _ in keys[Int(random.next() % UInt64(keys.count))] }
         let answers = try writer.latest(of: checked)
@@ -325,6 +331,13 @@ enum Clock {
     static func nanoseconds() -> UInt64 { MonotonicClock.nanoseconds() }
 
     static func seconds(since started: UInt64) -> Double { Double(nanoseconds() - started) / 1e9 }
+
+    /// CPU time of the calling thread, in nanoseconds.
+    static func threadCPUNanoseconds() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
 }
 
 /// The process's peak resident set size so far, in KiB (Linux reports ru_maxrss in KiB).

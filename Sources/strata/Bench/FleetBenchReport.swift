@@ -60,6 +60,9 @@ struct FleetBenchReport {
     var latestMissing = 0
     /// The whole-fleet latest on the writer after ingest: its latency, what the store held then, and how many series were checked against query.
     var latestLive = Latency()
+    /// The same calls' thread CPU time.
+    var latestCPU = Latency()
+    var latestLiveCPU = Latency()
     var latestLiveMissing = 0
     var latestLiveSegments = 0
     var latestLiveHeadPoints = 0
@@ -90,7 +93,9 @@ struct FleetBenchReport {
             ("last hour", latency(lastHour, "points")),
             ("day at 1h", latency(dayHourly, "buckets")),
             ("latest values", latency(latest, "values") + ", \(Format.count(latestDevices)) devices, \(latestMissing) missing"),
+            ("  CPU", "p50 \(milliseconds(latestCPU.p50)), p99 \(milliseconds(latestCPU.p99))"),
             ("latest, live", latency(latestLive, "values") + ", \(latestLiveSegments) segments and \(Format.count(latestLiveHeadPoints)) points in the head, \(latestLiveMissing) missing; \(latestChecked) series checked against query"),
+            ("  CPU", "p50 \(milliseconds(latestLiveCPU.p50)), p99 \(milliseconds(latestLiveCPU.p99))"),
         ]
         let width = rows.map(\.0.count).max() ?? 0
         return rows.map { label, value in
@@ -117,7 +122,8 @@ struct FleetBenchReport {
             ("open_seconds", number(openSeconds)),
             ("last_hour", latency(lastHour)), ("day_hourly", latency(dayHourly)), ("latest_values", latency(latest)),
             ("latest_devices", "\(latestDevices)"), ("latest_missing", "\(latestMissing)"),
-            ("latest_live", latency(latestLive)), ("latest_live_missing", "\(latestLiveMissing)"),
+            ("latest_values_cpu", latency(latestCPU)), ("latest_live", latency(latestLive)), ("latest_live_cpu", latency(latestLiveCPU)),
+            ("latest_live_missing", "\(latestLiveMissing)"),
             ("latest_live_segments", "\(latestLiveSegments)"), ("latest_live_head_points", "\(latestLiveHeadPoints)"),
             ("latest_checked", "\(latestChecked)"),
         ]
