@@ -75,6 +75,15 @@ let package = Package(
             path: "Benchmarks/AnomalyBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "NumberFormattingBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Strata", package: "Strata"),
+            ],
+            path: "Benchmarks/NumberFormattingBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         // Not a benchmark: a plain executable to profile the anomaly detectors with perf or callgrind.
         .executableTarget(
             name: "AnomalyProfile",

@@ -149,6 +149,13 @@ struct NumberFormattingTests {
             if text(count) != String(value) { mismatches += 1 }
         }
         #expect(mismatches == 0)
+        var uint64s: [UInt64] = [0, 9, 10, .max, .max - 1, 10_000_000_000_000_000_000, 9_999_999_999_999_999_999]
+        for _ in 0..<10_000 { uint64s.append(random.next() >> (random.next() % 64)) }
+        for value in uint64s {
+            let count = buffer.withUnsafeMutableBytes { NumberBytes.write(value, to: $0.baseAddress!) }
+            if text(count) != String(value) { mismatches += 1 }
+        }
+        #expect(mismatches == 0)
         var int128s: [Int128] = [.max, .min, .max - 1, .min + 1, 0, -1, Int128(Int64.max) + 1, Int128(Int64.min) - 1,
                                  Int128(UInt64.max), -Int128(UInt64.max), Int128(10_000_000_000_000_000_000),
                                  Int128(10_000_000_000_000_000_000) * Int128(10_000_000_000_000_000_000)]

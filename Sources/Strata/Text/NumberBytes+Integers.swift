@@ -50,20 +50,23 @@ extension NumberBytes {
         return out - destination + length + 19
     }
 
-    /// The number of decimal digits of `value` (1 for 0).
+    /// The number of decimal digits of `value` (1 for 0): comparisons only,
+    /// which a run of similar values (timestamps) predicts every time.
     @inline(__always)
     static func digitCount(_ value: UInt64) -> Int {
         if value < 100_000_000 {
             if value < 10_000 { return value < 100 ? (value < 10 ? 1 : 2) : (value < 1000 ? 3 : 4) }
             return value < 1_000_000 ? (value < 100_000 ? 5 : 6) : (value < 10_000_000 ? 7 : 8)
         }
-        var count = 9
-        var rest = value / 100_000_000
-        while rest >= 10 {
-            rest /= 10
-            count += 1
+        if value < 1_000_000_000_000 {
+            return value < 10_000_000_000 ? (value < 1_000_000_000 ? 9 : 10) : (value < 100_000_000_000 ? 11 : 12)
         }
-        return count
+        if value < 10_000_000_000_000_000 {
+            if value < 100_000_000_000_000 { return value < 10_000_000_000_000 ? 13 : 14 }
+            return value < 1_000_000_000_000_000 ? 15 : 16
+        }
+        if value < 1_000_000_000_000_000_000 { return value < 100_000_000_000_000_000 ? 17 : 18 }
+        return value < 10_000_000_000_000_000_000 ? 19 : 20
     }
 
     /// Writes exactly `count` digits of `value` (which must be below

@@ -4,12 +4,16 @@
 /// digits). The same digits Swift's `description` prints.
 ///
 /// The algorithm is Schubfach, after Raffaello Giulietti, "The Schubfach way
-/// to render doubles" (2020, revised 2022), written here from the paper: the
-/// rounding interval of `v = c × 2^q` is scaled by `10^-k` (a 128-bit upper
+/// to render doubles" (2020), written here from the paper: the rounding
+/// interval of `v = c × 2^q` is scaled by `10^-k` (a 128-bit upper
 /// approximation from ``powersOfTen``) so that it holds at most a few
 /// integers; of the multiples of ten in it (one digit fewer) and the integers
-/// beside `v` the shortest, then closest, is chosen. Three 64×64-bit
-/// multiplications a bound, no loop, no big numbers.
+/// beside `v` the shortest, then closest, is chosen. Two 64×64→128-bit
+/// multiplications per bound, no loop, no big numbers. Unlike the paper's
+/// Java rendering, which always keeps two digits (`1.0E10`), one digit is a
+/// valid result here (the test for a digit fewer starts at `s ≥ 10`, not
+/// 100), so the tiny subnormals need no rescaling; the tests compare every
+/// subnormal significand up to 10^6 with `description`.
 struct ShortestDecimal {
     /// The significant digits, without trailing zeros; at most 17 digits.
     var digits: UInt64
@@ -116,6 +120,8 @@ struct ShortestDecimal {
     /// Drops the trailing zeros of `digits`, raising the exponent to match.
     @inline(__always)
     private mutating func removeTrailingZeros() {
+        // Never zero for a nonzero Double; the guard keeps the loops finite regardless.
+        guard digits != 0 else { return }
         // Eight zeros at once first: integers such as 1e15 have many.
         while digits % 100_000_000 == 0 {
             digits /= 100_000_000

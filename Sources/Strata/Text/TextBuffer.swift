@@ -89,6 +89,11 @@ public final class TextBuffer: @unchecked Sendable {
         bytes.withUnsafeBytes { append($0) }
     }
 
+    /// Appends the UTF-8 bytes of a literal (a separator, a header).
+    public func append(_ text: StaticString) {
+        text.withUTF8Buffer { append(UnsafeRawBufferPointer($0)) }
+    }
+
     /// Appends one byte.
     @inline(__always)
     public func append(_ byte: UInt8) {
