@@ -104,13 +104,10 @@ public enum NumberText {
     /// The shortest text that reads back as exactly `value`'s bits: Swift's
     /// shortest round-trip decimal for numbers (`21.5`, `1e-05`, `-0.0`,
     /// `inf`), `nan` for the default quiet NaN, and `nan(0x…)` with the full
-    /// bit pattern for any other NaN.
+    /// bit pattern for any other NaN. Written by ``NumberBytes``.
     public static func format(_ value: Double) -> String {
-        if value.isNaN {
-            if value.bitPattern == Double.nan.bitPattern { return "nan" }
-            let hex = String(value.bitPattern, radix: 16)
-            return "nan(0x" + String(repeating: "0", count: 16 - hex.count) + hex + ")"
+        String(unsafeUninitializedCapacity: NumberBytes.maximumDoubleLength) { buffer in
+            NumberBytes.write(value, to: UnsafeMutableRawPointer(buffer.baseAddress!))
         }
-        return value.description
     }
 }

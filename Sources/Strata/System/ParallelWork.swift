@@ -18,35 +18,60 @@ enum ParallelWork {
     /// done. A thread that cannot be started runs its worker on the calling thread.
     static func run(workers: Int, _ body: @Sendable (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
-            final class Box {
-                let body: @Sendable (Int) -> Void
-                let worker: Int
-                init(_ body: @escaping @Sendable (Int) -> Void, _ worker: Int) {
-                    self.body = body
-                    self.worker = worker
-                }
-            }
-            var threads: [pthread_t] = []
-            var inline: [Int] = []
-            for worker in 1..<max(workers, 1) {
-                let box = Unmanaged.passRetained(Box(body, worker)).toOpaque()
-                var thread = pthread_t()
-                let result = pthread_create(&thread, nil, { context in
-                    let box = Unmanaged<Box>.fromOpaque(context!).takeRetainedValue()
-                    box.body(box.worker)
-                    return nil
-                }, box)
-                if result == 0 {
-                    threads.append(thread)
-                } else {
-                    Unmanaged<Box>.fromOpaque(box).release()
-                    inline.append(worker)
-                }
-            }
+            let (threads, inline) = start(1..<max(workers, 1), body)
             // The threads must be joined before `body` stops being valid.
             body(0)
             for worker in inline { body(worker) }
             for thread in threads { pthread_join(thread, nil) }
         }
+    }
+
+    /// Runs `helper(worker)` for every worker in `1...helpers` on new threads
+    /// while the calling thread runs `main`, and returns `main`'s result once
+    /// every helper has returned. `main` need not be `Sendable`: it never
+    /// leaves the calling thread. A helper whose thread cannot be started runs
+    /// on the calling thread after `main`.
+    static func run<Result, Failure: Error>(
+        helpers: Int, _ helper: @Sendable (Int) -> Void, whileRunning main: () throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        let outcome = withoutActuallyEscaping(helper) { helper in
+            let (threads, inline) = start(1..<max(helpers + 1, 1), helper)
+            let outcome = Swift.Result { () throws(Failure) in try main() }
+            for worker in inline { helper(worker) }
+            for thread in threads { pthread_join(thread, nil) }
+            return outcome
+        }
+        return try outcome.get()
+    }
+
+    /// Starts a thread for each worker of `workers` calling `body(worker)`;
+    /// returns the threads to join and the workers no thread could be started for.
+    private static func start(_ workers: Range<Int>, _ body: @escaping @Sendable (Int) -> Void) -> ([pthread_t], [Int]) {
+        final class Box {
+            let body: @Sendable (Int) -> Void
+            let worker: Int
+            init(_ body: @escaping @Sendable (Int) -> Void, _ worker: Int) {
+                self.body = body
+                self.worker = worker
+            }
+        }
+        var threads: [pthread_t] = []
+        var inline: [Int] = []
+        for worker in workers {
+            let box = Unmanaged.passRetained(Box(body, worker)).toOpaque()
+            var thread = pthread_t()
+            let result = pthread_create(&thread, nil, { context in
+                let box = Unmanaged<Box>.fromOpaque(context!).takeRetainedValue()
+                box.body(box.worker)
+                return nil
+            }, box)
+            if result == 0 {
+                threads.append(thread)
+            } else {
+                Unmanaged<Box>.fromOpaque(box).release()
+                inline.append(worker)
+            }
+        }
+        return (threads, inline)
     }
 }

@@ -99,10 +99,11 @@ struct ExportCommand: ParsableCommand {
             case .csv, .jsonl:
                 var sink = try ByteSink(path: destination)
                 if format == .csv { try sink.write(LongCSVParser.header + "\n") }
-                for (done, key) in selected.enumerated() {
-                    let points = try database.query(device: key.device, metric: key.metric, from: range.start, to: range.end)
-                    if format == .csv { try writeCSV(points, to: &sink) } else { try writeJSONLines(points, to: &sink) }
-                    rows += points.count
+                let layouts = selected.map(format == .csv ? Self.csvLayout : Self.jsonLinesLayout)
+                // Series are read and formatted on every core, and written here in order.
+                try database.writeTextRows(layouts, from: range.start, to: range.end) { done, text, count in
+                    try sink.write(text)
+                    rows += count
                     progress.update(done: done + 1, total: selected.count)
                 }
                 try sink.close()
@@ -160,18 +161,17 @@ struct ExportCommand: ParsableCommand {
         return keys
     }
 
-    private func writeCSV(_ points: SeriesPoints, to sink: inout ByteSink) throws {
-        let prefix = CSVText.field(points.series.device) + "," + CSVText.field(points.series.metric) + ","
-        for point in points {
-            try sink.write(prefix + String(point.timestamp) + "," + ValueText.exact(point.value) + "\n")
-        }
+    /// CSV rows `device,metric,ts_ms,value`: the names quoted when they hold a comma, a quote or a line break.
+    static func csvLayout(_ key: SeriesKey) -> TextRowLayout {
+        let prefix = CSVText.field(key.device) + "," + CSVText.field(key.metric) + ","
+        return TextRowLayout(series: key, prefix: Array(prefix.utf8), separator: Array(",".utf8), suffix: Array("\n".utf8))
     }
 
-    private func writeJSONLines(_ points: SeriesPoints, to sink: inout ByteSink) throws {
-        let prefix = "{\"device\":" + JSONText.string(points.series.device) + ",\"metric\":" + JSONText.string(points.series.metric) + ",\"ts\":"
-        for point in points {
-            try sink.write(prefix + String(point.timestamp) + ",\"value\":" + JSONText.value(point.value) + "}\n")
-        }
+    /// JSON Lines objects `{"device":…,"metric":…,"ts":…,"value":…}`; NaNs and infinities as strings.
+    static func jsonLinesLayout(_ key: SeriesKey) -> TextRowLayout {
+        let prefix = "{\"device\":" + JSONText.string(key.device) + ",\"metric\":" + JSONText.string(key.metric) + ",\"ts\":"
+        return TextRowLayout(series: key, prefix: Array(prefix.utf8), separator: Array(",\"value\":".utf8),
+                             suffix: Array("}\n".utf8), quotesNonFiniteValues: true)
     }
 
     /// Writes one Parquet file per device and UTC day under the destination

@@ -51,10 +51,9 @@ struct QueryCommand: ParsableCommand {
             switch format {
             case .csv:
                 output.line(LongCSVParser.header)
-                let prefix = CSVText.field(device) + "," + CSVText.field(metric) + ","
-                for point in points {
-                    output.line(prefix + String(point.timestamp) + "," + ValueText.exact(point.value))
-                }
+                let text = TextBuffer()
+                ExportCommand.csvLayout(SeriesKey(device: device, metric: metric)).append(points, to: text)
+                output.write(text.bytes)
             case .json:
                 output.write("{\"device\":\(JSONText.string(device)),\"metric\":\(JSONText.string(metric)),\"type\":\"\(points.type?.description ?? "float64")\",\"points\":[")
                 for (index, point) in points.enumerated() {

@@ -26,17 +26,35 @@ struct ByteSink {
         if buffer.count >= 1 << 17 { try flush() }
     }
 
+    /// Appends bytes; a large run goes to the file directly, after what is buffered.
+    mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard bytes.count >= 1 << 16 else {
+            buffer.append(contentsOf: bytes)
+            byteCount += bytes.count
+            if buffer.count >= 1 << 17 { try flush() }
+            return
+        }
+        try flush()
+        try put(bytes)
+        byteCount += bytes.count
+    }
+
     mutating func flush() throws {
+        try buffer.withUnsafeBytes { try put($0) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func put(_ bytes: UnsafeRawBufferPointer) throws {
+        guard !bytes.isEmpty else { return }
         if let file {
-            try file.write(buffer)
+            try file.write(bytes)
         } else {
             do throws(Errno) {
-                try StandardStream.output.write(buffer)
+                try StandardStream.output.write(bytes)
             } catch {
                 throw CommandError(message: "standard output: write failed: \(error)")
             }
         }
-        buffer.removeAll(keepingCapacity: true)
     }
 
     /// Flushes, and puts the file in place (standard output stays open).

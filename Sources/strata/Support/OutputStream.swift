@@ -12,6 +12,12 @@ struct StandardOutput {
         if buffer.count >= 1 << 16 { flush() }
     }
 
+    /// Appends bytes as they are.
+    mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
     mutating func line(_ text: String = "") {
         write(text)
         buffer.append(0x0A)

@@ -51,6 +51,53 @@ struct BucketAccumulator {
         m2 += delta * (value - mean)
     }
 
+    /// Counts a point and its time for first and last, leaving its value to
+    /// ``addValues(keys:)``: the ordered path keeps every value anyway, and a
+    /// pass over them at the end is cheaper than updating the running mean
+    /// and sums point by point.
+    @inline(__always)
+    mutating func addTime(time: Int64, bits: UInt64) {
+        count += 1
+        if time < firstTime { firstTime = time; firstBits = bits }
+        if time >= lastTime { lastTime = time; lastBits = bits }
+    }
+
+    /// Adds the values (non-NaN) whose ``PercentileSelection`` keys are given,
+    /// to an accumulator that has no values yet: the same figures as adding
+    /// them one by one, the variance from two passes instead of Welford's update.
+    mutating func addValues(keys: UnsafeBufferPointer<UInt64>) {
+        precondition(valueCount == 0, "values are added once, to an accumulator without values")
+        guard !keys.isEmpty else { return }
+        var low = keys[0], high = keys[0]
+        for key in keys {
+            low = Swift.min(low, key)
+            high = Swift.max(high, key)
+        }
+        minimumBits = PercentileSelection.bits(key: low, type: type)
+        maximumBits = PercentileSelection.bits(key: high, type: type)
+        valueCount = keys.count
+        switch type {
+        case .float64:
+            var total = CompensatedSum()
+            for key in keys { total.add(Double(bitPattern: PercentileSelection.bits(key: key, type: type))) }
+            sum = total
+            mean = total.total / Double(keys.count)
+        case .int64:
+            var total: Int128 = 0
+            // Cannot wrap: |total| < count × 2^63 < 2^127.
+            for key in keys { total &+= Int128(Int64(bitPattern: PercentileSelection.bits(key: key, type: type))) }
+            integerSum = total
+            mean = Self.mean(ofIntegerSum: total, count: keys.count)
+        }
+        var squares = 0.0
+        for key in keys {
+            let bits = PercentileSelection.bits(key: key, type: type)
+            let value = type == .float64 ? Double(bitPattern: bits) : Double(Int64(bitPattern: bits))
+            squares += (value - mean) * (value - mean)
+        }
+        m2 = squares
+    }
+
     /// Adds a whole chunk's statistics (version 2 entries carry valueCount and m2).
     /// Returns false, adding nothing, when they cannot answer exactly: an Int64
     /// chunk whose stored Double sum may have been rounded must be decoded.

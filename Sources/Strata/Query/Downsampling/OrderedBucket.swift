@@ -15,13 +15,18 @@ struct OrderedBucket {
     /// Adds a point; `rise` is its counter increase from the series' previous point.
     @inline(__always)
     mutating func add(time: Int64, bits: UInt64, keepsValue: Bool, rise: CounterRise) {
-        accumulator.add(time: time, bits: bits)
         switch rise {
         case .none: break
         case .integer(let amount): integerIncrease += amount
         case .float(let amount): floatIncrease.add(amount)
         }
-        if keepsValue && !(accumulator.type == .float64 && Double(bitPattern: bits).isNaN) {
+        guard keepsValue else {
+            accumulator.add(time: time, bits: bits)
+            return
+        }
+        // The values' statistics come from the keys when the bucket is finished.
+        accumulator.addTime(time: time, bits: bits)
+        if !(accumulator.type == .float64 && Double(bitPattern: bits).isNaN) {
             keys.append(PercentileSelection.key(bits: bits, type: accumulator.type))
         }
     }
@@ -29,6 +34,7 @@ struct OrderedBucket {
     /// The finished bucket: the eight classic aggregates, the percentiles at
     /// `levels` and, when `counts` is set, the increase and rate.
     mutating func bucket(start: Int64, levels: [Double], counts: Bool, seconds: Double) -> Bucket {
+        if !levels.isEmpty { keys.withUnsafeBufferPointer { accumulator.addValues(keys: $0) } }
         var bucket = accumulator.bucket(start: start)
         if !levels.isEmpty {
             bucket.percentileLevels = levels

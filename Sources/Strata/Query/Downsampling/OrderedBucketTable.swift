@@ -15,18 +15,18 @@ struct OrderedBucketTable: PointConsumer {
     let counts: Bool
     /// Finished buckets with points, in time order.
     private(set) var filled: [Bucket] = []
-    private var open: [OrderedBucket] = []
-    /// The bucket index of each open bucket; in a fixed window, where each index is in `open`.
-    private var openIndices: [Int128] = []
-    private var positions: [Int128: Int] = [:]
-    /// A fixed window's bucket indices.
-    private var window: ClosedRange<Int128> = 0...0
+    /// The bucket the last point went to, its index on the grid and its time span.
+    private var active: OrderedBucket
+    private var activeIndex: Int128 = 0
+    private var hasActive = false
+    private var activeStart = Int64.max
+    private var activeEnd = Int64.min
+    /// A fixed window's other buckets, by index (the active one is out while active).
+    private var parked: [Int128: OrderedBucket] = [:]
     /// Whether the window moves with the points (one series) or is fixed (a slab).
     private var moves = true
-    /// The bucket the last point went to: its position in `open` and its time span.
-    private var current = -1
-    private var currentStart = Int64.max
-    private var currentEnd = Int64.min
+    /// A fixed window's bucket indices.
+    private var window: ClosedRange<Int128> = 0...0
     private var tracker: CounterTracker
     /// Set while an Int64 series feeds a Float64 group.
     private var convertsIntegers = false
@@ -37,6 +37,7 @@ struct OrderedBucketTable: PointConsumer {
         levels = options.percentileLevels
         counts = options.aggregates.contains { $0 == .increase || $0 == .rate }
         tracker = CounterTracker(type: type)
+        active = OrderedBucket(type: type)
     }
 
     /// Starts feeding the points of a series of type `seriesType`, with
@@ -55,73 +56,68 @@ struct OrderedBucketTable: PointConsumer {
     mutating func beginWindow(first: Int128, last: Int128) {
         moves = false
         window = first...last
-        current = -1
-        currentStart = .max
-        currentEnd = .min
     }
 
     @inline(__always)
     mutating func consume(time: Int64, bits: UInt64) {
         let bits = convertsIntegers ? BucketAccumulator.floatBits(ofInteger: bits) : bits
-        if !(time >= currentStart && time < currentEnd) { locate(time) }
+        if !(time >= activeStart && time < activeEnd) { activate(time) }
         let rise: CounterRise = counts ? tracker.rise(bits: bits) : .none
-        open[current].add(time: time, bits: bits, keepsValue: !levels.isEmpty, rise: rise)
+        active.add(time: time, bits: bits, keepsValue: !levels.isEmpty, rise: rise)
     }
 
-    /// Points `current` at the bucket of `time`: in a one-series window,
-    /// finishing the bucket before; in a fixed window, making it if new.
-    private mutating func locate(_ time: Int64) {
+    /// Makes the bucket of `time` the active one: in a one-series window the
+    /// active bucket is finished first; in a fixed window it is parked.
+    private mutating func activate(_ time: Int64) {
         let index = grid.index(of: time)
-        if moves {
-            if open.isEmpty {
-                open = [OrderedBucket(type: type)]
-                openIndices = [index]
-            } else if index != openIndices[0] {
-                finishBucket(0)
-                openIndices[0] = index
-            }
-            current = 0
-        } else {
-            // The slab's scan range keeps points inside the window.
-            precondition(window.contains(index), "a point outside the slab")
-            if let position = positions[index] {
-                current = position
+        if hasActive {
+            if moves {
+                finishActive()
             } else {
-                current = open.count
-                positions[index] = current
-                open.append(OrderedBucket(type: type))
-                openIndices.append(index)
+                parked[activeIndex] = active
+                active = parked.removeValue(forKey: index) ?? OrderedBucket(type: type)
             }
+        } else if !moves {
+            active = parked.removeValue(forKey: index) ?? OrderedBucket(type: type)
         }
-        currentStart = grid.start(ofIndex: index)
-        currentEnd = grid.start(ofIndex: index + 1)
+        // The slab's scan range keeps points inside the window.
+        precondition(moves || window.contains(index), "a point outside the slab")
+        hasActive = true
+        activeIndex = index
+        activeStart = grid.start(ofIndex: index)
+        activeEnd = grid.start(ofIndex: index + 1)
         // The bucket straddling Int64.min starts before its clamped start.
-        if index == grid.index(of: .min) { currentStart = .min }
+        if index == grid.index(of: .min) { activeStart = .min }
     }
 
-    /// Appends open bucket `position` to ``filled`` if it holds points, and empties it.
-    private mutating func finishBucket(_ position: Int) {
-        guard open[position].accumulator.count > 0 else { return }
-        let index = openIndices[position]
-        filled.append(open[position].bucket(start: grid.start(ofIndex: index), levels: levels, counts: counts,
-                                            seconds: grid.seconds(ofIndex: index)))
-        open[position].reset()
+    /// Appends the active bucket to ``filled`` if it holds points, and empties it (keeping its storage).
+    private mutating func finishActive() {
+        guard active.accumulator.count > 0 else { return }
+        filled.append(active.bucket(start: grid.start(ofIndex: activeIndex), levels: levels, counts: counts,
+                                    seconds: grid.seconds(ofIndex: activeIndex)))
+        active.reset()
     }
 
-    /// The points in the open buckets.
-    var openPointCount: Int { open.reduce(0) { $0 + $1.accumulator.count } }
+    /// The points in the window's buckets.
+    var openPointCount: Int { parked.values.reduce(hasActive ? active.accumulator.count : 0) { $0 + $1.accumulator.count } }
 
-    /// Finishes the open buckets that hold points, in time order, and closes a fixed window.
+    /// Finishes the window's buckets that hold points, in time order, and closes it.
     mutating func finishWindow() {
-        for position in open.indices.sorted(by: { openIndices[$0] < openIndices[$1] }) { finishBucket(position) }
+        if hasActive && !moves { parked[activeIndex] = active }
         if !moves {
-            open = []
-            openIndices = []
-            positions = [:]
+            for index in parked.keys.sorted() {
+                activeIndex = index
+                active = parked[index]!
+                finishActive()
+            }
+            parked = [:]
+            active = OrderedBucket(type: type)
+        } else if hasActive {
+            finishActive()
         }
-        current = -1
-        currentStart = .max
-        currentEnd = .min
+        hasActive = false
+        activeStart = .max
+        activeEnd = .min
     }
 
     /// The finished buckets; the table is left empty.
