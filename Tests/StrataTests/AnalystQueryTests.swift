@@ -353,4 +353,75 @@ struct AnalystQueryTests {
         let integers: [Int64] = [.min, -1, 0, 1, .max]
         #expect(integers.map { PercentileSelection.key(bits: UInt64(bitPattern: $0), type: .int64) } == integers.map { PercentileSelection.key(bits: UInt64(bitPattern: $0), type: .int64) }.sorted())
     }
+
+    @Test("Local days across daylight-saving changes: 23- and 25-hour buckets at local midnight in two zones", arguments: ["Europe/Berlin", "America/New_York"])
+    func localDays(zone: String) throws {
+        let directory = TemporaryDirectory()
+        var configuration = Configuration()
+        configuration.pointsPerChunk = 50
+        let store = try Store(at: directory.path, configuration: configuration)
+        // Every 15 minutes through 2024 (both changes), a counter and a reading; half flushed, the rest in the head.
+        let start: Int64 = 1_704_067_200_000  // 2024-01-01T00:00:00Z
+        let times = (0..<(366 * 96)).map { start + Int64($0) * 900_000 }
+        var random = SeededGenerator(seed: 7)
+        let readings = times.map { _ in Double(Int64(random.next() % 1_000)) / 10 }
+        let counts = times.indices.map { Int64($0 * 3) }
+        try store.append(device: "d", metric: "r", timestamps: Array(times.prefix(20_000)), values: Array(readings.prefix(20_000)))
+        try store.append(device: "d", metric: "c", timestamps: Array(times.prefix(20_000)), values: Array(counts.prefix(20_000)))
+        try store.flush()
+        try store.append(device: "d", metric: "r", timestamps: Array(times.dropFirst(20_000)), values: Array(readings.dropFirst(20_000)))
+        try store.append(device: "d", metric: "c", timestamps: Array(times.dropFirst(20_000)), values: Array(counts.dropFirst(20_000)))
+
+        // The oracle: Foundation's calendar in the same zone.
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = try #require(TimeZone(identifier: zone))
+        func localMidnight(_ time: Int64) -> Int64 {
+            Int64((calendar.startOfDay(for: Date(timeIntervalSince1970: Double(time) / 1000)).timeIntervalSince1970 * 1000).rounded())
+        }
+        var options = DownsampleOptions(step: 86_400_000)
+        options.timeZone = try TimeZoneRules(identifier: zone)
+        options.aggregates = [.percentile(50), .increase, .rate]
+        let reading = Array(try store.downsample(device: "d", metric: "r", options: options).buckets)
+        let expectedStarts = Array(Set(times.map(localMidnight))).sorted()
+        #expect(reading.map(\.start) == expectedStarts)
+        let byDay = Dictionary(grouping: times.indices) { localMidnight(times[$0]) }
+        var lengths: [Int64: Int] = [:]
+        for bucket in reading {
+            let members = try #require(byDay[bucket.start])
+            #expect(bucket.count == members.count)
+            let values = members.map { readings[$0] }
+            #expect(bucket.maximum == .float64(values.max()!) && bucket.first == .float64(readings[members.first!]))
+            #expect(Self.close(bucket.value(.percentile(50))?.number, Self.naivePercentile(50, integers: nil, doubles: values)))
+            if bucket.start != reading.first?.start && bucket.start != reading.last?.start { lengths[Int64(members.count) * 900_000, default: 0] += 1 }
+        }
+        // 23- and 25-hour days, once each in 2024 (the first and last day are cut by the data).
+        #expect(lengths[23 * 3_600_000] == 1 && lengths[25 * 3_600_000] == 1, "\(lengths)")
+        // The counter rises 3 every 15 minutes: a day's rate is its increase over its own length.
+        let counter = Array(try store.downsample(device: "d", metric: "c", options: options).buckets)
+        for (bucket, next) in zip(counter, counter.dropFirst()) where bucket.start != counter.first?.start {
+            let hours = (next.start - bucket.start) / 3_600_000
+            #expect(bucket.value(.increase) == .integer(Int128(hours * 4 * 3)))
+            #expect(Self.close(bucket.rate, Double(hours * 4 * 3) / Double(next.start - bucket.start) * 1000))
+        }
+        // Merged with itself and with empty days filled: the same local days.
+        options.includesEmptyBuckets = true
+        options.from = start - 3 * 86_400_000
+        options.fill = .previous
+        let merged = Array(try store.downsample(merging: [SeriesKey(device: "d", metric: "r"), SeriesKey(device: "d", metric: "r")],
+                                                as: SeriesKey(device: "d", metric: "*"), options: options).buckets)
+        // Every local midnight from the one of `from` to the data's first.
+        var local: [Int64] = []
+        var day = calendar.startOfDay(for: Date(timeIntervalSince1970: Double(options.from) / 1000))
+        while Int64((day.timeIntervalSince1970 * 1000).rounded()) < expectedStarts[0] {
+            local.append(Int64((day.timeIntervalSince1970 * 1000).rounded()))
+            day = calendar.date(byAdding: .day, value: 1, to: day)!
+        }
+        #expect(local.count >= 3)
+        #expect(merged.map(\.start) == local + expectedStarts)
+        #expect(merged.prefix(local.count).allSatisfy { $0.count == 0 && $0.value(.max) == nil } && merged.dropFirst(local.count).allSatisfy { $0.count > 0 })
+        // Whole days only, and no alignment to `from`.
+        var hourly = DownsampleOptions(step: 3_600_000)
+        hourly.timeZone = options.timeZone
+        #expect(throws: StrataError.self) { try store.downsample(device: "d", metric: "r", options: hourly) }
+    }
 }

@@ -44,7 +44,17 @@ struct BenchFleetCommandTests {
         #expect(report["compaction"] as? String == "background")
         #expect((report["references_resident_kib"] as? Int).map { $0 >= 0 } == true)
 
-        for name in ["last_hour", "day_hourly", "latest_values"] {
+        // Store.latest over the whole fleet: every series has a point; the live run was checked against query.
+        for name in ["latest_values", "latest_live"] {
+            let latency = try #require(report[name] as? [String: Any], "\(name) is missing")
+            #expect(latency["points_per_pick"] as? Double == Double(devices * metrics), "\(name)")
+        }
+        #expect(report["latest_missing"] as? Int == 0)
+        #expect(report["latest_live_missing"] as? Int == 0)
+        #expect(report["latest_checked"] as? Int == devices * metrics)
+        #expect((report["latest_live_head_points"] as? Int ?? 0) > 0)
+
+        for name in ["last_hour", "day_hourly", "latest_values", "latest_live"] {
             let latency = try #require(report[name] as? [String: Any], "\(name) is missing")
             let p50 = try #require(latency["p50_seconds"] as? Double, "\(name).p50_seconds")
             let p99 = try #require(latency["p99_seconds"] as? Double, "\(name).p99_seconds")

@@ -202,10 +202,18 @@ struct DownsampleCommandTests {
             ]
 
             """)
+        // Local days: Berlin's midnight of 1970-01-01 is 23:00 UTC the day before.
+        let local = try CommandRunner.run(["downsample", store, "--device", "pump-1", "--metric", "t", "--step", "1d", "--tz", "Europe/Berlin",
+                                           "--agg", "count", "--format", "csv"])
+        #expect(local.status == 0, "\(local.standardError)")
+        #expect(local.standardOutput == "device,metric,ts_ms,count\npump-1,t,-3600000,2\n")
         for (arguments, message) in [(["--agg", "p101"], "unknown aggregate \"p101\""), (["--agg", "p9.9999"], "at most 3 decimals"),
                                      (["--fill", "linear"], "it needs --empty"), (["--empty", "--fill", "nan"], "is not none, previous, linear or a number"),
-                                     (["--group-by", "device"], "group-by")] {
-            let run = try CommandRunner.run(["downsample", store, "--device", "pump-*", "--step", "1h"] + arguments)
+                                     (["--group-by", "device"], "group-by"), (["--tz", "../../etc/passwd", "--step", "1d"], "--tz"),
+                                     (["--tz", "Mars/Olympus", "--step", "1d"], "Mars/Olympus"), (["--tz", "Europe/Berlin"], "whole days"),
+                                     (["--tz", "Europe/Berlin", "--step", "1d", "--align", "from", "--from", "0"], "--align from")] {
+            let step = arguments.contains("--step") ? [] : ["--step", "1h"]
+            let run = try CommandRunner.run(["downsample", store, "--device", "pump-*"] + step + arguments)
             #expect(run.status == 64, "\(arguments)")
             #expect(run.standardError.contains(message), "\(arguments): \(run.standardError)")
         }

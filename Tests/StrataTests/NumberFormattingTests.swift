@@ -9,16 +9,7 @@ private struct FormatChecker {
     private(set) var mismatches: [String] = []
     private let buffer = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
 
-    /// What ``NumberText/format(_:)`` wrote before ``NumberBytes`` existed: Swift's `description`
-    /// for numbers, `nan` for the default NaN, `nan(0x…)` with 16 hex digits for the others.
-    static func reference(_ value: Double) -> String {
-        if value.isNaN {
-            if value.bitPattern == Double.nan.bitPattern { return "nan" }
-            let hex = String(value.bitPattern, radix: 16)
-            return "nan(0x" + String(repeating: "0", count: 16 - hex.count) + hex + ")"
-        }
-        return value.description
-    }
+    static func reference(_ value: Double) -> String { OldNumberText.format(value) }
 
     static func written(_ value: Double) -> String {
         var bytes = [UInt8](repeating: 0, count: NumberBytes.maximumDoubleLength)

@@ -72,10 +72,31 @@ public struct TextRowLayout: Sendable {
         }
     }
 
+    /// Copies a short run of bytes with two overlapping loads and stores
+    /// (a call to memmove costs more than the copy for a separator of one byte).
     @inline(__always)
     private static func copy(_ bytes: UnsafeRawBufferPointer, to out: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
-        if let source = bytes.baseAddress { out.copyMemory(from: source, byteCount: bytes.count) }
-        return out + bytes.count
+        let count = bytes.count
+        guard let source = bytes.baseAddress else { return out }
+        switch count {
+        case 1:
+            out.storeBytes(of: source.load(as: UInt8.self), as: UInt8.self)
+        case 2...3:
+            out.storeBytes(of: source.loadUnaligned(as: UInt16.self), as: UInt16.self)
+            (out + count - 2).storeBytes(of: source.loadUnaligned(fromByteOffset: count - 2, as: UInt16.self), as: UInt16.self)
+        case 4...8:
+            out.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
+            (out + count - 4).storeBytes(of: source.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self), as: UInt32.self)
+        case 9...16:
+            out.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            (out + count - 8).storeBytes(of: source.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self), as: UInt64.self)
+        case 17...32:
+            out.storeBytes(of: source.loadUnaligned(as: SIMD16<UInt8>.self), as: SIMD16<UInt8>.self)
+            (out + count - 16).storeBytes(of: source.loadUnaligned(fromByteOffset: count - 16, as: SIMD16<UInt8>.self), as: SIMD16<UInt8>.self)
+        default:
+            out.copyMemory(from: source, byteCount: count)
+        }
+        return out + count
     }
 
     @inline(__always)

@@ -185,6 +185,25 @@ struct Head: Sendable {
                           isStrictlyIncreasing: state.isStrictlyIncreasing)
     }
 
+    /// The newest point of the series in `slot`: its greatest timestamp and,
+    /// of several writes to it, the last one's value. O(1) while the series'
+    /// timestamps only grew; otherwise a walk of its chain, with no copy.
+    /// Nil when the slot holds no row.
+    func latest(atSlot slot: Int) -> (time: Int64, bits: UInt64)? {
+        let state = slots[slot]
+        guard state.lastRow != Self.none else { return nil }
+        if state.isStrictlyIncreasing { return (state.lastTime, bits[Int(state.lastRow)]) }
+        // Newest write first: a later row of the same time was written after, so only a greater time replaces.
+        var row = state.lastRow
+        var best = (time: timestamps[Int(row)], bits: bits[Int(row)])
+        row = previousRow[Int(row)]
+        while row != Self.none {
+            if timestamps[Int(row)] > best.time { best = (timestamps[Int(row)], bits[Int(row)]) }
+            row = previousRow[Int(row)]
+        }
+        return best
+    }
+
     /// The points of series `number` held in this head, if any.
     func snapshot(ofNumber number: UInt32) -> HeadSeries? {
         slot(ofNumber: number).map { series(atSlot: $0) }

@@ -138,7 +138,7 @@ struct DeviceDirectory: Sendable {
     }
 
     /// True when `record` addresses bytes inside the entries region.
-    private func isInside(_ record: Record) -> Bool {
+    func isInside(_ record: Record) -> Bool {
         record.offset >= entriesOffset && record.offset <= recordsOffset && record.length <= recordsOffset - record.offset
     }
 
@@ -185,10 +185,54 @@ struct DeviceDirectory: Sendable {
         return nil
     }
 
+    /// The position of the device named `name`, nil when the segment does
+    /// not hold it, searching from `cursor` on: every device before `cursor`
+    /// sorts before `name`, and `cursor` moves to where `name` is or would
+    /// be, so a walk over names in increasing order visits the directory
+    /// once. The probe distance doubles from the cursor (galloping, as in
+    /// Bentley and Yao's unbounded search), then a binary search narrows the
+    /// last step: one comparison when the next device is the one wanted,
+    /// O(log distance) when the walk skips ahead.
+    func galloping(to name: UnsafeRawBufferPointer, from cursor: inout Int, in bytes: UnsafeRawBufferPointer, path: String) throws(StrataError) -> Int? {
+        var low = cursor, high = cursor, step = 1
+        while high < count {
+            let order = Self.compare(try nameBytes(at: high, in: bytes, path: path), name)
+            if order == 0 {
+                cursor = high
+                return high
+            }
+            if order > 0 { break }
+            low = high + 1
+            high = min(count, low + step)
+            step <<= 1
+        }
+        // Devices before `low` sort before `name`; the one at `high` (if any) after it.
+        while low < high {
+            let middle = low + (high - low) / 2
+            let order = Self.compare(try nameBytes(at: middle, in: bytes, path: path), name)
+            if order == 0 {
+                cursor = middle
+                return middle
+            }
+            if order < 0 { low = middle + 1 } else { high = middle }
+        }
+        cursor = low
+        return nil
+    }
+
     /// Compares two byte strings: negative, zero or positive as `a` sorts before, with or after `b`.
+    /// Eight bytes at a time (read big-endian, so integer order is byte
+    /// order), then byte by byte: names of a fleet share long prefixes.
+    @inline(__always)
     static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
         let common = min(a.count, b.count)
         var index = 0
+        while index + 8 <= common {
+            let x = UInt64(bigEndian: a.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            let y = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            if x != y { return x < y ? -1 : 1 }
+            index += 8
+        }
         while index < common {
             let (x, y) = (a[index], b[index])
             if x != y { return x < y ? -1 : 1 }

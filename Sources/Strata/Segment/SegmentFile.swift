@@ -183,6 +183,9 @@ public final class SegmentFile: Sendable {
     /// manifest: the file is removed once the last query using it lets go.
     private let obsolete = Atomic<Bool>(false)
 
+    /// The format 6 device entries already checked against their checksums by a walk (see ``CheckedEntries``).
+    let checkedEntries = CheckedEntries()
+
     func markObsolete() { obsolete.store(true, ordering: .releasing) }
 
     deinit {

@@ -68,11 +68,16 @@ struct BenchFleetCommand: ParsableCommand {
             random picks. "last hour": the last hour of one random device, every metric \
             (Store.query per metric). "day at 1h": the last day (the whole run, if shorter) of \
             one random device in 1-hour buckets (Store.downsample per metric). "latest \
-            values": the newest value of every metric of 1,000 random devices (fewer for a \
-            smaller fleet); per series, Store.query over the last two intervals, keeping the \
-            newest point; a series without a point there (device offline at the end) is \
-            counted as missing. Being 1,000 × METRICS queries a pick, it runs SAMPLES/10 picks \
-            (at least 5).
+            values": the newest point of every series of the fleet (DEVICES × METRICS) in one \
+            Store.latest call, which answers from the segment indexes; a series without a \
+            point is counted as missing. Being the whole fleet a pick, it runs SAMPLES/10 \
+            picks (at least 5), the first one included (no warm-up).
+
+            "latest, live" is the same call on the writer right after ingest, before the \
+            final flush: the segments flushed during ingest and the points still in the head \
+            (both counted in the line). Then 1,000 random series (fewer for a smaller fleet) \
+            are checked against the last point of Store.query, bit for bit; a mismatch fails \
+            the run.
 
             --json prints the same figures as one JSON object (times in seconds, sizes in \
             bytes, memory in KiB). The --store directory must not exist yet: sizes are \
@@ -211,6 +216,8 @@ struct BenchFleetCommand: ParsableCommand {
         report.latePoints = generator.latePoints
         report.peakMemoryAfterIngestKiB = peakResidentKiB()
 
+        try measureLiveLatest(on: writer, generator: generator, into: &report)
+
         let flushStarted = Clock.nanoseconds()
         try writer.flush()
         report.flushSeconds = Clock.seconds(since: flushStarted)
@@ -266,24 +273,50 @@ struct BenchFleetCommand: ParsableCommand {
         }
         report.dayHourly = Latency(day, pointsPerPick: Double(dayBuckets) / Double(samples))
 
-        var latest: [Double] = []
-        var missing = 0
-        let fleetSample = min(1_000, names.count)
-        report.latestDevices = fleetSample
-        let latestPicks = max(5, samples / 10)
-        for _ in 0..<latestPicks {
-            let devices = (0..<fleetSample).map { _ in randomDevice() }
-            let started = Clock.nanoseconds()
-            for device in devices {
-                for metric in metricNames {
-                    let recent = try reader.query(device: device, metric: metric, from: end - 2 * intervalMilliseconds, to: end)
-                    if recent.timestamps.last == nil { missing += 1 }
-                }
-            }
-            latest.append(Clock.seconds(since: started))
+        let keys = fleetKeys(generator)
+        report.latestDevices = names.count
+        (report.latest, report.latestMissing) = try timeLatest(of: keys, on: reader, picks: max(5, samples / 10))
+    }
+
+    /// Every series of the fleet, sorted as Store.series() lists them (the order Store.latest takes fastest).
+    private func fleetKeys(_ generator: FleetArrivalGenerator) -> [SeriesKey] {
+        var keys: [SeriesKey] = []
+        keys.reserveCapacity(generator.deviceNames.count * generator.metricNames.count)
+        for device in generator.deviceNames {
+            for metric in generator.metricNames { keys.append(SeriesKey(device: device, metric: metric)) }
         }
-        report.latest = Latency(latest, pointsPerPick: Double(fleetSample * metricNames.count * latestPicks - missing) / Double(latestPicks))
-        report.latestMissing = missing
+        return keys.sorted()
+    }
+
+    /// Times `picks` calls of Store.latest over `keys`; returns the latency and the series without a point (per pick).
+    private func timeLatest(of keys: [SeriesKey], on store: Store, picks: Int) throws -> (Latency, Int) {
+        var seconds: [Double] = []
+        var missing = 0
+        for _ in 0..<picks {
+            let started = Clock.nanoseconds()
+            let answers = try store.latest(of: keys)
+            seconds.append(Clock.seconds(since: started))
+            missing = answers.reduce(0) { $0 + ($1 == nil ? 1 : 0) }
+        }
+        return (Latency(seconds, pointsPerPick: Double(keys.count - missing)), missing)
+    }
+
+    /// The whole-fleet latest on the writer after ingest (segments and a head), then a check of random series against query.
+    private func measureLiveLatest(on writer: Store, generator: FleetArrivalGenerator, into report: inout FleetBenchReport) throws {
+        let keys = fleetKeys(generator)
+        report.latestLiveSegments = writer.segments().count
+        report.latestLiveHeadPoints = writer.unflushedPointCount
+        (report.latestLive, report.latestLiveMissing) = try timeLatest(of: keys, on: writer, picks: max(5, samples / 10))
+        var random = SeededGenerator(seed: seed ^ 0x1A7E_57)
+        let checked = (0..<min(1_000, keys.count)).map { _ in keys[Int(random.next() % UInt64(keys.count))] }
+        let answers = try writer.latest(of: checked)
+        for (key, answer) in zip(checked, answers) {
+            let last = try writer.query(device: key.device, metric: key.metric).last
+            guard answer?.timestamp == last?.timestamp, answer?.value == last?.value else {
+                throw CommandError(message: "Store.latest answers \(String(describing: answer)) for \(key), Store.query ends with \(String(describing: last))")
+            }
+        }
+        report.latestChecked = checked.count
     }
 }
 

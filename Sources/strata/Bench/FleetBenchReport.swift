@@ -58,6 +58,12 @@ struct FleetBenchReport {
     var latest = Latency()
     var latestDevices = 0
     var latestMissing = 0
+    /// The whole-fleet latest on the writer after ingest: its latency, what the store held then, and how many series were checked against query.
+    var latestLive = Latency()
+    var latestLiveMissing = 0
+    var latestLiveSegments = 0
+    var latestLiveHeadPoints = 0
+    var latestChecked = 0
 
     private func perPoint(_ bytes: Int) -> Double { Double(bytes) / Double(max(1, points)) }
     private var pointsPerSecond: Double { Double(points) / max(ingestSeconds, 1e-9) }
@@ -83,7 +89,8 @@ struct FleetBenchReport {
             ("open read-only", milliseconds(openSeconds)),
             ("last hour", latency(lastHour, "points")),
             ("day at 1h", latency(dayHourly, "buckets")),
-            ("latest values", latency(latest, "values") + ", \(latestDevices) devices, \(latestMissing) missing"),
+            ("latest values", latency(latest, "values") + ", \(Format.count(latestDevices)) devices, \(latestMissing) missing"),
+            ("latest, live", latency(latestLive, "values") + ", \(latestLiveSegments) segments and \(Format.count(latestLiveHeadPoints)) points in the head, \(latestLiveMissing) missing; \(latestChecked) series checked against query"),
         ]
         let width = rows.map(\.0.count).max() ?? 0
         return rows.map { label, value in
@@ -110,6 +117,9 @@ struct FleetBenchReport {
             ("open_seconds", number(openSeconds)),
             ("last_hour", latency(lastHour)), ("day_hourly", latency(dayHourly)), ("latest_values", latency(latest)),
             ("latest_devices", "\(latestDevices)"), ("latest_missing", "\(latestMissing)"),
+            ("latest_live", latency(latestLive)), ("latest_live_missing", "\(latestLiveMissing)"),
+            ("latest_live_segments", "\(latestLiveSegments)"), ("latest_live_head_points", "\(latestLiveHeadPoints)"),
+            ("latest_checked", "\(latestChecked)"),
         ]
         return "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
     }

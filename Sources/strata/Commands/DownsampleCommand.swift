@@ -66,6 +66,9 @@ struct DownsampleCommand: ParsableCommand {
     @Option(help: "Bucket alignment: epoch or from.")
     var align: AlignmentArgument = .epoch
 
+    @Option(help: ArgumentHelp("Begin buckets of whole days at local midnight in this IANA zone (Europe/Berlin), from the system's tz database.", valueName: "Area/City"))
+    var tz: String?
+
     @Option(help: "What each output row summarizes: series, metric (every selected device merged per metric) or all.")
     var groupBy: GroupingArgument = .series
 
@@ -116,6 +119,17 @@ struct DownsampleCommand: ParsableCommand {
             throw ValidationError("--fill \(fill.debugDescription) is not none, previous, linear or a number")
         }
         if fill != "none" && !empty { throw ValidationError("--fill fills empty buckets: it needs --empty") }
+        if let tz {
+            do {
+                _ = try TimeZoneRules(identifier: tz)
+            } catch {
+                throw ValidationError("--tz: \(error.message)")
+            }
+            if DurationText.parseMilliseconds(step)! % 86_400_000 != 0 {
+                throw ValidationError("--tz begins buckets at local midnight: --step must be whole days (1d, 7d, 1w), not \(step)")
+            }
+            if align == .from { throw ValidationError("--tz begins buckets at local midnight: it cannot be used with --align from") }
+        }
     }
 
     func run() throws {
@@ -129,16 +143,27 @@ struct DownsampleCommand: ParsableCommand {
             options.usesChunkStatistics = !decodeAll
             options.aggregates = aggregates
             options.fill = bucketFill ?? .none
+            options.timeZone = try tz.map { try TimeZoneRules(identifier: $0) }
             let series = try DeviceSelection.series(in: database, devices: selection.device, metric: selection.metric)
-            var results: [DownsampleResult] = []
+            let requests = self.requests(for: series)
+            var output = StandardOutput()
             do {
-                results = try summarize(series, in: database, options: options)
+                if format == .csv {
+                    // Every core summarizes and formats; rows are written here in request order.
+                    output.line((["device", "metric", "ts_ms"] + aggregates.map(\.rawValue)).joined(separator: ","))
+                    let rows = DownsampleCSVRows(aggregates: aggregates)
+                    try database.downsample(requests, options: options, transform: rows.format) { _, text in
+                        output.write(text.bytes)
+                    }
+                } else {
+                    var results: [DownsampleResult] = []
+                    try database.downsample(requests, options: options, transform: { $0 }) { _, result in results.append(result) }
+                    write(results, to: &output)
+                }
             } catch let error as StrataError where error.code == .invalidArgument {
                 // Too many empty buckets for the range and step: the request, not the store, is at fault.
                 throw CommandError(message: error.description, status: ExitStatus.badInput)
             }
-            var output = StandardOutput()
-            write(results, to: &output)
             output.flush()
             if let plot, let first = series.first {
                 if series.count > 1 { printError("note: --plot draws the first series, \(first)") }
@@ -147,13 +172,13 @@ struct DownsampleCommand: ParsableCommand {
         }
     }
 
-    /// One result per series, or per group of series with --group-by.
-    private func summarize(_ series: [SeriesKey], in database: Store, options: DownsampleOptions) throws -> [DownsampleResult] {
+    /// One request per series, or per group of series with --group-by.
+    private func requests(for series: [SeriesKey]) -> [DownsampleRequest] {
         switch groupBy {
         case .series:
-            return try series.map { try database.downsample(device: $0.device, metric: $0.metric, options: options) }
+            return series.map(DownsampleRequest.series)
         case .all:
-            return [try database.downsample(merging: series, as: SeriesKey(device: selection.device, metric: "*"), options: options)]
+            return [.group(series, as: SeriesKey(device: selection.device, metric: "*"))]
         case .metric:
             var metrics: [String] = []
             var members: [String: [SeriesKey]] = [:]
@@ -162,9 +187,7 @@ struct DownsampleCommand: ParsableCommand {
                 members[key.metric, default: []].append(key)
             }
             metrics.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            return try metrics.map { metric in
-                try database.downsample(merging: members[metric]!, as: SeriesKey(device: selection.device, metric: metric), options: options)
-            }
+            return metrics.map { .group(members[$0]!, as: SeriesKey(device: selection.device, metric: $0)) }
         }
     }
 
@@ -185,20 +208,7 @@ struct DownsampleCommand: ParsableCommand {
         }
         switch format {
         case .csv:
-            output.line((["device", "metric", "ts_ms"] + aggregates.map(\.rawValue)).joined(separator: ","))
-            for result in results {
-                let prefix = CSVText.field(result.series.device) + "," + CSVText.field(result.series.metric) + ","
-                for bucket in result.buckets {
-                    // Field by field into the output buffer: no line is assembled as a string.
-                    output.write(prefix)
-                    output.write(String(bucket.start))
-                    for aggregate in aggregates {
-                        output.write(",")
-                        if let field = text(bucket, aggregate) { output.write(field) }
-                    }
-                    output.line()
-                }
-            }
+            break  // written in parallel by run()
         case .json:
             output.write("[")
             var firstRow = true
@@ -256,6 +266,33 @@ struct DownsampleCommand: ParsableCommand {
 
 enum AlignmentArgument: String, ExpressibleByArgument, CaseIterable {
     case epoch, from
+}
+
+/// The CSV rows of one downsampling result, formatted into bytes on a worker
+/// thread: `device,metric,ts_ms` and each aggregate, an undefined one empty.
+struct DownsampleCSVRows: Sendable {
+    let aggregates: [Aggregate]
+
+    /// The result's rows as one block of text.
+    func format(_ result: DownsampleResult) -> TextBuffer {
+        let text = TextBuffer(capacity: 1 << 16)
+        let prefix = Array((CSVText.field(result.series.device) + "," + CSVText.field(result.series.metric) + ",").utf8)
+        for bucket in result.buckets {
+            text.append(prefix)
+            text.append(bucket.start)
+            for aggregate in aggregates {
+                text.append(UInt8(ascii: ","))
+                switch bucket.value(aggregate) {
+                case nil: break
+                case .float(let number)?: text.append(number)
+                case .integer(let number)?:
+                    if let small = Int64(exactly: number) { text.append(small) } else { text.append(number) }
+                }
+            }
+            text.append(UInt8(ascii: "\n"))
+        }
+        return text
+    }
 }
 
 /// `--group-by`: what one output row summarizes.

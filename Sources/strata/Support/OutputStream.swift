@@ -14,6 +14,12 @@ struct StandardOutput {
 
     /// Appends bytes as they are.
     mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        // A large block goes out as it is, without a copy into the buffer.
+        if bytes.count >= 1 << 16 {
+            flush()
+            _ = try? StandardStream.output.write(bytes)
+            return
+        }
         buffer.append(contentsOf: bytes)
         if buffer.count >= 1 << 16 { flush() }
     }

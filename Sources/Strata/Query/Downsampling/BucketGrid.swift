@@ -2,20 +2,34 @@
 /// `[start(ofIndex: i), start(ofIndex: i + 1))`.
 ///
 /// Buckets are `step` milliseconds wide from an origin (the epoch, or the
-/// query's `from`). Indices are Int128 so that every Int64 time has one, and
-/// a bucket whose true start lies below `Int64.min` reports `Int64.min`.
+/// query's `from`), or, with a time zone, whole local days: bucket `i` then
+/// begins at the local midnight of day `i × days` (days since 1970-01-01 in
+/// local time), so a day with a daylight-saving change is one bucket of 23 or
+/// 25 hours. Indices are Int128 so that every Int64 time has one, and a
+/// bucket whose true start lies below `Int64.min` reports `Int64.min`.
 struct BucketGrid: Sendable {
     let origin: Int64
     let step: Int64
+    /// The zone of local-day buckets, and their length in days.
+    let zone: TimeZoneRules?
+    let days: Int64
 
     init(_ options: DownsampleOptions) {
         origin = options.alignment == .from ? options.from : 0
         step = options.step
+        zone = options.timeZone
+        days = max(1, options.step / DownsampleOptions.millisecondsPerDay)
     }
 
     /// The number of the bucket holding `time` (floor division, exact for any Int64).
     @inline(__always)
     func index(of time: Int64) -> Int128 {
+        if let zone {
+            let day = Int128(zone.localDayBucket(containing: time))
+            var index = day / Int128(days)
+            if day % Int128(days) < 0 { index -= 1 }
+            return index
+        }
         let offset = Int128(time) - Int128(origin)
         var index = offset / Int128(step)
         if offset % Int128(step) < 0 { index -= 1 }
@@ -25,7 +39,11 @@ struct BucketGrid: Sendable {
     /// The first millisecond of bucket `index`, clamped to the Int64 range.
     @inline(__always)
     func start(ofIndex index: Int128) -> Int64 {
-        Int64(clamping: Int128(origin) + index * Int128(step))
+        if let zone {
+            // Days beyond the Int64 range clamp; startOfLocalDay clamps days beyond the milliseconds' range.
+            return zone.startOfLocalDay(Int64(clamping: index * Int128(days)))
+        }
+        return Int64(clamping: Int128(origin) + index * Int128(step))
     }
 
     /// The start of the bucket holding `time`.
@@ -36,6 +54,9 @@ struct BucketGrid: Sendable {
     /// the bucket reaches the end of time.
     func end(of time: Int64) -> Int64 { start(ofIndex: index(of: time) + 1) }
 
-    /// The bucket's width in seconds, for rates.
-    func seconds(ofIndex index: Int128) -> Double { Double(step) / 1000 }
+    /// The bucket's width in seconds, for rates: a local day may be 23 or 25 hours.
+    func seconds(ofIndex index: Int128) -> Double {
+        guard zone != nil else { return Double(step) / 1000 }
+        return Double(Int128(start(ofIndex: index + 1)) - Int128(start(ofIndex: index))) / 1000
+    }
 }

@@ -29,6 +29,13 @@ public struct DownsampleOptions: Sendable, Equatable {
     /// percentiles hold one bucket's values at a time: memory grows with the
     /// largest bucket, never with the range.
     public var aggregates: [Aggregate] = []
+    /// Buckets of whole days begin at local midnight in this zone instead of
+    /// midnight UTC; a day with a daylight-saving change is one bucket of 23
+    /// or 25 hours. The step must then be a whole number of days, and
+    /// ``alignment`` ``BucketAlignment/epoch`` (days are counted from
+    /// 1970-01-01 in local time, so a 7-day bucket begins on a Thursday).
+    /// Default nil: UTC.
+    public var timeZone: TimeZoneRules? = nil
     /// What the empty buckets hold when ``includesEmptyBuckets`` is set. Default ``BucketFill/none``.
     public var fill: BucketFill = .none
     /// The most points a slab of a merged group's ordered path holds before the
@@ -61,11 +68,22 @@ public struct DownsampleOptions: Sendable, Equatable {
             throw StrataError(.invalidArgument, "the fill value must be a number, not NaN")
         }
         guard step > 0 else { throw StrataError(.invalidArgument, "the step must be positive, not \(step) ms") }
+        if let timeZone {
+            guard step % Self.millisecondsPerDay == 0 else {
+                throw StrataError(.invalidArgument, "buckets in the time zone \(timeZone.identifier) are whole local days: the step must be a multiple of 1d, not \(step) ms")
+            }
+            guard alignment == .epoch else {
+                throw StrataError(.invalidArgument, "buckets in a time zone begin at local midnight: they cannot be aligned to `from`")
+            }
+        }
         guard !TimeRangeEnd.isEmpty(from: from, to: to) else { throw StrataError(.invalidArgument, "the range is empty: from \(from) is not before to \(to)") }
         if alignment == .from && from == .min {
             throw StrataError(.invalidArgument, "buckets aligned to `from` need a `from` time")
         }
     }
+
+    /// A day in milliseconds.
+    static let millisecondsPerDay: Int64 = 86_400_000
 
     /// The most buckets a query with ``includesEmptyBuckets`` may return: 10,000,000.
     public static let maximumBucketsWithEmpty = 10_000_000

@@ -19,9 +19,10 @@ extension Store {
         defer { metrics.queryDuration.recordNanoseconds(monotonicNanoseconds() - started) }
         let key = SeriesKey(device: device, metric: metric)
         if options.needsOrderedPoints { return try orderedDownsample(key, options: options) }
-        guard var (table, fromStatistics, decoded) = try statisticsTable(key, options: options) else {
+        guard let (found, fromStatistics, decoded) = try statisticsTable(key, options: options) else {
             return DownsampleResult(series: key, type: nil, buckets: DownsampleBuckets(filled: []), chunksFromStatistics: 0, chunksDecoded: 0)
         }
+        var table = found
         return DownsampleResult(series: key, type: table.type, buckets: try table.buckets(), chunksFromStatistics: fromStatistics, chunksDecoded: decoded)
     }
 

@@ -40,7 +40,8 @@ extension Store {
         var starts: [Int64] = [], accumulators: [BucketAccumulator] = []
         var fromStatistics = 0, decoded = 0
         for (key, _) in known {
-            guard var (table, statistics, decodedChunks) = try statisticsTable(key, options: options) else { continue }
+            guard let (found, statistics, decodedChunks) = try statisticsTable(key, options: options) else { continue }
+            var table = found
             fromStatistics += statistics
             decoded += decodedChunks
             var (seriesStarts, seriesAccumulators) = table.takeAccumulators()

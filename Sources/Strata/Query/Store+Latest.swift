@@ -1,0 +1,151 @@
+extension Store {
+    /// The newest visible point of each of `series`, in the same order (nil
+    /// for a series with no visible point, or that the store does not know):
+    /// for each, the last point ``query(device:metric:from:to:)`` would
+    /// return over all time. Newer writes win for the same timestamp,
+    /// deletions and retention hide points, and unflushed points count.
+    ///
+    /// The answer comes from the segment indexes without decoding: each
+    /// chunk's entry records its last timestamp and the exact bits of its
+    /// last value, and a series' newest point is the last point of its
+    /// source (segment or head) with the greatest last timestamp, the newest
+    /// source winning a tie. The store's state is read once; each segment's
+    /// device directory is walked once, in name order, against the requested
+    /// series sorted the same way (already sorted keys, as ``series()``
+    /// lists them, are not sorted again); the heads are matched through one
+    /// hash table. Only a series whose candidate point a deletion may hide,
+    /// that was written with both value types, or whose index entry is
+    /// damaged, is answered by scanning its points (and then throws what its
+    /// query would throw).
+    ///
+    /// Points appended while the call runs may or may not be seen.
+    ///
+    /// - Throws: `.corruptFile` when a segment a scanned series needs is
+    ///   damaged (as ``query(device:metric:from:to:)`` would), `.io`.
+    /// - Complexity: O(n) for sorted keys (O(n log n) otherwise) plus, per
+    ///   segment, O(devices) name comparisons and the bytes of the matched
+    ///   devices' index entries; O(series in the heads) hash lookups.
+    public func latest(of series: [SeriesKey]) throws(StrataError) -> [LatestPoint?] {
+        let names = try SortedSeriesNames(series)
+        let (segments, tombstones, heads, registry) = state.withLock { state in
+            (state.segments, state.manifest.tombstones, state.flushing + [state.head], state.registry)
+        }
+        let cutoffs = retentionCutoffs(of: names)
+        var candidates = LatestCandidates(count: names.count)
+        let deletions = GroupTombstones(tombstones, for: names)
+        var scratch = LastChunkScratch()
+        candidates.withSink { sink in
+            for segment in segments {
+                segment.visitLastChunks(of: names, scratch: &scratch, found: { position, chunk in
+                    sink.note(position, chunk.type)
+                    let group = Int(names.groupOf[position])
+                    guard chunk.maxTime >= cutoffs[group] else { return }
+                    if !deletions.isEmpty && deletions.mayHide(chunk.maxTime, of: names.key(at: position), group: group, in: segment) {
+                        sink.markScan(position)
+                    } else {
+                        sink.offer(position, time: chunk.maxTime, bits: chunk.lastBits)
+                    }
+                }, damaged: { group in
+                    for position in names.positions(ofGroup: group) { sink.markScan(position) }
+                })
+            }
+            // Heads rank above every segment and every deletion; only retention hides their points.
+            offerHeads(heads, registry: registry, names: names, cutoffs: cutoffs, to: sink)
+        }
+        return try answers(for: series, names: names, candidates: candidates)
+    }
+
+    /// The answers in the caller's order; the series the index cannot answer are scanned.
+    private func answers(for series: [SeriesKey], names: SortedSeriesNames, candidates: LatestCandidates) throws(StrataError) -> [LatestPoint?] {
+        var scans: [Int] = []
+        var results = [LatestPoint?](unsafeUninitializedCapacity: series.count) { buffer, initialized in
+            for index in 0..<buffer.count { (buffer.baseAddress! + index).initialize(to: nil) }
+            initialized = buffer.count
+            // A repeated key answers as the first of its run (the heads offered to that one only).
+            var first = 0
+            for position in 0..<names.count {
+                if !names.repeatsPrevious[position] { first = position }
+                if candidates.needsScan(first) {
+                    scans.append(position)
+                } else if let (time, value) = candidates.point(first) {
+                    let index = Int(names.original[position])
+                    buffer[index] = LatestPoint(series: series[index], timestamp: time, value: value)
+                }
+            }
+        }
+        for position in scans {
+            let index = Int(names.original[position])
+            results[index] = try latestByScan(series[index])
+        }
+        return results
+    }
+
+    /// Per device group, the first timestamp retention keeps (`Int64.min` when nothing expires).
+    private func retentionCutoffs(of names: SortedSeriesNames) -> [Int64] {
+        var cutoffs = [Int64](repeating: .min, count: names.groupCount)
+        let retention = configuration.retention
+        guard !retention.keepsEverything else { return cutoffs }
+        let now = wallClockMilliseconds()
+        for group in 0..<names.groupCount {
+            let device = names.deviceName(ofGroup: group)
+            cutoffs[group] = retention.cutoff(for: device, now: now) ?? .min
+        }
+        return cutoffs
+    }
+
+    /// Offers each requested series' newest point in `heads` (oldest head
+    /// first). Walks the heads' series through a hash table of the request
+    /// when the request is about as large as the heads; looks each request
+    /// up in the store's series numbers when it is much smaller.
+    private func offerHeads(
+        _ heads: [Head], registry: SeriesRegistry, names: SortedSeriesNames, cutoffs: [Int64], to sink: LatestCandidates.Sink
+    ) {
+        let headSeries = heads.reduce(0) { $0 + $1.seriesCount }
+        guard headSeries > 0 else { return }
+        func offer(_ position: Int, type: ValueType, point: (time: Int64, bits: UInt64)?) {
+            sink.note(position, type)
+            guard let point, point.time >= cutoffs[Int(names.groupOf[position])] else { return }
+            sink.offer(position, time: point.time, bits: point.bits)
+        }
+        if names.count < headSeries / 8 {
+            for position in 0..<names.count where !names.repeatsPrevious[position] {
+                guard let number = registry.number(of: names.key(at: position)) else { continue }
+                for head in heads {
+                    if let slot = head.slot(ofNumber: number) { offer(position, type: head.slotTypes[slot], point: head.latest(atSlot: slot)) }
+                }
+            }
+            return
+        }
+        let table = SeriesPositionTable(names)
+        names.bytes.withUnsafeBytes { base in
+            for head in heads {
+                for slot in 0..<head.seriesCount {
+                    // A retired number's points were deleted; its key has a new number now.
+                    let number = Int(head.slotNumbers[slot])
+                    if number < registry.isRetired.count && registry.isRetired[number] { continue }
+                    guard let position = table.position(of: head.slotKeys[slot], in: names, base: base) else { continue }
+                    offer(position, type: head.slotTypes[slot], point: head.latest(atSlot: slot))
+                }
+            }
+        }
+    }
+
+    /// The newest point of `key` found by scanning its points, as a query would.
+    private func latestByScan(_ key: SeriesKey) throws(StrataError) -> LatestPoint? {
+        var newest = NewestPoint()
+        guard let type = try scan(device: key.device, metric: key.metric, from: .min, to: .max, into: &newest),
+              let time = newest.time else { return nil }
+        return LatestPoint(series: key, timestamp: time, value: Value(bits: newest.bits, type: type))
+    }
+}
+
+/// Keeps the last point a scan delivers (scans deliver in time order).
+private struct NewestPoint: PointConsumer {
+    var time: Int64?
+    var bits: UInt64 = 0
+
+    mutating func consume(time: Int64, bits: UInt64) {
+        self.time = time
+        self.bits = bits
+    }
+}
