@@ -133,7 +133,7 @@ extension Store {
     /// The newest point of `key` found by scanning its points, as a query would.
     private func latestByScan(_ key: SeriesKey) throws(StrataError) -> LatestPoint? {
         var newest = NewestPoint()
-        guard let type = try scan(device: key.device, metric: key.metric, from: .min, to: .max, into: &newest),
+        guard let type = try scan(device: key.device, metric: key.metric, from: .min, to: .max, into: &newest)?.type,
               let time = newest.time else { return nil }
         return LatestPoint(series: key, timestamp: time, value: Value(bits: newest.bits, type: type))
     }
