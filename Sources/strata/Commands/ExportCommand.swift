@@ -149,10 +149,13 @@ struct ExportCommand: ParsableCommand {
             for pattern in unmatched { printError("\(store): no device matches \(pattern.debugDescription); skipped") }
             devices = matched
         }
+        // The catalog is read once and grouped by the device's bytes: asking per device
+        // would read every segment's index once per device.
+        let metricsByDevice = Dictionary(grouping: database.series().map(\.key), by: { Array($0.device.utf8) })
         var keys: [SeriesKey] = []
         for name in devices {
-            for entry in database.metrics(of: name) where metric == nil || entry.name.utf8.elementsEqual(metric!.utf8) {
-                keys.append(SeriesKey(device: name, metric: entry.name))
+            for key in metricsByDevice[Array(name.utf8)] ?? [] where metric == nil || key.metric.utf8.elementsEqual(metric!.utf8) {
+                keys.append(SeriesKey(device: name, metric: key.metric))
             }
         }
         if let metric, keys.isEmpty {
