@@ -15,6 +15,13 @@ struct LineCursor {
 
     init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
+    /// A cursor at `position`, which starts line `firstLine` (a block of a larger input).
+    init(bytes: UnsafeRawBufferPointer, position: Int, firstLine: Int) {
+        self.bytes = bytes
+        self.position = position
+        self.lineNumber = firstLine - 1
+    }
+
     /// The next line without its `\n` or `\r\n`, or nil at the end.
     mutating func nextLine() -> UnsafeRawBufferPointer.SubSequence? {
         guard position < bytes.count else { return nil }
@@ -43,9 +50,17 @@ struct CSVRecordCursor {
     /// The line where the current record starts (1-based), which messages name.
     private(set) var lineNumber = 0
     /// The line where the next record starts.
-    private var nextLineNumber = 1
+    private(set) var nextLineNumber = 1
 
     init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// A cursor at `position`, taken to be where a record starts on line
+    /// `firstLine`: a block of a larger input (see ``ParallelImport``).
+    init(bytes: UnsafeRawBufferPointer, position: Int, firstLine: Int) {
+        self.bytes = bytes
+        self.position = position
+        self.nextLineNumber = firstLine
+    }
 
     /// The next record without its final `\n` or `\r\n`, or nil at the end. A quoted
     /// field left open runs to the end of the input; the field splitter reports it.

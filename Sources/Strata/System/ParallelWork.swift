@@ -49,4 +49,22 @@ enum ParallelWork {
             for thread in threads { pthread_join(thread, nil) }
         }
     }
+
+    /// Calls `body(index)` for every index in `0..<count` on `workers` threads (the
+    /// caller's among them), each taking the next index as it finishes one: on a
+    /// machine shared with other work a slowed thread simply takes fewer. Returns
+    /// when every index is done.
+    static func forEach(_ count: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
+        let next = Locked(0)
+        run(workers: min(workers, count)) { _ in
+            while true {
+                let index = next.withLock { next in
+                    defer { next += 1 }
+                    return next
+                }
+                guard index < count else { return }
+                body(index)
+            }
+        }
+    }
 }
