@@ -99,11 +99,42 @@ public struct LongCSVParser: Sendable {
         var cache = SeriesCache()
         let scratch = NumberScratch()
         defer { scratch.release() }
-        while cursor.position < end, let line = cursor.nextRecord() {
+        var commas = (0, 0, 0)
+        var commaCount = 0
+        while cursor.position < end {
+            // A line without quotes and with three commas (nearly every row) is split
+            // by the one pass that finds its end; anything else takes the full reader.
+            let line: UnsafeRawBufferPointer.SubSequence
+            if let plain = cursor.nextUnquotedRecord(commas: &commas, commaCount: &commaCount) {
+                line = plain
+            } else if let record = cursor.nextRecord() {
+                line = record
+                commaCount = -1
+            } else {
+                break
+            }
             lastRecordLine = cursor.lineNumber
             if line.isEmpty { continue }
             do throws(RowFailure) {
-                try parseRow(line, into: &batch, cache: &cache, scratch: scratch)
+                guard line.count <= maximumRecordBytes else {
+                    throw RowFailure(ImportLimits.tooLong(line.count, limit: maximumRecordBytes, what: "record"))
+                }
+                if commaCount == 3 {
+                    let base = line.base
+                    func field(_ range: Range<Int>) -> CSVField {
+                        CSVField(range: range, bytes: UnsafeRawBufferPointer(rebasing: base[range]), quoted: false)
+                    }
+                    try parseFields(line, device: field(line.startIndex..<commas.0), metric: field((commas.0 + 1)..<commas.1),
+                                    time: field((commas.1 + 1)..<commas.2), value: field((commas.2 + 1)..<line.endIndex),
+                                    into: &batch, cache: &cache, scratch: scratch)
+                } else {
+                    var fields = CSVFieldSplitter(line: line, expectedFieldCount: 4, header: Self.header)
+                    let device = try fields.next(name: "device")
+                    let metric = try fields.next(name: "metric")
+                    let time = try fields.next(name: "ts_ms")
+                    let value = try fields.next(name: "value", last: true)
+                    try parseFields(line, device: device, metric: metric, time: time, value: value, into: &batch, cache: &cache, scratch: scratch)
+                }
             } catch {
                 let rowError = RowError(file: file, line: cursor.lineNumber, reason: error.reason)
                 badRows += 1
@@ -123,19 +154,10 @@ public struct LongCSVParser: Sendable {
         var series = -1
     }
 
-    /// Parses one record into `batch`; a bad one leaves no trace there.
+    /// Parses the fields of one record into `batch`; a bad one leaves no trace there.
     @inline(__always)
-    private func parseRow(_ line: UnsafeRawBufferPointer.SubSequence, into batch: inout WriteBatch, cache: inout SeriesCache,
-                          scratch: NumberScratch) throws(RowFailure) {
-        guard line.count <= maximumRecordBytes else {
-            throw RowFailure(ImportLimits.tooLong(line.count, limit: maximumRecordBytes, what: "record"))
-        }
-        var fields = CSVFieldSplitter(line: line, expectedFieldCount: 4, header: Self.header)
-        let device = try fields.next(name: "device")
-        let metric = try fields.next(name: "metric")
-        let time = try fields.next(name: "ts_ms")
-        let value = try fields.next(name: "value", last: true)
-
+    private func parseFields(_ line: UnsafeRawBufferPointer.SubSequence, device: CSVField, metric: CSVField, time: CSVField, value: CSVField,
+                             into batch: inout WriteBatch, cache: inout SeriesCache, scratch: NumberScratch) throws(RowFailure) {
         // Parse the numbers first, so a bad row never registers its series.
         guard let timestamp = TimeText.parse(time.bytes) else {
             throw RowFailure("ts_ms \(time.preview) is neither an integer number of milliseconds in the Int64 range nor an RFC 3339 date-time")
