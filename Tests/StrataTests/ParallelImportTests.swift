@@ -160,6 +160,32 @@ struct ParallelImportTests {
         }
     }
 
+    @Test("Long CSV: a store fed the blocks' batch holds the points of one piece, bit for bit")
+    func longStored() throws {
+        let input = Self.longCSV(rows: 500, seed: 42, bad: 10)
+        var stored: [[SeriesKey: [UInt64]]] = []
+        for (blockBytes, workers) in [(ParallelImport.defaultBlockBytes, 1), (23, 2)] {
+            var parser = LongCSVParser(skipsBadRows: true)
+            parser.blockBytes = blockBytes
+            parser.workers = workers
+            let result = try parser.parse(input, file: "in.csv")
+            let directory = TemporaryDirectory()
+            try ImportStoring.store([ImportStoring.Input(name: "in.csv", batch: result.batch)], in: Store(at: directory.path))
+            let store = try Store(at: directory.path)
+            var points: [SeriesKey: [UInt64]] = [:]
+            for (key, _) in store.series() {
+                let series = try store.query(device: key.device, metric: key.metric)
+                // Timestamps and value bits interleaved: both must match.
+                points[key] = zip(series.timestamps, series.bits).flatMap { [UInt64(bitPattern: $0), $1] }
+            }
+            try store.close()
+            stored.append(points)
+        }
+        #expect(stored[0].count > 5)
+        #expect(stored[0].values.reduce(0) { $0 + $1.count } > 400)
+        #expect(stored[0] == stored[1])
+    }
+
     // MARK: - Wide CSV
 
     static func wideCSV(rows: Int, seed: UInt64, bad: Int? = nil) -> [UInt8] {
