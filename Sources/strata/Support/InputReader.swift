@@ -39,9 +39,16 @@ enum InputReader {
         var decoder: ZstdStreamDecoder
         do { decoder = try ZstdStreamDecoder() } catch { throw CommandError(message: "\(name): \(error)") }
         var output: [UInt8] = []
-        // Sensor CSV compresses about eightfold: one allocation in the common case.
+        // Sensor CSV compresses about eightfold: one allocation in the common case. When
+        // the frame states its size, that (within 16 times the file: a header can claim
+        // anything) spares growing a large buffer by copying it.
         let compressedSize = source.sizeHint ?? 0
-        output.reserveCapacity(compressedSize <= Int.max / 8 ? compressedSize * 8 : 0)
+        var reserved = compressedSize <= Int.max / 8 ? compressedSize * 8 : 0
+        let declared = first.withUnsafeBytes { ZstdStreamDecoder.declaredContentSize(of: UnsafeRawBufferPointer(rebasing: $0[0..<firstCount])) }
+        if let declared, compressedSize <= Int.max / 16 {
+            reserved = Int(min(declared, UInt64(compressedSize * 16)))
+        }
+        output.reserveCapacity(reserved)
         var block = first
         var count = firstCount
         while count > 0 {
