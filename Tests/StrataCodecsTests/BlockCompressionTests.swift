@@ -101,6 +101,17 @@ import Testing
         }
     }
 
+    @Test func declaredContentSizeIsTheFramesOwnAndNilWhenUnstated() throws {
+        let original = Self.payload()
+        let frame = try original.withUnsafeBytes { try BlockCompression.zstd(level: 3).compress($0) }
+        #expect(frame.withUnsafeBytes { ZstdStreamDecoder.declaredContentSize(of: $0) } == UInt64(original.count))
+        // The header alone suffices; too short a prefix or no zstd at all states nothing.
+        #expect(frame.withUnsafeBytes { ZstdStreamDecoder.declaredContentSize(of: UnsafeRawBufferPointer(rebasing: $0[0..<18])) } == UInt64(original.count))
+        #expect(frame.withUnsafeBytes { ZstdStreamDecoder.declaredContentSize(of: UnsafeRawBufferPointer(rebasing: $0[0..<3])) } == nil)
+        #expect(Array("not zstd at all".utf8).withUnsafeBytes { ZstdStreamDecoder.declaredContentSize(of: $0) } == nil)
+        #expect(ZstdStreamDecoder.declaredContentSize(of: UnsafeRawBufferPointer(start: nil, count: 0)) == nil)
+    }
+
     @Test func corruptStreamThrows() throws {
         var decoder = try ZstdStreamDecoder()
         var output: [UInt8] = []

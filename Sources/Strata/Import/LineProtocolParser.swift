@@ -35,7 +35,7 @@ import Darwin
 ///   field key or, with ``tagsInMetric``, tag that is not valid UTF-8 makes its line malformed.
 /// - A metric is one series with one value type, so a field that is an integer on one
 ///   line and a float on another is an error naming both lines.
-public struct LineProtocolParser {
+public struct LineProtocolParser: Sendable {
     /// The unit of the timestamps in the input.
     public enum Precision: String, Sendable, CaseIterable {
         case nanoseconds = "ns", microseconds = "us", milliseconds = "ms", seconds = "s"
@@ -67,6 +67,10 @@ public struct LineProtocolParser {
     public var maximumReportedErrors = 100
     /// A line longer than this many bytes is malformed.
     public var maximumLineBytes = ImportLimits.defaultMaximumRecordBytes
+    /// The size of the blocks an input is cut into to parse on several threads.
+    var blockBytes = ParallelImport.defaultBlockBytes
+    /// The threads a parse uses; 1 parses in one piece.
+    var workers = ParallelWork.processorCount
 
     /// A parser with the defaults: nanoseconds, device from `host`, metrics `measurement.field`.
     public init(precision: Precision = .nanoseconds, deviceTag: String = "host", metricNaming: MetricNaming = .measurementAndField,
@@ -85,31 +89,53 @@ public struct LineProtocolParser {
         return try outcome.get()
     }
 
-    /// Parses `bytes`, the whole content of the input called `file`.
+    /// Parses `bytes`, the whole content of the input called `file`, on ``workers``
+    /// threads when it is larger than a block (see ``ParallelImport``); the result
+    /// is the same either way.
     ///
     /// - Throws: the first ``RowError`` (with its column) unless ``skipsBadRows`` is set.
     public func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws(RowError) -> ImportResult {
+        let bytes = InputText.skippingByteOrderMark(bytes)
+        let plan = ParallelImport.Plan(blockBytes: blockBytes, workers: workers, skipsBadRows: skipsBadRows,
+                                       maximumReportedErrors: maximumReportedErrors)
+        let shared = ParallelImport.SharedBytes(bytes: bytes)
+        if let result = try ParallelImport.parse(bytes, from: 0, firstLine: 1, headerLine: 0, plan: plan,
+                                                 parseBlock: { from, to in parseLines(shared.bytes, from: from, to: to, firstLine: 1, file: file) }) {
+            return result
+        }
+        return try parseLines(bytes, from: 0, to: bytes.count, firstLine: 1, file: file).result(skipsBadRows: skipsBadRows, headerLine: 0)
+    }
+
+    /// Parses the lines that begin in `from..<to` of `bytes`, taking `from` to be the
+    /// start of line `firstLine`. Never throws: without ``skipsBadRows`` it stops at
+    /// the first bad line and returns it.
+    func parseLines(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, firstLine: Int, file: String) -> ImportBlock {
         // Every field has an `=` (so do tags, a few): counting them first sizes the
         // columns once, instead of copying hundreds of megabytes as they grow.
-        var equalsSigns = 0
-        for byte in bytes where byte == Byte.equals { equalsSigns += 1 }
+        let equalsSigns = ImportBlock.occurrences(of: Byte.equals, in: bytes, from: start, to: end)
         var state = LineProtocolState(parser: self, capacity: max(16, equalsSigns))
         defer { state.scratch.release() }
         var errors: [RowError] = []
+        var firstError: RowError? = nil
         var badRows = 0
-        var cursor = LineCursor(bytes: InputText.skippingByteOrderMark(bytes))
-        while let line = cursor.nextLine() {
+        var cursor = LineCursor(bytes: bytes, position: start, firstLine: firstLine)
+        while cursor.position < end, let line = cursor.nextLine() {
             do throws(RowFailure) {
                 guard line.count <= maximumLineBytes else { throw RowFailure(ImportLimits.tooLong(line.count, limit: maximumLineBytes)) }
                 try state.parseLine(line, number: cursor.lineNumber)
             } catch {
                 let rowError = RowError(file: file, line: cursor.lineNumber, column: error.column, reason: error.reason)
-                guard skipsBadRows else { throw rowError }
                 badRows += 1
+                if firstError == nil { firstError = rowError }
                 if errors.count < maximumReportedErrors { errors.append(rowError) }
+                guard skipsBadRows else { break }
             }
         }
-        return ImportResult(batch: state.batch, errors: errors, badRowCount: badRows, lineCount: cursor.lineNumber)
+        let lines = cursor.lineNumber - (firstLine - 1)
+        var block = ImportBlock(start: start, end: cursor.position, lineBreaks: lines, lastRecordLine: lines > 0 ? cursor.lineNumber : 0,
+                                batch: state.batch, errors: errors, badRowCount: badRows, firstError: firstError)
+        block.namesOtherLines = state.reportedTypeConflict
+        return block
     }
 }
 
@@ -139,6 +165,8 @@ private struct LineProtocolState {
     /// Per batch slot: its type and the line that first gave it that type (for conflict messages).
     var slotOfKey: [SeriesKey: Int] = [:]
     var seriesFirstLine: [Int] = []
+    /// Set once a message names the line that first gave a series its type.
+    var reportedTypeConflict = false
 
     /// The previous line's measurement-and-tags bytes, its device and measurement, and
     /// its fields' keys and slots by position: Telegraf repeats all of these line after line.
@@ -347,9 +375,10 @@ private struct LineProtocolState {
         return "{" + sorted.map { $0.0 + "=" + $0.1 }.joined(separator: ",") + "}"
     }
 
-    private func checkType(slot: Int, field: ParsedField, name: String, lineNumber: Int, column: Int) throws(RowFailure) {
+    private mutating func checkType(slot: Int, field: ParsedField, name: String, lineNumber: Int, column: Int) throws(RowFailure) {
         let existing = batch.types[slot]
         guard existing == field.type else {
+            reportedTypeConflict = true
             throw RowFailure("field \(name.debugDescription) is \(Self.describe(field.type)) here but was \(Self.describe(existing)) on line \(seriesFirstLine[slot]); a series holds one value type",
                              column: column)
         }

@@ -25,7 +25,7 @@ import Darwin
 ///   `\r\n`. A record longer than ``maximumRecordBytes`` is malformed. Messages name
 ///   the line where the record starts.
 /// - Empty lines are ignored.
-public struct LongCSVParser {
+public struct LongCSVParser: Sendable {
     /// The header every file starts with.
     public static let header = "device,metric,ts_ms,value"
 
@@ -37,6 +37,10 @@ public struct LongCSVParser {
     public var maximumReportedErrors = 100
     /// A record longer than this many bytes is malformed.
     public var maximumRecordBytes = ImportLimits.defaultMaximumRecordBytes
+    /// The size of the blocks an input is cut into to parse on several threads.
+    var blockBytes = ParallelImport.defaultBlockBytes
+    /// The threads a parse uses; 1 parses in one piece.
+    var workers = ParallelWork.processorCount
 
     /// A parser storing values as `valueType`, stopping at the first bad row unless `skipsBadRows`.
     public init(valueType: ValueType = .float64, skipsBadRows: Bool = false) {
@@ -56,83 +60,140 @@ public struct LongCSVParser {
         return try outcome.get()
     }
 
-    /// Parses `bytes`, the whole content of the input called `file`.
+    /// Parses `bytes`, the whole content of the input called `file`, on ``workers``
+    /// threads when it is larger than a block (see ``ParallelImport``); the result
+    /// is the same either way.
     ///
     /// - Throws: the first ``RowError`` unless ``skipsBadRows`` is set (then a
     ///   missing or wrong header is still thrown: the file is not this format).
     public func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws(RowError) -> Result {
         let bytes = InputText.skippingByteOrderMark(bytes)
-        var batch = WriteBatch(capacity: max(16, bytes.count / 40))
-        var errors: [RowError] = []
-        var badRows = 0
         var cursor = CSVRecordCursor(bytes: bytes)
-
         guard let headerLine = cursor.nextRecord() else {
             throw RowError(file: file, line: 1, reason: "empty input; expected the header \(Self.header)")
         }
         try checkHeader(headerLine, file: file)
 
-        var previousSeriesBytes: UnsafeRawBufferPointer? = nil
-        var previousSeries = -1
+        let plan = ParallelImport.Plan(blockBytes: blockBytes, workers: workers, skipsBadRows: skipsBadRows,
+                                       maximumReportedErrors: maximumReportedErrors)
+        let shared = ParallelImport.SharedBytes(bytes: bytes)
+        if let result = try ParallelImport.parse(bytes, from: cursor.position, firstLine: cursor.nextLineNumber, headerLine: 1, plan: plan,
+                                                 parseBlock: { from, to in parseRecords(shared.bytes, from: from, to: to, firstLine: 1, file: file) }) {
+            return result
+        }
+        return try parseRecords(bytes, from: cursor.position, to: bytes.count, firstLine: cursor.nextLineNumber, file: file)
+            .result(skipsBadRows: skipsBadRows, headerLine: 1)
+    }
+
+    /// Parses the records that begin in `from..<to` of `bytes`, taking `from` to be
+    /// the start of a record on line `firstLine`. Never throws: without
+    /// ``skipsBadRows`` it stops at the first bad row and returns it.
+    func parseRecords(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, firstLine: Int, file: String) -> ImportBlock {
+        var cursor = CSVRecordCursor(bytes: bytes, position: start, firstLine: firstLine)
+        // A record ends at a line feed (or the input's end): this many rows at most, one allocation.
+        var batch = WriteBatch(capacity: ImportBlock.occurrences(of: 0x0A, in: bytes, from: start, to: end) + 1)
+        var errors: [RowError] = []
+        var firstError: RowError? = nil
+        var badRows = 0
+        var lastRecordLine = 0
+        var cache = SeriesCache()
         let scratch = NumberScratch()
         defer { scratch.release() }
-        while let line = cursor.nextRecord() {
+        var commas = (0, 0, 0)
+        var commaCount = 0
+        while cursor.position < end {
+            // A line without quotes and with three commas (nearly every row) is split
+            // by the one pass that finds its end; anything else takes the full reader.
+            let line: UnsafeRawBufferPointer.SubSequence
+            if let plain = cursor.nextUnquotedRecord(commas: &commas, commaCount: &commaCount) {
+                line = plain
+            } else if let record = cursor.nextRecord() {
+                line = record
+                commaCount = -1
+            } else {
+                break
+            }
+            lastRecordLine = cursor.lineNumber
             if line.isEmpty { continue }
             do throws(RowFailure) {
                 guard line.count <= maximumRecordBytes else {
                     throw RowFailure(ImportLimits.tooLong(line.count, limit: maximumRecordBytes, what: "record"))
                 }
-                var fields = CSVFieldSplitter(line: line, expectedFieldCount: 4, header: Self.header)
-                let device = try fields.next(name: "device")
-                let metric = try fields.next(name: "metric")
-                let time = try fields.next(name: "ts_ms")
-                let value = try fields.next(name: "value", last: true)
-
-                // Parse the numbers first, so a bad row never registers its series.
-                guard let timestamp = TimeText.parse(time.bytes) else {
-                    throw RowFailure("ts_ms \(time.preview) is neither an integer number of milliseconds in the Int64 range nor an RFC 3339 date-time")
-                }
-                let bits: UInt64
-                switch valueType {
-                case .float64:
-                    do throws(NumberProblem) { bits = try scratch.parseDouble(value.bytes).bitPattern } catch {
-                        throw RowFailure("value \(value.preview) \(error.explanation)")
+                if commaCount == 3 {
+                    let base = line.base
+                    func field(_ range: Range<Int>) -> CSVField {
+                        CSVField(range: range, bytes: UnsafeRawBufferPointer(rebasing: base[range]), quoted: false)
                     }
-                case .int64:
-                    guard let number = NumberText.parseInt64(value.bytes) else {
-                        throw RowFailure("value \(value.preview) is not an integer in the Int64 range")
-                    }
-                    bits = UInt64(bitPattern: number)
-                }
-
-                // Rows of a series usually come together: reuse the series when the
-                // device and metric bytes repeat (quotes and all, which fix the fields),
-                // instead of building strings and hashing.
-                let seriesBytes = UnsafeRawBufferPointer(rebasing: line[..<(metric.range.upperBound)])
-                let series: Int
-                if let previous = previousSeriesBytes,
-                   previous.count == seriesBytes.count, ByteSearch.equal(previous.baseAddress!, seriesBytes.baseAddress!, count: previous.count) {
-                    series = previousSeries
+                    try parseFields(line, device: field(line.startIndex..<commas.0), metric: field((commas.0 + 1)..<commas.1),
+                                    time: field((commas.1 + 1)..<commas.2), value: field((commas.2 + 1)..<line.endIndex),
+                                    into: &batch, cache: &cache, scratch: scratch)
                 } else {
-                    let deviceName = try device.text(name: "device")
-                    let metricName = try metric.text(name: "metric")
-                    do {
-                        series = try batch.series(device: deviceName, metric: metricName, type: valueType)
-                    } catch {
-                        throw RowFailure(error.message)
-                    }
-                    previousSeries = series
-                    previousSeriesBytes = seriesBytes
+                    var fields = CSVFieldSplitter(line: line, expectedFieldCount: 4, header: Self.header)
+                    let device = try fields.next(name: "device")
+                    let metric = try fields.next(name: "metric")
+                    let time = try fields.next(name: "ts_ms")
+                    let value = try fields.next(name: "value", last: true)
+                    try parseFields(line, device: device, metric: metric, time: time, value: value, into: &batch, cache: &cache, scratch: scratch)
                 }
-                batch.append(series: series, timestamp: timestamp, bits: bits)
             } catch {
                 let rowError = RowError(file: file, line: cursor.lineNumber, reason: error.reason)
-                guard skipsBadRows else { throw rowError }
                 badRows += 1
+                if firstError == nil { firstError = rowError }
                 if errors.count < maximumReportedErrors { errors.append(rowError) }
+                guard skipsBadRows else { break }
             }
         }
-        return Result(batch: batch, errors: errors, badRowCount: badRows, lineCount: cursor.lineNumber)
+        return ImportBlock(start: start, end: cursor.position, lineBreaks: cursor.nextLineNumber - firstLine, lastRecordLine: lastRecordLine,
+                           batch: batch, errors: errors, badRowCount: badRows, firstError: firstError)
+    }
+
+    /// The series of the previous row and the bytes that named it: rows of a series
+    /// usually come together.
+    struct SeriesCache {
+        var bytes: UnsafeRawBufferPointer? = nil
+        var series = -1
+    }
+
+    /// Parses the fields of one record into `batch`; a bad one leaves no trace there.
+    @inline(__always)
+    private func parseFields(_ line: UnsafeRawBufferPointer.SubSequence, device: CSVField, metric: CSVField, time: CSVField, value: CSVField,
+                             into batch: inout WriteBatch, cache: inout SeriesCache, scratch: NumberScratch) throws(RowFailure) {
+        // Parse the numbers first, so a bad row never registers its series.
+        guard let timestamp = TimeText.parse(time.bytes) else {
+            throw RowFailure("ts_ms \(time.preview) is neither an integer number of milliseconds in the Int64 range nor an RFC 3339 date-time")
+        }
+        let bits: UInt64
+        switch valueType {
+        case .float64:
+            do throws(NumberProblem) { bits = try scratch.parseDouble(value.bytes).bitPattern } catch {
+                throw RowFailure("value \(value.preview) \(error.explanation)")
+            }
+        case .int64:
+            guard let number = NumberText.parseInt64(value.bytes) else {
+                throw RowFailure("value \(value.preview) is not an integer in the Int64 range")
+            }
+            bits = UInt64(bitPattern: number)
+        }
+
+        // Reuse the series when the device and metric bytes repeat (quotes and all,
+        // which fix the fields), instead of building strings and hashing.
+        let seriesBytes = UnsafeRawBufferPointer(rebasing: line[..<(metric.range.upperBound)])
+        let series: Int
+        if let previous = cache.bytes,
+           previous.count == seriesBytes.count, ByteSearch.equal(previous.baseAddress!, seriesBytes.baseAddress!, count: previous.count) {
+            series = cache.series
+        } else {
+            let deviceName = try device.text(name: "device")
+            let metricName = try metric.text(name: "metric")
+            do {
+                series = try batch.series(device: deviceName, metric: metricName, type: valueType)
+            } catch {
+                throw RowFailure(error.message)
+            }
+            cache.series = series
+            cache.bytes = seriesBytes
+        }
+        batch.append(series: series, timestamp: timestamp, bits: bits)
     }
 
     /// Accepts the header as written or with its fields quoted.

@@ -10,6 +10,17 @@ public enum NumberText {
             index = 1
             guard bytes.count > 1 else { return nil }
         }
+        // Up to 18 digits cannot overflow (10^18 - 1 < Int64.max): no check per digit.
+        if bytes.count - index <= 18 {
+            var value: Int64 = 0
+            while index < bytes.count {
+                let digit = bytes[index] &- 48
+                guard digit <= 9 else { return nil }
+                value = value &* 10 &+ Int64(digit)
+                index += 1
+            }
+            return negative ? -value : value
+        }
         // Accumulate as a negative number so Int64.min parses.
         var value: Int64 = 0
         while index < bytes.count {

@@ -16,7 +16,7 @@
 ///   quotes, `\r\n`; at most ``maximumRecordBytes`` a record); empty lines are ignored.
 /// - The input is UTF-8 (a leading byte-order mark is skipped); a header or device
 ///   name that is not valid UTF-8 is malformed.
-public struct WideCSVParser {
+public struct WideCSVParser: Sendable {
     /// Where each row's device comes from.
     public enum DeviceSource: Sendable, Equatable {
         /// Every row belongs to this device.
@@ -37,6 +37,10 @@ public struct WideCSVParser {
     public var maximumReportedErrors = 100
     /// A record longer than this many bytes is malformed.
     public var maximumRecordBytes = ImportLimits.defaultMaximumRecordBytes
+    /// The size of the blocks an input is cut into to parse on several threads.
+    var blockBytes = ParallelImport.defaultBlockBytes
+    /// The threads a parse uses; 1 parses in one piece.
+    var workers = ParallelWork.processorCount
 
     /// A parser for files whose device is `device`, with times in the column `timeColumn`.
     public init(device: DeviceSource, timeColumn: String = "timestamp", valueType: ValueType = .float64, skipsBadRows: Bool = false) {
@@ -54,7 +58,9 @@ public struct WideCSVParser {
         return try outcome.get()
     }
 
-    /// Parses `bytes`, the whole content of the input called `file`.
+    /// Parses `bytes`, the whole content of the input called `file`, on ``workers``
+    /// threads when it is larger than a block (see ``ParallelImport``); the result
+    /// is the same either way.
     ///
     /// - Throws: the first ``RowError`` unless ``skipsBadRows`` is set (a bad header is
     ///   always thrown: the file is not this format).
@@ -102,71 +108,127 @@ public struct WideCSVParser {
             }
         }
 
-        var batch = WriteBatch(capacity: max(16, bytes.count / 8))
-        var errors: [RowError] = []
-        var badRows = 0
-        let scratch = NumberScratch()
-        defer { scratch.release() }
-        // The slot of each metric for the current device; rows of a device usually come together.
-        var currentDevice: String? = nil
-        if case .fixed(let name) = device { currentDevice = name }
-        var slots = [Int](repeating: -1, count: names.count)
-        var cells = [CSVField?](repeating: nil, count: names.count)
-        var values = [UInt64](repeating: 0, count: names.count)
+        let layout = WideCSVLayout(names: names, headerText: headerText, timeIndex: timeIndex, deviceIndex: deviceIndex, metricIndices: metricIndices)
+        let plan = ParallelImport.Plan(blockBytes: blockBytes, workers: workers, skipsBadRows: skipsBadRows,
+                                       maximumReportedErrors: maximumReportedErrors)
+        let shared = ParallelImport.SharedBytes(bytes: cursor.bytes)
+        if let result = try ParallelImport.parse(cursor.bytes, from: cursor.position, firstLine: cursor.nextLineNumber, headerLine: 1, plan: plan,
+                                                 parseBlock: { from, to in
+                                                     parseRecords(shared.bytes, from: from, to: to, firstLine: 1, layout: layout, file: file)
+                                                 }) {
+            return result
+        }
+        return try parseRecords(cursor.bytes, from: cursor.position, to: cursor.bytes.count, firstLine: cursor.nextLineNumber, layout: layout, file: file)
+            .result(skipsBadRows: skipsBadRows, headerLine: 1)
+    }
 
-        while let line = cursor.nextRecord() {
+    /// Parses the records that begin in `from..<to` of `bytes`, taking `from` to be
+    /// the start of a record on line `firstLine`. Never throws: without
+    /// ``skipsBadRows`` it stops at the first bad row and returns it.
+    func parseRecords(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, firstLine: Int, layout: WideCSVLayout,
+                      file: String) -> ImportBlock {
+        var cursor = CSVRecordCursor(bytes: bytes, position: start, firstLine: firstLine)
+        var batch = WriteBatch(capacity: max(16, (end - start) / 8))
+        var errors: [RowError] = []
+        var firstError: RowError? = nil
+        var badRows = 0
+        var lastRecordLine = 0
+        var row = WideCSVRow(parser: self, layout: layout)
+        defer { row.scratch.release() }
+        while cursor.position < end, let line = cursor.nextRecord() {
+            lastRecordLine = cursor.lineNumber
             if line.isEmpty { continue }
             do throws(RowFailure) {
-                guard line.count <= maximumRecordBytes else {
-                    throw RowFailure(ImportLimits.tooLong(line.count, limit: maximumRecordBytes, what: "record"))
-                }
-                var splitter = CSVFieldSplitter(line: line, expectedFieldCount: names.count, header: headerText)
-                for index in names.indices {
-                    cells[index] = try splitter.next(name: names[index], last: index == names.count - 1)
-                }
-                let time = cells[timeIndex]!
-                guard let timestamp = TimeText.parse(time.bytes) else {
-                    throw RowFailure("\(timeColumn) \(time.preview) is neither an integer number of milliseconds in the Int64 range nor an RFC 3339 date-time")
-                }
-                // Parse every value before registering anything, so a bad row leaves no trace.
-                for index in metricIndices {
-                    let cell = cells[index]!
-                    if cell.bytes.isEmpty { continue }
-                    switch valueType {
-                    case .float64:
-                        do throws(NumberProblem) { values[index] = try scratch.parseDouble(cell.bytes).bitPattern } catch {
-                            throw RowFailure("\(names[index]) \(cell.preview) \(error.explanation)")
-                        }
-                    case .int64:
-                        guard let number = NumberText.parseInt64(cell.bytes) else {
-                            throw RowFailure("\(names[index]) \(cell.preview) is not an integer in the Int64 range")
-                        }
-                        values[index] = UInt64(bitPattern: number)
-                    }
-                }
-                if let deviceIndex {
-                    let name = try cells[deviceIndex]!.text(name: names[deviceIndex])
-                    if name != currentDevice {
-                        do throws(StrataError) { try SeriesName.validate(name, role: "device") } catch { throw RowFailure(error.message) }
-                        currentDevice = name
-                        for index in slots.indices { slots[index] = -1 }
-                    }
-                }
-                for index in metricIndices where !cells[index]!.bytes.isEmpty {
-                    if slots[index] < 0 {
-                        do throws(StrataError) {
-                            slots[index] = try batch.series(device: currentDevice!, metric: names[index], type: valueType)
-                        } catch { throw RowFailure(error.message) }
-                    }
-                    batch.append(series: slots[index], timestamp: timestamp, bits: values[index])
-                }
+                try row.parse(line, into: &batch)
             } catch {
                 let rowError = RowError(file: file, line: cursor.lineNumber, reason: error.reason)
-                guard skipsBadRows else { throw rowError }
                 badRows += 1
+                if firstError == nil { firstError = rowError }
                 if errors.count < maximumReportedErrors { errors.append(rowError) }
+                guard skipsBadRows else { break }
             }
         }
-        return ImportResult(batch: batch, errors: errors, badRowCount: badRows, lineCount: cursor.lineNumber)
+        return ImportBlock(start: start, end: cursor.position, lineBreaks: cursor.nextLineNumber - firstLine, lastRecordLine: lastRecordLine,
+                           batch: batch, errors: errors, badRowCount: badRows, firstError: firstError)
+    }
+}
+
+/// The columns a wide CSV header names.
+struct WideCSVLayout: Sendable {
+    let names: [String]
+    /// The header as text (its first 200 bytes), for messages.
+    let headerText: String
+    let timeIndex: Int
+    let deviceIndex: Int?
+    let metricIndices: [Int]
+}
+
+/// Reads the rows of one wide CSV block, keeping per-row buffers and the slots of
+/// the current device's metrics from row to row.
+private struct WideCSVRow {
+    let parser: WideCSVParser
+    let layout: WideCSVLayout
+    let scratch = NumberScratch()
+    /// The slot of each metric for the current device; rows of a device usually come together.
+    var currentDevice: String?
+    var slots: [Int]
+    var cells: [CSVField?]
+    var values: [UInt64]
+
+    init(parser: WideCSVParser, layout: WideCSVLayout) {
+        self.parser = parser
+        self.layout = layout
+        if case .fixed(let name) = parser.device { currentDevice = name }
+        slots = [Int](repeating: -1, count: layout.names.count)
+        cells = [CSVField?](repeating: nil, count: layout.names.count)
+        values = [UInt64](repeating: 0, count: layout.names.count)
+    }
+
+    /// Parses one record into `batch`; a bad one leaves no trace there.
+    mutating func parse(_ line: UnsafeRawBufferPointer.SubSequence, into batch: inout WriteBatch) throws(RowFailure) {
+        let names = layout.names
+        guard line.count <= parser.maximumRecordBytes else {
+            throw RowFailure(ImportLimits.tooLong(line.count, limit: parser.maximumRecordBytes, what: "record"))
+        }
+        var splitter = CSVFieldSplitter(line: line, expectedFieldCount: names.count, header: layout.headerText)
+        for index in names.indices {
+            cells[index] = try splitter.next(name: names[index], last: index == names.count - 1)
+        }
+        let time = cells[layout.timeIndex]!
+        guard let timestamp = TimeText.parse(time.bytes) else {
+            throw RowFailure("\(parser.timeColumn) \(time.preview) is neither an integer number of milliseconds in the Int64 range nor an RFC 3339 date-time")
+        }
+        // Parse every value before registering anything, so a bad row leaves no trace.
+        for index in layout.metricIndices {
+            let cell = cells[index]!
+            if cell.bytes.isEmpty { continue }
+            switch parser.valueType {
+            case .float64:
+                do throws(NumberProblem) { values[index] = try scratch.parseDouble(cell.bytes).bitPattern } catch {
+                    throw RowFailure("\(names[index]) \(cell.preview) \(error.explanation)")
+                }
+            case .int64:
+                guard let number = NumberText.parseInt64(cell.bytes) else {
+                    throw RowFailure("\(names[index]) \(cell.preview) is not an integer in the Int64 range")
+                }
+                values[index] = UInt64(bitPattern: number)
+            }
+        }
+        if let deviceIndex = layout.deviceIndex {
+            let name = try cells[deviceIndex]!.text(name: names[deviceIndex])
+            if name != currentDevice {
+                do throws(StrataError) { try SeriesName.validate(name, role: "device") } catch { throw RowFailure(error.message) }
+                currentDevice = name
+                for index in slots.indices { slots[index] = -1 }
+            }
+        }
+        for index in layout.metricIndices where !cells[index]!.bytes.isEmpty {
+            if slots[index] < 0 {
+                do throws(StrataError) {
+                    slots[index] = try batch.series(device: currentDevice!, metric: names[index], type: parser.valueType)
+                } catch { throw RowFailure(error.message) }
+            }
+            batch.append(series: slots[index], timestamp: timestamp, bits: values[index])
+        }
     }
 }

@@ -50,6 +50,21 @@ package struct InputFile: Sendable {
         return total
     }
 
+    /// Fills `buffer` from `offset` of a regular file as far as the file allows, without
+    /// moving the read position (`pread`), so several threads can read parts of one file
+    /// at once; returns the bytes read, fewer than asked only at the end of the file.
+    package func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(Errno) -> Int {
+        var total = 0
+        while total < buffer.count {
+            let count = try retryingOnInterrupt {
+                pread(descriptor.rawValue, buffer.baseAddress! + total, buffer.count - total, off_t(offset + total))
+            }
+            if count == 0 { break }
+            total += count
+        }
+        return total
+    }
+
     /// Fills `buffer` as far as the input allows; returns the bytes read, 0 at the end.
     package func read(into buffer: inout [UInt8]) throws(Errno) -> Int {
         // withUnsafeMutableBytes rethrows untyped errors: carry the Errno out as a value.

@@ -6,17 +6,17 @@ import Darwin
 
 /// Runs a piece of work on several POSIX threads at once and waits for all of
 /// them: reads that may block in file I/O do not belong on Swift's cooperative
-/// pool (see ``BackgroundThread``).
-enum ParallelWork {
+/// pool (see ``BackgroundThread``). `package`, so the CLI's input reader uses it too.
+package enum ParallelWork {
     /// The processors online, at least 1.
-    static var processorCount: Int {
+    package static var processorCount: Int {
         max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
 
     /// Calls `body(worker)` for every worker in `0..<workers`, worker 0 on the
     /// calling thread and the others on new threads, and returns when all are
     /// done. A thread that cannot be started runs its worker on the calling thread.
-    static func run(workers: Int, _ body: @Sendable (Int) -> Void) {
+    package static func run(workers: Int, _ body: @Sendable (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
             let (threads, inline) = start(1..<max(workers, 1), body)
             // The threads must be joined before `body` stops being valid.
@@ -73,5 +73,23 @@ enum ParallelWork {
             }
         }
         return (threads, inline)
+    }
+
+    /// Calls `body(index)` for every index in `0..<count` on `workers` threads (the
+    /// caller's among them), each taking the next index as it finishes one: on a
+    /// machine shared with other work a slowed thread simply takes fewer. Returns
+    /// when every index is done.
+    static func forEach(_ count: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
+        let next = Locked(0)
+        run(workers: min(workers, count)) { _ in
+            while true {
+                let index = next.withLock { next in
+                    defer { next += 1 }
+                    return next
+                }
+                guard index < count else { return }
+                body(index)
+            }
+        }
     }
 }

@@ -70,6 +70,16 @@ public struct ZstdStreamDecoder: ~Copyable, @unchecked Sendable {
         }
     }
 
+    /// The decompressed size the first frame of `input` states in its header, when it
+    /// states one (the zstd tool does for files): a hint for sizing a buffer, never a
+    /// promise, since a header can claim anything and further frames add more.
+    public static func declaredContentSize(of input: UnsafeRawBufferPointer) -> UInt64? {
+        guard let base = input.baseAddress else { return nil }
+        let size = ZSTD_getFrameContentSize(base, input.count)
+        // ZSTD_CONTENTSIZE_UNKNOWN and ZSTD_CONTENTSIZE_ERROR are the two largest values.
+        return size >= UInt64.max - 1 ? nil : size
+    }
+
     /// Throws if the stream ended inside a frame (truncated input).
     ///
     /// An empty stream (no bytes fed) is accepted and decodes to nothing.

@@ -1,0 +1,188 @@
+/// Parses one input on several cores and gives the same result, bit for bit and
+/// message for message, as parsing it in one piece.
+///
+/// The input after its header is cut into blocks of about a block size, each
+/// beginning after a line feed, and the workers take the blocks in turn
+/// (``ParallelWork/forEach(_:workers:_:)``), each into its own ``WriteBatch``.
+/// Then, in input order:
+///
+/// - **Record boundaries.** A block is parsed as if it began at a record, which a
+///   CSV block need not (a quoted field may hold line breaks, RFC 4180). Where the
+///   block before it really ended is known once that block is done: a block that
+///   does not start exactly there is parsed again from there. By induction from
+///   the first block, every block kept starts at a record. (Speculating on the
+///   boundary and checking it afterwards follows Ge et al., "Speculative
+///   Distributed CSV Data Parsing for Big Data Analytics", SIGMOD 2019.)
+/// - **Line numbers.** A block counts its lines from 1 and its line feeds; the lines
+///   of the blocks before it are added to its messages afterwards, so a bad row is
+///   reported at the physical line where its record starts. A message that names a
+///   second line (a line protocol type conflict) cannot be moved that way: the input
+///   is then parsed in one piece.
+/// - **All or nothing.** Without skipping, the first bad row in input order is thrown
+///   (blocks after a bad one are not parsed); with skipping, the blocks' bad rows are
+///   joined in order.
+/// - **Series.** The blocks' series are numbered again in the order they first appear,
+///   as one parse numbers them, and their rows are copied into one batch on the
+///   workers. A series given different value types by two blocks (line protocol) is
+///   an error one parse reports with both lines: the input is parsed in one piece.
+enum ParallelImport {
+    /// The block size the parsers use: large enough that a block's setup is lost
+    /// in its rows, small enough that two cores share a file evenly.
+    static let defaultBlockBytes = 1 << 21
+
+    /// How a parse is spread over the cores, and what it keeps of bad rows.
+    struct Plan: Sendable {
+        var blockBytes: Int
+        var workers: Int
+        var skipsBadRows: Bool
+        var maximumReportedErrors: Int
+    }
+
+    /// The input's bytes, shared read-only by the workers for the length of a parse.
+    struct SharedBytes: @unchecked Sendable {
+        let bytes: UnsafeRawBufferPointer
+    }
+
+    /// Parses `start..<bytes.count` of `bytes` in blocks, `parseBlock(from, to)` parsing
+    /// the records that begin in `from..<to` with lines counted from 1 at `from`.
+    /// `firstLine` is the line at `start`; `headerLine` is the line count when no
+    /// record follows the header.
+    ///
+    /// - Returns: nil when the input is too small to split, or must be parsed in one
+    ///   piece (see the type's discussion).
+    /// - Throws: the first bad row, when the plan does not skip bad rows.
+    static func parse(_ bytes: UnsafeRawBufferPointer, from start: Int, firstLine: Int, headerLine: Int, plan: Plan,
+                      parseBlock: @Sendable (_ from: Int, _ to: Int) -> ImportBlock) throws(RowError) -> ImportResult? {
+        guard plan.workers > 1, plan.blockBytes > 0, bytes.count - start > plan.blockBytes else { return nil }
+        let starts = boundaries(of: bytes, from: start, blockBytes: plan.blockBytes)
+        guard starts.count > 2 else { return nil }
+        let speculative = parseSpeculatively(starts: starts, plan: plan, parseBlock: parseBlock)
+
+        var blocks: [ImportBlock] = []
+        blocks.reserveCapacity(speculative.count)
+        var expected = start
+        var line = firstLine
+        var lastLine = headerLine
+        var errors: [RowError] = []
+        var badRows = 0
+        for index in speculative.indices {
+            var block = speculative[index] ?? parseBlock(expected, starts[index + 1])
+            // The block before ran on past this one's start (a quoted line break), or
+            // stopped short of it: this one began mid-record. Parse it from the real start.
+            if block.start != expected { block = parseBlock(expected, starts[index + 1]) }
+            let offset = line - 1
+            if block.namesOtherLines && offset > 0 { return nil }
+            if !plan.skipsBadRows, let first = block.firstError { throw ImportBlock.shifted(first, by: offset) }
+            for error in block.errors where errors.count < plan.maximumReportedErrors {
+                errors.append(ImportBlock.shifted(error, by: offset))
+            }
+            badRows += block.badRowCount
+            if block.lastRecordLine > 0 { lastLine = block.lastRecordLine + offset }
+            line += block.lineBreaks
+            expected = block.end
+            blocks.append(block)
+        }
+        guard let batch = merged(blocks, workers: plan.workers) else { return nil }
+        return ImportResult(batch: batch, errors: errors, badRowCount: badRows, lineCount: lastLine)
+    }
+
+    /// Where the blocks of `start..<bytes.count` begin, each but the first right after
+    /// a line feed, followed by `bytes.count`.
+    static func boundaries(of bytes: UnsafeRawBufferPointer, from start: Int, blockBytes: Int) -> [Int] {
+        var starts = [start]
+        var position = start
+        while let base = bytes.baseAddress, bytes.count - position > blockBytes,
+              let feed = ByteSearch.firstIndex(of: 0x0A, in: base, from: position + blockBytes - 1, to: bytes.count),
+              feed + 1 < bytes.count {
+            position = feed + 1
+            starts.append(position)
+        }
+        starts.append(bytes.count)
+        return starts
+    }
+
+    /// Every block parsed from its nominal start, on the plan's workers; without
+    /// skipping, the blocks after one with a bad row are left out (nil).
+    private static func parseSpeculatively(starts: [Int], plan: Plan,
+                                           parseBlock: @Sendable (_ from: Int, _ to: Int) -> ImportBlock) -> [ImportBlock?] {
+        let count = starts.count - 1
+        let results = Locked([ImportBlock?](repeating: nil, count: count))
+        let firstStopped = Locked(Int.max)
+        ParallelWork.forEach(count, workers: plan.workers) { index in
+            guard plan.skipsBadRows || index < firstStopped.withLock({ $0 }) else { return }
+            let block = parseBlock(starts[index], starts[index + 1])
+            if !plan.skipsBadRows && block.firstError != nil {
+                firstStopped.withLock { $0 = min($0, index) }
+            }
+            results.withLock { $0[index] = block }
+        }
+        return results.withLock { $0 }
+    }
+
+    /// The blocks' rows in one batch, in order, with the series numbered in the order
+    /// they first appear; nil when two blocks give a series different value types.
+    static func merged(_ blocks: [ImportBlock], workers: Int) -> WriteBatch? {
+        var batch = WriteBatch()
+        var maps: [[UInt32]] = []
+        var offsets: [Int] = []
+        var total = 0
+        for block in blocks {
+            var map: [UInt32] = []
+            map.reserveCapacity(block.batch.keys.count)
+            for (slot, key) in block.batch.keys.enumerated() {
+                guard let number = try? batch.series(device: key.device, metric: key.metric, type: block.batch.types[slot]) else {
+                    return nil
+                }
+                map.append(UInt32(number))
+            }
+            maps.append(map)
+            offsets.append(total)
+            total += block.batch.count
+        }
+        let (sources, seriesMaps, starts) = (blocks, maps, offsets)
+        var series: [UInt32] = []
+        var times: [Int64] = []
+        var values: [UInt64] = []
+        series = [UInt32](unsafeUninitializedCapacity: total) { seriesBuffer, seriesCount in
+            times = [Int64](unsafeUninitializedCapacity: total) { timeBuffer, timeCount in
+                values = [UInt64](unsafeUninitializedCapacity: total) { valueBuffer, valueCount in
+                    let columns = RowColumns(series: seriesBuffer, times: timeBuffer, values: valueBuffer)
+                    ParallelWork.forEach(sources.count, workers: workers) { index in
+                        columns.copy(sources[index].batch, renumbering: seriesMaps[index], at: starts[index])
+                    }
+                    valueCount = total
+                }
+                timeCount = total
+            }
+            seriesCount = total
+        }
+        batch.setRows(seriesOfRow: series, timestamps: times, bits: values)
+        return batch
+    }
+}
+
+/// The uninitialised columns of a merged batch, each block's rows copied into its own
+/// range by one worker.
+private struct RowColumns: @unchecked Sendable {
+    let series: UnsafeMutableBufferPointer<UInt32>
+    let times: UnsafeMutableBufferPointer<Int64>
+    let values: UnsafeMutableBufferPointer<UInt64>
+
+    /// Copies `batch`'s rows to `offset`, its series numbers mapped through `map`.
+    func copy(_ batch: WriteBatch, renumbering map: [UInt32], at offset: Int) {
+        let count = batch.count
+        guard count > 0 else { return }
+        batch.seriesOfRow.withUnsafeBufferPointer { rows in
+            map.withUnsafeBufferPointer { map in
+                let target = series.baseAddress! + offset
+                for row in 0..<count { (target + row).initialize(to: map[Int(rows[row])]) }
+            }
+        }
+        batch.timestamps.withUnsafeBufferPointer { source in
+            (times.baseAddress! + offset).initialize(from: source.baseAddress!, count: count)
+        }
+        batch.bits.withUnsafeBufferPointer { source in
+            (values.baseAddress! + offset).initialize(from: source.baseAddress!, count: count)
+        }
+    }
+}
