@@ -68,7 +68,7 @@ struct AnalystQueryTests {
     static func points(of series: [SeriesKey], in store: Store, options: DownsampleOptions) throws -> [Point] {
         var result: [Point] = []
         for (position, key) in series.enumerated() {
-            for point in try store.query(device: key.device, metric: key.metric) where point.timestamp >= options.from && point.timestamp < options.to {
+            for point in try store.query(device: key.device, metric: key.metric) where point.timestamp >= options.from && (options.to == .max || point.timestamp < options.to) {
                 result.append((position, point.timestamp, point.value))
             }
         }
@@ -239,6 +239,24 @@ struct AnalystQueryTests {
                                        "group \(metric) step \(step) ordered \(ordered) statistics \(statistics)")
                     }
                 }
+            }
+        }
+    }
+
+    @Test("Groups over the ends of time and sparse spans: folded by position where it can be, merged as lists where not, the same answer")
+    func groupsAtTheEndsOfTime() throws {
+        let directory = TemporaryDirectory()
+        let store = try Store(at: directory.path)
+        // d1 dense near zero, d2 far apart (beyond the dense slots), d3 at both ends of Int64.
+        try store.append(device: "d1", metric: "m", timestamps: (0..<500).map { Int64($0) * 1_000 }, values: (0..<500).map { Double($0) })
+        try store.append(device: "d2", metric: "m", timestamps: [-5_000, 250_000, 1 << 50], values: [1.0, 2.0, 3.0])
+        try store.append(device: "d3", metric: "m", timestamps: [.min, .min + 1, 7_000, .max], values: [4.0, 5.0, 6.0, 7.0])
+        let keys = ["d1", "d2", "d3"].map { SeriesKey(device: $0, metric: "m") }
+        for order in [keys, keys.reversed(), [keys[0], keys[2], keys[1]]] {
+            for step: Int64 in [1_000, 3_600_000, 1 << 40] {
+                let options = DownsampleOptions(step: step)
+                let result = try store.downsample(merging: order, as: SeriesKey(device: "*", metric: "m"), options: options)
+                try Self.check(result, series: order, store: store, options: options, "order \(order.map(\.device)) step \(step)")
             }
         }
     }

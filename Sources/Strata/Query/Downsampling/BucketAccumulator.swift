@@ -26,7 +26,8 @@ struct BucketAccumulator {
     @inline(__always)
     mutating func add(time: Int64, bits: UInt64) {
         count += 1
-        if time < firstTime { firstTime = time; firstBits = bits }
+        // The first point always sets `first`: a lone point at Int64.max is not below the initial firstTime.
+        if count == 1 || time < firstTime { firstTime = time; firstBits = bits }
         if time >= lastTime { lastTime = time; lastBits = bits }
         let value: Double
         switch type {
@@ -58,7 +59,8 @@ struct BucketAccumulator {
     @inline(__always)
     mutating func addTime(time: Int64, bits: UInt64) {
         count += 1
-        if time < firstTime { firstTime = time; firstBits = bits }
+        // The first point always sets `first`: a lone point at Int64.max is not below the initial firstTime.
+        if count == 1 || time < firstTime { firstTime = time; firstBits = bits }
         if time >= lastTime { lastTime = time; lastBits = bits }
     }
 
@@ -107,8 +109,8 @@ struct BucketAccumulator {
             guard let exact = chunk.exactIntegerSum else { return false }
             chunkIntegerSum = exact
         }
+        if count == 0 || chunk.minTime < firstTime { firstTime = chunk.minTime; firstBits = chunk.firstBits }
         count += chunk.count
-        if chunk.minTime < firstTime { firstTime = chunk.minTime; firstBits = chunk.firstBits }
         if chunk.maxTime >= lastTime { lastTime = chunk.maxTime; lastBits = chunk.lastBits }
         guard chunk.valueCount > 0 else { return true }
         switch type {
@@ -134,9 +136,9 @@ struct BucketAccumulator {
     /// second series of a group). A tie in time keeps this one's first and
     /// takes the other's last, as ``add(time:bits:)`` does for a later point.
     mutating func merge(_ other: BucketAccumulator) {
-        count += other.count
         if other.count == 0 { return }
-        if other.firstTime < firstTime { firstTime = other.firstTime; firstBits = other.firstBits }
+        if count == 0 || other.firstTime < firstTime { firstTime = other.firstTime; firstBits = other.firstBits }
+        count += other.count
         if other.lastTime >= lastTime { lastTime = other.lastTime; lastBits = other.lastBits }
         guard other.valueCount > 0 else { return }
         switch type {

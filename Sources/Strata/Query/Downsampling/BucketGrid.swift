@@ -13,11 +13,14 @@ struct BucketGrid: Sendable {
     /// The zone of local-day buckets, and their length in days.
     let zone: TimeZoneRules?
     let days: Int64
+    /// `zone == nil`, kept apart: comparing an optional Equatable with nil copies it.
+    let isFixed: Bool
 
     init(_ options: DownsampleOptions) {
         origin = options.alignment == .from ? options.from : 0
         step = options.step
         zone = options.timeZone
+        isFixed = options.timeZone == nil
         days = max(1, options.step / DownsampleOptions.millisecondsPerDay)
     }
 
@@ -25,7 +28,7 @@ struct BucketGrid: Sendable {
     @inline(__always)
     func end(ofStart start: Int64) -> Int64 {
         // A clamped first bucket, or local days: from the index.
-        guard zone == nil, start != .min else { return end(of: start) }
+        guard isFixed, start != .min else { return end(of: start) }
         let (end, overflow) = start.addingReportingOverflow(step)
         return overflow ? .max : end
     }
@@ -59,7 +62,7 @@ struct BucketGrid: Sendable {
     @inline(__always)
     func start(of time: Int64) -> Int64 {
         // Most times are far from the ends of Int64: 64-bit arithmetic, no Int128 division.
-        if zone == nil {
+        if isFixed {
             let (offset, overflow) = time.subtractingReportingOverflow(origin)
             if !overflow {
                 var remainder = offset % step
@@ -77,7 +80,7 @@ struct BucketGrid: Sendable {
 
     /// The bucket's width in seconds, for rates: a local day may be 23 or 25 hours.
     func seconds(ofIndex index: Int128) -> Double {
-        guard zone != nil else { return Double(step) / 1000 }
+        guard !isFixed else { return Double(step) / 1000 }
         return Double(Int128(start(ofIndex: index + 1)) - Int128(start(ofIndex: index))) / 1000
     }
 }

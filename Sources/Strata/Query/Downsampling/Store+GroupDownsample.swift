@@ -37,6 +37,8 @@ extension Store {
         let type: ValueType = known.allSatisfy { $0.1 == .int64 } ? .int64 : .float64
         if options.needsOrderedPoints { return try orderedGroupDownsample(known, as: label, type: type, options: options) }
 
+        // Folded by position while the grid allows it (see DenseGroupBuckets), else merged as sorted lists.
+        var dense: DenseGroupBuckets? = options.timeZone == nil ? DenseGroupBuckets(step: options.step) : nil
         var starts: [Int64] = [], accumulators: [BucketAccumulator] = []
         var fromStatistics = 0, decoded = 0
         for (key, _) in known {
@@ -46,8 +48,22 @@ extension Store {
             decoded += decodedChunks
             var (seriesStarts, seriesAccumulators) = table.takeAccumulators()
             if type == .float64 && table.type == .int64 { seriesAccumulators = seriesAccumulators.map { $0.asFloat64() } }
+            if var group = dense {
+                dense = nil  // no copy of the slots while they are updated
+                var folded = 0
+                while folded < seriesStarts.count && group.add(start: seriesStarts[folded], seriesAccumulators[folded]) { folded += 1 }
+                if folded == seriesStarts.count {
+                    dense = group
+                    continue
+                }
+                // Declined part-way: the group so far becomes a sorted list, and so does the rest of this member.
+                (starts, accumulators) = group.sorted()
+                seriesStarts.removeFirst(folded)
+                seriesAccumulators.removeFirst(folded)
+            }
             (starts, accumulators) = Self.merge(starts, accumulators, with: seriesStarts, seriesAccumulators)
         }
+        if let dense { (starts, accumulators) = dense.sorted() }
         return DownsampleResult(series: label, type: type, buckets: try DownsampleBuckets.make(starts: starts, accumulators: accumulators, options: options, type: type),
                                 chunksFromStatistics: fromStatistics, chunksDecoded: decoded)
     }
