@@ -253,7 +253,7 @@ struct AnalystQueryTests {
         try store.append(device: "d3", metric: "m", timestamps: [.min, .min + 1, 7_000, .max], values: [4.0, 5.0, 6.0, 7.0])
         let keys = ["d1", "d2", "d3"].map { SeriesKey(device: $0, metric: "m") }
         for order in [keys, keys.reversed(), [keys[0], keys[2], keys[1]]] {
-            for step: Int64 in [1_000, 3_600_000, 1 << 40] {
+            for step: Int64 in [1_000, 3_600_000, 1 << 40, 1 << 62] {
                 let options = DownsampleOptions(step: step)
                 let result = try store.downsample(merging: order, as: SeriesKey(device: "*", metric: "m"), options: options)
                 try Self.check(result, series: order, store: store, options: options, "order \(order.map(\.device)) step \(step)")

@@ -34,7 +34,8 @@ struct DenseGroupBuckets {
             let needed = Int(-slot)
             let grown = max(needed, slots.count)
             guard slots.count + grown <= Self.maximumSlots,
-                  case (let newBase, false) = base.subtractingReportingOverflow(Int64(grown) * step) else { return false }
+                  case (let span, false) = Int64(grown).multipliedReportingOverflow(by: step),
+                  case (let newBase, false) = base.subtractingReportingOverflow(span) else { return false }
             slots.insert(contentsOf: repeatElement(-1, count: grown), at: 0)
             base = newBase
             slot += Int64(grown)
