@@ -9,6 +9,11 @@ extension DeviceSelection {
     /// matched none: for commands that report those and go on (export,
     /// delete); ``series(in:devices:metric:)`` fails on them instead.
     static func matching(_ selector: String, in store: Store) throws -> (devices: [String], unmatched: [String]) {
+        try matching(selector, among: store.devices())
+    }
+
+    /// The same, among `known` devices (listed once each, in the catalog's order).
+    static func matching(_ selector: String, among known: [String]) throws -> (devices: [String], unmatched: [String]) {
         let parsed: DeviceSelector
         do {
             parsed = try DeviceSelector(parsing: selector)
@@ -16,7 +21,6 @@ extension DeviceSelection {
             // Commands check --device in validate(); this is the same usage error, reached another way.
             throw CommandError(message: error.message, status: ExitCode.validationFailure.rawValue)
         }
-        let known = store.devices()
         var chosen: [String] = []
         // Names compare as bytes, as the store compares them (String equality would merge canonically equivalent names).
         var seen = Set<[UInt8]>()
