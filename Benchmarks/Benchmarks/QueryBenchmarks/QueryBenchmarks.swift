@@ -5,7 +5,10 @@ import Strata
 // Query-layer benchmarks on generated data (built once in a temporary store):
 // - a year of 1-second readings of one series (31,536,000 points) downsampled
 //   into 1-hour buckets, from chunk statistics and by decoding every chunk;
-// - the last hour of each of 10,000 devices (one reading a minute for a day).
+// - the last hour of each of 10,000 devices (one reading a minute for a day);
+// - the analyst's queries over that fleet (14.4 M points): p95 per device per
+//   hour, the fleet-wide hourly mean (one group), and the latest value of every
+//   series, each on one thread and, where the library offers it, on every core.
 
 let directory = ProcessInfo.processInfo.environment["STRATA_BENCH_DIR"] ?? NSTemporaryDirectory()
 let year: Int64 = 365 * 86_400_000
@@ -97,5 +100,39 @@ let benchmarks: @Sendable () -> Void = {
             total += try fleet.query(device: "pump-\(device)", metric: "temperature", from: end - 3_600_000, to: end).count
         }
         precondition(total == 600_000)
+    }
+
+    let keys = (0..<10_000).map { SeriesKey(device: "pump-\($0)", metric: "temperature") }
+    var p95 = DownsampleOptions(step: 3_600_000)
+    p95.aggregates = [.percentile(95)]
+    Benchmark(
+        "p95 per device per hour, 10,000 devices, one thread (14.4 M points per op)",
+        configuration: .init(metrics: [.wallClock, .throughput], scalingFactor: .one, maxDuration: .seconds(10), maxIterations: 5)
+    ) { _ in
+        var buckets = 0
+        for key in keys { buckets += try fleet.downsample(device: key.device, metric: key.metric, options: p95).buckets.count }
+        precondition(buckets == 240_000)
+    }
+    Benchmark(
+        "p95 per device per hour, 10,000 devices, every core (14.4 M points per op)",
+        configuration: .init(metrics: [.wallClock, .throughput], scalingFactor: .one, maxDuration: .seconds(10), maxIterations: 5)
+    ) { _ in
+        var buckets = 0
+        try fleet.downsample(keys.map(DownsampleRequest.series), options: p95, transform: { $0.buckets.count }) { _, count in buckets += count }
+        precondition(buckets == 240_000)
+    }
+    Benchmark(
+        "fleet-wide hourly mean of 10,000 devices, one group (14.4 M points per op)",
+        configuration: .init(metrics: [.wallClock, .throughput], scalingFactor: .one, maxDuration: .seconds(10), maxIterations: 5)
+    ) { _ in
+        let result = try fleet.downsample(merging: keys, as: SeriesKey(device: "*", metric: "temperature"), options: DownsampleOptions(step: 3_600_000))
+        precondition(result.buckets.count == 24)
+    }
+    Benchmark(
+        "latest value of each of 10,000 series, from the index (10,000 series per op)",
+        configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal], scalingFactor: .one, maxDuration: .seconds(5))
+    ) { _ in
+        let answers = try fleet.latest(of: keys)
+        precondition(answers.allSatisfy { $0?.timestamp == end - 60_000 })
     }
 }
