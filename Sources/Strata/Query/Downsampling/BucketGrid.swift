@@ -11,15 +11,23 @@ struct BucketGrid: Sendable {
     let origin: Int64
     let step: Int64
     /// The zone of local-day buckets, and their length in days.
-    let zone: TimeZoneRules?
+    var zone: TimeZoneRules? { localDays?.rules }
     let days: Int64
     /// `zone == nil`, kept apart: comparing an optional Equatable with nil copies it.
     let isFixed: Bool
+    /// The zone behind a reference: the rules are a large struct, and a grid
+    /// is copied (or its zone tested) on every point's way into a bucket.
+    private let localDays: LocalDays?
+
+    private final class LocalDays: Sendable {
+        let rules: TimeZoneRules
+        init(_ rules: TimeZoneRules) { self.rules = rules }
+    }
 
     init(_ options: DownsampleOptions) {
         origin = options.alignment == .from ? options.from : 0
         step = options.step
-        zone = options.timeZone
+        localDays = options.timeZone.map(LocalDays.init)
         isFixed = options.timeZone == nil
         days = max(1, options.step / DownsampleOptions.millisecondsPerDay)
     }
@@ -36,8 +44,8 @@ struct BucketGrid: Sendable {
     /// The number of the bucket holding `time` (floor division, exact for any Int64).
     @inline(__always)
     func index(of time: Int64) -> Int128 {
-        if let zone {
-            let day = Int128(zone.localDayBucket(containing: time))
+        if let localDays {
+            let day = Int128(localDays.rules.localDayBucket(containing: time))
             var index = day / Int128(days)
             if day % Int128(days) < 0 { index -= 1 }
             return index
@@ -51,9 +59,9 @@ struct BucketGrid: Sendable {
     /// The first millisecond of bucket `index`, clamped to the Int64 range.
     @inline(__always)
     func start(ofIndex index: Int128) -> Int64 {
-        if let zone {
+        if let localDays {
             // Days beyond the Int64 range clamp; startOfLocalDay clamps days beyond the milliseconds' range.
-            return zone.startOfLocalDay(Int64(clamping: index * Int128(days)))
+            return localDays.rules.startOfLocalDay(Int64(clamping: index * Int128(days)))
         }
         return Int64(clamping: Int128(origin) + index * Int128(step))
     }

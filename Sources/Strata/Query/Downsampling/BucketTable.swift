@@ -51,7 +51,10 @@ struct BucketTable {
 
     private mutating func switchTo(_ start: Int64) {
         storeDetached()
-        if starts.isEmpty || start > starts[starts.count - 1] {
+        if currentIndex >= 0 && currentIndex + 1 < starts.count && starts[currentIndex + 1] == start {
+            // The next bucket: a second series of a group walking the buckets the first one made.
+            currentIndex += 1
+        } else if starts.isEmpty || start > starts[starts.count - 1] {
             starts.append(start)
             accumulators.append(BucketAccumulator(type: type))
             currentIndex = starts.count - 1

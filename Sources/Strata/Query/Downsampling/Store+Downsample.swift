@@ -30,12 +30,33 @@ extension Store {
     /// their statistics; nil when the store does not know the series.
     func statisticsTable(_ key: SeriesKey, options: DownsampleOptions) throws(StrataError) -> (BucketTable, Int, Int)? {
         guard let (type, sources) = try sources(of: key, from: options.from, to: options.to) else { return nil }
+        var table = BucketTable(options: options, type: type)
+        let (fromStatistics, decoded) = try add(sources, to: &table)
+        return (table, fromStatistics, decoded)
+    }
+
+    /// Adds one series' points to `table`, whole chunks inside a bucket from
+    /// their statistics: the counts of chunks answered from statistics and
+    /// decoded, or nil when the store does not know the series. A group of
+    /// series of one type shares a table.
+    /// - Throws: `.typeMismatch` when the series is not of the table's type
+    ///   (deleted and written again with the other type since the group was listed).
+    func addStatistics(of key: SeriesKey, to table: inout BucketTable) throws(StrataError) -> (Int, Int)? {
+        guard let (type, sources) = try sources(of: key, from: table.options.from, to: table.options.to) else { return nil }
+        guard type == table.type else {
+            throw StrataError(.typeMismatch, "\(key.device)/\(key.metric) changed type from \(table.type) to \(type) while the query ran; run it again")
+        }
+        return try add(sources, to: &table)
+    }
+
+    private func add(_ sources: [ScanSource], to table: inout BucketTable) throws(StrataError) -> (Int, Int) {
+        let options = table.options
+        let type = table.type
 
         func overlapsAnotherSource(_ index: Int, _ low: Int64, _ high: Int64) -> Bool {
             sources.indices.contains { $0 != index && sources[$0].first <= high && low <= sources[$0].last }
         }
 
-        var table = BucketTable(options: options, type: type)
         var fromStatistics = 0, decoded = 0
         var overlapping: [SeriesColumns] = []  // oldest first, merged at the end
         var timestamps: [Int64] = [], bits: [UInt64] = []
@@ -80,7 +101,7 @@ extension Store {
         }
         let merged = SeriesColumns.merging(overlapping)
         for position in 0..<merged.count { table.add(time: merged.timestamps[position], bits: merged.bits[position]) }
-        return (table, fromStatistics, decoded)
+        return (fromStatistics, decoded)
     }
 
     /// One series through the ordered path (percentiles, counters): its points

@@ -37,7 +37,19 @@ extension Store {
         let type: ValueType = known.allSatisfy { $0.1 == .int64 } ? .int64 : .float64
         if options.needsOrderedPoints { return try orderedGroupDownsample(known, as: label, type: type, options: options) }
 
-        // Folded by position while the grid allows it (see DenseGroupBuckets), else merged as sorted lists.
+        if known.allSatisfy({ $0.1 == type }) {
+            // One type: every member's points go into one table, bucket by bucket, as if one series.
+            var table = BucketTable(options: options, type: type)
+            var fromStatistics = 0, decoded = 0
+            for (key, _) in known {
+                guard let (statistics, decodedChunks) = try addStatistics(of: key, to: &table) else { continue }
+                fromStatistics += statistics
+                decoded += decodedChunks
+            }
+            return DownsampleResult(series: label, type: type, buckets: try table.buckets(), chunksFromStatistics: fromStatistics, chunksDecoded: decoded)
+        }
+        // Mixed Int64 and Float64: each member's buckets become Float64 and are folded by position
+        // while the grid allows it (see DenseGroupBuckets), else merged as sorted lists.
         var dense: DenseGroupBuckets? = options.timeZone == nil ? DenseGroupBuckets(step: options.step) : nil
         var starts: [Int64] = [], accumulators: [BucketAccumulator] = []
         var fromStatistics = 0, decoded = 0
