@@ -50,6 +50,13 @@ struct BucketGrid: Sendable {
             if day % Int128(days) < 0 { index -= 1 }
             return index
         }
+        // Most times are far from the ends of Int64: a 64-bit division instead of a 128-bit one (a library call).
+        let (narrow, overflow) = time.subtractingReportingOverflow(origin)
+        if !overflow {
+            var index = narrow / step
+            if narrow % step < 0 { index -= 1 }
+            return Int128(index)
+        }
         let offset = Int128(time) - Int128(origin)
         var index = offset / Int128(step)
         if offset % Int128(step) < 0 { index -= 1 }

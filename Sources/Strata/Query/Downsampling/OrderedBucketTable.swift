@@ -30,6 +30,8 @@ struct OrderedBucketTable: PointConsumer {
     private var tracker: CounterTracker
     /// Set while an Int64 series feeds a Float64 group.
     private var convertsIntegers = false
+    /// The index of the bucket holding `Int64.min`, worked out once.
+    private let indexOfMinimum: Int128
 
     init(options: DownsampleOptions, type: ValueType) {
         grid = options.grid
@@ -38,6 +40,7 @@ struct OrderedBucketTable: PointConsumer {
         counts = options.aggregates.contains { $0 == .increase || $0 == .rate }
         tracker = CounterTracker(type: type)
         active = OrderedBucket(type: type)
+        indexOfMinimum = grid.index(of: .min)
     }
 
     /// Starts feeding the points of a series of type `seriesType`, with
@@ -87,7 +90,7 @@ struct OrderedBucketTable: PointConsumer {
         activeStart = grid.start(ofIndex: index)
         activeEnd = grid.start(ofIndex: index + 1)
         // The bucket straddling Int64.min starts before its clamped start.
-        if index == grid.index(of: .min) { activeStart = .min }
+        if index == indexOfMinimum { activeStart = .min }
     }
 
     /// Appends the active bucket to ``filled`` if it holds points, and empties it (keeping its storage).
