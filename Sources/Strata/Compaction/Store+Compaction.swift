@@ -191,7 +191,19 @@ extension Store {
               CompactionWindow.week(containing: last).isClosed(now: now, closeAfter: configuration.compaction.closeAfterMilliseconds)
         else { return CompactionWindow.weekLevel }
         let span = Int64(clamping: Int128(last) - Int128(first) + 1)
-        return CompactionWindow.largestLevel(bytes: inputs.reduce(0) { $0 + $1.byteCount }, span: span, limit: configuration.compaction.largeWindowMaximumBytes)
+        let bytes = inputs.reduce(0) { $0 + $1.byteCount }
+        let limit = configuration.compaction.largeWindowMaximumBytes
+        let byDensity = CompactionWindow.largestLevel(bytes: bytes, span: span, limit: limit)
+        // History that fits one file goes straight to the smallest window holding all of it:
+        // where merging its weeks, and those merges' outputs, would take it a step at a time.
+        guard bytes <= limit else { return byDensity }
+        var level = CompactionWindow.weekLevel
+        while level < CompactionWindow.topLevel
+            && CompactionWindow.containing(first, level: level) != CompactionWindow.containing(last, level: level) { level += 1 }
+        let holdingAll = CompactionWindow.containing(first, level: level)
+        guard holdingAll == CompactionWindow.containing(last, level: level),
+              holdingAll.isClosed(now: now, closeAfter: configuration.compaction.closeAfterMilliseconds) else { return byDensity }
+        return max(byDensity, level)
     }
 }
 
