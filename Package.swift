@@ -32,6 +32,10 @@ let package = Package(
         .target(
             name: "CStrataChecksums"
         ),
+        // sync_file_range and mallopt, which Swift's Glibc module does not export; a few lines of C.
+        .target(
+            name: "CStrataSystem"
+        ),
         .target(
             name: "StrataCodecs",
             dependencies: ["CLZ4", "CZstd", "CStrataChecksums"]
@@ -40,6 +44,7 @@ let package = Package(
             name: "Strata",
             dependencies: [
                 "StrataCodecs",
+                "CStrataSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
@@ -49,6 +54,7 @@ let package = Package(
             dependencies: [
                 "Strata",
                 "StrataCodecs",
+                "CStrataSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
