@@ -40,6 +40,12 @@ public final class ExportFile {
     private let placement: Placement
     private let file: FileDescriptor
     private var isFinished = false
+    /// Where the bytes not yet handed to the disk's writeback begin.
+    private var writebackStart = 0
+    /// Bytes handed to writeback at a time while the file is written, so the
+    /// disk writes while the rows are formatted and ``commit()``'s fsync finds
+    /// little left (it took a quarter of a 4 GB export's time).
+    static let writebackStep = 32 << 20
 
     /// Starts a file that will appear at `path`; the directory holding it must exist.
     public convenience init(path: String) throws(StrataError) {
@@ -124,6 +130,10 @@ public final class ExportFile {
             throw .io(error, "writing", path: path)
         }
         byteCount += bytes.count
+        if case .replacing = placement, byteCount - writebackStart >= Self.writebackStep {
+            file.startWriteback(offset: writebackStart, length: byteCount - writebackStart)
+            writebackStart = byteCount
+        }
     }
 
     /// Appends `bytes`.

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CStrataSystem
 
 /// A thin typed wrapper over a POSIX file descriptor. It does not close
 /// itself: the owner calls ``close()`` exactly once. It remembers its path
@@ -80,6 +81,14 @@ struct FileDescriptor: @unchecked Sendable {
     func dataSync() throws(Errno) {
         if case .fail(let code)? = FaultInjection.fault(.sync, path: path) { throw Errno(rawValue: code) }
         _ = try retryingOnInterrupt { fdatasync(rawValue) }
+    }
+
+    /// Starts writing bytes `offset ..< offset + length` back to the disk
+    /// without waiting (Linux `sync_file_range`), so a later ``sync()`` has
+    /// little left to do. Advice only: it makes nothing durable, and where the
+    /// system cannot take it nothing happens.
+    func startWriteback(offset: Int, length: Int) {
+        _ = strata_start_writeback(rawValue, Int64(offset), Int64(length))
     }
 
     /// Cuts the file to `length` bytes.
