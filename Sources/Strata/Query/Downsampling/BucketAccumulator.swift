@@ -3,6 +3,13 @@ import StrataCodecs
 /// Running aggregates of one bucket. Points and whole-chunk statistics can be
 /// added in any order: first and last go by timestamp, and variances combine
 /// with Chan, Golub and LeVeque's pairwise update.
+///
+/// Points are summed shifted by the first point's value (Σ(x − s) and
+/// Σ(x − s)², the "assumed mean" form, stable because s is one of the
+/// values) rather than through Welford's update, whose division per point
+/// was the largest cost of decoding a chunk into buckets; the pending sums
+/// are folded into the mean and squared deviations whenever statistics are
+/// combined or read.
 struct BucketAccumulator {
     private(set) var type: ValueType
     var count = 0
@@ -11,9 +18,16 @@ struct BucketAccumulator {
     var sum = CompensatedSum()
     /// The sum of an Int64 series, exact: 128 bits hold the sum of 2^64 values of any Int64 size.
     var integerSum: Int128 = 0
-    /// Running mean and sum of squared deviations of the non-NaN values.
+    /// Mean and sum of squared deviations of the non-NaN values folded so far
+    /// (chunks, merged buckets, and points once folded).
     var mean = 0.0
     var m2 = 0.0
+    /// Points added since the last fold, their shift (the first one's value),
+    /// and the sums of their shifted values and of its squares.
+    var pendingCount = 0
+    var shift = 0.0
+    var shiftedSum = 0.0
+    var shiftedSquares = 0.0
     var minimumBits: UInt64 = 0
     var maximumBits: UInt64 = 0
     var firstTime = Int64.max
@@ -46,10 +60,34 @@ struct BucketAccumulator {
             integerSum &+= Int128(integer)
         }
         valueCount += 1
-        // Welford's update.
-        let delta = value - mean
-        mean += delta / Double(valueCount)
-        m2 += delta * (value - mean)
+        if pendingCount == 0 { shift = value }
+        let shifted = value - shift
+        shiftedSum += shifted
+        shiftedSquares += shifted * shifted
+        pendingCount += 1
+    }
+
+    /// The mean and squared deviations of every value, the pending points included.
+    func moments() -> (mean: Double, m2: Double) {
+        guard pendingCount > 0 else { return (mean, m2) }
+        let count = Double(pendingCount)
+        let pendingMean = shift + shiftedSum / count
+        let pendingM2 = max(0, shiftedSquares - shiftedSum * shiftedSum / count)
+        let folded = valueCount - pendingCount
+        guard folded > 0 else { return (pendingMean, pendingM2) }
+        let total = Double(valueCount)
+        let delta = pendingMean - mean
+        return (mean + delta * count / total, m2 + pendingM2 + delta * delta * Double(folded) * count / total)
+    }
+
+    /// Folds the pending points into ``mean`` and ``m2``.
+    mutating func foldPending() {
+        guard pendingCount > 0 else { return }
+        (mean, m2) = moments()
+        pendingCount = 0
+        shift = 0
+        shiftedSum = 0
+        shiftedSquares = 0
     }
 
     /// Counts a point and its time for first and last, leaving its value to
@@ -104,6 +142,7 @@ struct BucketAccumulator {
     /// Returns false, adding nothing, when they cannot answer exactly: an Int64
     /// chunk whose stored Double sum may have been rounded must be decoded.
     mutating func add(_ chunk: ChunkStatistics) -> Bool {
+        foldPending()
         var chunkIntegerSum: Int128 = 0
         if type == .int64 {
             guard let exact = chunk.exactIntegerSum else { return false }
@@ -137,6 +176,9 @@ struct BucketAccumulator {
     /// takes the other's last, as ``add(time:bits:)`` does for a later point.
     mutating func merge(_ other: BucketAccumulator) {
         if other.count == 0 { return }
+        foldPending()
+        var other = other
+        other.foldPending()
         if count == 0 || other.firstTime < firstTime { firstTime = other.firstTime; firstBits = other.firstBits }
         count += other.count
         if other.lastTime >= lastTime { lastTime = other.lastTime; lastBits = other.lastBits }
@@ -212,7 +254,7 @@ struct BucketAccumulator {
             maximum: hasValues ? Value(bits: maximumBits, type: type) : nil,
             sum: total, integerSum: isInteger ? integerSum : nil,
             mean: mean,
-            standardDeviation: hasValues ? (max(0, m2) / Double(valueCount)).squareRoot() : nil,
+            standardDeviation: hasValues ? (max(0, moments().m2) / Double(valueCount)).squareRoot() : nil,
             first: count > 0 ? Value(bits: firstBits, type: type) : nil,
             last: count > 0 ? Value(bits: lastBits, type: type) : nil)
     }
