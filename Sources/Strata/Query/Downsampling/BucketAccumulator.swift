@@ -67,6 +67,79 @@ struct BucketAccumulator {
         pendingCount += 1
     }
 
+    /// Adds a run of points, the same figures as adding them one by one in
+    /// order: the run's running figures stay in registers instead of going
+    /// back to the accumulator after every point.
+    mutating func add(times: UnsafeBufferPointer<Int64>, bits: UnsafeBufferPointer<UInt64>) {
+        guard !times.isEmpty else { return }
+        var firstTime = self.firstTime, firstBits = self.firstBits
+        var lastTime = self.lastTime, lastBits = self.lastBits
+        // The first point always sets `first` (see add(time:bits:)).
+        if count == 0 { firstTime = times[0]; firstBits = bits[0] }
+        for index in times.indices {
+            let time = times[index]
+            if time < firstTime { firstTime = time; firstBits = bits[index] }
+            if time >= lastTime { lastTime = time; lastBits = bits[index] }
+        }
+        (self.firstTime, self.firstBits, self.lastTime, self.lastBits) = (firstTime, firstBits, lastTime, lastBits)
+        count += times.count
+        switch type {
+        case .float64: addFloatValues(bits)
+        case .int64: addIntegerValues(bits)
+        }
+    }
+
+    private mutating func addFloatValues(_ bits: UnsafeBufferPointer<UInt64>) {
+        var minimumBits = self.minimumBits, maximumBits = self.maximumBits
+        var minimum = Double(bitPattern: minimumBits), maximum = Double(bitPattern: maximumBits)
+        var sum = self.sum
+        var shift = self.shift, shiftedSum = self.shiftedSum, shiftedSquares = self.shiftedSquares
+        var pending = pendingCount, added = 0
+        var hasValue = valueCount > 0
+        for valueBits in bits {
+            let value = Double(bitPattern: valueBits)
+            if value.isNaN { continue }
+            if !hasValue || Self.floatPrecedes(value, minimum) { minimum = value; minimumBits = valueBits }
+            if !hasValue || Self.floatPrecedes(maximum, value) { maximum = value; maximumBits = valueBits }
+            hasValue = true
+            sum.add(value)
+            if pending == 0 { shift = value }
+            let shifted = value - shift
+            shiftedSum += shifted
+            shiftedSquares += shifted * shifted
+            pending += 1
+            added += 1
+        }
+        (self.minimumBits, self.maximumBits, self.sum) = (minimumBits, maximumBits, sum)
+        (self.shift, self.shiftedSum, self.shiftedSquares, pendingCount) = (shift, shiftedSum, shiftedSquares, pending)
+        valueCount += added
+    }
+
+    private mutating func addIntegerValues(_ bits: UnsafeBufferPointer<UInt64>) {
+        var minimum = Int64(bitPattern: minimumBits), maximum = Int64(bitPattern: maximumBits)
+        var integerSum = self.integerSum
+        var shift = self.shift, shiftedSum = self.shiftedSum, shiftedSquares = self.shiftedSquares
+        var pending = pendingCount
+        var hasValue = valueCount > 0
+        for valueBits in bits {
+            let integer = Int64(bitPattern: valueBits)
+            if !hasValue || integer < minimum { minimum = integer }
+            if !hasValue || integer > maximum { maximum = integer }
+            hasValue = true
+            // Cannot wrap: |sum| < count × 2^63 < 2^127 for any Int count.
+            integerSum &+= Int128(integer)
+            let value = Double(integer)
+            if pending == 0 { shift = value }
+            let shifted = value - shift
+            shiftedSum += shifted
+            shiftedSquares += shifted * shifted
+            pending += 1
+        }
+        (minimumBits, maximumBits, self.integerSum) = (UInt64(bitPattern: minimum), UInt64(bitPattern: maximum), integerSum)
+        (self.shift, self.shiftedSum, self.shiftedSquares, pendingCount) = (shift, shiftedSum, shiftedSquares, pending)
+        valueCount += bits.count
+    }
+
     /// The mean and squared deviations of every value, the pending points included.
     func moments() -> (mean: Double, m2: Double) {
         guard pendingCount > 0 else { return (mean, m2) }

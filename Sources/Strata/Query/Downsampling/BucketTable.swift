@@ -35,6 +35,27 @@ struct BucketTable {
         if currentIndex >= 0 { accumulators[currentIndex].add(time: time, bits: bits) } else { detached.add(time: time, bits: bits) }
     }
 
+    /// Adds points (a decoded chunk, in time order for speed, though any
+    /// order is right): each stretch inside one bucket is added as a run.
+    mutating func add(times: UnsafeBufferPointer<Int64>, bits: UnsafeBufferPointer<UInt64>) {
+        var position = 0
+        while position < times.count {
+            let time = times[position]
+            if !(hasCurrent && time >= currentStart && time < currentEnd) { switchTo(grid.start(of: time)) }
+            var end = position + 1
+            while end < times.count && times[end] >= currentStart && times[end] < currentEnd { end += 1 }
+            let runTimes = UnsafeBufferPointer(rebasing: times[position..<end])
+            let runBits = UnsafeBufferPointer(rebasing: bits[position..<end])
+            if currentIndex >= 0 { accumulators[currentIndex].add(times: runTimes, bits: runBits) } else { detached.add(times: runTimes, bits: runBits) }
+            position = end
+        }
+    }
+
+    /// Adds every point of `columns`.
+    mutating func add(_ columns: SeriesColumns) {
+        columns.timestamps.withUnsafeBufferPointer { times in columns.bits.withUnsafeBufferPointer { add(times: times, bits: $0) } }
+    }
+
     /// Adds a chunk lying wholly inside one bucket; false (nothing added) when
     /// its statistics cannot answer exactly and it must be decoded instead.
     mutating func add(_ chunk: ChunkStatistics) -> Bool {

@@ -66,7 +66,7 @@ extension Store {
             let isolated = !overlapsAnotherSource(index, source.first, source.last)
             guard let segment = source.segment else {
                 if isolated {
-                    for position in 0..<source.columns.count { table.add(time: source.columns.timestamps[position], bits: source.columns.bits[position]) }
+                    table.add(source.columns)
                 } else {
                     overlapping.append(source.columns)
                 }
@@ -85,6 +85,12 @@ extension Store {
                 }
                 try segment.decode(chunk, type: type, timestamps: &timestamps, bits: &bits)
                 decoded += 1
+                if isolated && chunk.time.minTime >= options.from && chunk.time.maxTime <= lastIncluded
+                    && (source.hidden.isEmpty || !source.hidden.touches(chunk.time.minTime, chunk.time.maxTime)) {
+                    // Every point counts: the chunk goes in a bucket's run at a time.
+                    timestamps.withUnsafeBufferPointer { times in bits.withUnsafeBufferPointer { table.add(times: times, bits: $0) } }
+                    continue
+                }
                 for position in 0..<timestamps.count {
                     let time = timestamps[position]
                     guard time >= options.from && time <= lastIncluded else { continue }
@@ -99,8 +105,7 @@ extension Store {
             }
             if !isolated { overlapping.append(pending) }
         }
-        let merged = SeriesColumns.merging(overlapping)
-        for position in 0..<merged.count { table.add(time: merged.timestamps[position], bits: merged.bits[position]) }
+        table.add(SeriesColumns.merging(overlapping))
         return (fromStatistics, decoded)
     }
 
