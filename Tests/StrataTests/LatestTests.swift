@@ -99,6 +99,26 @@ struct LatestTests {
         }
     }
 
+    @Test("A request walked in two halves on two threads answers as one thread does, and as query", arguments: [1, 2, 3])
+    func requestsSplitAcrossThreads(seed: UInt64) throws {
+        let directory = TemporaryDirectory()
+        var configuration = Configuration()
+        configuration.pointsPerChunk = 16
+        let store = try Store(at: directory.path, configuration: configuration)
+        var keys = try writeFleet(store, seed: seed)
+        try store.delete(device: "dev-1*", metric: "m0", from: 100, to: 400)
+        keys += [SeriesKey(device: "dev-0", metric: "absent"), SeriesKey(device: "nobody", metric: "m0"), keys[3], keys[3]]
+        #expect(store.segments().count >= 4)
+        let serial = try store.latest(of: keys, seriesPerThread: .max)
+        // Split at the middle series' device: every prefix of the request moves it to another device.
+        for count in 2...keys.count {
+            let request = Array(keys.prefix(count))
+            #expect(try store.latest(of: request, seriesPerThread: 1) == Array(serial.prefix(count)), "the first \(count) keys")
+        }
+        try expectMatchesQuery(store, keys)
+        #expect(try store.latest(of: keys) == serial)
+    }
+
     @Test("Exact answers: a late rewrite of the last timestamp in a newer segment wins; NaN payloads, -0.0 and Int64.min/max keep every bit")
     func exactValues() throws {
         let directory = TemporaryDirectory()

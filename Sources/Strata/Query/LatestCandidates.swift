@@ -69,9 +69,9 @@ struct LatestCandidates {
         /// has none yet. An older source whose points all lie at or before it
         /// can change no answer: each series has a newer source's point at or
         /// after them, which wins a tie.
-        func settled(count: Int, repeats: [Bool]) -> Int64? {
+        func settled(positions: Range<Int>, repeats: [Bool]) -> Int64? {
             var oldest = Int64.max
-            for position in 0..<count where !repeats[position] {
+            for position in positions where !repeats[position] {
                 let flag = flags[position]
                 if flag & LatestCandidates.needsScan != 0 { continue }
                 if flag & LatestCandidates.found == 0 { return nil }

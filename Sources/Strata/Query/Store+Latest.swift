@@ -32,6 +32,11 @@ extension Store {
     ///   matched devices' index entries (each entry's checksum is checked on
     ///   the first walk only); O(series in the heads) hash lookups.
     public func latest(of series: [SeriesKey]) throws(StrataError) -> [LatestPoint?] {
+        try latest(of: series, seriesPerThread: Self.latestSeriesPerThread)
+    }
+
+    /// ``latest(of:)``, its segments walked on two threads from `2 × seriesPerThread` series.
+    func latest(of series: [SeriesKey], seriesPerThread: Int) throws(StrataError) -> [LatestPoint?] {
         let names = try SortedSeriesNames(series)
         let (segments, tombstones, heads, registry) = state.withLock { state in
             (state.segments, state.manifest.tombstones, state.flushing + [state.head], state.registry)
@@ -39,33 +44,22 @@ extension Store {
         let cutoffs = retentionCutoffs(of: names)
         var candidates = LatestCandidates(count: names.count)
         let deletions = GroupTombstones(tombstones, for: names)
-        var scratch = LastChunkScratch()
         candidates.withSink { sink in
             // Newest first. Heads rank above every segment and every deletion; only retention hides their points.
             offerHeads(Array(heads.reversed()), registry: registry, names: names, cutoffs: cutoffs, to: sink)
-            var settled = sink.settled(count: names.count, repeats: names.repeatsPrevious)
-            for segment in segments.reversed() {
-                // A fleet reporting steadily has its newest points in the head and the newest
-                // segment: the older segments are skipped whole.
-                guard let bounds = segment.timeBounds else { continue }
-                if let settled, bounds.last <= settled { continue }
-                segment.visitLastChunks(of: names, scratch: &scratch, found: { position, chunk in
-                    sink.note(position, chunk.type)
-                    let group = Int(names.groupOf[position])
-                    guard chunk.maxTime >= cutoffs[group] else { return }
-                    if !deletions.isEmpty && deletions.mayHide(chunk.maxTime, of: names.key(at: position), group: group, in: segment) {
-                        sink.markScan(position)
-                    } else {
-                        sink.offer(position, time: chunk.maxTime, bits: chunk.lastBits)
-                    }
-                }, damaged: { group in
-                    for position in names.positions(ofGroup: group) { sink.markScan(position) }
-                })
-                settled = sink.settled(count: names.count, repeats: names.repeatsPrevious)
-            }
+            // A whole fleet's devices are walked in two halves on two cores: each half's
+            // series are its own positions of the candidates, so the halves share nothing.
+            let parts = names.count / 2 >= seriesPerThread ? min(2, ParallelWork.processorCount) : 1
+            let walk = LatestSegmentWalk(
+                segments: Array(segments.reversed()), names: names, cutoffs: cutoffs, deletions: deletions, sink: sink,
+                parts: parts)
+            ParallelWork.run(workers: parts) { part in walk.run(part: part) }
         }
         return try answers(for: series, names: names, candidates: candidates)
     }
+
+    /// Below this many series a second thread costs more than it saves.
+    static let latestSeriesPerThread = 20_000
 
     /// The answers in the caller's order; the series the index cannot answer are scanned.
     private func answers(for series: [SeriesKey], names: SortedSeriesNames, candidates: LatestCandidates) throws(StrataError) -> [LatestPoint?] {
@@ -159,5 +153,62 @@ private struct NewestPoint: PointConsumer {
     mutating func consume(time: Int64, bits: UInt64) {
         self.time = time
         self.bits = bits
+    }
+}
+
+/// The segments' part of ``Store/latest(of:)``: newest segment first, each
+/// segment's last chunks offered for the device groups of one part of the
+/// request, a segment skipped whole when every series of the part already
+/// has a point at or after its last. Parts cover disjoint groups, so their
+/// offers touch disjoint candidates and they can run on separate threads.
+private struct LatestSegmentWalk: @unchecked Sendable {
+    let segments: [SegmentFile]
+    let names: SortedSeriesNames
+    let cutoffs: [Int64]
+    let deletions: GroupTombstones
+    /// Writes through pointers that stay valid while the walk runs (inside `withSink`).
+    let sink: LatestCandidates.Sink
+    let parts: Int
+
+    /// The device groups of part `part`: consecutive groups holding about an equal share of the series.
+    func groups(of part: Int) -> Range<Int> {
+        func firstGroup(atPosition target: Int) -> Int {
+            var low = 0, high = names.groupCount
+            while low < high {
+                let middle = (low + high) / 2
+                if names.positions(ofGroup: middle).lowerBound < target { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+        let start = part == 0 ? 0 : firstGroup(atPosition: names.count * part / parts)
+        let end = part == parts - 1 ? names.groupCount : firstGroup(atPosition: names.count * (part + 1) / parts)
+        return start..<max(start, end)
+    }
+
+    func run(part: Int) {
+        let groups = groups(of: part)
+        guard !groups.isEmpty else { return }
+        let positions = names.positions(ofGroup: groups.lowerBound).lowerBound..<names.positions(ofGroup: groups.upperBound - 1).upperBound
+        var scratch = LastChunkScratch()
+        var settled = sink.settled(positions: positions, repeats: names.repeatsPrevious)
+        for segment in segments {
+            // A fleet reporting steadily has its newest points in the head and the newest
+            // segment: the older segments are skipped whole.
+            guard let bounds = segment.timeBounds else { continue }
+            if let settled, bounds.last <= settled { continue }
+            segment.visitLastChunks(of: names, groups: groups, scratch: &scratch, found: { position, chunk in
+                sink.note(position, chunk.type)
+                let group = Int(names.groupOf[position])
+                guard chunk.maxTime >= cutoffs[group] else { return }
+                if !deletions.isEmpty && deletions.mayHide(chunk.maxTime, of: names.key(at: position), group: group, in: segment) {
+                    sink.markScan(position)
+                } else {
+                    sink.offer(position, time: chunk.maxTime, bits: chunk.lastBits)
+                }
+            }, damaged: { group in
+                for position in names.positions(ofGroup: group) { sink.markScan(position) }
+            })
+            settled = sink.settled(positions: positions, repeats: names.repeatsPrevious)
+        }
     }
 }

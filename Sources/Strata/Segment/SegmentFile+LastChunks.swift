@@ -28,20 +28,22 @@ extension SegmentFile {
     /// A device whose entry is damaged, or whose directory record misplaces
     /// its name, is passed to `damaged` (its group of `names`): what a query
     /// of its series answers (an error, or no point) is for the caller to
-    /// learn the slow way.
+    /// learn the slow way. `groups` limits the walk to those device groups
+    /// (all when nil), so that walks of disjoint groups can run on several threads.
     func visitLastChunks(
-        of names: SortedSeriesNames, scratch: inout LastChunkScratch,
+        of names: SortedSeriesNames, groups: Range<Int>? = nil, scratch: inout LastChunkScratch,
         found: (Int, LastChunk) -> Void, damaged: (Int) -> Void
     ) {
+        let groups = groups ?? 0..<names.groupCount
         switch index {
         case .parsed(let devices):
-            visitParsedLastChunks(devices, of: names, found: found)
+            visitParsedLastChunks(devices, of: names, groups: groups, found: found)
         case .directory(let directory, _):
             var checked = checkedEntries.snapshot(devices: directory.count)
             var newlyChecked = false
             names.bytes.withUnsafeBytes { base in
                 var cursor = 0
-                for group in 0..<names.groupCount {
+                for group in groups {
                     do throws(StrataError) {
                         let wanted = names.device(group, in: base)
                         guard let position = try directory.galloping(to: wanted, from: &cursor, in: region.bytes, path: path) else { continue }
@@ -80,8 +82,8 @@ extension SegmentFile {
 
     /// ``visitLastChunks(of:scratch:found:damaged:)`` for a version 1 to 5
     /// file, whose index was parsed when it was opened.
-    private func visitParsedLastChunks(_ devices: [DeviceEntry], of names: SortedSeriesNames, found: (Int, LastChunk) -> Void) {
-        for group in 0..<names.groupCount {
+    private func visitParsedLastChunks(_ devices: [DeviceEntry], of names: SortedSeriesNames, groups: Range<Int>, found: (Int, LastChunk) -> Void) {
+        for group in groups {
             let positions = names.positions(ofGroup: group)
             guard let device = try? device(named: names.deviceName(ofGroup: group)) else { continue }
             for position in positions {
