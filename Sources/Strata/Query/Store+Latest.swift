@@ -46,7 +46,7 @@ extension Store {
         let deletions = GroupTombstones(tombstones, for: names)
         candidates.withSink { sink in
             // Newest first. Heads rank above every segment and every deletion; only retention hides their points.
-            offerHeads(Array(heads.reversed()), registry: registry, names: names, cutoffs: cutoffs, to: sink)
+            offerHeads(Array(heads.reversed()), registry: registry, names: names, cutoffs: cutoffs, seriesPerThread: seriesPerThread, to: sink)
             // A whole fleet's devices are walked in two halves on two cores: each half's
             // series are its own positions of the candidates, so the halves share nothing.
             let parts = names.count / 2 >= seriesPerThread ? min(2, ParallelWork.processorCount) : 1
@@ -55,31 +55,27 @@ extension Store {
                 parts: parts)
             ParallelWork.run(workers: parts) { part in walk.run(part: part) }
         }
-        return try answers(for: series, names: names, candidates: candidates)
+        return try answers(for: series, names: names, candidates: candidates, seriesPerThread: seriesPerThread)
     }
 
     /// Below this many series a second thread costs more than it saves.
     static let latestSeriesPerThread = 20_000
 
     /// The answers in the caller's order; the series the index cannot answer are scanned.
-    private func answers(for series: [SeriesKey], names: SortedSeriesNames, candidates: LatestCandidates) throws(StrataError) -> [LatestPoint?] {
-        var scans: [Int] = []
+    private func answers(for series: [SeriesKey], names: SortedSeriesNames, candidates: LatestCandidates,
+                         seriesPerThread: Int) throws(StrataError) -> [LatestPoint?] {
+        let parts = names.count / 2 >= seriesPerThread ? min(2, ParallelWork.processorCount) : 1
+        let scansOfPart = Locked([[Int]](repeating: [], count: parts))
         var results = [LatestPoint?](unsafeUninitializedCapacity: series.count) { buffer, initialized in
-            for index in 0..<buffer.count { (buffer.baseAddress! + index).initialize(to: nil) }
-            initialized = buffer.count
-            // A repeated key answers as the first of its run (the heads offered to that one only).
-            var first = 0
-            for position in 0..<names.count {
-                if !names.repeatsPrevious[position] { first = position }
-                if candidates.needsScan(first) {
-                    scans.append(position)
-                } else if let (time, value) = candidates.point(first) {
-                    let index = Int(names.original[position])
-                    buffer[index] = LatestPoint(series: series[index], timestamp: time, value: value)
-                }
+            // Each part fills the answers of its share of the positions: distinct indices of the buffer.
+            let filling = LatestAnswerFilling(series: series, names: names, candidates: candidates, answers: buffer, parts: parts)
+            ParallelWork.run(workers: parts) { part in
+                let scans = filling.run(part: part)
+                scansOfPart.withLock { $0[part] = scans }
             }
+            initialized = buffer.count
         }
-        for position in scans {
+        for position in scansOfPart.withLock({ $0 }).joined() {
             let index = Int(names.original[position])
             results[index] = try latestByScan(series[index])
         }
@@ -104,7 +100,8 @@ extension Store {
     /// when the request is about as large as the heads; looks each request
     /// up in the store's series numbers when it is much smaller.
     private func offerHeads(
-        _ heads: [Head], registry: SeriesRegistry, names: SortedSeriesNames, cutoffs: [Int64], to sink: LatestCandidates.Sink
+        _ heads: [Head], registry: SeriesRegistry, names: SortedSeriesNames, cutoffs: [Int64], seriesPerThread: Int,
+        to sink: LatestCandidates.Sink
     ) {
         let headSeries = heads.reduce(0) { $0 + $1.seriesCount }
         guard headSeries > 0 else { return }
@@ -122,18 +119,12 @@ extension Store {
             }
             return
         }
-        let table = SeriesPositionTable(names)
-        names.bytes.withUnsafeBytes { base in
-            for head in heads {
-                for slot in 0..<head.seriesCount {
-                    // A retired number's points were deleted; its key has a new number now.
-                    let number = Int(head.slotNumbers[slot])
-                    if number < registry.isRetired.count && registry.isRetired[number] { continue }
-                    guard let position = table.position(of: head.slotKeys[slot], in: names, base: base) else { continue }
-                    offer(position, type: head.slotTypes[slot], point: head.latest(atSlot: slot))
-                }
-            }
-        }
+        // One head (none flushing) holds each series in one slot: halves of its slots offer to
+        // distinct candidates, so they run on two threads. Two heads may hold a series twice.
+        let parts = heads.count == 1 && headSeries / 2 >= seriesPerThread ? min(2, ParallelWork.processorCount) : 1
+        let walk = LatestHeadWalk(heads: heads, registry: registry, names: names, cutoffs: cutoffs, table: SeriesPositionTable(names),
+                                  sink: sink, parts: parts)
+        ParallelWork.run(workers: parts) { part in walk.run(part: part) }
     }
 
     /// The newest point of `key` found by scanning its points, as a query would.
@@ -210,5 +201,70 @@ private struct LatestSegmentWalk: @unchecked Sendable {
             })
             settled = sink.settled(positions: positions, repeats: names.repeatsPrevious)
         }
+    }
+}
+
+/// The heads' part of ``Store/latest(of:)`` for a request about as large as
+/// the heads: each head series looked up in a hash table of the request.
+/// With several parts there is one head, and part `k` takes the `k`-th share of its slots.
+private struct LatestHeadWalk: @unchecked Sendable {
+    let heads: [Head]
+    let registry: SeriesRegistry
+    let names: SortedSeriesNames
+    let cutoffs: [Int64]
+    let table: SeriesPositionTable
+    /// Writes through pointers that stay valid while the walk runs (inside `withSink`).
+    let sink: LatestCandidates.Sink
+    let parts: Int
+
+    func run(part: Int) {
+        names.bytes.withUnsafeBytes { base in
+            for head in heads {
+                let slots = head.seriesCount * part / parts..<head.seriesCount * (part + 1) / parts
+                for slot in slots {
+                    // A retired number's points were deleted; its key has a new number now.
+                    let number = Int(head.slotNumbers[slot])
+                    if number < registry.isRetired.count && registry.isRetired[number] { continue }
+                    guard let position = table.position(of: head.slotKeys[slot], in: names, base: base) else { continue }
+                    sink.note(position, head.slotTypes[slot])
+                    guard let point = head.latest(atSlot: slot), point.time >= cutoffs[Int(names.groupOf[position])] else { continue }
+                    sink.offer(position, time: point.time, bits: point.bits)
+                }
+            }
+        }
+    }
+}
+
+/// Fills the answers of ``Store/latest(of:)`` from the candidates, part `k`
+/// of `parts` taking the `k`-th share of the request's sorted positions
+/// (whose answers go to distinct indices of the caller's order).
+private struct LatestAnswerFilling: @unchecked Sendable {
+    let series: [SeriesKey]
+    let names: SortedSeriesNames
+    let candidates: LatestCandidates
+    /// The uninitialized answers, in the caller's order; every index is initialized by exactly one part.
+    let answers: UnsafeMutableBufferPointer<LatestPoint?>
+    let parts: Int
+
+    /// Initializes the part's answers; returns its positions the index cannot answer, for a scan.
+    func run(part: Int) -> [Int] {
+        var scans: [Int] = []
+        let positions = names.count * part / parts..<names.count * (part + 1) / parts
+        guard !positions.isEmpty else { return scans }
+        // A repeated key answers as the first of its run (the heads offered to that one only).
+        var first = positions.lowerBound
+        while first > 0 && names.repeatsPrevious[first] { first -= 1 }
+        for position in positions {
+            if !names.repeatsPrevious[position] { first = position }
+            let index = Int(names.original[position])
+            var answer: LatestPoint? = nil
+            if candidates.needsScan(first) {
+                scans.append(position)
+            } else if let (time, value) = candidates.point(first) {
+                answer = LatestPoint(series: series[index], timestamp: time, value: value)
+            }
+            (answers.baseAddress! + index).initialize(to: answer)
+        }
+        return scans
     }
 }
