@@ -44,6 +44,12 @@ struct BucketTable {
             if !(hasCurrent && time >= currentStart && time < currentEnd) { switchTo(grid.start(of: time)) }
             var end = position + 1
             while end < times.count && times[end] >= currentStart && times[end] < currentEnd { end += 1 }
+            if end == position + 1 {
+                // A lone point (a bucket as wide as the series' interval): no run to set up.
+                if currentIndex >= 0 { accumulators[currentIndex].add(time: time, bits: bits[position]) } else { detached.add(time: time, bits: bits[position]) }
+                position = end
+                continue
+            }
             let runTimes = UnsafeBufferPointer(rebasing: times[position..<end])
             let runBits = UnsafeBufferPointer(rebasing: bits[position..<end])
             if currentIndex >= 0 { accumulators[currentIndex].add(times: runTimes, bits: runBits) } else { detached.add(times: runTimes, bits: runBits) }
@@ -103,9 +109,26 @@ struct BucketTable {
         hasCurrent = false
         var pairs = (starts, accumulators)
         if !outOfOrder.isEmpty {
-            var merged = zip(starts, accumulators).map { ($0, $1) } + outOfOrder.map { ($0.key, $0.value) }
-            merged.sort { $0.0 < $1.0 }
-            pairs = (merged.map(\.0), merged.map(\.1))
+            // Only the side buckets are sorted; one pass merges them in (no start is in both).
+            let extra = outOfOrder.sorted { $0.key < $1.key }
+            var mergedStarts: [Int64] = [], merged: [BucketAccumulator] = []
+            mergedStarts.reserveCapacity(starts.count + extra.count)
+            merged.reserveCapacity(starts.count + extra.count)
+            var next = 0
+            for index in starts.indices {
+                while next < extra.count && extra[next].key < starts[index] {
+                    mergedStarts.append(extra[next].key)
+                    merged.append(extra[next].value)
+                    next += 1
+                }
+                mergedStarts.append(starts[index])
+                merged.append(accumulators[index])
+            }
+            for (start, accumulator) in extra[next...] {
+                mergedStarts.append(start)
+                merged.append(accumulator)
+            }
+            pairs = (mergedStarts, merged)
         }
         starts = []
         accumulators = []
