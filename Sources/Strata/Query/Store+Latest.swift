@@ -16,7 +16,8 @@ extension Store {
     /// once; each segment read has its device directory walked once, in name
     /// order, against the requested series sorted the same way (already
     /// sorted keys, as ``series()`` lists them, are not sorted again); the
-    /// heads are matched through one hash table. Only a series whose candidate point a deletion may hide,
+    /// heads are matched through one hash table. A request of 40,000 series
+    /// or more is walked in two halves of its devices on two threads. Only a series whose candidate point a deletion may hide,
     /// that was written with both value types, or whose index entry is
     /// damaged, is answered by scanning its points (and then throws what its
     /// query would throw). A segment skipped because newer sources settle
