@@ -210,6 +210,37 @@ struct CompactionTests {
         try store.close()
     }
 
+    @Test("Dense history that fits one file goes in one step to the season holding it, not to weeks merged afterwards; not when the season already holds a compacted file")
+    func historyFittingOneFile() throws {
+        let directory = TemporaryDirectory()
+        // Three weeks of minutely readings inside one season, three years back.
+        let season = CompactionWindow.containing(Self.today - 3 * 365 * Self.day, level: CompactionWindow.seasonLevel)
+        let times = (0..<(21 * 1_440)).map { season.start + Self.day + Int64($0) * 60_000 }
+        var store = try Store(at: directory.path, configuration: Self.manual())
+        try store.append(device: "d", metric: "x", timestamps: times, values: times.map { Double($0 / 60_000 % 997) / 10 })
+        try store.flush()
+        let flushed = try #require(store.segments().first).byteCount
+        try store.close()
+        // A file limit the flushed bytes fit, though their density over a whole season would not.
+        var configuration = Self.manual()
+        configuration.compaction.largeWindowMaximumBytes = flushed * 2
+        store = try Store(at: directory.path, configuration: configuration)
+        let report = try store.compact()
+        #expect(report.steps == 1)
+        #expect(store.segments().map(\.level) == [CompactionWindow.seasonLevel])
+        #expect(try store.query(device: "d", metric: "x").timestamps == times)
+
+        // More history for the same season: it now holds a compacted file, so the new points go to
+        // their weeks first and the season is merged after, as before.
+        let more = times.map { $0 + 30_000 }
+        try store.append(device: "d", metric: "x", timestamps: more, values: more.map { _ in 1.0 })
+        try store.flush()
+        let second = try store.compact()
+        #expect(second.steps >= 2)
+        #expect(try store.query(device: "d", metric: "x").timestamps == (times + more).sorted())
+        try store.close()
+    }
+
     @Test("History goes straight to a large window; a late point in live data goes to its week")
     func windowChoice() throws {
         let directory = TemporaryDirectory()

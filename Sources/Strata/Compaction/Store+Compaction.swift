@@ -89,7 +89,7 @@ extension Store {
             let job = CompactionJob(
                 inputs: inputs, window: window, tombstones: tombstones, retention: configuration.retention, now: now,
                 closeAfter: configuration.compaction.closeAfterMilliseconds,
-                largestLevel: largestLevel(for: inputs, now: now), pointsPerChunk: configuration.pointsPerChunk,
+                largestLevel: largestLevel(for: inputs, now: now, among: segments), pointsPerChunk: configuration.pointsPerChunk,
                 provenance: SegmentProvenance(
                     rank: inputs.map(\.rank).max()!, level: 0, deletionsApplied: outputDeletionsApplied,
                     replaced: inputs.map(\.sequence)),
@@ -185,7 +185,7 @@ extension Store {
     /// every point lies in finished weeks (an import of history) qualify: a
     /// flush of live data with a few late points would otherwise look sparse
     /// and send those points to a huge window, whose next merge would rewrite it.
-    private func largestLevel(for inputs: [SegmentFile], now: Int64) -> UInt8 {
+    private func largestLevel(for inputs: [SegmentFile], now: Int64, among segments: [SegmentFile]) -> UInt8 {
         let bounds = inputs.compactMap(\.timeBounds)
         guard let first = bounds.map(\.first).min(), let last = bounds.map(\.last).max(),
               CompactionWindow.week(containing: last).isClosed(now: now, closeAfter: configuration.compaction.closeAfterMilliseconds)
@@ -194,15 +194,21 @@ extension Store {
         let bytes = inputs.reduce(0) { $0 + $1.byteCount }
         let limit = configuration.compaction.largeWindowMaximumBytes
         let byDensity = CompactionWindow.largestLevel(bytes: bytes, span: span, limit: limit)
-        // History that fits one file goes straight to the smallest window holding all of it:
-        // where merging its weeks, and those merges' outputs, would take it a step at a time.
+        // History that fits one file, in a window holding no compacted segment yet, goes straight
+        // to the smallest window holding all of it: where merging its weeks, and those merges'
+        // outputs, would take it a step at a time.
         guard bytes <= limit else { return byDensity }
         var level = CompactionWindow.weekLevel
         while level < CompactionWindow.topLevel
             && CompactionWindow.containing(first, level: level) != CompactionWindow.containing(last, level: level) { level += 1 }
         let holdingAll = CompactionWindow.containing(first, level: level)
         guard holdingAll == CompactionWindow.containing(last, level: level),
-              holdingAll.isClosed(now: now, closeAfter: configuration.compaction.closeAfterMilliseconds) else { return byDensity }
+              holdingAll.isClosed(now: now, closeAfter: configuration.compaction.closeAfterMilliseconds),
+              !segments.contains(where: { segment in
+                  guard segment.level != 0, let bounds = segment.timeBounds else { return false }
+                  return bounds.first <= holdingAll.last && holdingAll.start <= bounds.last
+              })
+        else { return byDensity }
         return max(byDensity, level)
     }
 }
