@@ -243,7 +243,7 @@ struct AnalystQueryTests {
         }
     }
 
-    @Test("Groups over the ends of time and sparse spans: folded by position where it can be, merged as lists where not, the same answer")
+    @Test("Groups over the ends of time and sparse spans: in any member order, the naive answer")
     func groupsAtTheEndsOfTime() throws {
         let directory = TemporaryDirectory()
         let store = try Store(at: directory.path)

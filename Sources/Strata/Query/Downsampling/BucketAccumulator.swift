@@ -273,25 +273,6 @@ struct BucketAccumulator {
         valueCount += other.valueCount
     }
 
-    /// The same summary for a Float64 group: Int64 values become the nearest
-    /// Double, and the exact sum is carried as two Doubles (its rounding and the remainder).
-    func asFloat64() -> BucketAccumulator {
-        guard type == .int64 else { return self }
-        var converted = self
-        converted.type = .float64
-        converted.minimumBits = Self.floatBits(ofInteger: minimumBits)
-        converted.maximumBits = Self.floatBits(ofInteger: maximumBits)
-        converted.firstBits = Self.floatBits(ofInteger: firstBits)
-        converted.lastBits = Self.floatBits(ofInteger: lastBits)
-        converted.sum = CompensatedSum()
-        let rounded = Double(integerSum)
-        converted.sum.add(rounded)
-        // The rounding may reach 2^127, which Int128 cannot hold; then the remainder is dropped.
-        if let back = Int128(exactly: rounded) { converted.sum.add(Double(integerSum - back)) }
-        converted.integerSum = 0
-        return converted
-    }
-
     /// The bits of the Double nearest an Int64 given by its bits.
     @inline(__always)
     static func floatBits(ofInteger bits: UInt64) -> UInt64 {

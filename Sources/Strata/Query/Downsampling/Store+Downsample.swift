@@ -31,27 +31,34 @@ extension Store {
     func statisticsTable(_ key: SeriesKey, options: DownsampleOptions) throws(StrataError) -> (BucketTable, Int, Int)? {
         guard let (type, sources) = try sources(of: key, from: options.from, to: options.to) else { return nil }
         var table = BucketTable(options: options, type: type)
-        let (fromStatistics, decoded) = try add(sources, to: &table)
+        let (fromStatistics, decoded) = try add(sources, of: type, to: &table)
         return (table, fromStatistics, decoded)
     }
 
     /// Adds one series' points to `table`, whole chunks inside a bucket from
     /// their statistics: the counts of chunks answered from statistics and
-    /// decoded, or nil when the store does not know the series. A group of
-    /// series of one type shares a table.
-    /// - Throws: `.typeMismatch` when the series is not of the table's type
+    /// decoded, or nil when the store does not know the series. The members
+    /// of a group share a table; an Int64 series added to a Float64 table (a
+    /// group mixing the two) counts each value as the nearest Double, and is
+    /// decoded whole, since its chunks' statistics are Int64 ones.
+    /// - Throws: `.typeMismatch` when a Float64 series meets an Int64 table
     ///   (deleted and written again with the other type since the group was listed).
     func addStatistics(of key: SeriesKey, to table: inout BucketTable) throws(StrataError) -> (Int, Int)? {
         guard let (type, sources) = try sources(of: key, from: table.options.from, to: table.options.to) else { return nil }
-        guard type == table.type else {
+        guard type == table.type || (type == .int64 && table.type == .float64) else {
             throw StrataError(.typeMismatch, "\(key.device)/\(key.metric) changed type from \(table.type) to \(type) while the query ran; run it again")
         }
-        return try add(sources, to: &table)
+        return try add(sources, of: type, to: &table)
     }
 
-    private func add(_ sources: [ScanSource], to table: inout BucketTable) throws(StrataError) -> (Int, Int) {
+    /// `columns` of an Int64 series with each value as the bits of the nearest Double.
+    private static func integersAsFloats(_ columns: SeriesColumns) -> SeriesColumns {
+        SeriesColumns(timestamps: columns.timestamps, bits: columns.bits.map(BucketAccumulator.floatBits(ofInteger:)))
+    }
+
+    private func add(_ sources: [ScanSource], of type: ValueType, to table: inout BucketTable) throws(StrataError) -> (Int, Int) {
         let options = table.options
-        let type = table.type
+        let converts = type != table.type
 
         func overlapsAnotherSource(_ index: Int, _ low: Int64, _ high: Int64) -> Bool {
             sources.indices.contains { $0 != index && sources[$0].first <= high && low <= sources[$0].last }
@@ -65,16 +72,17 @@ extension Store {
             let source = sources[index]
             let isolated = !overlapsAnotherSource(index, source.first, source.last)
             guard let segment = source.segment else {
+                let columns = converts ? Self.integersAsFloats(source.columns) : source.columns
                 if isolated {
-                    table.add(source.columns)
+                    table.add(columns)
                 } else {
-                    overlapping.append(source.columns)
+                    overlapping.append(columns)
                 }
                 continue
             }
             var pending = SeriesColumns()
             for chunk in source.chunks {
-                if options.usesChunkStatistics, let statistics = chunk.statistics,
+                if options.usesChunkStatistics, !converts, let statistics = chunk.statistics,
                    source.hidden.isEmpty || !source.hidden.touches(chunk.time.minTime, chunk.time.maxTime),
                    chunk.time.minTime >= options.from, options.to == .max || chunk.time.maxTime < options.to,
                    table.grid.start(of: chunk.time.minTime) == table.grid.start(of: chunk.time.maxTime),
@@ -85,6 +93,9 @@ extension Store {
                 }
                 try segment.decode(chunk, type: type, timestamps: &timestamps, bits: &bits)
                 decoded += 1
+                if converts {
+                    for position in bits.indices { bits[position] = BucketAccumulator.floatBits(ofInteger: bits[position]) }
+                }
                 if isolated && chunk.time.minTime >= options.from && chunk.time.maxTime <= lastIncluded
                     && (source.hidden.isEmpty || !source.hidden.touches(chunk.time.minTime, chunk.time.maxTime)) {
                     // Every point counts: the chunk goes in a bucket's run at a time.

@@ -14,8 +14,10 @@ extension Store {
     /// Float64 series are mixed, the group is Float64 and each Int64 value
     /// counts as the nearest Double (exact below 2^53).
     ///
-    /// The classic aggregates are merged from each series' buckets, so chunks
-    /// inside a bucket are still answered from their statistics. Percentiles
+    /// For the classic aggregates every series' points go into one table of
+    /// buckets, as one series' would, so chunks inside a bucket are still
+    /// answered from their statistics (an Int64 series of a mixed group is
+    /// decoded). Percentiles
     /// and counters stream every series' points into slabs of consecutive
     /// buckets, the slab sized so it holds a few million values: memory grows
     /// with the largest bucket, never with the range or the number of series.
@@ -37,76 +39,15 @@ extension Store {
         let type: ValueType = known.allSatisfy { $0.1 == .int64 } ? .int64 : .float64
         if options.needsOrderedPoints { return try orderedGroupDownsample(known, as: label, type: type, options: options) }
 
-        if known.allSatisfy({ $0.1 == type }) {
-            // One type: every member's points go into one table, bucket by bucket, as if one series.
-            var table = BucketTable(options: options, type: type)
-            var fromStatistics = 0, decoded = 0
-            for (key, _) in known {
-                guard let (statistics, decodedChunks) = try addStatistics(of: key, to: &table) else { continue }
-                fromStatistics += statistics
-                decoded += decodedChunks
-            }
-            return DownsampleResult(series: label, type: type, buckets: try table.buckets(), chunksFromStatistics: fromStatistics, chunksDecoded: decoded)
-        }
-        // Mixed Int64 and Float64: each member's buckets become Float64 and are folded by position
-        // while the grid allows it (see DenseGroupBuckets), else merged as sorted lists.
-        var dense: DenseGroupBuckets? = options.timeZone == nil ? DenseGroupBuckets(step: options.step) : nil
-        var starts: [Int64] = [], accumulators: [BucketAccumulator] = []
+        // Every member's points go into one table, bucket by bucket, as if one series.
+        var table = BucketTable(options: options, type: type)
         var fromStatistics = 0, decoded = 0
         for (key, _) in known {
-            guard let (found, statistics, decodedChunks) = try statisticsTable(key, options: options) else { continue }
-            var table = found
+            guard let (statistics, decodedChunks) = try addStatistics(of: key, to: &table) else { continue }
             fromStatistics += statistics
             decoded += decodedChunks
-            var (seriesStarts, seriesAccumulators) = table.takeAccumulators()
-            if type == .float64 && table.type == .int64 { seriesAccumulators = seriesAccumulators.map { $0.asFloat64() } }
-            if var group = dense {
-                dense = nil  // no copy of the slots while they are updated
-                var folded = 0
-                while folded < seriesStarts.count && group.add(start: seriesStarts[folded], seriesAccumulators[folded]) { folded += 1 }
-                if folded == seriesStarts.count {
-                    dense = group
-                    continue
-                }
-                // Declined part-way: the group so far becomes a sorted list, and so does the rest of this member.
-                (starts, accumulators) = group.sorted()
-                seriesStarts.removeFirst(folded)
-                seriesAccumulators.removeFirst(folded)
-            }
-            (starts, accumulators) = Self.merge(starts, accumulators, with: seriesStarts, seriesAccumulators)
         }
-        if let dense { (starts, accumulators) = dense.sorted() }
-        return DownsampleResult(series: label, type: type, buckets: try DownsampleBuckets.make(starts: starts, accumulators: accumulators, options: options, type: type),
-                                chunksFromStatistics: fromStatistics, chunksDecoded: decoded)
-    }
-
-    /// The union of two bucket lists sorted by start, merging the accumulators of equal starts.
-    private static func merge(_ starts: [Int64], _ accumulators: [BucketAccumulator],
-                              with otherStarts: [Int64], _ others: [BucketAccumulator]) -> ([Int64], [BucketAccumulator]) {
-        if starts.isEmpty { return (otherStarts, others) }
-        var mergedStarts: [Int64] = [], merged: [BucketAccumulator] = []
-        mergedStarts.reserveCapacity(max(starts.count, otherStarts.count))
-        merged.reserveCapacity(max(starts.count, otherStarts.count))
-        var left = 0, right = 0
-        while left < starts.count || right < otherStarts.count {
-            if right == otherStarts.count || (left < starts.count && starts[left] < otherStarts[right]) {
-                mergedStarts.append(starts[left])
-                merged.append(accumulators[left])
-                left += 1
-            } else if left == starts.count || otherStarts[right] < starts[left] {
-                mergedStarts.append(otherStarts[right])
-                merged.append(others[right])
-                right += 1
-            } else {
-                var combined = accumulators[left]
-                combined.merge(others[right])
-                mergedStarts.append(starts[left])
-                merged.append(combined)
-                left += 1
-                right += 1
-            }
-        }
-        return (mergedStarts, merged)
+        return DownsampleResult(series: label, type: type, buckets: try table.buckets(), chunksFromStatistics: fromStatistics, chunksDecoded: decoded)
     }
 
     /// A group through the ordered path: slab after slab of consecutive
