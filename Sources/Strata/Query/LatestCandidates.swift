@@ -60,6 +60,15 @@ struct LatestCandidates {
             }
         }
 
+        /// Offers a head's newest point of the series (nil when it holds none visible), held with
+        /// `type` values, if at or after `cutoff` (retention's first kept timestamp).
+        @inline(__always)
+        func offer(_ position: Int, _ type: ValueType, _ point: (time: Int64, bits: UInt64)?, from cutoff: Int64) {
+            note(position, type)
+            guard let point, point.time >= cutoff else { return }
+            offer(position, time: point.time, bits: point.bits)
+        }
+
         func markScan(_ position: Int) {
             flags[position] |= LatestCandidates.needsScan
         }

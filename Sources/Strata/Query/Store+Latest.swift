@@ -50,7 +50,7 @@ extension Store {
             offerHeads(Array(heads.reversed()), registry: registry, names: names, cutoffs: cutoffs, seriesPerThread: seriesPerThread, to: sink)
             // A whole fleet's devices are walked in two halves on two cores: each half's
             // series are its own positions of the candidates, so the halves share nothing.
-            let parts = names.count / 2 >= seriesPerThread ? min(2, ParallelWork.processorCount) : 1
+            let parts = Self.latestThreads(for: names.count, seriesPerThread: seriesPerThread)
             let walk = LatestSegmentWalk(
                 segments: Array(segments.reversed()), names: names, cutoffs: cutoffs, deletions: deletions, sink: sink,
                 parts: parts)
@@ -62,10 +62,15 @@ extension Store {
     /// Below this many series a second thread costs more than it saves.
     static let latestSeriesPerThread = 20_000
 
+    /// Two threads (when there are two processors) for `count` items of at least `seriesPerThread` each, else one.
+    private static func latestThreads(for count: Int, seriesPerThread: Int) -> Int {
+        count / 2 >= seriesPerThread ? min(2, ParallelWork.processorCount) : 1
+    }
+
     /// The answers in the caller's order; the series the index cannot answer are scanned.
     private func answers(for series: [SeriesKey], names: SortedSeriesNames, candidates: LatestCandidates,
                          seriesPerThread: Int) throws(StrataError) -> [LatestPoint?] {
-        let parts = names.count / 2 >= seriesPerThread ? min(2, ParallelWork.processorCount) : 1
+        let parts = Self.latestThreads(for: names.count, seriesPerThread: seriesPerThread)
         let scansOfPart = Locked([[Int]](repeating: [], count: parts))
         var results = [LatestPoint?](unsafeUninitializedCapacity: series.count) { buffer, initialized in
             // Each part fills the answers of its share of the positions: distinct indices of the buffer.
@@ -106,23 +111,20 @@ extension Store {
     ) {
         let headSeries = heads.reduce(0) { $0 + $1.seriesCount }
         guard headSeries > 0 else { return }
-        func offer(_ position: Int, type: ValueType, point: (time: Int64, bits: UInt64)?) {
-            sink.note(position, type)
-            guard let point, point.time >= cutoffs[Int(names.groupOf[position])] else { return }
-            sink.offer(position, time: point.time, bits: point.bits)
-        }
         if names.count < headSeries / 8 {
             for position in 0..<names.count where !names.repeatsPrevious[position] {
                 guard let number = registry.number(of: names.key(at: position)) else { continue }
                 for head in heads {
-                    if let slot = head.slot(ofNumber: number) { offer(position, type: head.slotTypes[slot], point: head.latest(atSlot: slot)) }
+                    if let slot = head.slot(ofNumber: number) {
+                        sink.offer(position, head.slotTypes[slot], head.latest(atSlot: slot), from: cutoffs[Int(names.groupOf[position])])
+                    }
                 }
             }
             return
         }
         // One head (none flushing) holds each series in one slot: halves of its slots offer to
         // distinct candidates, so they run on two threads. Two heads may hold a series twice.
-        let parts = heads.count == 1 && headSeries / 2 >= seriesPerThread ? min(2, ParallelWork.processorCount) : 1
+        let parts = heads.count == 1 ? Self.latestThreads(for: headSeries, seriesPerThread: seriesPerThread) : 1
         let walk = LatestHeadWalk(heads: heads, registry: registry, names: names, cutoffs: cutoffs, table: SeriesPositionTable(names),
                                   sink: sink, parts: parts)
         ParallelWork.run(workers: parts) { part in walk.run(part: part) }
@@ -227,9 +229,7 @@ private struct LatestHeadWalk: @unchecked Sendable {
                     let number = Int(head.slotNumbers[slot])
                     if number < registry.isRetired.count && registry.isRetired[number] { continue }
                     guard let position = table.position(of: head.slotKeys[slot], in: names, base: base) else { continue }
-                    sink.note(position, head.slotTypes[slot])
-                    guard let point = head.latest(atSlot: slot), point.time >= cutoffs[Int(names.groupOf[position])] else { continue }
-                    sink.offer(position, time: point.time, bits: point.bits)
+                    sink.offer(position, head.slotTypes[slot], head.latest(atSlot: slot), from: cutoffs[Int(names.groupOf[position])])
                 }
             }
         }
