@@ -10,13 +10,12 @@
 struct BucketGrid: Sendable {
     let origin: Int64
     let step: Int64
-    /// The zone of local-day buckets, and their length in days.
-    var zone: TimeZoneRules? { localDays?.rules }
+    /// The length of a local-day bucket in days.
     let days: Int64
-    /// `zone == nil`, kept apart: comparing an optional Equatable with nil copies it.
+    /// No time zone: buckets are `step` wide from `origin`.
     let isFixed: Bool
-    /// The zone behind a reference: the rules are a large struct, and a grid
-    /// is copied (or its zone tested) on every point's way into a bucket.
+    /// The zone of local-day buckets, behind a reference: the rules are a large
+    /// struct, and a grid is copied (or its zone tested) on every point's way into a bucket.
     private let localDays: LocalDays?
 
     private final class LocalDays: Sendable {
