@@ -187,11 +187,15 @@ extension Store {
     /// and send those points to a huge window, whose next merge would rewrite it.
     private func largestLevel(for inputs: [SegmentFile], now: Int64, among segments: [SegmentFile]) -> UInt8 {
         let bounds = inputs.compactMap(\.timeBounds)
-        guard let first = bounds.map(\.first).min(), let last = bounds.map(\.last).max(),
-              CompactionWindow.week(containing: last).isClosed(now: now, closeAfter: configuration.compaction.closeAfterMilliseconds)
+        guard let first = bounds.map(\.first).min(), let last = bounds.map(\.last).max() else { return CompactionWindow.weekLevel }
+        return largestLevel(first: first, last: last, bytes: inputs.reduce(0) { $0 + $1.byteCount }, now: now, among: segments)
+    }
+
+    /// ``largestLevel(for:now:among:)`` for `bytes` of points from `first` to `last`.
+    func largestLevel(first: Int64, last: Int64, bytes: Int, now: Int64, among segments: [SegmentFile]) -> UInt8 {
+        guard CompactionWindow.week(containing: last).isClosed(now: now, closeAfter: configuration.compaction.closeAfterMilliseconds)
         else { return CompactionWindow.weekLevel }
         let span = Int64(clamping: Int128(last) - Int128(first) + 1)
-        let bytes = inputs.reduce(0) { $0 + $1.byteCount }
         let limit = configuration.compaction.largeWindowMaximumBytes
         let byDensity = CompactionWindow.largestLevel(bytes: bytes, span: span, limit: limit)
         // History that fits one file, in a window holding no compacted segment yet, goes straight

@@ -73,23 +73,11 @@ struct HeadRuns {
     /// Sorts the run at `start` (in write order) by time, keeping of each
     /// timestamp written more than once its last write; returns the new count.
     private mutating func sortRun(start: Int, count: Int) -> Int {
-        let range = start..<(start + count)
-        let times = Array(timestamps[range])
-        let values = Array(bits[range])
-        // Sorting positions by (timestamp, position) keeps write order among equal
-        // timestamps, so the last of each run of equals is the last write.
-        var order = Array(0..<count)
-        times.withUnsafeBufferPointer { time in
-            order.sort { time[$0] != time[$1] ? time[$0] < time[$1] : $0 < $1 }
+        timestamps.withUnsafeMutableBufferPointer { times in
+            bits.withUnsafeMutableBufferPointer { values in
+                LastWriteSort.sort(times: UnsafeMutableBufferPointer(rebasing: times[start..<(start + count)]),
+                                   bits: UnsafeMutableBufferPointer(rebasing: values[start..<(start + count)]))
+            }
         }
-        var kept = 0
-        for (position, index) in order.enumerated() {
-            let time = times[index]
-            if position + 1 < count, times[order[position + 1]] == time { continue }
-            timestamps[start + kept] = time
-            bits[start + kept] = values[index]
-            kept += 1
-        }
-        return kept
     }
 }

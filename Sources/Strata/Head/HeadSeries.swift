@@ -13,21 +13,12 @@ struct HeadSeries: Sendable {
     /// The points sorted by time; of several writes to one timestamp, the last.
     func sortedColumns() -> SeriesColumns {
         if isStrictlyIncreasing { return SeriesColumns(timestamps: timestamps, bits: bits) }
-        // Sorting positions by (timestamp, position) keeps write order among equal
-        // timestamps, so the last of each run of equals is the last write.
-        var order = Array(0..<timestamps.count)
-        timestamps.withUnsafeBufferPointer { time in
-            order.sort { time[$0] != time[$1] ? time[$0] < time[$1] : $0 < $1 }
+        var result = SeriesColumns(timestamps: timestamps, bits: bits)
+        let kept = result.timestamps.withUnsafeMutableBufferPointer { times in
+            result.bits.withUnsafeMutableBufferPointer { values in LastWriteSort.sort(times: times, bits: values) }
         }
-        var result = SeriesColumns()
-        result.timestamps.reserveCapacity(order.count)
-        result.bits.reserveCapacity(order.count)
-        for (position, index) in order.enumerated() {
-            let time = timestamps[index]
-            if position + 1 < order.count, timestamps[order[position + 1]] == time { continue }
-            result.timestamps.append(time)
-            result.bits.append(bits[index])
-        }
+        result.timestamps.removeLast(result.timestamps.count - kept)
+        result.bits.removeLast(result.bits.count - kept)
         return result
     }
 }

@@ -66,4 +66,9 @@ public enum ImportLimits {
     static func tooLong(_ byteCount: Int, limit: Int, what: String = "line") -> String {
         "the \(what) is \(byteCount) bytes long, over the limit of \(limit) bytes"
     }
+
+    /// The reason given when reading stops at a line (or record) still growing past `limit`.
+    package static func runawayLine(limit: Int, what: String = "line") -> String {
+        "the \(what) is longer than \(limit) bytes, the limit; reading stopped there"
+    }
 }

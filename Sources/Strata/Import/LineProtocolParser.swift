@@ -95,11 +95,25 @@ public struct LineProtocolParser: Sendable {
     ///
     /// - Throws: the first ``RowError`` (with its column) unless ``skipsBadRows`` is set.
     public func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws(RowError) -> ImportResult {
+        var merging: ImportStage? = nil
+        return try parse(bytes, file: file, staging: &merging)
+    }
+
+    /// ``parse(_:file:)-(UnsafeRawBufferPointer,_)`` adding the rows to `stage` as the blocks are done
+    /// (see ``ParallelImport``) instead of returning them: the result's batch holds only
+    /// rows left for the caller to add, all of them when the input was parsed in one piece.
+    /// When it throws, `stage` is as it was.
+    package func parse(_ bytes: UnsafeRawBufferPointer, file: String, into stage: inout ImportStage) throws(RowError) -> ImportResult {
+        try ImportStage.lending(&stage) { stage throws(RowError) in try parse(bytes, file: file, staging: &stage) }
+    }
+
+    /// Parses `bytes`, merging the rows into the result's batch when `stage` is nil.
+    private func parse(_ bytes: UnsafeRawBufferPointer, file: String, staging stage: inout ImportStage?) throws(RowError) -> ImportResult {
         let bytes = InputText.skippingByteOrderMark(bytes)
         let plan = ParallelImport.Plan(blockBytes: blockBytes, workers: workers, skipsBadRows: skipsBadRows,
                                        maximumReportedErrors: maximumReportedErrors)
         let shared = ParallelImport.SharedBytes(bytes: bytes)
-        if let result = try ParallelImport.parse(bytes, from: 0, firstLine: 1, headerLine: 0, plan: plan,
+        if let result = try ParallelImport.parse(bytes, from: 0, firstLine: 1, headerLine: 0, plan: plan, staging: &stage,
                                                  parseBlock: { from, to in parseLines(shared.bytes, from: from, to: to, firstLine: 1, file: file) }) {
             return result
         }

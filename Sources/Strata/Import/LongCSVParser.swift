@@ -67,6 +67,55 @@ public struct LongCSVParser: Sendable {
     /// - Throws: the first ``RowError`` unless ``skipsBadRows`` is set (then a
     ///   missing or wrong header is still thrown: the file is not this format).
     public func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws(RowError) -> Result {
+        var merging: ImportStage? = nil
+        return try parse(bytes, file: file, staging: &merging)
+    }
+
+    /// ``parse(_:file:)-(UnsafeRawBufferPointer,_)`` adding the rows to `stage` as the blocks are done
+    /// (see ``ParallelImport``) instead of returning them: the result's batch holds only
+    /// rows left for the caller to add, all of them when the input was parsed in one piece.
+    /// When it throws, `stage` is as it was.
+    package func parse(_ bytes: UnsafeRawBufferPointer, file: String, into stage: inout ImportStage) throws(RowError) -> Result {
+        try ImportStage.lending(&stage) { stage throws(RowError) in try parse(bytes, file: file, staging: &stage) }
+    }
+
+    /// Parses the input `input`, called `file`, into `stage` a window of a few tens of
+    /// megabytes at a time (see ``ParallelImport/parseStreamed(window:input:from:firstLine:headerLine:plan:maximumRecordBytes:file:into:parseBlock:)``):
+    /// the rows and messages are those of parsing it whole, and memory holds a window,
+    /// not the input. A line still open past ``maximumRecordBytes`` stops the read.
+    ///
+    /// - Throws: a ``RowError`` for a bad row (unless skipped), a missing header or a
+    ///   runaway line; a read error of `input`; `.typeMismatch` for a series staged with
+    ///   the other type by an earlier input. `stage` is then as it was.
+    package func parse(reading input: inout some ImportInput & ~Copyable, file: String, into stage: inout ImportStage) throws -> Result {
+        var window = ImportWindow(capacity: max(ImportWindow.defaultCapacity, 2 * blockBytes))
+        try window.fill(from: &input, lineLimit: maximumRecordBytes)
+        // The header must be whole in the window.
+        while !window.atEnd && ParallelImport.lastLineFeed(in: window.bytes, from: 0) == nil {
+            guard window.filled <= maximumRecordBytes else {
+                throw RowError(file: file, line: 1, reason: ImportLimits.runawayLine(limit: maximumRecordBytes))
+            }
+            window.grow()
+            try window.fill(from: &input, lineLimit: maximumRecordBytes)
+        }
+        let whole = window.bytes
+        let bytes = InputText.skippingByteOrderMark(whole)
+        let skipped = whole.count - bytes.count
+        var cursor = CSVRecordCursor(bytes: bytes)
+        guard let headerLine = cursor.nextRecord() else {
+            throw RowError(file: file, line: 1, reason: "empty input; expected the header \(Self.header)")
+        }
+        try checkHeader(headerLine, file: file)
+        let plan = ParallelImport.Plan(blockBytes: blockBytes, workers: workers, skipsBadRows: skipsBadRows,
+                                       maximumReportedErrors: maximumReportedErrors)
+        return try ParallelImport.parseStreamed(
+            window: &window, input: &input, from: min(skipped + cursor.position, whole.count), firstLine: cursor.nextLineNumber, headerLine: 1,
+            plan: plan, maximumRecordBytes: maximumRecordBytes, file: file, into: &stage,
+            parseBlock: { bytes, from, to in parseRecords(bytes, from: from, to: to, firstLine: 1, file: file) })
+    }
+
+    /// Parses `bytes`, merging the rows into the result's batch when `stage` is nil.
+    private func parse(_ bytes: UnsafeRawBufferPointer, file: String, staging stage: inout ImportStage?) throws(RowError) -> Result {
         let bytes = InputText.skippingByteOrderMark(bytes)
         var cursor = CSVRecordCursor(bytes: bytes)
         guard let headerLine = cursor.nextRecord() else {
@@ -77,7 +126,7 @@ public struct LongCSVParser: Sendable {
         let plan = ParallelImport.Plan(blockBytes: blockBytes, workers: workers, skipsBadRows: skipsBadRows,
                                        maximumReportedErrors: maximumReportedErrors)
         let shared = ParallelImport.SharedBytes(bytes: bytes)
-        if let result = try ParallelImport.parse(bytes, from: cursor.position, firstLine: cursor.nextLineNumber, headerLine: 1, plan: plan,
+        if let result = try ParallelImport.parse(bytes, from: cursor.position, firstLine: cursor.nextLineNumber, headerLine: 1, plan: plan, staging: &stage,
                                                  parseBlock: { from, to in parseRecords(shared.bytes, from: from, to: to, firstLine: 1, file: file) }) {
             return result
         }

@@ -48,42 +48,120 @@ enum ParallelImport {
     /// `firstLine` is the line at `start`; `headerLine` is the line count when no
     /// record follows the header.
     ///
+    /// Without a stage the blocks' rows are merged into the result's batch. With one,
+    /// each block's rows go to `stage` as soon as the blocks before it are done (memory
+    /// holds a round of blocks, not a copy of every row) and the result's batch is
+    /// empty; when this returns nil or throws, `stage` is as it was.
+    ///
     /// - Returns: nil when the input is too small to split, or must be parsed in one
-    ///   piece (see the type's discussion).
+    ///   piece (see the type's discussion; a series staged with the other value type
+    ///   is parsed in one piece too, which names both lines or fails as a whole).
     /// - Throws: the first bad row, when the plan does not skip bad rows.
     static func parse(_ bytes: UnsafeRawBufferPointer, from start: Int, firstLine: Int, headerLine: Int, plan: Plan,
+                      staging stage: inout ImportStage?,
                       parseBlock: @Sendable (_ from: Int, _ to: Int) -> ImportBlock) throws(RowError) -> ImportResult? {
+        guard stage != nil else {
+            var blocks: [ImportBlock] = []
+            guard let outcome = try walk(bytes, from: start, firstLine: firstLine, headerLine: headerLine, plan: plan,
+                                         parseBlock: parseBlock, deliver: { blocks.append($0); return true }),
+                  let batch = merged(blocks, workers: plan.workers) else { return nil }
+            return ImportResult(batch: batch, errors: outcome.errors, badRowCount: outcome.badRowCount, lineCount: outcome.lineCount)
+        }
+        let mark = stage!.mark()
+        let outcome: ImportResult?
+        do throws(RowError) {
+            outcome = try walk(bytes, from: start, firstLine: firstLine, headerLine: headerLine, plan: plan, parseBlock: parseBlock,
+                               deliver: { block in (try? stage!.add(block.batch)) != nil })
+        } catch {
+            stage!.rollBack(to: mark)
+            throw error
+        }
+        if outcome == nil { stage!.rollBack(to: mark) }
+        return outcome
+    }
+
+    /// Parses the blocks a round at a time on the plan's workers and hands each good
+    /// block to `deliver` in input order; the result's batch is empty. Nil when the
+    /// input is too small to split, must be parsed in one piece, or `deliver` refuses a block.
+    private static func walk(_ bytes: UnsafeRawBufferPointer, from start: Int, firstLine: Int, headerLine: Int, plan: Plan,
+                             parseBlock: @Sendable (_ from: Int, _ to: Int) -> ImportBlock,
+                             deliver: (ImportBlock) -> Bool) throws(RowError) -> ImportResult? {
         guard plan.workers > 1, plan.blockBytes > 0, bytes.count - start > plan.blockBytes else { return nil }
         let starts = boundaries(of: bytes, from: start, blockBytes: plan.blockBytes)
         guard starts.count > 2 else { return nil }
-        let speculative = parseSpeculatively(starts: starts, plan: plan, parseBlock: parseBlock)
+        var progress = WalkProgress(expected: start, line: firstLine, lastLine: headerLine)
+        guard try walk(starts, progress: &progress, plan: plan, parseBlock: parseBlock, deliver: deliver) else { return nil }
+        return progress.result
+    }
 
-        var blocks: [ImportBlock] = []
-        blocks.reserveCapacity(speculative.count)
-        var expected = start
-        var line = firstLine
-        var lastLine = headerLine
+    /// Where a walk over an input stands: where and on which line the next record
+    /// starts, and the bad rows so far.
+    struct WalkProgress {
+        var expected: Int
+        var line: Int
+        /// The line where the last record read starts (the header's when none).
+        var lastLine: Int
         var errors: [RowError] = []
         var badRows = 0
-        for index in speculative.indices {
-            var block = speculative[index] ?? parseBlock(expected, starts[index + 1])
-            // The block before ran on past this one's start (a quoted line break), or
-            // stopped short of it: this one began mid-record. Parse it from the real start.
-            if block.start != expected { block = parseBlock(expected, starts[index + 1]) }
-            let offset = line - 1
-            if block.namesOtherLines && offset > 0 { return nil }
-            if !plan.skipsBadRows, let first = block.firstError { throw ImportBlock.shifted(first, by: offset) }
-            for error in block.errors where errors.count < plan.maximumReportedErrors {
-                errors.append(ImportBlock.shifted(error, by: offset))
-            }
-            badRows += block.badRowCount
-            if block.lastRecordLine > 0 { lastLine = block.lastRecordLine + offset }
-            line += block.lineBreaks
-            expected = block.end
-            blocks.append(block)
+
+        /// The outcome so far, its rows delivered elsewhere.
+        var result: ImportResult {
+            ImportResult(batch: WriteBatch(), errors: errors, badRowCount: badRows, lineCount: lastLine)
         }
-        guard let batch = merged(blocks, workers: plan.workers) else { return nil }
-        return ImportResult(batch: batch, errors: errors, badRowCount: badRows, lineCount: lastLine)
+    }
+
+    /// Blocks handed out by ``walk(_:progress:plan:unfinishedAt:parseBlock:deliver:)``, in rounds.
+    static let blocksPerRoundPerWorker = 8
+
+    /// Parses the blocks beginning at `starts` (the last entry is where the last one
+    /// ends) a round at a time on the plan's workers, checks them in order against
+    /// `progress`, and hands each good block to `deliver`: the blocks of one round
+    /// while the next round is parsed.
+    ///
+    /// With `unfinishedAt` (the end of the bytes at hand while more are to come), a
+    /// block whose records run to it may be cut short: the walk stops before it, with
+    /// `progress` at its start.
+    ///
+    /// - Returns: false when the input must be parsed in one piece, or `deliver`
+    ///   refused a block.
+    static func walk(_ starts: [Int], progress: inout WalkProgress, plan: Plan, unfinishedAt: Int? = nil,
+                     parseBlock: @Sendable (_ from: Int, _ to: Int) -> ImportBlock,
+                     deliver: (ImportBlock) -> Bool) throws(RowError) -> Bool {
+        let blockCount = starts.count - 1
+        let roundSize = max(1, plan.workers * blocksPerRoundPerWorker)
+        var checked: [ImportBlock] = []
+        var refused = false
+        var stopped = false
+        for roundStart in stride(from: 0, to: blockCount, by: roundSize) where !stopped {
+            let round = roundStart..<min(roundStart + roundSize, blockCount)
+            let previous = checked
+            checked = []
+            let speculative = parseSpeculatively(round, starts: starts, plan: plan, parseBlock: parseBlock,
+                                                 whileParsing: { refused = !previous.allSatisfy { deliver($0) } })
+            if refused { return false }
+            for index in round {
+                var block = speculative[index - round.lowerBound] ?? parseBlock(progress.expected, starts[index + 1])
+                // The block before ran on past this one's start (a quoted line break), or
+                // stopped short of it: this one began mid-record. Parse it from the real start.
+                if block.start != progress.expected { block = parseBlock(progress.expected, starts[index + 1]) }
+                if let unfinishedAt, block.end >= unfinishedAt {
+                    stopped = true
+                    break
+                }
+                let offset = progress.line - 1
+                if block.namesOtherLines && offset > 0 { return false }
+                if !plan.skipsBadRows, let first = block.firstError { throw ImportBlock.shifted(first, by: offset) }
+                for error in block.errors where progress.errors.count < plan.maximumReportedErrors {
+                    progress.errors.append(ImportBlock.shifted(error, by: offset))
+                }
+                progress.badRows += block.badRowCount
+                if block.lastRecordLine > 0 { progress.lastLine = block.lastRecordLine + offset }
+                progress.line += block.lineBreaks
+                progress.expected = block.end
+                checked.append(block)
+            }
+        }
+        return checked.allSatisfy { deliver($0) }
     }
 
     /// Where the blocks of `start..<bytes.count` begin, each but the first right after
@@ -101,20 +179,36 @@ enum ParallelImport {
         return starts
     }
 
-    /// Every block parsed from its nominal start, on the plan's workers; without
-    /// skipping, the blocks after one with a bad row are left out (nil).
-    private static func parseSpeculatively(starts: [Int], plan: Plan,
-                                           parseBlock: @Sendable (_ from: Int, _ to: Int) -> ImportBlock) -> [ImportBlock?] {
-        let count = starts.count - 1
-        let results = Locked([ImportBlock?](repeating: nil, count: count))
+    /// The blocks of `round` parsed from their nominal starts, on the plan's workers;
+    /// without skipping, the blocks after one with a bad row are left out (nil). The
+    /// calling thread runs `whileParsing` first, then joins the parse.
+    private static func parseSpeculatively(_ round: Range<Int>, starts: [Int], plan: Plan,
+                                           parseBlock: @Sendable (_ from: Int, _ to: Int) -> ImportBlock,
+                                           whileParsing: () -> Void) -> [ImportBlock?] {
+        let results = Locked([ImportBlock?](repeating: nil, count: round.count))
         let firstStopped = Locked(Int.max)
-        ParallelWork.forEach(count, workers: plan.workers) { index in
-            guard plan.skipsBadRows || index < firstStopped.withLock({ $0 }) else { return }
-            let block = parseBlock(starts[index], starts[index + 1])
-            if !plan.skipsBadRows && block.firstError != nil {
-                firstStopped.withLock { $0 = min($0, index) }
+        let next = Locked(0)
+        withoutActuallyEscaping(parseBlock) { parseBlock in
+            let parseBlocks: @Sendable (Int) -> Void = { _ in
+                while true {
+                    let position = next.withLock { next in
+                        defer { next += 1 }
+                        return next
+                    }
+                    guard position < round.count else { return }
+                    guard plan.skipsBadRows || position < firstStopped.withLock({ $0 }) else { continue }
+                    let index = round.lowerBound + position
+                    let block = parseBlock(starts[index], starts[index + 1])
+                    if !plan.skipsBadRows && block.firstError != nil {
+                        firstStopped.withLock { $0 = min($0, position) }
+                    }
+                    results.withLock { $0[position] = block }
+                }
             }
-            results.withLock { $0[index] = block }
+            ParallelWork.run(helpers: max(0, min(plan.workers, round.count) - 1), parseBlocks) {
+                whileParsing()
+                parseBlocks(0)
+            }
         }
         return results.withLock { $0 }
     }

@@ -65,6 +65,20 @@ public struct WideCSVParser: Sendable {
     /// - Throws: the first ``RowError`` unless ``skipsBadRows`` is set (a bad header is
     ///   always thrown: the file is not this format).
     public func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws(RowError) -> ImportResult {
+        var merging: ImportStage? = nil
+        return try parse(bytes, file: file, staging: &merging)
+    }
+
+    /// ``parse(_:file:)-(UnsafeRawBufferPointer,_)`` adding the rows to `stage` as the blocks are done
+    /// (see ``ParallelImport``) instead of returning them: the result's batch holds only
+    /// rows left for the caller to add, all of them when the input was parsed in one piece.
+    /// When it throws, `stage` is as it was.
+    package func parse(_ bytes: UnsafeRawBufferPointer, file: String, into stage: inout ImportStage) throws(RowError) -> ImportResult {
+        try ImportStage.lending(&stage) { stage throws(RowError) in try parse(bytes, file: file, staging: &stage) }
+    }
+
+    /// Parses `bytes`, merging the rows into the result's batch when `stage` is nil.
+    private func parse(_ bytes: UnsafeRawBufferPointer, file: String, staging stage: inout ImportStage?) throws(RowError) -> ImportResult {
         var cursor = CSVRecordCursor(bytes: InputText.skippingByteOrderMark(bytes))
         guard let headerLine = cursor.nextRecord() else {
             throw RowError(file: file, line: 1, reason: "empty input; expected a header such as \(timeColumn),temperature,humidity")
@@ -112,7 +126,7 @@ public struct WideCSVParser: Sendable {
         let plan = ParallelImport.Plan(blockBytes: blockBytes, workers: workers, skipsBadRows: skipsBadRows,
                                        maximumReportedErrors: maximumReportedErrors)
         let shared = ParallelImport.SharedBytes(bytes: cursor.bytes)
-        if let result = try ParallelImport.parse(cursor.bytes, from: cursor.position, firstLine: cursor.nextLineNumber, headerLine: 1, plan: plan,
+        if let result = try ParallelImport.parse(cursor.bytes, from: cursor.position, firstLine: cursor.nextLineNumber, headerLine: 1, plan: plan, staging: &stage,
                                                  parseBlock: { from, to in
                                                      parseRecords(shared.bytes, from: from, to: to, firstLine: 1, layout: layout, file: file)
                                                  }) {

@@ -63,9 +63,11 @@ struct SegmentOutputFile {
     }
 
     /// Writes the index and footer, fsyncs, and links the file under its
-    /// final name. The caller fsyncs the folder. Returns the file's size.
-    consuming func finish(siblings: [UInt64] = []) throws(StrataError) -> Int {
+    /// final name, with `level` in its footer when given (else the one it was
+    /// made with). The caller fsyncs the folder. Returns the file's size.
+    consuming func finish(siblings: [UInt64] = [], level: UInt8? = nil) throws(StrataError) -> Int {
         writer.recordSiblings(siblings)
+        if let level { writer.recordLevel(level) }
         let tail = writer.finish()
         do throws(StrataError) { try write(tail) } catch {
             abandon()

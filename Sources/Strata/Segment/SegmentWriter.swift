@@ -96,6 +96,12 @@ struct SegmentWriter {
         provenance.siblings = sequences
     }
 
+    /// Records the segment's level, when it is known only once its points are
+    /// encoded (a bulk load goes to a window only if its file fits one).
+    mutating func recordLevel(_ level: UInt8) {
+        provenance.level = level
+    }
+
     /// Bytes encoded so far, taken or not.
     var byteCount: Int { pendingOffset + pending.count }
 

@@ -150,20 +150,49 @@ struct IngestCommand: ParsableCommand {
         }
     }
 
-    /// Parses one file's bytes in the chosen format.
-    func parse(_ bytes: [UInt8], file: String, now: Int64) throws(RowError) -> ImportResult {
+    /// Parses a long CSV file a window at a time (the input never whole in memory), adding its rows to `stage`.
+    func parseStreamed(_ file: String, into stage: inout ImportStage) throws -> ImportResult {
+        var input = try StreamedInput(file)
+        defer { input.close() }
+        var parser = LongCSVParser(valueType: valueType.type, skipsBadRows: skipBadRows)
+        parser.maximumReportedErrors = 10
+        parser.maximumRecordBytes = maxLineBytes
+        do {
+            return try parser.parse(reading: &input, file: file, into: &stage)
+        } catch let error as RowError where [ImportLimits.runawayLine(limit: maxLineBytes), ImportLimits.runawayLine(limit: maxLineBytes, what: "record")].contains(error.reason) {
+            // The engine's words, with the option that raises the limit.
+            let what = error.reason.hasPrefix("the line") ? "line" : "record"
+            throw RowError(file: error.file, line: error.line,
+                           reason: "the \(what) is longer than \(maxLineBytes) bytes, the limit (--max-line-bytes raises it); reading stopped there")
+        }
+    }
+
+    /// Parses one file's bytes in the chosen format, adding its rows to `stage`.
+    func parse(_ contents: [UInt8], file: String, now: Int64, into stage: inout ImportStage) throws -> ImportResult {
+        let outcome = contents.withUnsafeBytes { bytes -> Result<ImportResult, RowError> in
+            do throws(RowError) { return .success(try parse(bytes, file: file, now: now, into: &stage)) } catch { return .failure(error) }
+        }
+        let result = try outcome.get()
+        // Rows the parser left to add: an input it had to parse in one piece.
+        do throws(StrataError) { try stage.add(result.batch) } catch {
+            throw StrataError(error.code, "\(file): \(error.message) (in an earlier input); nothing was stored")
+        }
+        return result
+    }
+
+    private func parse(_ bytes: UnsafeRawBufferPointer, file: String, now: Int64, into stage: inout ImportStage) throws(RowError) -> ImportResult {
         switch format {
         case .long:
             var parser = LongCSVParser(valueType: valueType.type, skipsBadRows: skipBadRows)
             parser.maximumReportedErrors = 10
             parser.maximumRecordBytes = maxLineBytes
-            return try parser.parse(bytes, file: file)
+            return try parser.parse(bytes, file: file, into: &stage)
         case .wide:
             var parser = WideCSVParser(device: device.map { .fixed($0) } ?? .column(deviceColumn!), timeColumn: timeColumn,
                                        valueType: valueType.type, skipsBadRows: skipBadRows)
             parser.maximumReportedErrors = 10
             parser.maximumRecordBytes = maxLineBytes
-            return try parser.parse(bytes, file: file)
+            return try parser.parse(bytes, file: file, into: &stage)
         case .lp:
             var parser = LineProtocolParser(precision: precision.precision, deviceTag: deviceTag, metricNaming: metricName.naming,
                                             skipsBadRows: skipBadRows)
@@ -171,7 +200,7 @@ struct IngestCommand: ParsableCommand {
             parser.tagsInMetric = tagsInMetric
             parser.maximumReportedErrors = 10
             parser.maximumLineBytes = maxLineBytes
-            return try parser.parse(bytes, file: file)
+            return try parser.parse(bytes, file: file, into: &stage)
         }
     }
 
@@ -179,22 +208,26 @@ struct IngestCommand: ParsableCommand {
         try runReportingErrors {
             let started = Date()
             let now = Int64((started.timeIntervalSince1970 * 1000).rounded(.down))
-            var inputs: [ImportStoring.Input] = []
+            // Every file is parsed into one stage before the store is touched: a bad row
+            // anywhere stores nothing. The stage then goes into the store as one segment.
+            var stage = ImportStage()
             var skipped = 0
-            // At a terminal: a bar over the files while parsing, then over the batches while storing.
+            // At a terminal: a bar over the files while parsing.
             let parsing = ProgressBar(label: "parsing", unit: "files")
-            var parsedPoints = 0
             for (index, file) in files.enumerated() {
-                let bytes = try InputReader.read(file, maximumLineBytes: maxLineBytes)
-                let result = try parse(bytes, file: file, now: now)
-                parsedPoints += result.batch.count
-                parsing.update(done: index + 1, total: files.count, detail: "\(Format.count(parsedPoints)) points")
+                let result: ImportResult
+                if format == .long {
+                    result = try parseStreamed(file, into: &stage)
+                } else {
+                    let bytes = try InputReader.read(file, maximumLineBytes: maxLineBytes)
+                    result = try parse(bytes, file: file, now: now, into: &stage)
+                }
+                parsing.update(done: index + 1, total: files.count, detail: "\(Format.count(stage.pointCount)) points")
                 for error in result.errors { printError("skipped \(error)") }
                 if result.badRowCount > result.errors.count {
                     printError("skipped \(result.badRowCount - result.errors.count) more bad rows in \(file)")
                 }
                 skipped += result.badRowCount
-                inputs.append(ImportStoring.Input(name: file, batch: result.batch))
             }
             parsing.finish()
             let parsed = Date()
@@ -202,15 +235,14 @@ struct IngestCommand: ParsableCommand {
             configuration.pointsPerChunk = pointsPerChunk
             let database = try Store(at: store, configuration: configuration)
             reportOpeningProblems(of: database)
-            // Refuse before storing anything if a series exists with the other value type.
-            for input in inputs { try database.checkTypes(of: input.batch) }
-            var points = 0
-            let storing = ProgressBar(label: "storing", unit: "files")
-            try ImportStoring.store(inputs, in: database) { done in
-                points += inputs[done - 1].batch.count
-                storing.update(done: done, total: inputs.count, detail: "\(Format.count(points)) points logged")
+            let points = stage.pointCount
+            do throws(StrataError) { try database.load(stage) } catch {
+                // A failure before the segment is published stores nothing; one after it
+                // (the manifest not durable) may keep it. Loading again overwrites with the same values.
+                throw StrataError(error.code, error.message + "; the input's points may not be stored: ingesting it again is safe",
+                                  path: error.path, offset: error.offset)
             }
-            storing.finish()
+            try database.close()
             let seconds = Date().timeIntervalSince(started)
             var output = StandardOutput()
             let rate = seconds > 0 ? Double(points) / seconds : 0

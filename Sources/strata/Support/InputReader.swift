@@ -201,6 +201,11 @@ struct InputSource {
         }
     }
 
+    /// Fills `buffer` as far as the input allows, from the read position; returns the bytes read, 0 at the end.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+        try file.read(into: buffer)
+    }
+
     /// Fills `buffer` from `offset` of a regular file as far as it allows, leaving the read position.
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(Errno) -> Int {
         try file.read(into: buffer, at: offset)
@@ -238,5 +243,97 @@ private struct ReadRound: @unchecked Sendable {
         let offset = start + piece * InputReader.blockSize
         let target = UnsafeMutableRawBufferPointer(rebasing: output[offset..<min(offset + InputReader.blockSize, output.count)])
         (counts.baseAddress! + piece).initialize(to: Result { () throws(Errno) in try source.read(into: target, at: offset) })
+    }
+}
+
+/// An input named on the command line read a piece at a time, for a parser that
+/// keeps only a window of it in memory: a file, `-` for standard input, and `.zst`
+/// files (or any input starting with a zstd frame) decompressed as they are read.
+struct StreamedInput: ImportInput, ~Copyable {
+    private let source: InputSource
+    private var decoder: ZstdStreamDecoder?
+    /// Compressed bytes read and not yet decompressed: `compressed[offset..<count]`.
+    private var compressed: [UInt8] = []
+    private var offset = 0
+    private var count = 0
+    /// Decompressed bytes not yet handed out: `decompressed[handedOut...]`.
+    private var decompressed: [UInt8] = []
+    private var handedOut = 0
+    private var finished = false
+
+    init(_ name: String) throws {
+        let source = try InputSource(name)
+        var first = [UInt8](repeating: 0, count: InputReader.blockSize)
+        let firstCount: Int
+        do { firstCount = try source.read(into: &first) } catch {
+            source.close()
+            throw error
+        }
+        let zstdMagic: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD]
+        var decoder: ZstdStreamDecoder? = nil
+        if name.hasSuffix(".zst") || first[0..<firstCount].starts(with: zstdMagic) {
+            do { decoder = try ZstdStreamDecoder() } catch {
+                source.close()
+                throw CommandError(message: "\(name): \(error)")
+            }
+        }
+        self.source = source
+        self.decoder = decoder
+        compressed = first
+        count = firstCount
+    }
+
+    func close() { source.close() }
+
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard !buffer.isEmpty else { return 0 }
+        // Bytes read before the format was known come first.
+        if decoder == nil {
+            if offset < count {
+                let taken = min(buffer.count, count - offset)
+                compressed.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: taken) }
+                offset += taken
+                return taken
+            }
+            do throws(Errno) { return try source.read(into: buffer) } catch {
+                throw CommandError(message: "\(source.name): cannot be read: \(error)")
+            }
+        }
+        while handedOut == decompressed.count && !finished { try decompressStep() }
+        let taken = min(buffer.count, decompressed.count - handedOut)
+        if taken > 0 {
+            decompressed.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + handedOut, byteCount: taken) }
+            handedOut += taken
+        }
+        return taken
+    }
+
+    /// Decompresses up to a block more, reading compressed bytes as needed.
+    private mutating func decompressStep() throws {
+        decompressed.removeAll(keepingCapacity: true)
+        handedOut = 0
+        if offset == count {
+            count = try source.read(into: &compressed)
+            offset = 0
+            if count == 0 {
+                do { try decoder!.finish() } catch {
+                    throw CommandError(message: "\(source.name): zstd decompression failed: \(error)", status: ExitStatus.badInput)
+                }
+                finished = true
+                return
+            }
+        }
+        let (start, end) = (offset, count)
+        let step = compressed.withUnsafeBytes { bytes -> Result<(consumed: Int, drained: Bool), CompressionError> in
+            do throws(CompressionError) {
+                return .success(try decoder!.decompress(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), appendingTo: &decompressed,
+                                                        outputLimit: InputReader.blockSize))
+            } catch { return .failure(error) }
+        }
+        switch step {
+        case .success(let progress): offset += progress.consumed
+        case .failure(let error):
+            throw CommandError(message: "\(source.name): zstd decompression failed: \(error)", status: ExitStatus.badInput)
+        }
     }
 }
