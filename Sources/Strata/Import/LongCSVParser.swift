@@ -41,6 +41,8 @@ public struct LongCSVParser: Sendable {
     var blockBytes = ParallelImport.defaultBlockBytes
     /// The threads a parse uses; 1 parses in one piece.
     var workers = ParallelWork.processorCount
+    /// The bytes of a streamed input held at a time (see ``parse(reading:file:into:)``).
+    var windowBytes = ImportWindow.defaultCapacity
 
     /// A parser storing values as `valueType`, stopping at the first bad row unless `skipsBadRows`.
     public init(valueType: ValueType = .float64, skipsBadRows: Bool = false) {
@@ -88,7 +90,7 @@ public struct LongCSVParser: Sendable {
     ///   runaway line; a read error of `input`; `.typeMismatch` for a series staged with
     ///   the other type by an earlier input. `stage` is then as it was.
     package func parse(reading input: inout some ImportInput & ~Copyable, file: String, into stage: inout ImportStage) throws -> Result {
-        var window = ImportWindow(capacity: max(ImportWindow.defaultCapacity, 2 * blockBytes))
+        var window = ImportWindow(capacity: windowBytes)
         try window.fill(from: &input, lineLimit: maximumRecordBytes)
         // The header must be whole in the window.
         while !window.atEnd && ParallelImport.lastLineFeed(in: window.bytes, from: 0) == nil {
