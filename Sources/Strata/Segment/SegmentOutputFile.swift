@@ -47,6 +47,12 @@ struct SegmentOutputFile {
         if pendingBytes >= Self.writeThreshold { try drain() }
     }
 
+    /// Appends one device encoded by a ``DeviceEncoder`` (devices in increasing name order).
+    mutating func append(_ device: EncodedDevice) throws(StrataError) {
+        writer.append(device)
+        if pendingBytes >= Self.writeThreshold { try drain() }
+    }
+
     /// Writes the bytes encoded so far to the file.
     mutating func drain() throws(StrataError) {
         guard pendingBytes > 0 else { return }

@@ -58,13 +58,13 @@ extension Store {
         let closeAfter = configuration.compaction.closeAfterMilliseconds
         let isHistory = CompactionWindow.week(containing: stage.maximumTime).isClosed(now: now, closeAfter: closeAfter)
         let sequence = takeSequence()
+        let compression = isHistory ? configuration.compaction.compression : configuration.flushCompression
         var output = try SegmentOutputFile(
-            folder: segmentsDirectory, sequence: sequence, pointsPerChunk: configuration.pointsPerChunk,
-            compression: isHistory ? configuration.compaction.compression : configuration.flushCompression,
+            folder: segmentsDirectory, sequence: sequence, pointsPerChunk: configuration.pointsPerChunk, compression: compression,
             provenance: SegmentProvenance(rank: sequence, level: 0, deletionsApplied: 0, replaced: []))
         let points: Int
         do throws(StrataError) {
-            points = try appendSeries(of: stage, to: &output)
+            points = try appendSeries(of: stage, to: &output, compression: compression)
         } catch {
             output.abandon()
             throw error
@@ -110,26 +110,27 @@ extension Store {
 
     /// Appends the stage's series to `output`, device by device in name order, each
     /// sorted by time with the last write of a timestamp kept; returns the points kept.
-    private func appendSeries(of stage: borrowing ImportStage, to output: inout SegmentOutputFile) throws(StrataError) -> Int {
-        let keys = stage.keys
-        let order = keys.indices.sorted { keys[$0] < keys[$1] }
-        var device = DeviceGather()
+    ///
+    /// Devices are sorted and encoded on every core, a batch at a time, and appended
+    /// in order by this thread (encoding is most of a load's time after parsing).
+    private func appendSeries(of stage: borrowing ImportStage, to output: inout SegmentOutputFile,
+                              compression: ChunkCompression) throws(StrataError) -> Int {
+        let work = LoadEncoding(stage: copy stage, pointsPerChunk: configuration.pointsPerChunk, compression: compression)
         var kept = 0
-        var start = 0
-        while start < order.count {
-            var end = start + 1
-            while end < order.count && UTF8Order.equal(keys[order[end]].device, keys[order[start]].device) { end += 1 }
-            let members = order[start..<end].filter { stage.series[$0].count > 0 }
-            let ranges = device.gather(members.map { stage.series[$0] })
-            kept += ranges.reduce(0) { $0 + $1.count }
-            try device.withSpans(ranges) { columns throws(StrataError) in
-                let spans = members.indices.map { position in
-                    SeriesSpans(metric: keys[members[position]].metric, type: stage.types[members[position]],
-                                timestamps: columns[position].times, bits: columns[position].bits)
-                }
-                try output.append(device: keys[order[start]].device, series: spans)
+        var batchStart = 0
+        while batchStart < work.devices.count {
+            // About 8 M points a batch: enough to keep both cores busy, little memory.
+            var batchEnd = batchStart + 1
+            var points = work.points(ofDevice: batchStart)
+            while batchEnd < work.devices.count && points < LoadEncoding.batchPoints {
+                points += work.points(ofDevice: batchEnd)
+                batchEnd += 1
             }
-            start = end
+            for device in work.encode(batchStart..<batchEnd) {
+                kept += device.pointCount
+                try output.append(device)
+            }
+            batchStart = batchEnd
         }
         return kept
     }
@@ -155,6 +156,81 @@ extension Store {
             return other.start <= window.last && window.start <= other.last
         }
         return meets ? nil : window
+    }
+}
+
+/// A load's devices encoded on every core: the stage's series grouped by device in
+/// name order, and for each worker its own gather buffers and encoder.
+private struct LoadEncoding: @unchecked Sendable {
+    // @unchecked: each worker touches only its own encoder and gather buffers, and
+    // the results' slots it claimed; the stage is only read.
+    static let batchPoints = 8 << 20
+
+    let stage: ImportStage
+    /// Per device, the positions in `order` of its series.
+    let devices: [Range<Int>]
+    /// Stage series indices in name order.
+    let order: [Int]
+    let pointsPerChunk: Int
+    let compression: ChunkCompression
+
+    init(stage: ImportStage, pointsPerChunk: Int, compression: ChunkCompression) {
+        let keys = stage.keys
+        let order = keys.indices.sorted { keys[$0] < keys[$1] }.filter { stage.series[$0].count > 0 }
+        var devices: [Range<Int>] = []
+        var start = 0
+        while start < order.count {
+            var end = start + 1
+            while end < order.count && UTF8Order.equal(keys[order[end]].device, keys[order[start]].device) { end += 1 }
+            devices.append(start..<end)
+            start = end
+        }
+        self.stage = stage
+        self.order = order
+        self.devices = devices
+        self.pointsPerChunk = pointsPerChunk
+        self.compression = compression
+    }
+
+    func points(ofDevice device: Int) -> Int {
+        devices[device].reduce(0) { $0 + stage.series[order[$1]].count }
+    }
+
+    /// The devices `batch`, encoded on every core, in order.
+    func encode(_ batch: Range<Int>) -> [EncodedDevice] {
+        let results = UnsafeMutableBufferPointer<EncodedDevice?>.allocate(capacity: batch.count)
+        results.initialize(repeating: nil)
+        defer { results.deinitialize().deallocate() }
+        let slots = ResultSlots(results: results)
+        let next = Locked(batch.lowerBound)
+        ParallelWork.run(workers: min(ParallelWork.processorCount, batch.count)) { _ in
+            var gather = DeviceGather()
+            let encoder = DeviceEncoder(pointsPerChunk: pointsPerChunk, compression: compression)
+            while true {
+                let device = next.withLock { next in
+                    defer { next += 1 }
+                    return next
+                }
+                guard device < batch.upperBound else { return }
+                slots.results[device - batch.lowerBound] = encode(device: device, gather: &gather, encoder: encoder)
+            }
+        }
+        return results.map { $0! }
+    }
+
+    private func encode(device: Int, gather: inout DeviceGather, encoder: DeviceEncoder) -> EncodedDevice {
+        let members = order[devices[device]]
+        let ranges = gather.gather(members.map { stage.series[$0] })
+        return gather.withSpans(ranges) { columns in
+            let spans = zip(members, columns).map { index, column in
+                SeriesSpans(metric: stage.keys[index].metric, type: stage.types[index], timestamps: column.times, bits: column.bits)
+            }
+            return encoder.encode(device: stage.keys[members.first!].device, series: spans)
+        }
+    }
+
+    private struct ResultSlots: @unchecked Sendable {
+        let results: UnsafeMutableBufferPointer<EncodedDevice?>
     }
 }
 
@@ -193,14 +269,12 @@ private struct DeviceGather {
     }
 
     /// `body` given the columns of each gathered series, at `ranges`.
-    func withSpans(_ ranges: [Range<Int>],
-                   _ body: ([(times: UnsafeBufferPointer<Int64>, bits: UnsafeBufferPointer<UInt64>)]) throws(StrataError) -> Void) throws(StrataError) {
-        let outcome = times.withUnsafeBufferPointer { times in
-            bits.withUnsafeBufferPointer { bits -> Result<Void, StrataError> in
-                let columns = ranges.map { (times: UnsafeBufferPointer(rebasing: times[$0]), bits: UnsafeBufferPointer(rebasing: bits[$0])) }
-                return Result { () throws(StrataError) in try body(columns) }
+    func withSpans<Result>(_ ranges: [Range<Int>],
+                           _ body: ([(times: UnsafeBufferPointer<Int64>, bits: UnsafeBufferPointer<UInt64>)]) -> Result) -> Result {
+        times.withUnsafeBufferPointer { times in
+            bits.withUnsafeBufferPointer { bits in
+                body(ranges.map { (times: UnsafeBufferPointer(rebasing: times[$0]), bits: UnsafeBufferPointer(rebasing: bits[$0])) })
             }
         }
-        try outcome.get()
     }
 }
