@@ -102,34 +102,18 @@ struct CSVRecordCursor {
         let start = position
         var index = start
         var found = 0
-        var noted = (0, 0, 0)
-        var lineEnds = false
-        // Eight bytes at a time: the line feeds, quotes and commas of a word as masks
-        // (see `SpecialBytes`), the commas before the first line feed or quote noted.
-        while index + 8 <= bytes.count {
-            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-            let stops = SpecialBytes.matching(0x0A, in: word) | SpecialBytes.matching(0x22, in: word)
-            var commaBits = SpecialBytes.matching(0x2C, in: word)
-            if stops != 0 { commaBits &= (UInt64(1) << UInt64(stops.trailingZeroBitCount)) &- 1 }
-            while commaBits != 0 {
-                SpecialBytes.note(index + commaBits.trailingZeroBitCount / 8, as: found, in: &noted)
-                found += 1
-                commaBits &= commaBits &- 1
-            }
-            if stops != 0 {
-                index += stops.trailingZeroBitCount / 8
-                if base.load(fromByteOffset: index, as: UInt8.self) == 0x22 { return nil }
-                lineEnds = true
-                break
-            }
-            index += 8
-        }
-        while !lineEnds && index < bytes.count {
+        var (first, second, third) = (0, 0, 0)
+        while index < bytes.count {
             let byte = base.load(fromByteOffset: index, as: UInt8.self)
             if byte == 0x0A { break }
             if byte == 0x22 { return nil }
             if byte == 0x2C {
-                SpecialBytes.note(index, as: found, in: &noted)
+                switch found {
+                case 0: first = index
+                case 1: second = index
+                case 2: third = index
+                default: break
+                }
                 found += 1
             }
             index += 1
@@ -139,7 +123,7 @@ struct CSVRecordCursor {
         position = index + 1
         var end = index
         if end > start && base.load(fromByteOffset: end - 1, as: UInt8.self) == 0x0D { end -= 1 }
-        commas = noted
+        commas = (first, second, third)
         commaCount = found
         return bytes[start..<end]
     }
@@ -282,31 +266,5 @@ struct NumberScratch {
         let (value, length) = CDecimal.parseDouble(buffer)
         guard length == field.count else { return nil }
         return value
-    }
-}
-
-/// Finds given bytes in a 64-bit word of text, eight at a time.
-enum SpecialBytes {
-    /// The top bit of each byte of `word` that equals `byte`, the others clear.
-    ///
-    /// A byte of `word ^ pattern` is zero exactly where `byte` is, and
-    /// `((x & 0x7F…) + 0x7F…) | x` sets the top bit of every non-zero byte without
-    /// carries between bytes (the classic SWAR zero-byte test, exact in this form).
-    @inline(__always)
-    static func matching(_ byte: UInt8, in word: UInt64) -> UInt64 {
-        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-        let x = word ^ (UInt64(byte) &* 0x0101_0101_0101_0101)
-        return ~(((x & low) &+ low) | x) & ~low
-    }
-
-    /// Records `offset` as comma number `index` when it is one of the first three.
-    @inline(__always)
-    static func note(_ offset: Int, as index: Int, in noted: inout (Int, Int, Int)) {
-        switch index {
-        case 0: noted.0 = offset
-        case 1: noted.1 = offset
-        case 2: noted.2 = offset
-        default: break
-        }
     }
 }
