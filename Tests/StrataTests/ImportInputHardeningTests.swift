@@ -201,6 +201,39 @@ struct ImportInputHardeningTests {
         }
     }
 
+    @Test("The word-at-a-time record scan finds what a byte-by-byte scan finds", arguments: 0..<4)
+    func unquotedRecordScan(seed: UInt64) {
+        var random = SeededGenerator(seed: 900 + seed)
+        let alphabet: [UInt8] = [0x61, 0x61, 0x61, 0x2C, 0x2C, 0x22, 0x0A, 0x0D, 0xC3]
+        let bytes = (0..<3_000).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
+        bytes.withUnsafeBytes { raw in
+            var position = 0
+            while position < raw.count {
+                // The reference: the record's end at the first line feed, nil at a quote before it.
+                var end = position
+                while end < raw.count && raw[end] != 0x0A && raw[end] != 0x22 { end += 1 }
+                let commaOffsets = (position..<end).filter { raw[$0] == 0x2C }
+                var cursor = CSVRecordCursor(bytes: raw, position: position, firstLine: 1)
+                var commas = (0, 0, 0)
+                var count = -1
+                let record = cursor.nextUnquotedRecord(commas: &commas, commaCount: &count)
+                if end < raw.count && raw[end] == 0x22 {
+                    #expect(record == nil, "a quote at \(end) after \(position)")
+                    position = end + 1
+                    continue
+                }
+                var recordEnd = end
+                if recordEnd > position && raw[recordEnd - 1] == 0x0D { recordEnd -= 1 }
+                #expect(record.map { $0.startIndex..<$0.endIndex } == position..<recordEnd)
+                #expect(count == commaOffsets.count)
+                let noted = [commas.0, commas.1, commas.2].prefix(min(3, commaOffsets.count))
+                #expect(Array(noted) == Array(commaOffsets.prefix(3)))
+                #expect(cursor.position == end + 1)
+                position = end + 1
+            }
+        }
+    }
+
     // MARK: Line limit
 
     @Test("A line or record over the limit is malformed")
