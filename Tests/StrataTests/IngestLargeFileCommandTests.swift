@@ -86,4 +86,44 @@ struct IngestLargeFileCommandTests {
         #expect(outcome.status == 2)
         #expect(outcome.standardError == "strata: \(path):30002: the line is longer than 1000000 bytes, the limit (--max-line-bytes raises it); reading stopped there\n")
     }
+
+    @Test("An ingest killed at any moment stores all of the file or none of it, and the store opens")
+    func killedIngest() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.appending("fleet.csv")
+        try Data(Self.longCSV(rows: 400_000, seed: 22)).write(to: URL(fileURLWithPath: path))
+        // A store already holding other points, which every outcome must keep.
+        let store = directory.appending("store")
+        let first = directory.appending("first.csv")
+        try Data("device,metric,ts_ms,value\nkept,temp,1,2.5\n".utf8).write(to: URL(fileURLWithPath: first))
+        #expect(try CommandRunner.run(["ingest", store, first]).status == 0)
+        let kept = try contents(of: store)
+        let whole = directory.appending("whole")
+        #expect(try CommandRunner.run(["ingest", whole, first, path]).status == 0)
+        let full = try contents(of: whole)
+        var outcomes = (none: 0, all: 0)
+        var random = SeededGenerator(seed: 23)
+        for _ in 0..<12 {
+            let process = Process()
+            process.executableURL = CommandRunner.executable
+            process.arguments = ["ingest", store, path]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            usleep(UInt32(20_000 + random.next() % 400_000))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let now = try contents(of: store)
+            if now == kept {
+                outcomes.none += 1
+            } else {
+                #expect(now == full, "a killed ingest stored part of the file")
+                outcomes.all += 1
+                break
+            }
+        }
+        #expect(outcomes.none + outcomes.all > 0)
+        let verified = try CommandRunner.run(["verify", store])
+        #expect(verified.status == 0, "\(verified.standardOutput)\(verified.standardError)")
+    }
 }
