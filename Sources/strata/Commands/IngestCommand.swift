@@ -72,12 +72,15 @@ struct IngestCommand: ParsableCommand {
             the good rows are stored and the bad ones are counted and the first few \
             listed.
 
-            Each file's points go through the write-ahead log as one batch and are \
-            durable (fsynced) when the command reports them; they are flushed into a \
-            segment before it returns. When storing fails part-way (a full disk), the \
-            message says which files are stored (durable in the log, so in the store \
-            when it is next opened) and which are not. A store that another process is \
-            writing is refused with that process's id.
+            The points of all the files are then loaded into the store as one new \
+            segment, sorted and encoded on every core, without the write-ahead log, and \
+            are durable (fsynced) when the command reports them. Nothing is stored before \
+            that: a failure or a crash stores none of the input, and ingesting it again \
+            is safe. History that fits one compacted file goes straight to its \
+            compaction window, so `strata compact` has nothing left to do. Long CSV is \
+            read a 64 MiB window at a time; memory holds about 16 bytes a point for the \
+            points being loaded. A store that another process is writing is refused \
+            with that process's id.
             """
     )
 
