@@ -88,13 +88,12 @@ public struct ImportStage: Sendable {
     private(set) var types: [ValueType] = []
     private var indexOfKey: [SeriesKey: Int] = [:]
     private(set) var series: [Series] = []
-    /// Where each input began: what ``rollBack(to:)`` returns to.
-    private var inputs: [String] = []
 
     /// Points staged, counting each row added (duplicates included).
     public private(set) var pointCount = 0
-    /// The smallest and largest timestamps staged.
+    /// The smallest timestamp staged (`Int64.max` while the stage is empty).
     public private(set) var minimumTime = Int64.max
+    /// The largest timestamp staged (`Int64.min` while the stage is empty).
     public private(set) var maximumTime = Int64.min
 
     /// An empty stage.

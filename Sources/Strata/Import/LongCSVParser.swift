@@ -103,30 +103,32 @@ public struct LongCSVParser: Sendable {
         let whole = window.bytes
         let bytes = InputText.skippingByteOrderMark(whole)
         let skipped = whole.count - bytes.count
-        var cursor = CSVRecordCursor(bytes: bytes)
-        guard let headerLine = cursor.nextRecord() else {
-            throw RowError(file: file, line: 1, reason: "empty input; expected the header \(Self.header)")
-        }
-        try checkHeader(headerLine, file: file)
-        let plan = ParallelImport.Plan(blockBytes: blockBytes, workers: workers, skipsBadRows: skipsBadRows,
-                                       maximumReportedErrors: maximumReportedErrors)
+        let cursor = try cursorAfterHeader(bytes, file: file)
         return try ParallelImport.parseStreamed(
             window: &window, input: &input, from: min(skipped + cursor.position, whole.count), firstLine: cursor.nextLineNumber, headerLine: 1,
             plan: plan, maximumRecordBytes: maximumRecordBytes, file: file, into: &stage,
             parseBlock: { bytes, from, to in parseRecords(bytes, from: from, to: to, firstLine: 1, file: file) })
     }
 
-    /// Parses `bytes`, merging the rows into the result's batch when `stage` is nil.
-    private func parse(_ bytes: UnsafeRawBufferPointer, file: String, staging stage: inout ImportStage?) throws(RowError) -> Result {
-        let bytes = InputText.skippingByteOrderMark(bytes)
+    /// How a parse is spread over the cores.
+    private var plan: ParallelImport.Plan {
+        ParallelImport.Plan(blockBytes: blockBytes, workers: workers, skipsBadRows: skipsBadRows, maximumReportedErrors: maximumReportedErrors)
+    }
+
+    /// A cursor over `bytes` past the header, which must be there.
+    private func cursorAfterHeader(_ bytes: UnsafeRawBufferPointer, file: String) throws(RowError) -> CSVRecordCursor {
         var cursor = CSVRecordCursor(bytes: bytes)
         guard let headerLine = cursor.nextRecord() else {
             throw RowError(file: file, line: 1, reason: "empty input; expected the header \(Self.header)")
         }
         try checkHeader(headerLine, file: file)
+        return cursor
+    }
 
-        let plan = ParallelImport.Plan(blockBytes: blockBytes, workers: workers, skipsBadRows: skipsBadRows,
-                                       maximumReportedErrors: maximumReportedErrors)
+    /// Parses `bytes`, merging the rows into the result's batch when `stage` is nil.
+    private func parse(_ bytes: UnsafeRawBufferPointer, file: String, staging stage: inout ImportStage?) throws(RowError) -> Result {
+        let bytes = InputText.skippingByteOrderMark(bytes)
+        let cursor = try cursorAfterHeader(bytes, file: file)
         let shared = ParallelImport.SharedBytes(bytes: bytes)
         if let result = try ParallelImport.parse(bytes, from: cursor.position, firstLine: cursor.nextLineNumber, headerLine: 1, plan: plan, staging: &stage,
                                                  parseBlock: { from, to in parseRecords(shared.bytes, from: from, to: to, firstLine: 1, file: file) }) {
