@@ -71,6 +71,26 @@ struct StoreLoadTests {
         try reopened.close()
     }
 
+    @Test("History spanning several windows goes to one segment a window, as compaction would cut it", arguments: 0..<2)
+    func historyOverWindows(seed: UInt64) throws {
+        let directory = TemporaryDirectory()
+        var model: Model = [:]
+        // Four years from 2013: more than one window of any level that is finished.
+        let stage = try Self.randomStage(seed: 40 + seed, from: 1_362_096_000_000, span: 4 * 365 * 86_400_000, model: &model)
+        let store = try Store(at: directory.path)
+        let report = try store.load(stage)
+        #expect(report.placedInWindow)
+        let segments = store.segments()
+        #expect(segments.count > 1 && segments.allSatisfy { $0.level >= 2 })
+        try Self.expectMatches(store, model)
+        #expect(try store.compact().steps == 0)
+        try Self.expectMatches(store, model)
+        try store.close()
+        let reopened = try Store(at: directory.path)
+        try Self.expectMatches(reopened, model)
+        try reopened.close()
+    }
+
     @Test("A load wins over points stored before it, flushed or in the head, and is a flushed segment then; compaction keeps every answer")
     func overStoredPoints() throws {
         let directory = TemporaryDirectory()

@@ -52,110 +52,116 @@ extension Store {
         }
     }
 
-    /// Encodes `stage` into the next segment and publishes it.
+    /// Encodes `stage` into the next segment (or one a compaction window) and publishes it.
     private func write(_ stage: borrowing ImportStage) throws(StrataError) -> LoadReport {
         let now = wallClockMilliseconds()
         let closeAfter = configuration.compaction.closeAfterMilliseconds
         let isHistory = CompactionWindow.week(containing: stage.maximumTime).isClosed(now: now, closeAfter: closeAfter)
-        let sequence = takeSequence()
         let compression = isHistory ? configuration.compaction.compression : configuration.flushCompression
-        var output = try SegmentOutputFile(
-            folder: segmentsDirectory, sequence: sequence, pointsPerChunk: configuration.pointsPerChunk, compression: compression,
-            provenance: SegmentProvenance(rank: sequence, level: 0, deletionsApplied: 0, replaced: []))
-        let points: Int
-        do throws(StrataError) {
-            points = try appendSeries(of: stage, to: &output, compression: compression)
-        } catch {
-            output.abandon()
-            throw error
-        }
-        let encodedBytes = output.pendingBytes + output.bytesWritten
+        let work = LoadEncoding(stage: copy stage, pointsPerChunk: configuration.pointsPerChunk, compression: compression)
         let segments = state.withLock { $0.segments }
-        let window = isHistory ? loadWindow(first: stage.minimumTime, last: stage.maximumTime, bytes: encodedBytes, now: now, among: segments) : nil
-        let level = window?.level ?? 0
-        let bytes = try output.finish(siblings: window == nil ? [] : [sequence], level: level)
-        let path = segmentsDirectory + "/" + SegmentFormat.fileName(sequence: sequence)
-        let segment: SegmentFile
-        do throws(StrataError) {
-            do throws(Errno) { try FileSystem.syncDirectory(segmentsDirectory) } catch {
-                throw .io(error, "syncing the segments folder", path: segmentsDirectory)
-            }
-            segment = try SegmentFile(path: path, sequence: sequence, rank: sequence, level: level)
-        } catch {
-            _ = try? FileSystem.removeFile(path)
-            throw error
+        let (first, last) = (stage.minimumTime, stage.maximumTime)
+        let windowsFor = { (bytes: Int) -> [CompactionWindow]? in
+            isHistory ? self.loadWindows(first: first, last: last, bytes: bytes, now: now, among: segments) : nil
         }
+        // Where a load goes depends on its encoded size. Readings take about a byte a
+        // point once encoded: the windows are chosen on that guess, then checked against
+        // the size, and the load encoded again in the few cases where they differ.
+        var windows = windowsFor(stage.pointCount)
+        var parts = work.encode(into: windows)
+        let encodedWindows = windowsFor(parts.reduce(0) { $0 + $1.devices.reduce(0) { $0 + $1.payload.count } })
+        if encodedWindows != windows {
+            windows = encodedWindows
+            parts = work.encode(into: windows)
+        }
+        let points = parts.reduce(0) { $0 + $1.devices.reduce(0) { $0 + $1.pointCount } }
+        let written = try writeSegments(parts, compression: compression, compacted: windows != nil)
         let notDurable: StrataError?
         do throws(StrataError) {
             notDurable = try publish({ manifest in
-                manifest.segments.append(.init(sequence: sequence, rank: sequence, level: level))
+                for segment in written { manifest.segments.append(.init(sequence: segment.sequence, rank: segment.rank, level: segment.level)) }
             }, then: { state in
-                state.segments.append(segment)
+                state.segments.append(contentsOf: written)
                 state.segments.sort { ($0.rank, $0.sequence) < ($1.rank, $1.sequence) }
             })
         } catch {
-            segment.markObsolete()
+            for segment in written { segment.markObsolete() }
             throw error
         }
+        let bytes = written.reduce(0) { $0 + $1.byteCount }
         metrics.pointsAppended.increment(by: Int64(points))
         metrics.segmentBytesWritten.increment(by: Int64(bytes))
         metrics.segments.record(state.withLock { $0.segments.count })
-        logger.info("loaded points into a segment", metadata: [
-            "segment": "\(path)", "points": "\(points)", "bytes": "\(bytes)", "level": "\(level)",
+        logger.info("loaded points into segments", metadata: [
+            "segments": "\(written.map(\.path))", "points": "\(points)", "bytes": "\(bytes)", "levels": "\(written.map(\.level))",
         ])
-        // The segment is published; the caller learns the manifest may not be durable yet.
+        // The segments are published; the caller learns the manifest may not be durable yet.
         if let notDurable { throw notDurable }
-        return LoadReport(points: points, series: stage.seriesCount, bytes: bytes, placedInWindow: window != nil)
+        return LoadReport(points: points, series: stage.seriesCount, bytes: bytes, placedInWindow: windows != nil)
     }
 
-    /// Appends the stage's series to `output`, device by device in name order, each
-    /// sorted by time with the last write of a timestamp kept; returns the points kept.
-    ///
-    /// Devices are sorted and encoded on every core, a batch at a time, and appended
-    /// in order by this thread (encoding is most of a load's time after parsing).
-    private func appendSeries(of stage: borrowing ImportStage, to output: inout SegmentOutputFile,
-                              compression: ChunkCompression) throws(StrataError) -> Int {
-        let work = LoadEncoding(stage: copy stage, pointsPerChunk: configuration.pointsPerChunk, compression: compression)
-        var kept = 0
-        var batchStart = 0
-        while batchStart < work.devices.count {
-            // About 8 M points a batch: enough to keep both cores busy, little memory.
-            var batchEnd = batchStart + 1
-            var points = work.points(ofDevice: batchStart)
-            while batchEnd < work.devices.count && points < LoadEncoding.batchPoints {
-                points += work.points(ofDevice: batchEnd)
-                batchEnd += 1
+    /// Writes each part as a segment of its level, ranked as its sequence, fsynced
+    /// with the folder; `compacted` parts are the outputs of one step (siblings). On
+    /// failure no file is left.
+    private func writeSegments(_ parts: [(level: UInt8, devices: [EncodedDevice])], compression: ChunkCompression,
+                               compacted: Bool) throws(StrataError) -> [SegmentFile] {
+        let sequences = parts.map { _ in takeSequence() }
+        var paths: [String] = []
+        do throws(StrataError) {
+            for (part, sequence) in zip(parts, sequences) {
+                var output = try SegmentOutputFile(
+                    folder: segmentsDirectory, sequence: sequence, pointsPerChunk: configuration.pointsPerChunk, compression: compression,
+                    provenance: SegmentProvenance(rank: sequence, level: 0, deletionsApplied: 0, replaced: []))
+                do throws(StrataError) {
+                    for device in part.devices { try output.append(device) }
+                } catch {
+                    output.abandon()
+                    throw error
+                }
+                _ = try output.finish(siblings: compacted ? sequences : [], level: part.level)
+                paths.append(segmentsDirectory + "/" + SegmentFormat.fileName(sequence: sequence))
             }
-            for device in work.encode(batchStart..<batchEnd) {
-                kept += device.pointCount
-                try output.append(device)
+            do throws(Errno) { try FileSystem.syncDirectory(segmentsDirectory) } catch {
+                throw .io(error, "syncing the segments folder", path: segmentsDirectory)
             }
-            batchStart = batchEnd
+            var written: [SegmentFile] = []
+            for (part, sequence) in zip(parts, sequences) {
+                let path = segmentsDirectory + "/" + SegmentFormat.fileName(sequence: sequence)
+                written.append(try SegmentFile(path: path, sequence: sequence, rank: sequence, level: part.level))
+            }
+            return written
+        } catch {
+            for path in paths { _ = try? FileSystem.removeFile(path) }
+            throw error
         }
-        return kept
     }
 
-    /// The window a load of history goes straight to, or nil when it must be a
-    /// flushed segment: the window compaction would move it to (see
-    /// `largestLevel(first:last:bytes:now:among:)` and `CompactionWindow.target`)
-    /// when its file fits one, no flushed segment ranks below it (flushed
-    /// segments must rank above compacted ones) and no compacted segment's
-    /// window meets it (compaction would merge them).
-    private func loadWindow(first: Int64, last: Int64, bytes: Int, now: Int64, among segments: [SegmentFile]) -> CompactionWindow? {
+    /// The windows a load of history goes straight to, in time order, or nil when it
+    /// must be a flushed segment: the windows compaction would cut it into (see
+    /// `largestLevel(first:last:bytes:now:among:)` and `CompactionWindow.target`), when
+    /// its encoding fits one file, no flushed segment ranks below it (flushed segments
+    /// must rank above compacted ones) and no compacted segment's window meets them
+    /// (compaction would merge them).
+    private func loadWindows(first: Int64, last: Int64, bytes: Int, now: Int64, among segments: [SegmentFile]) -> [CompactionWindow]? {
         let closeAfter = configuration.compaction.closeAfterMilliseconds
         guard bytes <= configuration.compaction.largeWindowMaximumBytes,
               !segments.contains(where: { $0.level == 0 }) else { return nil }
         let level = largestLevel(first: first, last: last, bytes: bytes, now: now, among: segments)
-        let window = CompactionWindow.target(for: first, now: now, closeAfter: closeAfter, largestLevel: level)
-        guard window.level >= CompactionWindow.weekLevel,
-              window == CompactionWindow.target(for: last, now: now, closeAfter: closeAfter, largestLevel: level)
-        else { return nil }
+        var windows: [CompactionWindow] = []
+        var time = first
+        while true {
+            let window = CompactionWindow.target(for: time, now: now, closeAfter: closeAfter, largestLevel: level)
+            guard window.level >= CompactionWindow.weekLevel else { return nil }
+            windows.append(window)
+            guard window.last < last else { break }
+            time = window.last + 1
+        }
         let meets = segments.contains { segment in
             guard let bounds = segment.timeBounds else { return false }
             let other = CompactionWindow.of(level: segment.level, firstTime: bounds.first)
-            return other.start <= window.last && window.start <= other.last
+            return windows.contains { other.start <= $0.last && $0.start <= other.last }
         }
-        return meets ? nil : window
+        return meets ? nil : windows
     }
 }
 
@@ -196,8 +202,35 @@ private struct LoadEncoding: @unchecked Sendable {
         devices[device].reduce(0) { $0 + stage.series[order[$1]].count }
     }
 
-    /// The devices `batch`, encoded on every core, in order.
-    func encode(_ batch: Range<Int>) -> [EncodedDevice] {
+    /// The segments a load writes: one holding every device (a flushed one when
+    /// `windows` is nil), or one a window, each device with the points of that window.
+    func encode(into windows: [CompactionWindow]?) -> [(level: UInt8, devices: [EncodedDevice])] {
+        guard let windows, windows.count > 1 else { return [(windows?.first?.level ?? 0, encode())] }
+        return windows.map { window in (window.level, encode(within: window.start...window.last)) }.filter { !$0.devices.isEmpty }
+    }
+
+    /// Every device, encoded on every core a batch of about ``batchPoints`` at a
+    /// time, in name order; with `window`, only the points in it (devices without
+    /// any left out).
+    func encode(within window: ClosedRange<Int64>? = nil) -> [EncodedDevice] {
+        var encoded: [EncodedDevice] = []
+        encoded.reserveCapacity(devices.count)
+        var batchStart = 0
+        while batchStart < devices.count {
+            var batchEnd = batchStart + 1
+            var points = points(ofDevice: batchStart)
+            while batchEnd < devices.count && points < Self.batchPoints {
+                points += self.points(ofDevice: batchEnd)
+                batchEnd += 1
+            }
+            encoded += encode(batchStart..<batchEnd, within: window).compactMap { $0 }
+            batchStart = batchEnd
+        }
+        return encoded
+    }
+
+    /// The devices `batch`, encoded on every core, in order (nil: no point in `window`).
+    private func encode(_ batch: Range<Int>, within window: ClosedRange<Int64>?) -> [EncodedDevice?] {
         let results = UnsafeMutableBufferPointer<EncodedDevice?>.allocate(capacity: batch.count)
         results.initialize(repeating: nil)
         defer { results.deinitialize().deallocate() }
@@ -212,18 +245,21 @@ private struct LoadEncoding: @unchecked Sendable {
                     return next
                 }
                 guard device < batch.upperBound else { return }
-                slots.results[device - batch.lowerBound] = encode(device: device, gather: &gather, encoder: encoder)
+                slots.results[device - batch.lowerBound] = encode(device: device, within: window, gather: &gather, encoder: encoder)
             }
         }
-        return results.map { $0! }
+        return Array(results)
     }
 
-    private func encode(device: Int, gather: inout DeviceGather, encoder: DeviceEncoder) -> EncodedDevice {
+    private func encode(device: Int, within window: ClosedRange<Int64>?, gather: inout DeviceGather, encoder: DeviceEncoder) -> EncodedDevice? {
         let members = order[devices[device]]
-        let ranges = gather.gather(members.map { stage.series[$0] })
-        return gather.withSpans(ranges) { columns in
-            let spans = zip(members, columns).map { index, column in
-                SeriesSpans(metric: stage.keys[index].metric, type: stage.types[index], timestamps: column.times, bits: column.bits)
+        var ranges = gather.gather(members.map { stage.series[$0] })
+        if let window { ranges = gather.restrict(ranges, to: window) }
+        let kept = zip(members, ranges).filter { !$0.1.isEmpty }
+        guard !kept.isEmpty else { return nil }
+        return gather.withSpans(kept.map(\.1)) { columns in
+            let spans = zip(kept, columns).map { member, column in
+                SeriesSpans(metric: stage.keys[member.0].metric, type: stage.types[member.0], timestamps: column.times, bits: column.bits)
             }
             return encoder.encode(device: stage.keys[members.first!].device, series: spans)
         }
@@ -266,6 +302,27 @@ private struct DeviceGather {
             }
         }
         return ranges
+    }
+
+    /// Each of `ranges` (sorted series) cut to the points whose time lies in `window`.
+    func restrict(_ ranges: [Range<Int>], to window: ClosedRange<Int64>) -> [Range<Int>] {
+        times.withUnsafeBufferPointer { times in
+            ranges.map { range in
+                let lower = Self.firstIndex(in: times, range, where: { $0 >= window.lowerBound })
+                return lower..<Self.firstIndex(in: times, lower..<range.upperBound, where: { $0 > window.upperBound })
+            }
+        }
+    }
+
+    /// The first index of `range` whose time satisfies `isPast` (false, then true, along
+    /// the sorted times), or the range's end: a binary search.
+    private static func firstIndex(in times: UnsafeBufferPointer<Int64>, _ range: Range<Int>, where isPast: (Int64) -> Bool) -> Int {
+        var (low, high) = (range.lowerBound, range.upperBound)
+        while low < high {
+            let middle = low + (high - low) / 2
+            if isPast(times[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
     }
 
     /// `body` given the columns of each gathered series, at `ranges`.
