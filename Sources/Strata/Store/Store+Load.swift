@@ -5,27 +5,29 @@ extension Store {
         public var points = 0
         /// Series stored.
         public var series = 0
-        /// Bytes of the segment written.
+        /// Bytes of the segments written.
         public var bytes = 0
-        /// True when the segment went straight to the compaction window that
-        /// ``compact(progress:)`` would have moved it to; false when it was
+        /// True when the points went straight to the compaction windows that
+        /// ``compact(progress:)`` would have moved them to; false when they were
         /// written as a flushed segment, for compaction to sort out.
         public var placedInWindow = false
     }
 
-    /// Stores the points of `stage` in one new segment, without the write-ahead
-    /// log or the head: the way to import a large file. The points become
-    /// visible, and durable, together when the segment is published; a
-    /// failure or a crash before that stores none of them.
+    /// Stores the points of `stage` in one new segment (or one a compaction
+    /// window, see below), without the write-ahead log or the head: the way to
+    /// import a large file. The points become visible, and durable, together
+    /// when the segments are published; a failure or a crash before that stores
+    /// none of them.
     ///
     /// The load ranks above everything stored before it: of a point stored
     /// already at a timestamp it holds too, the load's value wins, as with
     /// ``append(_:)``. Points in the head are flushed first for that reason.
     ///
     /// History (every point in a finished week) that fits one compacted file
-    /// goes straight to the window compaction would give it, compressed as
-    /// compaction compresses cold data, when the store has no flushed segment
-    /// and that window no compacted one: compacting afterwards has nothing to do.
+    /// goes straight to the windows compaction would cut it into, a segment a
+    /// window, compressed as compaction compresses cold data, when the store has
+    /// no flushed segment and those windows no compacted one: compacting
+    /// afterwards has nothing to do.
     ///
     /// - Throws: `.typeMismatch` when a staged series holds the other value
     ///   type in the store; `.io` when the segment cannot be written (nothing is

@@ -76,8 +76,8 @@ struct IngestCommand: ParsableCommand {
             segment, sorted and encoded on every core, without the write-ahead log, and \
             are durable (fsynced) when the command reports them. Nothing is stored before \
             that: a failure or a crash stores none of the input, and ingesting it again \
-            is safe. History that fits one compacted file goes straight to its \
-            compaction window, so `strata compact` has nothing left to do. Long CSV is \
+            is safe. History that fits one compacted file goes straight to the \
+            compaction windows it belongs in, so `strata compact` has nothing left to do. Long CSV is \
             read a 64 MiB window at a time; memory holds about 16 bytes a point for the \
             points being loaded. A store that another process is writing is refused \
             with that process's id.
