@@ -1,4 +1,4 @@
-// Two system calls Swift's Glibc module does not export (sync_file_range and
+// System calls Swift's Glibc module does not export (sync_file_range and
 // mallopt are declared only under _GNU_SOURCE or in <malloc.h>).
 #define _GNU_SOURCE
 #include "CStrataSystem.h"
@@ -25,6 +25,15 @@ int strata_start_writeback(int descriptor, int64_t offset, int64_t length) {
 #if defined(__linux__)
     if (sync_file_range(descriptor, (off64_t)offset, (off64_t)length, SYNC_FILE_RANGE_WRITE) == 0) return 0;
     return errno;
+#else
+    (void)descriptor; (void)offset; (void)length;
+    return ENOSYS;
+#endif
+}
+
+int strata_drop_cached(int descriptor, int64_t offset, int64_t length) {
+#if defined(__linux__)
+    return posix_fadvise(descriptor, (off_t)offset, (off_t)length, POSIX_FADV_DONTNEED);
 #else
     (void)descriptor; (void)offset; (void)length;
     return ENOSYS;

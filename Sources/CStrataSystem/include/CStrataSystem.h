@@ -19,4 +19,12 @@ int strata_keep_freed_memory(void);
 /// where the system has no such call. It makes nothing durable by itself.
 int strata_start_writeback(int descriptor, int64_t offset, int64_t length);
 
+/// Lets the kernel drop the clean pages of bytes [offset, offset + length) of
+/// `descriptor` from the page cache (`POSIX_FADV_DONTNEED`; pages still dirty
+/// or being written stay), without waiting for anything: a writer of
+/// gigabytes whose earlier pages have reached the disk then reuses their memory
+/// instead of making the kernel find fresh pages for every new one. Returns 0,
+/// or an errno value; ENOSYS where the system has no such call.
+int strata_drop_cached(int descriptor, int64_t offset, int64_t length);
+
 #endif

@@ -42,6 +42,10 @@ public final class ExportFile {
     private var isFinished = false
     /// Where the bytes not yet handed to the disk's writeback begin.
     private var writebackStart = 0
+    /// Where the step handed to writeback before the last one begins.
+    private var previousWritebackStart = 0
+    /// Where the pages not yet offered back to the kernel begin (two steps behind).
+    private var droppedUpTo = 0
     /// Bytes handed to writeback at a time while the file is written, so the
     /// disk writes while the rows are formatted and ``commit()``'s fsync finds
     /// little left (it took a quarter of a 4 GB export's time).
@@ -132,6 +136,13 @@ public final class ExportFile {
         byteCount += bytes.count
         if case .replacing = placement, byteCount - writebackStart >= Self.writebackStep {
             file.startWriteback(offset: writebackStart, length: byteCount - writebackStart)
+            // What was handed to writeback two steps ago has most likely reached the disk:
+            // its clean pages go back to the kernel for the next steps.
+            if previousWritebackStart > droppedUpTo {
+                file.dropCached(offset: droppedUpTo, length: previousWritebackStart - droppedUpTo)
+                droppedUpTo = previousWritebackStart
+            }
+            previousWritebackStart = writebackStart
             writebackStart = byteCount
         }
     }

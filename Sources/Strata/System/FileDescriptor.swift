@@ -91,6 +91,12 @@ struct FileDescriptor: @unchecked Sendable {
         _ = strata_start_writeback(rawValue, Int64(offset), Int64(length))
     }
 
+    /// Lets the kernel drop the clean cached pages of `offset..<offset + length`
+    /// (see `strata_drop_cached`). Advice only: nothing waits, a failure is ignored.
+    func dropCached(offset: Int, length: Int) {
+        _ = strata_drop_cached(rawValue, Int64(offset), Int64(length))
+    }
+
     /// Cuts the file to `length` bytes.
     func truncate(to length: Int) throws(Errno) {
         if case .fail(let code)? = FaultInjection.fault(.truncate, path: path) { throw Errno(rawValue: code) }
