@@ -19,8 +19,8 @@ enum InputReader {
         var lines = LineLengthGuard(file: name, limit: maximumLineBytes)
         var block = [UInt8](repeating: 0, count: blockSize)
         var count = try source.read(into: &block)
-        let zstdMagic: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD]
-        guard name.hasSuffix(".zst") || block[0..<count].starts(with: zstdMagic) else {
+        var input = try StreamedInput(source: source, first: block, count: count)
+        guard input.isCompressed else {
             if let size = source.sizeHint, count == blockSize {
                 return try readRegularFile(source, size: size, first: block, lines: &lines)
             }
@@ -33,7 +33,7 @@ enum InputReader {
             }
             return output
         }
-        return try decompress(source: source, first: block, count: count, name: name, lines: &lines)
+        return try decompressed(&input, first: block, count: count, lines: &lines)
     }
 
     /// A regular file of about `size` bytes whose first block is read: read straight into
@@ -80,49 +80,28 @@ enum InputReader {
         }
     }
 
-    /// Decompresses the rest of `source` after its first block, watching lines after every step.
-    private static func decompress(source: InputSource, first: [UInt8], count firstCount: Int, name: String,
-                                   lines: inout LineLengthGuard) throws -> [UInt8] {
-        var decoder: ZstdStreamDecoder
-        do { decoder = try ZstdStreamDecoder() } catch { throw CommandError(message: "\(name): \(error)") }
+    /// The whole of a compressed input, decompressed a block at a time with its lines
+    /// watched after every block.
+    private static func decompressed(_ input: inout StreamedInput, first: [UInt8], count firstCount: Int,
+                                     lines: inout LineLengthGuard) throws -> [UInt8] {
         var output: [UInt8] = []
         // Sensor CSV compresses about eightfold: one allocation in the common case. When
         // the frame states its size, that (within 16 times the file: a header can claim
         // anything) spares growing a large buffer by copying it.
-        let compressedSize = source.sizeHint ?? 0
+        let compressedSize = input.sizeHint ?? 0
         var reserved = compressedSize <= Int.max / 8 ? compressedSize * 8 : 0
         let declared = first.withUnsafeBytes { ZstdStreamDecoder.declaredContentSize(of: UnsafeRawBufferPointer(rebasing: $0[0..<firstCount])) }
         if let declared, compressedSize <= Int.max / 16 {
             reserved = Int(min(declared, UInt64(compressedSize * 16)))
         }
         output.reserveCapacity(reserved)
-        var block = first
-        var count = firstCount
-        while count > 0 {
-            var offset = 0
-            var drained = false
-            while !drained {
-                let step = block.withUnsafeBytes { bytes -> Result<(consumed: Int, drained: Bool), CompressionError> in
-                    let rest = UnsafeRawBufferPointer(rebasing: bytes[offset..<count])
-                    do throws(CompressionError) {
-                        return .success(try decoder.decompress(rest, appendingTo: &output, outputLimit: blockSize))
-                    } catch { return .failure(error) }
-                }
-                switch step {
-                case .success(let progress):
-                    offset += progress.consumed
-                    drained = progress.drained
-                case .failure(let error):
-                    throw CommandError(message: "\(name): zstd decompression failed: \(error)", status: ExitStatus.badInput)
-                }
-                try lines.check(output)
-            }
-            count = try source.read(into: &block)
+        var block = [UInt8](repeating: 0, count: blockSize)
+        while true {
+            let count = try block.withUnsafeMutableBytes { try input.read(into: $0) }
+            guard count > 0 else { return output }
+            output.append(contentsOf: block[0..<count])
+            try lines.check(output)
         }
-        do { try decoder.finish() } catch {
-            throw CommandError(message: "\(name): zstd decompression failed: \(error)", status: ExitStatus.badInput)
-        }
-        return output
     }
 }
 
@@ -269,12 +248,21 @@ struct StreamedInput: ImportInput, ~Copyable {
             source.close()
             throw error
         }
+        do { try self.init(source: source, first: first, count: firstCount) } catch {
+            source.close()
+            throw error
+        }
+    }
+
+    /// The input of `source`, whose first `count` bytes were read into `first`:
+    /// decompressed when its name ends in `.zst` or it starts with a zstd frame.
+    /// The caller closes `source`.
+    init(source: InputSource, first: [UInt8], count firstCount: Int) throws {
         let zstdMagic: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD]
         var decoder: ZstdStreamDecoder? = nil
-        if name.hasSuffix(".zst") || first[0..<firstCount].starts(with: zstdMagic) {
+        if source.name.hasSuffix(".zst") || first[0..<firstCount].starts(with: zstdMagic) {
             do { decoder = try ZstdStreamDecoder() } catch {
-                source.close()
-                throw CommandError(message: "\(name): \(error)")
+                throw CommandError(message: "\(source.name): \(error)")
             }
         }
         self.source = source
@@ -282,6 +270,12 @@ struct StreamedInput: ImportInput, ~Copyable {
         compressed = first
         count = firstCount
     }
+
+    /// True when the input is decompressed as it is read.
+    var isCompressed: Bool { decoder != nil }
+
+    /// The size of the file read, when it is a regular file.
+    var sizeHint: Int? { source.sizeHint }
 
     func close() { source.close() }
 
