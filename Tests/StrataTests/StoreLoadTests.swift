@@ -91,6 +91,24 @@ struct StoreLoadTests {
         try reopened.close()
     }
 
+    @Test("History from Int64.min to today is loaded as a flushed segment, at once, and compaction places it")
+    func historyAcrossAllTime() throws {
+        let directory = TemporaryDirectory()
+        var batch = WriteBatch()
+        let times: [Int64] = [.min, .min + 1, -30_000_000_000_000, 0, 1_600_000_000_000]
+        for (index, time) in times.enumerated() { try batch.append(device: "d", metric: "m", timestamp: time, value: Double(index)) }
+        var stage = ImportStage()
+        try stage.add(batch)
+        let store = try Store(at: directory.path)
+        let report = try store.load(stage)
+        // Cut window by window, the span would be millions of 78-year windows (it took minutes).
+        #expect(!report.placedInWindow)
+        #expect(try store.query(device: "d", metric: "m").timestamps == times)
+        _ = try store.compact()
+        #expect(try store.query(device: "d", metric: "m").floatValues == [0, 1, 2, 3, 4])
+        try store.close()
+    }
+
     @Test("A load wins over points stored before it, flushed or in the head, and is a flushed segment then; compaction keeps every answer")
     func overStoredPoints() throws {
         let directory = TemporaryDirectory()

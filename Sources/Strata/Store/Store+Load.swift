@@ -138,12 +138,15 @@ extension Store {
         }
     }
 
+    /// The most windows a load is cut into by itself.
+    static let maximumLoadWindows = 64
+
     /// The windows a load of history goes straight to, in time order, or nil when it
     /// must be a flushed segment: the windows compaction would cut it into (see
     /// `largestLevel(first:last:bytes:now:among:)` and `CompactionWindow.target`), when
     /// its encoding fits one file, no flushed segment ranks below it (flushed segments
     /// must rank above compacted ones) and no compacted segment's window meets them
-    /// (compaction would merge them).
+    /// (compaction would merge them), and they are at most ``maximumLoadWindows``.
     private func loadWindows(first: Int64, last: Int64, bytes: Int, now: Int64, among segments: [SegmentFile]) -> [CompactionWindow]? {
         let closeAfter = configuration.compaction.closeAfterMilliseconds
         guard bytes <= configuration.compaction.largeWindowMaximumBytes,
@@ -153,7 +156,9 @@ extension Store {
         var time = first
         while true {
             let window = CompactionWindow.target(for: time, now: now, closeAfter: closeAfter, largestLevel: level)
-            guard window.level >= CompactionWindow.weekLevel else { return nil }
+            // Points spread over more windows than that (timestamps across centuries) are
+            // left to compaction, which cuts them point by point, not window by window.
+            guard window.level >= CompactionWindow.weekLevel, windows.count < Self.maximumLoadWindows else { return nil }
             windows.append(window)
             guard window.last < last else { break }
             time = window.last + 1
@@ -206,17 +211,14 @@ private struct LoadEncoding: @unchecked Sendable {
 
     /// The segments a load writes: one holding every device (a flushed one when
     /// `windows` is nil), or one a window, each device with the points of that window.
+    ///
+    /// Devices are gathered and sorted once, on every core, a batch of about
+    /// ``batchPoints`` at a time, and cut into the windows there.
     func encode(into windows: [CompactionWindow]?) -> [(level: UInt8, devices: [EncodedDevice])] {
-        guard let windows, windows.count > 1 else { return [(windows?.first?.level ?? 0, encode())] }
-        return windows.map { window in (window.level, encode(within: window.start...window.last)) }.filter { !$0.devices.isEmpty }
-    }
-
-    /// Every device, encoded on every core a batch of about ``batchPoints`` at a
-    /// time, in name order; with `window`, only the points in it (devices without
-    /// any left out).
-    func encode(within window: ClosedRange<Int64>? = nil) -> [EncodedDevice] {
-        var encoded: [EncodedDevice] = []
-        encoded.reserveCapacity(devices.count)
+        let parts: [(level: UInt8, range: ClosedRange<Int64>?)] = windows.map { windows in
+            windows.count > 1 ? windows.map { ($0.level, $0.start...$0.last) } : [(windows[0].level, nil)]
+        } ?? [(0, nil)]
+        var encoded = parts.map { _ in [EncodedDevice]() }
         var batchStart = 0
         while batchStart < devices.count {
             var batchEnd = batchStart + 1
@@ -225,16 +227,19 @@ private struct LoadEncoding: @unchecked Sendable {
                 points += self.points(ofDevice: batchEnd)
                 batchEnd += 1
             }
-            encoded += encode(batchStart..<batchEnd, within: window).compactMap { $0 }
+            for device in encode(batchStart..<batchEnd, cutAt: parts.map(\.range)) {
+                for (part, piece) in device.enumerated() { if let piece { encoded[part].append(piece) } }
+            }
             batchStart = batchEnd
         }
-        return encoded
+        return zip(parts, encoded).map { ($0.level, $1) }.filter { !$0.devices.isEmpty }
     }
 
-    /// The devices `batch`, encoded on every core, in order (nil: no point in `window`).
-    private func encode(_ batch: Range<Int>, within window: ClosedRange<Int64>?) -> [EncodedDevice?] {
-        let results = UnsafeMutableBufferPointer<EncodedDevice?>.allocate(capacity: batch.count)
-        results.initialize(repeating: nil)
+    /// The devices `batch`, encoded on every core, in order: for each, one encoding a
+    /// range of `ranges` (nil: every point; an encoding is nil when no point lies in its range).
+    private func encode(_ batch: Range<Int>, cutAt ranges: [ClosedRange<Int64>?]) -> [[EncodedDevice?]] {
+        let results = UnsafeMutableBufferPointer<[EncodedDevice?]>.allocate(capacity: batch.count)
+        results.initialize(repeating: [])
         defer { results.deinitialize().deallocate() }
         let slots = ResultSlots(results: results)
         let next = Locked(batch.lowerBound)
@@ -247,28 +252,30 @@ private struct LoadEncoding: @unchecked Sendable {
                     return next
                 }
                 guard device < batch.upperBound else { return }
-                slots.results[device - batch.lowerBound] = encode(device: device, within: window, gather: &gather, encoder: encoder)
+                slots.results[device - batch.lowerBound] = encode(device: device, cutAt: ranges, gather: &gather, encoder: encoder)
             }
         }
         return Array(results)
     }
 
-    private func encode(device: Int, within window: ClosedRange<Int64>?, gather: inout DeviceGather, encoder: DeviceEncoder) -> EncodedDevice? {
+    private func encode(device: Int, cutAt windows: [ClosedRange<Int64>?], gather: inout DeviceGather, encoder: DeviceEncoder) -> [EncodedDevice?] {
         let members = order[devices[device]]
-        var ranges = gather.gather(members.map { stage.series[$0] })
-        if let window { ranges = gather.restrict(ranges, to: window) }
-        let kept = zip(members, ranges).filter { !$0.1.isEmpty }
-        guard !kept.isEmpty else { return nil }
-        return gather.withSpans(kept.map(\.1)) { columns in
-            let spans = zip(kept, columns).map { member, column in
-                SeriesSpans(metric: stage.keys[member.0].metric, type: stage.types[member.0], timestamps: column.times, bits: column.bits)
+        let sorted = gather.gather(members.map { stage.series[$0] })
+        return windows.map { window in
+            let ranges = window.map { gather.restrict(sorted, to: $0) } ?? sorted
+            let kept = zip(members, ranges).filter { !$0.1.isEmpty }
+            guard !kept.isEmpty else { return nil }
+            return gather.withSpans(kept.map(\.1)) { columns in
+                let spans = zip(kept, columns).map { member, column in
+                    SeriesSpans(metric: stage.keys[member.0].metric, type: stage.types[member.0], timestamps: column.times, bits: column.bits)
+                }
+                return encoder.encode(device: stage.keys[members.first!].device, series: spans)
             }
-            return encoder.encode(device: stage.keys[members.first!].device, series: spans)
         }
     }
 
     private struct ResultSlots: @unchecked Sendable {
-        let results: UnsafeMutableBufferPointer<EncodedDevice?>
+        let results: UnsafeMutableBufferPointer<[EncodedDevice?]>
     }
 }
 
