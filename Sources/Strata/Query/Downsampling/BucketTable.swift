@@ -21,12 +21,41 @@ struct BucketTable {
     private var currentIndex = -1
     private var detached: BucketAccumulator
     private var hasCurrent = false
+    /// Set by ``reserveSpan(from:through:points:)``: `starts` then holds every
+    /// bucket from `spanFirst` to `spanLast`, so a bucket there is found by
+    /// its distance from the first, not searched for. Empty ones are dropped
+    /// when the buckets are taken.
+    private var spanFirst = Int64.max
+    private var spanLast = Int64.min
 
     init(options: DownsampleOptions, type: ValueType) {
         self.options = options
         grid = options.grid
         self.type = type
         detached = BucketAccumulator(type: type)
+    }
+
+    /// The most buckets a span lays out ahead: 2^18 accumulators are 46 MB.
+    static let maximumSpanBuckets = 1 << 18
+
+    /// Lays out every bucket of a fixed grid from the one holding `low` to
+    /// the one holding `high` ahead of the points, when the points expected
+    /// (`points`, from the index) are at least twice as many as the buckets:
+    /// the members of a group then walk an array by position instead of
+    /// looking each bucket up, and the table holds no more than the
+    /// buckets those points could fill. Points outside the span still go in.
+    mutating func reserveSpan(from low: Int64, through high: Int64, points: Int) {
+        guard grid.isFixed, starts.isEmpty, outOfOrder.isEmpty, low <= high else { return }
+        let first = grid.start(of: low), last = grid.start(of: high)
+        guard first != .min else { return }  // a clamped first bucket is narrower than a step
+        let buckets = (Int128(last) - Int128(first)) / Int128(grid.step) + 1
+        guard buckets <= Int128(Self.maximumSpanBuckets), buckets * 2 <= Int128(points) else { return }
+        let count = Int(buckets)
+        starts.reserveCapacity(count)
+        for position in 0..<count { starts.append(first + Int64(position) * grid.step) }
+        accumulators = Array(repeating: BucketAccumulator(type: type), count: count)
+        spanFirst = first
+        spanLast = last
     }
 
     @inline(__always)
@@ -38,6 +67,16 @@ struct BucketTable {
     /// Adds points (a decoded chunk, in time order for speed, though any
     /// order is right): each stretch inside one bucket is added as a run.
     mutating func add(times: UnsafeBufferPointer<Int64>, bits: UnsafeBufferPointer<UInt64>) {
+        if spanFirst <= spanLast {
+            var position = 0
+            while position < times.count {
+                position = addInsideSpan(times: times, bits: bits, from: position)
+                guard position < times.count else { break }
+                add(time: times[position], bits: bits[position])
+                position += 1
+            }
+            return
+        }
         var position = 0
         while position < times.count {
             let time = times[position]
@@ -54,6 +93,38 @@ struct BucketTable {
             let runBits = UnsafeBufferPointer(rebasing: bits[position..<end])
             if currentIndex >= 0 { accumulators[currentIndex].add(times: runTimes, bits: runBits) } else { detached.add(times: runTimes, bits: runBits) }
             position = end
+        }
+    }
+
+    /// Adds points from `start` on while they fall in the laid-out span, each
+    /// bucket found by its distance from the first: the position of the first
+    /// point outside the span, or the count when every one was inside.
+    private mutating func addInsideSpan(times: UnsafeBufferPointer<Int64>, bits: UnsafeBufferPointer<UInt64>, from start: Int) -> Int {
+        // The current bucket is left as it was found: the next lookup starts afresh.
+        storeDetached()
+        hasCurrent = false
+        let first = spanFirst, step = grid.step
+        let (spanEnd, reachesEnd) = spanLast.addingReportingOverflow(step)
+        let lastIncluded = reachesEnd ? Int64.max : spanEnd - 1
+        return accumulators.withUnsafeMutableBufferPointer { table in
+            var position = start
+            while position < times.count {
+                let time = times[position]
+                guard time >= first && time <= lastIncluded else { return position }
+                let index = Int((time &- first) / step)
+                let bucketStart = first &+ Int64(index) &* step
+                let (bucketEnd, atEnd) = bucketStart.addingReportingOverflow(step)
+                let bucketLast = atEnd ? Int64.max : bucketEnd - 1
+                var end = position + 1
+                while end < times.count && times[end] >= bucketStart && times[end] <= bucketLast { end += 1 }
+                if end == position + 1 {
+                    table[index].add(time: time, bits: bits[position])
+                } else {
+                    table[index].add(times: UnsafeBufferPointer(rebasing: times[position..<end]), bits: UnsafeBufferPointer(rebasing: bits[position..<end]))
+                }
+                position = end
+            }
+            return position
         }
     }
 
@@ -78,7 +149,9 @@ struct BucketTable {
 
     private mutating func switchTo(_ start: Int64) {
         storeDetached()
-        if currentIndex >= 0 && currentIndex + 1 < starts.count && starts[currentIndex + 1] == start {
+        if start >= spanFirst && start <= spanLast {
+            currentIndex = Int((start - spanFirst) / grid.step)
+        } else if currentIndex >= 0 && currentIndex + 1 < starts.count && starts[currentIndex + 1] == start {
             // The next bucket: a second series of a group walking the buckets the first one made.
             currentIndex += 1
         } else if starts.isEmpty || start > starts[starts.count - 1] {
@@ -107,6 +180,18 @@ struct BucketTable {
     mutating func takeAccumulators() -> (starts: [Int64], accumulators: [BucketAccumulator]) {
         storeDetached()
         hasCurrent = false
+        if spanFirst <= spanLast {
+            // A laid-out span keeps only the buckets points reached.
+            var kept = 0
+            for index in starts.indices where accumulators[index].count > 0 {
+                starts[kept] = starts[index]
+                accumulators[kept] = accumulators[index]
+                kept += 1
+            }
+            starts.removeLast(starts.count - kept)
+            accumulators.removeLast(accumulators.count - kept)
+            (spanFirst, spanLast) = (.max, .min)
+        }
         var pairs = (starts, accumulators)
         if !outOfOrder.isEmpty {
             // Only the side buckets are sorted; one pass merges them in (no start is in both).

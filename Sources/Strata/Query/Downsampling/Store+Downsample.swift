@@ -45,6 +45,11 @@ extension Store {
     ///   (deleted and written again with the other type since the group was listed).
     func addStatistics(of key: SeriesKey, to table: inout BucketTable) throws(StrataError) -> (Int, Int)? {
         guard let (type, sources) = try sources(of: key, from: table.options.from, to: table.options.to) else { return nil }
+        return try addStatistics(of: key, type: type, sources: sources, to: &table)
+    }
+
+    /// The same for sources already listed.
+    func addStatistics(of key: SeriesKey, type: ValueType, sources: [ScanSource], to table: inout BucketTable) throws(StrataError) -> (Int, Int) {
         guard type == table.type || (type == .int64 && table.type == .float64) else {
             throw StrataError(.typeMismatch, "\(key.device)/\(key.metric) changed type from \(table.type) to \(type) while the query ran; run it again")
         }

@@ -41,9 +41,22 @@ extension Store {
 
         // Every member's points go into one table, bucket by bucket, as if one series.
         var table = BucketTable(options: options, type: type)
-        var fromStatistics = 0, decoded = 0
+        var listed: [(SeriesKey, ValueType, [ScanSource])] = []
+        listed.reserveCapacity(known.count)
+        var low = Int64.max, high = Int64.min, points = 0
         for (key, _) in known {
-            guard let (statistics, decodedChunks) = try addStatistics(of: key, to: &table) else { continue }
+            guard let (seriesType, sources) = try sources(of: key, from: options.from, to: options.to) else { continue }
+            listed.append((key, seriesType, sources))
+            for source in sources {
+                low = min(low, max(source.first, options.from))
+                high = max(high, min(source.last, TimeRangeEnd.lastIncluded(before: options.to)))
+                points += source.segment == nil ? source.columns.timestamps.count : source.chunks.reduce(0) { $0 + $1.time.count }
+            }
+        }
+        table.reserveSpan(from: low, through: high, points: points)
+        var fromStatistics = 0, decoded = 0
+        for (key, seriesType, sources) in listed {
+            let (statistics, decodedChunks) = try addStatistics(of: key, type: seriesType, sources: sources, to: &table)
             fromStatistics += statistics
             decoded += decodedChunks
         }
