@@ -363,6 +363,23 @@ struct AnalystQueryTests {
             #expect(selected == sorted[rank], "trial \(trial)")
             #expect(keys.prefix(rank).allSatisfy { $0 <= selected } && keys.suffix(from: rank).allSatisfy { $0 >= selected }, "trial \(trial) partition")
         }
+        // Ranks near either end, found by keeping the extremes aside: every rank of small and large buckets.
+        for trial in 0..<200 {
+            let count = 1 + Int(random.next() % (trial % 2 == 0 ? 30 : 500))
+            let spread = trial % 3 == 0 ? 4 : UInt64.max
+            var keys = (0..<count).map { _ in random.next() % spread }
+            let original = keys
+            let sorted = keys.sorted()
+            for rank in 0..<count {
+                let found = keys.withUnsafeMutableBufferPointer { PercentileSelection.ranksNearEnd(rank, in: $0) }
+                let nearEnd = count - rank <= PercentileSelection.nearEndKeys || rank + 2 <= PercentileSelection.nearEndKeys
+                #expect((found != nil) == nearEnd, "trial \(trial) rank \(rank) of \(count)")
+                if let (low, high) = found {
+                    #expect(low == sorted[rank] && high == sorted[min(rank + 1, count - 1)], "trial \(trial) rank \(rank) of \(count)")
+                }
+            }
+            #expect(keys == original, "trial \(trial): the keys are left in place")
+        }
         // The keys keep the values' order, -0.0 before +0.0 and infinities at the ends.
         let values: [Double] = [-.infinity, -1e308, -1, -.leastNonzeroMagnitude, -0.0, 0.0, .leastNonzeroMagnitude, 1, 1e308, .infinity]
         let keys = values.map { PercentileSelection.key(bits: $0.bitPattern, type: .float64) }

@@ -81,7 +81,8 @@ public enum NumberBytes {
         }
         // ddd.ddd: the digits one byte on, then the integer part moved back over the gap.
         writeDigits(decimal.digits, count: count, to: out + 1)
-        out.copyMemory(from: out + 1, byteCount: integerDigits)
+        // A few bytes: a loop, not a call to memmove.
+        for index in 0..<integerDigits { out.storeBytes(of: out.load(fromByteOffset: index + 1, as: UInt8.self), toByteOffset: index, as: UInt8.self) }
         (out + integerDigits).storeBytes(of: 0x2E, as: UInt8.self)
         return count + 1
     }

@@ -78,9 +78,18 @@ public final class TextBuffer: @unchecked Sendable {
     @inline(__always)
     public func append(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress else { return }
-        append(atMost: bytes.count) { out in
-            out.copyMemory(from: source, byteCount: bytes.count)
-            return bytes.count
+        append(atMost: max(bytes.count, 16)) { out in
+            let count = bytes.count
+            if count >= 8 && count <= 16 {
+                // A row's prefix, a field: two overlapping words instead of a call to memmove.
+                out.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
+                (out + count - 8).storeBytes(of: source.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self), as: UInt64.self)
+            } else if count < 8 {
+                for index in 0..<count { out.storeBytes(of: source.load(fromByteOffset: index, as: UInt8.self), toByteOffset: index, as: UInt8.self) }
+            } else {
+                out.copyMemory(from: source, byteCount: count)
+            }
+            return count
         }
     }
 

@@ -34,6 +34,10 @@ enum PercentileSelection {
             let rank = Double(keys.count - 1) * level / 100
             let lowRank = min(Int(rank.rounded(.down)), keys.count - 1)
             let fraction = rank - Double(lowRank)
+            if let (low, high) = ranksNearEnd(lowRank, in: keys) {
+                guard fraction > 0, lowRank + 1 < keys.count else { return value(low, type: type) }
+                return interpolate(low, high, fraction: fraction, type: type)
+            }
             let low = select(lowRank, in: keys)
             guard fraction > 0, lowRank + 1 < keys.count else { return value(low, type: type) }
             // After selection every key past lowRank is at least keys[lowRank]: the next rank is their minimum.
@@ -97,6 +101,56 @@ enum PercentileSelection {
             }
         }
         return keys[rank]
+    }
+
+    /// The most keys ``ranksNearEnd(_:in:)`` keeps aside.
+    static let nearEndKeys = 8
+
+    /// The keys of ranks `rank` and `rank + 1` (the second equal to the first
+    /// when `rank` is the last) when both lie among the ``nearEndKeys``
+    /// smallest or largest keys, found in one pass that keeps those few
+    /// aside; `keys` is left as it was. Nil when the ranks are further in.
+    /// A high or low percentile of a small bucket (the p95 of a day of
+    /// hourly readings is ranks 21 and 22 of 24) costs one comparison a key
+    /// instead of partitions that branch unpredictably.
+    static func ranksNearEnd(_ rank: Int, in keys: UnsafeMutableBufferPointer<UInt64>) -> (UInt64, UInt64)? {
+        let fromTop = keys.count - rank
+        if fromTop <= nearEndKeys {
+            // The `fromTop` largest keys, ascending.
+            var kept = InlineArray<8, UInt64>(repeating: 0)
+            var held = 0
+            for key in keys {
+                if held < fromTop {
+                    var position = held
+                    while position > 0 && kept[position - 1] > key { kept[position] = kept[position - 1]; position -= 1 }
+                    kept[position] = key
+                    held += 1
+                } else if key > kept[0] {
+                    var position = 0
+                    while position + 1 < fromTop && kept[position + 1] < key { kept[position] = kept[position + 1]; position += 1 }
+                    kept[position] = key
+                }
+            }
+            return (kept[0], fromTop >= 2 ? kept[1] : kept[0])
+        }
+        let fromBottom = rank + 2
+        guard fromBottom <= nearEndKeys else { return nil }
+        // The `fromBottom` smallest keys, ascending (fromTop > nearEndKeys, so there are that many).
+        var kept = InlineArray<8, UInt64>(repeating: 0)
+        var held = 0
+        for key in keys {
+            if held < fromBottom {
+                var position = held
+                while position > 0 && kept[position - 1] > key { kept[position] = kept[position - 1]; position -= 1 }
+                kept[position] = key
+                held += 1
+            } else if key < kept[fromBottom - 1] {
+                var position = fromBottom - 1
+                while position > 0 && kept[position - 1] > key { kept[position] = kept[position - 1]; position -= 1 }
+                kept[position] = key
+            }
+        }
+        return (kept[rank], kept[rank + 1])
     }
 
     private static func medianOfThree(_ keys: UnsafeMutableBufferPointer<UInt64>, _ low: Int, _ high: Int) -> UInt64 {
