@@ -78,11 +78,15 @@ public final class TextBuffer: @unchecked Sendable {
     @inline(__always)
     public func append(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress else { return }
-        append(atMost: max(bytes.count, 16)) { out in
+        append(atMost: bytes.count) { out in
             let count = bytes.count
-            if count >= 8 && count <= 16 {
-                // A row's prefix, a field: two overlapping words instead of a call to memmove.
-                out.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            if count >= 8 && count <= 32 {
+                // A row's prefix, a field: words, the last one overlapping, instead of a call to memmove.
+                var offset = 0
+                while offset + 8 < count {
+                    (out + offset).storeBytes(of: source.loadUnaligned(fromByteOffset: offset, as: UInt64.self), as: UInt64.self)
+                    offset += 8
+                }
                 (out + count - 8).storeBytes(of: source.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self), as: UInt64.self)
             } else if count < 8 {
                 for index in 0..<count { out.storeBytes(of: source.load(fromByteOffset: index, as: UInt8.self), toByteOffset: index, as: UInt8.self) }

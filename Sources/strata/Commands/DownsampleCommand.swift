@@ -275,8 +275,9 @@ struct DownsampleCSVRows: Sendable {
 
     /// The result's rows as one block of text.
     func format(_ result: DownsampleResult) -> TextBuffer {
-        let text = TextBuffer(capacity: 1 << 16)
         let prefix = Array((CSVText.field(result.series.device) + "," + CSVText.field(result.series.metric) + ",").utf8)
+        // Room for every row at a guess of 24 bytes an aggregate, so the buffer rarely grows (and copies) on the way.
+        let text = TextBuffer(capacity: min(result.buckets.count * (prefix.count + 22 + 24 * aggregates.count), 1 << 24))
         for bucket in result.buckets {
             text.append(prefix)
             text.append(bucket.start)

@@ -50,6 +50,14 @@ struct OrderedBucketTable: PointConsumer {
         self.tracker = tracker
     }
 
+    /// The most finished buckets ``reserveBuckets(_:)`` makes room for ahead.
+    static let maximumReservedBuckets = 1 << 16
+
+    /// Makes room for `count` finished buckets (at most ``maximumReservedBuckets``).
+    mutating func reserveBuckets(_ count: Int) {
+        filled.reserveCapacity(min(count, Self.maximumReservedBuckets))
+    }
+
     /// The current series' counter state, to carry into the next slab.
     var seriesTracker: CounterTracker { tracker }
 

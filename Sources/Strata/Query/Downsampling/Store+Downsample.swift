@@ -132,6 +132,16 @@ extension Store {
             return DownsampleResult(series: key, type: nil, buckets: DownsampleBuckets(filled: []), chunksFromStatistics: 0, chunksDecoded: 0)
         }
         var table = OrderedBucketTable(options: options, type: type)
+        if let (_, sources) = try sources(of: key, from: options.from, to: options.to) {
+            // Room for the buckets the points can reach, so finished buckets are not copied as the list grows.
+            var low = Int64.max, high = Int64.min, points = 0
+            for source in sources {
+                low = min(low, max(source.first, options.from))
+                high = max(high, min(source.last, TimeRangeEnd.lastIncluded(before: options.to)))
+                points += source.segment == nil ? source.columns.timestamps.count : source.chunks.reduce(0) { $0 + $1.time.count }
+            }
+            if low <= high { table.reserveBuckets(min(Int(clamping: table.grid.index(of: high) - table.grid.index(of: low) + 1), points)) }
+        }
         table.beginSeries(type, tracker: CounterTracker(type: type))
         let decoded = try scan(device: key.device, metric: key.metric, from: options.from, to: options.to, into: &table)?.decodedChunks ?? 0
         return DownsampleResult(series: key, type: type, buckets: try DownsampleBuckets.make(filled: table.takeBuckets(), options: options, type: type),
