@@ -202,6 +202,46 @@ struct AnalystQueryTests {
 
     static let levels: [Aggregate] = [.percentile(0), .percentile(25), .percentile(50), .percentile(95), .percentile(99.9), .percentile(100)]
 
+    @Test("Reading one aggregate at a position gives what the whole bucket gives, for every path and fill")
+    func valueAtPositionEqualsBucket() throws {
+        let directory = TemporaryDirectory()
+        let store = try Self.makeStore(seed: 5, at: directory.path)
+        let every: [Aggregate] = [.min, .max, .mean, .sum, .count, .first, .last, .stddev]
+        func same(_ a: AggregateValue?, _ b: AggregateValue?) -> Bool {
+            switch (a, b) {
+            case (nil, nil): true
+            case (.float(let x)?, .float(let y)?): x.bitPattern == y.bitPattern
+            case (.integer(let x)?, .integer(let y)?): x == y
+            default: false
+            }
+        }
+        var checked = 0
+        for metric in ["f", "i", "c"] {
+            for (ordered, empty, fill) in [(false, false, BucketFill.none), (true, false, .none), (false, true, .previous), (false, true, .linear), (true, true, .value(2.5))] {
+                var options = DownsampleOptions(step: 370_000)
+                options.aggregates = every + (ordered ? Self.levels + [.increase, .rate] : [])
+                options.includesEmptyBuckets = empty
+                options.fill = fill
+                let keys = ["d1", "d2", "d3"].map { SeriesKey(device: $0, metric: metric) }
+                let results = [try store.downsample(device: "d1", metric: metric, options: options),
+                               try store.downsample(merging: keys, as: SeriesKey(device: "d*", metric: metric), options: options)]
+                for result in results {
+                    let buckets = result.buckets
+                    #expect(!buckets.isEmpty)
+                    for position in buckets.indices {
+                        let bucket = buckets[position]
+                        #expect(buckets.start(at: position) == bucket.start)
+                        for aggregate in options.aggregates {
+                            #expect(same(buckets.value(aggregate, at: position), bucket.value(aggregate)), "\(metric) \(aggregate) at \(position)")
+                            checked += 1
+                        }
+                    }
+                }
+            }
+        }
+        #expect(checked > 10_000)
+    }
+
     @Test("Percentiles, increase and rate of one series equal the naive computation", arguments: [1, 2])
     func orderedAggregatesMatchNaive(seed: UInt64) throws {
         let directory = TemporaryDirectory()

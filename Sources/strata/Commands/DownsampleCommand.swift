@@ -278,12 +278,13 @@ struct DownsampleCSVRows: Sendable {
         let prefix = Array((CSVText.field(result.series.device) + "," + CSVText.field(result.series.metric) + ",").utf8)
         // Room for every row at a guess of 24 bytes an aggregate, so the buffer rarely grows (and copies) on the way.
         let text = TextBuffer(capacity: min(result.buckets.count * (prefix.count + 22 + 24 * aggregates.count), 1 << 24))
-        for bucket in result.buckets {
+        let buckets = result.buckets
+        for position in buckets.indices {
             text.append(prefix)
-            text.append(bucket.start)
+            text.append(buckets.start(at: position))
             for aggregate in aggregates {
                 text.append(UInt8(ascii: ","))
-                switch bucket.value(aggregate) {
+                switch buckets.value(aggregate, at: position) {
                 case nil: break
                 case .float(let number)?: text.append(number)
                 case .integer(let number)?:

@@ -298,19 +298,45 @@ struct BucketAccumulator {
     }
 
     func bucket(start: Int64) -> Bucket {
-        let hasValues = valueCount > 0
-        let isInteger = type == .int64
-        let total = isInteger ? Double(integerSum) : sum.total
-        let mean = !hasValues ? nil : isInteger ? Self.mean(ofIntegerSum: integerSum, count: valueCount) : total / Double(valueCount)
-        return Bucket(
+        Bucket(
             start: start, count: count, valueCount: valueCount,
-            minimum: hasValues ? Value(bits: minimumBits, type: type) : nil,
-            maximum: hasValues ? Value(bits: maximumBits, type: type) : nil,
-            sum: total, integerSum: isInteger ? integerSum : nil,
-            mean: mean,
-            standardDeviation: hasValues ? (max(0, moments().m2) / Double(valueCount)).squareRoot() : nil,
-            first: count > 0 ? Value(bits: firstBits, type: type) : nil,
-            last: count > 0 ? Value(bits: lastBits, type: type) : nil)
+            minimum: minimum, maximum: maximum,
+            sum: total, integerSum: type == .int64 ? integerSum : nil,
+            mean: meanValue, standardDeviation: standardDeviation,
+            first: first, last: last)
+    }
+
+    /// One aggregate, as ``Bucket/value(_:)`` gives it for ``bucket(start:)``,
+    /// without making the rest: nil for percentiles and counters, which an
+    /// accumulator does not keep.
+    func value(_ aggregate: Aggregate) -> AggregateValue? {
+        switch aggregate {
+        case .count: return .integer(Int128(count))
+        case .min: return minimum.map(AggregateValue.init)
+        case .max: return maximum.map(AggregateValue.init)
+        case .first: return first.map(AggregateValue.init)
+        case .last: return last.map(AggregateValue.init)
+        case .mean: return meanValue.map(AggregateValue.float)
+        case .stddev: return standardDeviation.map(AggregateValue.float)
+        case .sum:
+            guard valueCount > 0 else { return nil }
+            return type == .int64 ? .integer(integerSum) : .float(total)
+        case .increase, .rate, .percentile: return nil
+        }
+    }
+
+    // The figures of a finished bucket, shared by bucket(start:) and value(_:).
+    private var minimum: Value? { valueCount > 0 ? Value(bits: minimumBits, type: type) : nil }
+    private var maximum: Value? { valueCount > 0 ? Value(bits: maximumBits, type: type) : nil }
+    private var first: Value? { count > 0 ? Value(bits: firstBits, type: type) : nil }
+    private var last: Value? { count > 0 ? Value(bits: lastBits, type: type) : nil }
+    private var total: Double { type == .int64 ? Double(integerSum) : sum.total }
+    private var meanValue: Double? {
+        guard valueCount > 0 else { return nil }
+        return type == .int64 ? Self.mean(ofIntegerSum: integerSum, count: valueCount) : sum.total / Double(valueCount)
+    }
+    private var standardDeviation: Double? {
+        valueCount > 0 ? (max(0, moments().m2) / Double(valueCount)).squareRoot() : nil
     }
 }
 

@@ -84,6 +84,21 @@ public struct DownsampleBuckets: RandomAccessCollection, Sendable {
         return emptyBucket(start: start, nextFilled: low)
     }
 
+    /// The first millisecond of the bucket at `position`.
+    public func start(at position: Int) -> Int64 {
+        guard let grid else { return filled.start(at: position) }
+        return grid.grid.start(ofIndex: grid.firstIndex + Int128(position))
+    }
+
+    /// The value of `aggregate` in the bucket at `position`, as
+    /// `self[position].value(aggregate)` gives it, without making the whole
+    /// ``Bucket`` where the bucket is still an accumulator: the way to read
+    /// many rows of a few aggregates.
+    public func value(_ aggregate: Aggregate, at position: Int) -> AggregateValue? {
+        guard grid == nil else { return self[position].value(aggregate) }
+        return filled.value(aggregate, at: position)
+    }
+
     /// An empty bucket at `start`, between stored buckets `nextFilled - 1` and `nextFilled`, filled as asked.
     private func emptyBucket(start: Int64, nextFilled: Int) -> Bucket {
         var bucket = BucketAccumulator(type: type ?? .float64).bucket(start: start)
@@ -143,6 +158,14 @@ private enum StoredBuckets: Sendable {
         switch self {
         case .buckets(let buckets): buckets[index].start
         case .accumulators(let starts, _): starts[index]
+        }
+    }
+
+    @inline(__always)
+    func value(_ aggregate: Aggregate, at index: Int) -> AggregateValue? {
+        switch self {
+        case .buckets(let buckets): buckets[index].value(aggregate)
+        case .accumulators(_, let accumulators): accumulators[index].value(aggregate)
         }
     }
 
