@@ -17,10 +17,8 @@ public struct DownsampleBuckets: RandomAccessCollection, Sendable {
     /// The number of buckets.
     public let endIndex: Int
 
-    /// Buckets with points only.
-    init(filled: [Bucket]) {
-        self.init(stored: .buckets(filled))
-    }
+    /// No buckets.
+    static let empty = DownsampleBuckets(stored: .finished(.empty))
 
     private init(stored: StoredBuckets) {
         self.filled = stored
@@ -44,8 +42,8 @@ public struct DownsampleBuckets: RandomAccessCollection, Sendable {
     /// asked for, over the range (or, where it is unbounded, the data).
     /// - Throws: `.invalidArgument` when empty buckets would number more than
     ///   ``DownsampleOptions/maximumBucketsWithEmpty``.
-    static func make(filled: [Bucket], options: DownsampleOptions, type: ValueType) throws(StrataError) -> DownsampleBuckets {
-        try make(stored: .buckets(filled), options: options, type: type)
+    static func make(finished: FinishedBuckets, options: DownsampleOptions, type: ValueType) throws(StrataError) -> DownsampleBuckets {
+        try make(stored: .finished(finished), options: options, type: type)
     }
 
     /// The same for buckets kept as accumulators, made into ``Bucket``s only as they are read.
@@ -139,16 +137,16 @@ public struct DownsampleBuckets: RandomAccessCollection, Sendable {
     public func makeIterator() -> Iterator { Iterator(self) }
 }
 
-/// The buckets with points of a result: finished ``Bucket``s (the ordered
-/// path, whose percentiles are computed as each bucket closes), or the
-/// accumulators themselves, a ``Bucket`` made from one only when it is read.
+/// The buckets with points of a result: those the ordered path finished
+/// (its percentiles computed as each bucket closed), or the accumulators
+/// themselves; a ``Bucket`` is made from either only when it is read.
 private enum StoredBuckets: Sendable {
-    case buckets([Bucket])
+    case finished(FinishedBuckets)
     case accumulators([Int64], [BucketAccumulator])
 
     var count: Int {
         switch self {
-        case .buckets(let buckets): buckets.count
+        case .finished(let buckets): buckets.count
         case .accumulators(let starts, _): starts.count
         }
     }
@@ -156,7 +154,7 @@ private enum StoredBuckets: Sendable {
     @inline(__always)
     func start(at index: Int) -> Int64 {
         switch self {
-        case .buckets(let buckets): buckets[index].start
+        case .finished(let buckets): buckets.starts[index]
         case .accumulators(let starts, _): starts[index]
         }
     }
@@ -164,7 +162,7 @@ private enum StoredBuckets: Sendable {
     @inline(__always)
     func value(_ aggregate: Aggregate, at index: Int) -> AggregateValue? {
         switch self {
-        case .buckets(let buckets): buckets[index].value(aggregate)
+        case .finished(let buckets): buckets.value(aggregate, at: index)
         case .accumulators(_, let accumulators): accumulators[index].value(aggregate)
         }
     }
@@ -172,7 +170,7 @@ private enum StoredBuckets: Sendable {
     @inline(__always)
     func bucket(at index: Int) -> Bucket {
         switch self {
-        case .buckets(let buckets): buckets[index]
+        case .finished(let buckets): buckets.bucket(at: index)
         case .accumulators(let starts, let accumulators): accumulators[index].bucket(start: starts[index])
         }
     }

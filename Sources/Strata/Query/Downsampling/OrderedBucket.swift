@@ -31,23 +31,22 @@ struct OrderedBucket {
         }
     }
 
-    /// The finished bucket: the eight classic aggregates, the percentiles at
-    /// `levels` and, when `counts` is set, the increase and rate.
-    mutating func bucket(start: Int64, levels: [Double], counts: Bool, seconds: Double) -> Bucket {
+    /// Appends the finished bucket to `finished`: the eight classic
+    /// aggregates, the percentiles at its levels and, when it counts, the
+    /// increase and rate.
+    mutating func finish(start: Int64, seconds: Double, into finished: inout FinishedBuckets) {
+        let levels = finished.levels
         if !levels.isEmpty { keys.withUnsafeBufferPointer { accumulator.addValues(keys: $0) } }
-        var bucket = accumulator.bucket(start: start)
-        if !levels.isEmpty {
-            bucket.percentileLevels = levels
-            bucket.percentiles = keys.withUnsafeMutableBufferPointer {
-                PercentileSelection.percentiles(of: $0, levels: levels, type: accumulator.type)
-            }
+        var increase: AggregateValue? = nil, rate: Double? = nil
+        if finished.counts && accumulator.valueCount > 0 {
+            let rise: AggregateValue = accumulator.type == .int64 ? .integer(integerIncrease) : .float(floatIncrease.total)
+            increase = rise
+            rate = rise.number / seconds
         }
-        if counts && accumulator.valueCount > 0 {
-            let increase: AggregateValue = accumulator.type == .int64 ? .integer(integerIncrease) : .float(floatIncrease.total)
-            bucket.increase = increase
-            bucket.rate = increase.number / seconds
+        let type = accumulator.type
+        finished.append(start: start, accumulator: accumulator, increase: increase, rate: rate) { percentiles in
+            keys.withUnsafeMutableBufferPointer { PercentileSelection.appendPercentiles(of: $0, levels: levels, type: type, to: &percentiles) }
         }
-        return bucket
     }
 
     /// Empties the bucket for reuse, keeping the keys' storage.

@@ -14,7 +14,7 @@ struct OrderedBucketTable: PointConsumer {
     let levels: [Double]
     let counts: Bool
     /// Finished buckets with points, in time order.
-    private(set) var filled: [Bucket] = []
+    private(set) var filled: FinishedBuckets
     /// The bucket the last point went to, its index on the grid and its time span.
     private var active: OrderedBucket
     private var activeIndex: Int128 = 0
@@ -41,6 +41,7 @@ struct OrderedBucketTable: PointConsumer {
         tracker = CounterTracker(type: type)
         active = OrderedBucket(type: type)
         indexOfMinimum = grid.index(of: .min)
+        filled = FinishedBuckets(levels: levels, counts: counts)
     }
 
     /// Starts feeding the points of a series of type `seriesType`, with
@@ -55,7 +56,7 @@ struct OrderedBucketTable: PointConsumer {
 
     /// Makes room for `count` finished buckets (at most ``maximumReservedBuckets``).
     mutating func reserveBuckets(_ count: Int) {
-        filled.reserveCapacity(min(count, Self.maximumReservedBuckets))
+        filled.reserve(min(count, Self.maximumReservedBuckets))
     }
 
     /// The current series' counter state, to carry into the next slab.
@@ -104,8 +105,7 @@ struct OrderedBucketTable: PointConsumer {
     /// Appends the active bucket to ``filled`` if it holds points, and empties it (keeping its storage).
     private mutating func finishActive() {
         guard active.accumulator.count > 0 else { return }
-        filled.append(active.bucket(start: grid.start(ofIndex: activeIndex), levels: levels, counts: counts,
-                                    seconds: grid.seconds(ofIndex: activeIndex)))
+        active.finish(start: grid.start(ofIndex: activeIndex), seconds: grid.seconds(ofIndex: activeIndex), into: &filled)
         active.reset()
     }
 
@@ -132,9 +132,9 @@ struct OrderedBucketTable: PointConsumer {
     }
 
     /// The finished buckets; the table is left empty.
-    mutating func takeBuckets() -> [Bucket] {
+    mutating func takeBuckets() -> FinishedBuckets {
         if moves { finishWindow() }
-        defer { filled = [] }
+        defer { filled = FinishedBuckets(levels: levels, counts: counts) }
         return filled
     }
 }

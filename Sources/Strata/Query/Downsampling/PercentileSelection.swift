@@ -29,22 +29,33 @@ enum PercentileSelection {
     /// The percentiles at `levels` (each 0 … 100) of the values whose keys fill
     /// `keys`, which is reordered; nil for every level when `keys` is empty.
     static func percentiles(of keys: UnsafeMutableBufferPointer<UInt64>, levels: [Double], type: ValueType) -> [AggregateValue?] {
-        guard !keys.isEmpty else { return levels.map { _ in nil } }
-        return levels.map { level in
-            let rank = Double(keys.count - 1) * level / 100
-            let lowRank = min(Int(rank.rounded(.down)), keys.count - 1)
-            let fraction = rank - Double(lowRank)
-            if let (low, high) = ranksNearEnd(lowRank, in: keys) {
-                guard fraction > 0, lowRank + 1 < keys.count else { return value(low, type: type) }
-                return interpolate(low, high, fraction: fraction, type: type)
-            }
-            let low = select(lowRank, in: keys)
+        var result: [AggregateValue?] = []
+        result.reserveCapacity(levels.count)
+        appendPercentiles(of: keys, levels: levels, type: type, to: &result)
+        return result
+    }
+
+    /// The same, appended to `result`.
+    static func appendPercentiles(of keys: UnsafeMutableBufferPointer<UInt64>, levels: [Double], type: ValueType, to result: inout [AggregateValue?]) {
+        for level in levels { result.append(percentile(level, of: keys, type: type)) }
+    }
+
+    /// The percentile at `level` of the values whose keys fill `keys` (reordered); nil when there are none.
+    private static func percentile(_ level: Double, of keys: UnsafeMutableBufferPointer<UInt64>, type: ValueType) -> AggregateValue? {
+        guard !keys.isEmpty else { return nil }
+        let rank = Double(keys.count - 1) * level / 100
+        let lowRank = min(Int(rank.rounded(.down)), keys.count - 1)
+        let fraction = rank - Double(lowRank)
+        if let (low, high) = ranksNearEnd(lowRank, in: keys) {
             guard fraction > 0, lowRank + 1 < keys.count else { return value(low, type: type) }
-            // After selection every key past lowRank is at least keys[lowRank]: the next rank is their minimum.
-            var high = keys[lowRank + 1]
-            for index in (lowRank + 2)..<keys.count where keys[index] < high { high = keys[index] }
             return interpolate(low, high, fraction: fraction, type: type)
         }
+        let low = select(lowRank, in: keys)
+        guard fraction > 0, lowRank + 1 < keys.count else { return value(low, type: type) }
+        // After selection every key past lowRank is at least keys[lowRank]: the next rank is their minimum.
+        var high = keys[lowRank + 1]
+        for index in (lowRank + 2)..<keys.count where keys[index] < high { high = keys[index] }
+        return interpolate(low, high, fraction: fraction, type: type)
     }
 
     private static func value(_ key: UInt64, type: ValueType) -> AggregateValue {

@@ -20,7 +20,7 @@ extension Store {
         let key = SeriesKey(device: device, metric: metric)
         if options.needsOrderedPoints { return try orderedDownsample(key, options: options) }
         guard let (found, fromStatistics, decoded) = try statisticsTable(key, options: options) else {
-            return DownsampleResult(series: key, type: nil, buckets: DownsampleBuckets(filled: []), chunksFromStatistics: 0, chunksDecoded: 0)
+            return DownsampleResult(series: key, type: nil, buckets: .empty, chunksFromStatistics: 0, chunksDecoded: 0)
         }
         var table = found
         return DownsampleResult(series: key, type: table.type, buckets: try table.buckets(), chunksFromStatistics: fromStatistics, chunksDecoded: decoded)
@@ -129,7 +129,7 @@ extension Store {
     /// streamed in time order into a table that keeps one bucket open.
     private func orderedDownsample(_ key: SeriesKey, options: DownsampleOptions) throws(StrataError) -> DownsampleResult {
         guard let type = state.withLock({ $0.knownType(of: key) }) else {
-            return DownsampleResult(series: key, type: nil, buckets: DownsampleBuckets(filled: []), chunksFromStatistics: 0, chunksDecoded: 0)
+            return DownsampleResult(series: key, type: nil, buckets: .empty, chunksFromStatistics: 0, chunksDecoded: 0)
         }
         var table = OrderedBucketTable(options: options, type: type)
         if let (_, sources) = try sources(of: key, from: options.from, to: options.to) {
@@ -144,7 +144,7 @@ extension Store {
         }
         table.beginSeries(type, tracker: CounterTracker(type: type))
         let decoded = try scan(device: key.device, metric: key.metric, from: options.from, to: options.to, into: &table)?.decodedChunks ?? 0
-        return DownsampleResult(series: key, type: type, buckets: try DownsampleBuckets.make(filled: table.takeBuckets(), options: options, type: type),
+        return DownsampleResult(series: key, type: type, buckets: try DownsampleBuckets.make(finished: table.takeBuckets(), options: options, type: type),
                                 chunksFromStatistics: 0, chunksDecoded: decoded)
     }
 }

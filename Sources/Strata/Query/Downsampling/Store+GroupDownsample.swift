@@ -34,7 +34,7 @@ extension Store {
             series.compactMap { key in state.knownType(of: key).map { (key, $0) } }
         }
         guard !known.isEmpty else {
-            return DownsampleResult(series: label, type: nil, buckets: DownsampleBuckets(filled: []), chunksFromStatistics: 0, chunksDecoded: 0)
+            return DownsampleResult(series: label, type: nil, buckets: .empty, chunksFromStatistics: 0, chunksDecoded: 0)
         }
         let type: ValueType = known.allSatisfy { $0.1 == .int64 } ? .int64 : .float64
         if options.needsOrderedPoints { return try orderedGroupDownsample(known, as: label, type: type, options: options) }
@@ -105,7 +105,7 @@ extension Store {
                 else if points > options.groupSlabPointBudget && width > 1 { width /= 2 }
             }
         }
-        return DownsampleResult(series: label, type: type, buckets: try DownsampleBuckets.make(filled: table.takeBuckets(), options: options, type: type),
+        return DownsampleResult(series: label, type: type, buckets: try DownsampleBuckets.make(finished: table.takeBuckets(), options: options, type: type),
                                 chunksFromStatistics: 0, chunksDecoded: decoded)
     }
 }
