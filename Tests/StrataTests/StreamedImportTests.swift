@@ -72,12 +72,13 @@ struct StreamedImportTests {
     }
 
     func streamed(_ input: [UInt8], skipping: Bool, blockBytes: Int, windowBytes: Int, seed: UInt64,
-                  limit: Int = ImportLimits.defaultMaximumRecordBytes) -> Outcome {
+                  limit: Int = ImportLimits.defaultMaximumRecordBytes, readsAhead: Bool = false) -> Outcome {
         var stage = ImportStage()
         var pieces = Pieces(bytes: input, random: SeededGenerator(seed: seed), largest: 97)
         do {
-            let result = try parser(skipping: skipping, blockBytes: blockBytes, windowBytes: windowBytes, limit: limit)
-                .parse(reading: &pieces, file: "in.csv", into: &stage)
+            var parser = parser(skipping: skipping, blockBytes: blockBytes, windowBytes: windowBytes, limit: limit)
+            parser.readsAhead = readsAhead
+            let result = try parser.parse(reading: &pieces, file: "in.csv", into: &stage)
             #expect(result.batch.isEmpty)
             return .parsed(series: Self.contents(of: stage), errors: result.errors, badRows: result.badRowCount, lines: result.lineCount)
         } catch {
@@ -99,8 +100,11 @@ struct StreamedImportTests {
         }
         #expect(series.reduce(0) { $0 + $1.times.count } > 250)
         for shape in Self.shapes {
-            #expect(streamed(input, skipping: skipping, blockBytes: shape.blockBytes, windowBytes: shape.windowBytes, seed: seed) == expected,
-                    "blocks of \(shape.blockBytes), windows of \(shape.windowBytes)")
+            for readsAhead in [false, true] {
+                #expect(streamed(input, skipping: skipping, blockBytes: shape.blockBytes, windowBytes: shape.windowBytes, seed: seed,
+                                 readsAhead: readsAhead) == expected,
+                        "blocks of \(shape.blockBytes), windows of \(shape.windowBytes), read ahead \(readsAhead)")
+            }
         }
     }
 
@@ -116,9 +120,65 @@ struct StreamedImportTests {
             ? "device name \"bad\\nname\" contains the control character U+A"
             : "value \"not-a-number\" is not a decimal number")))
         for shape in Self.shapes {
-            #expect(streamed(input, skipping: false, blockBytes: shape.blockBytes, windowBytes: shape.windowBytes, seed: seed) == expected,
-                    "blocks of \(shape.blockBytes), windows of \(shape.windowBytes)")
+            for readsAhead in [false, true] {
+                #expect(streamed(input, skipping: false, blockBytes: shape.blockBytes, windowBytes: shape.windowBytes, seed: seed,
+                                 readsAhead: readsAhead) == expected,
+                        "blocks of \(shape.blockBytes), windows of \(shape.windowBytes), read ahead \(readsAhead)")
+            }
         }
+    }
+
+    /// Pieces, then a failure after `failAfter` bytes when set.
+    struct FailingPieces: ImportInput {
+        var pieces: Pieces
+        let failAfter: Int?
+        struct Broken: Error, Equatable {}
+
+        mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+            if let failAfter, pieces.position >= failAfter { throw Broken() }
+            let room = failAfter.map { min(buffer.count, $0 - pieces.position) } ?? buffer.count
+            return try pieces.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<room]))
+        }
+    }
+
+    @Test("Read ahead on another thread: the same bytes, a failure where it happened, and an early stop joins the thread", arguments: 0..<8)
+    func readAhead(seed: UInt64) throws {
+        var random = SeededGenerator(seed: 900 + seed)
+        let bytes = (0..<(1 + Int(random.next() % 20_000))).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        let pieceBytes = 1 + Int(random.next() % 300), pieces = 2 + Int(random.next() % 4)
+        func drain(_ input: inout ReadAheadInput<FailingPieces>, upTo limit: Int = .max) throws -> [UInt8] {
+            var out: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 1 + Int(seed * 37 % 500))
+            while out.count < limit {
+                let count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
+                if count == 0 { break }
+                out += buffer[..<count]
+            }
+            return out
+        }
+        // Whole.
+        var whole = FailingPieces(pieces: Pieces(bytes: bytes, random: SeededGenerator(seed: seed), largest: 97), failAfter: nil)
+        #expect(try ReadAheadInput.reading(&whole, pieceBytes: pieceBytes, pieces: pieces) { try drain(&$0) } == bytes)
+        // A failure: every byte before it, then the error.
+        let failAt = Int(random.next() % UInt64(bytes.count))
+        var failing = FailingPieces(pieces: Pieces(bytes: bytes, random: SeededGenerator(seed: seed), largest: 97), failAfter: failAt)
+        var delivered: [UInt8] = []
+        #expect(throws: FailingPieces.Broken()) {
+            try ReadAheadInput.reading(&failing, pieceBytes: pieceBytes, pieces: pieces) { input in
+                var buffer = [UInt8](repeating: 0, count: 64)
+                while true {
+                    let count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
+                    if count == 0 { break }
+                    delivered += buffer[..<count]
+                }
+            }
+        }
+        #expect(delivered == Array(bytes[..<failAt]))
+        // An early stop: the reading thread is stopped and joined, the input read no further than the queue holds.
+        var early = FailingPieces(pieces: Pieces(bytes: bytes, random: SeededGenerator(seed: seed), largest: 97), failAfter: nil)
+        let head = try ReadAheadInput.reading(&early, pieceBytes: pieceBytes, pieces: pieces) { try drain(&$0, upTo: 10) }
+        #expect(head == Array(bytes.prefix(head.count)) && head.count >= min(10, bytes.count))
+        #expect(early.pieces.position <= head.count + (pieces + 1) * pieceBytes)
     }
 
     @Test("A record longer than the window grows it; a line still open past the limit stops the read at the line it starts")

@@ -43,6 +43,11 @@ public struct LongCSVParser: Sendable {
     var workers = ParallelWork.processorCount
     /// The bytes of a streamed input held at a time (see ``parse(reading:file:into:)``).
     var windowBytes = ImportWindow.defaultCapacity
+    /// Whether a streamed input is read ahead on a thread of its own while
+    /// its text is parsed (see ``ReadAheadInput``): worth it where reading
+    /// costs work, as decompressing does, and safe only where every read
+    /// returns in bounded time (a regular file, not a pipe).
+    package var readsAhead = false
 
     /// A parser storing values as `valueType`, stopping at the first bad row unless `skipsBadRows`.
     public init(valueType: ValueType = .float64, skipsBadRows: Bool = false) {
@@ -89,7 +94,12 @@ public struct LongCSVParser: Sendable {
     /// - Throws: a ``RowError`` for a bad row (unless skipped), a missing header or a
     ///   runaway line; a read error of `input`; `.typeMismatch` for a series staged with
     ///   the other type by an earlier input. `stage` is then as it was.
-    package func parse(reading input: inout some ImportInput & ~Copyable, file: String, into stage: inout ImportStage) throws -> Result {
+    package func parse<Input: ImportInput & ~Copyable>(reading input: inout Input, file: String, into stage: inout ImportStage) throws -> Result {
+        guard readsAhead else { return try parseWindows(reading: &input, file: file, into: &stage) }
+        return try ReadAheadInput.reading(&input) { ahead in try parseWindows(reading: &ahead, file: file, into: &stage) }
+    }
+
+    private func parseWindows(reading input: inout some ImportInput & ~Copyable, file: String, into stage: inout ImportStage) throws -> Result {
         var window = ImportWindow(capacity: windowBytes)
         try window.fill(from: &input, lineLimit: maximumRecordBytes)
         // The header must be whole in the window.

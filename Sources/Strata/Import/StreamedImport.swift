@@ -18,8 +18,16 @@ struct ImportWindow: ~Copyable {
     /// 64 MiB: 32 parse blocks, and more than any record the default limit lets through.
     static let defaultCapacity = 64 << 20
 
+    /// The capacity the window grows to, a doubling at each refill.
+    let targetCapacity: Int
+
+    /// 8 MiB: the first window, parsed while the rest of the input is still
+    /// being read (and, read ahead, decompressed).
+    static let initialCapacity = 8 << 20
+
     init(capacity: Int = ImportWindow.defaultCapacity) {
-        buffer = .allocate(byteCount: max(capacity, 1), alignment: 16)
+        targetCapacity = max(capacity, 1)
+        buffer = .allocate(byteCount: min(targetCapacity, Self.initialCapacity), alignment: 16)
     }
 
     deinit { buffer.deallocate() }
@@ -49,6 +57,11 @@ struct ImportWindow: ~Copyable {
         let kept = filled - offset
         if kept > 0 { buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + offset, byteCount: kept) }
         filled = kept
+    }
+
+    /// Doubles the buffer while it is below ``targetCapacity``.
+    mutating func growTowardTarget() {
+        if buffer.count < targetCapacity { grow() }
     }
 
     /// Doubles the buffer, keeping its bytes: for a record longer than it.
@@ -115,6 +128,7 @@ extension ParallelImport {
                 } else {
                     window.discard(upTo: progress.expected)
                     progress.expected = 0
+                    window.growTowardTarget()
                 }
                 try window.fill(from: &input, lineLimit: maximumRecordBytes)
             }

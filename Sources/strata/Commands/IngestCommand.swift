@@ -160,6 +160,8 @@ struct IngestCommand: ParsableCommand {
         var parser = LongCSVParser(valueType: valueType.type, skipsBadRows: skipBadRows)
         parser.maximumReportedErrors = 10
         parser.maximumRecordBytes = maxLineBytes
+        // Decompressing a regular file costs a core: it runs beside the parse.
+        parser.readsAhead = input.isCompressed && input.sizeHint != nil
         do {
             return try parser.parse(reading: &input, file: file, into: &stage)
         } catch let error as RowError where [ImportLimits.runawayLine(limit: maxLineBytes), ImportLimits.runawayLine(limit: maxLineBytes, what: "record")].contains(error.reason) {
