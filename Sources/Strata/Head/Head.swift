@@ -20,6 +20,11 @@ struct Head: Sendable {
         var lastTime: Int64
         /// True while every timestamp was greater than the one before.
         var isStrictlyIncreasing: Bool
+        /// The greatest timestamp and the last row written with it: the
+        /// series' newest point, kept as rows arrive so that reading it never
+        /// walks the chain (late points make the chain's last row an old one).
+        var newestTime: Int64 = .min
+        var newestRow: UInt32 = Head.none
     }
 
     private(set) var rowSlots: [UInt32] = []
@@ -107,6 +112,7 @@ struct Head: Sendable {
         state.count &+= 1
         if timestamp <= state.lastTime { state.isStrictlyIncreasing = false }
         state.lastTime = timestamp
+        if timestamp >= state.newestTime { (state.newestTime, state.newestRow) = (timestamp, row) }
         slots[slot] = state
         if timestamp < minimumTime { minimumTime = timestamp }
         if timestamp > maximumTime { maximumTime = timestamp }
@@ -154,6 +160,7 @@ struct Head: Sendable {
                             state.count &+= 1
                             if timestamp <= state.lastTime { state.isStrictlyIncreasing = false }
                             state.lastTime = timestamp
+                            if timestamp >= state.newestTime { (state.newestTime, state.newestRow) = (timestamp, state.lastRow) }
                             states[slot] = state
                             rowSlots[row] = UInt32(truncatingIfNeeded: slot)
                             earliest = Swift.min(earliest, timestamp)
@@ -186,22 +193,12 @@ struct Head: Sendable {
     }
 
     /// The newest point of the series in `slot`: its greatest timestamp and,
-    /// of several writes to it, the last one's value. O(1) while the series'
-    /// timestamps only grew; otherwise a walk of its chain, with no copy.
-    /// Nil when the slot holds no row.
+    /// of several writes to it, the last one's value. O(1): kept as rows are
+    /// appended. Nil when the slot holds no row.
     func latest(atSlot slot: Int) -> (time: Int64, bits: UInt64)? {
         let state = slots[slot]
-        guard state.lastRow != Self.none else { return nil }
-        if state.isStrictlyIncreasing { return (state.lastTime, bits[Int(state.lastRow)]) }
-        // Newest write first: a later row of the same time was written after, so only a greater time replaces.
-        var row = state.lastRow
-        var best = (time: timestamps[Int(row)], bits: bits[Int(row)])
-        row = previousRow[Int(row)]
-        while row != Self.none {
-            if timestamps[Int(row)] > best.time { best = (timestamps[Int(row)], bits[Int(row)]) }
-            row = previousRow[Int(row)]
-        }
-        return best
+        guard state.newestRow != Self.none else { return nil }
+        return (state.newestTime, bits[Int(state.newestRow)])
     }
 
     /// The points of series `number` held in this head, if any.
