@@ -193,6 +193,44 @@ struct LatestTests {
         try expectMatchesQuery(store, keys)
     }
 
+    @Test("The same request asked again, kept prepared, answers as query while series are added, deleted and written again, and heads are flushed")
+    func repeatedRequest() throws {
+        let directory = TemporaryDirectory()
+        let store = try Store(at: directory.path)
+        var random = SeededGenerator(seed: 77)
+        // The request names series not written yet, in an unsorted order with a repeat: they appear between calls.
+        var keys = (0..<30).map { SeriesKey(device: "d\($0 % 7)", metric: "m\($0 % 4)") }
+        keys.append(keys[3])
+        keys.shuffle(using: &random)
+        for round in 0..<8 {
+            var batch = WriteBatch()
+            for key in keys.prefix(8 + round * 3) where random.next() % 3 != 0 {
+                for _ in 0..<(1 + Int(random.next() % 4)) {
+                    try batch.append(device: key.device, metric: key.metric, timestamp: Int64(round * 10) + Int64(random.next() % 15), value: floatValue(&random))
+                }
+            }
+            // A series the request does not name, in the same heads.
+            try batch.append(device: "other", metric: "m0", timestamp: Int64(round), value: Double(round))
+            try store.append(batch)
+            try expectMatchesQuery(store, keys)
+            switch round % 4 {
+            case 1: try store.flush()
+            case 2:
+                // Deleted, then written again: a new series number for the same key.
+                let key = keys[Int(random.next() % UInt64(keys.count))]
+                try store.delete(device: key.device, metric: key.metric)
+                try store.append(device: key.device, metric: key.metric, timestamps: [Int64(round * 10 + 100)], values: [Double(round)])
+            default: break
+            }
+            // The same request again, and an equal request in a new array.
+            try expectMatchesQuery(store, keys)
+            try expectMatchesQuery(store, keys.map { SeriesKey(device: String($0.device), metric: String($0.metric)) })
+        }
+        // A different request replaces the kept one.
+        try expectMatchesQuery(store, Array(keys.prefix(5)))
+        try expectMatchesQuery(store, keys)
+    }
+
     @Test("A series deleted over all time and written again with the other type answers with its new type")
     func retypedSeries() throws {
         let directory = TemporaryDirectory()

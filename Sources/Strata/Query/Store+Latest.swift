@@ -38,16 +38,25 @@ extension Store {
 
     /// ``latest(of:)``, its segments walked on two threads from `2 × seriesPerThread` series.
     func latest(of series: [SeriesKey], seriesPerThread: Int) throws(StrataError) -> [LatestPoint?] {
-        let names = try SortedSeriesNames(series)
+        // The previous request, when this is the same one: its names sorted and its head series matched.
+        let kept = latestMemo.withLock { memo -> LatestRequestMemo? in
+            guard let found = memo, found.matches(series) else { return nil }
+            memo = nil
+            return found
+        }
+        var memo: LatestRequestMemo
+        if let kept { memo = kept } else { memo = try LatestRequestMemo(keys: series) }
+        let names = memo.names
         let (segments, tombstones, heads, registry) = state.withLock { state in
             (state.segments, state.manifest.tombstones, state.flushing + [state.head], state.registry)
         }
+        defer { latestMemo.withLock { [memo] in $0 = memo } }
         let cutoffs = retentionCutoffs(of: names)
         var candidates = LatestCandidates(count: names.count)
         let deletions = GroupTombstones(tombstones, for: names)
         candidates.withSink { sink in
             // Newest first. Heads rank above every segment and every deletion; only retention hides their points.
-            offerHeads(Array(heads.reversed()), registry: registry, names: names, cutoffs: cutoffs, seriesPerThread: seriesPerThread, to: sink)
+            offerHeads(Array(heads.reversed()), registry: registry, memo: &memo, cutoffs: cutoffs, seriesPerThread: seriesPerThread, to: sink)
             // A whole fleet's devices are walked in two halves on two cores: each half's
             // series are its own positions of the candidates, so the halves share nothing.
             let parts = Self.latestThreads(for: names.count, seriesPerThread: seriesPerThread)
@@ -106,9 +115,10 @@ extension Store {
     /// when the request is about as large as the heads; looks each request
     /// up in the store's series numbers when it is much smaller.
     private func offerHeads(
-        _ heads: [Head], registry: SeriesRegistry, names: SortedSeriesNames, cutoffs: [Int64], seriesPerThread: Int,
+        _ heads: [Head], registry: SeriesRegistry, memo: inout LatestRequestMemo, cutoffs: [Int64], seriesPerThread: Int,
         to sink: LatestCandidates.Sink
     ) {
+        let names = memo.names
         let headSeries = heads.reduce(0) { $0 + $1.seriesCount }
         guard headSeries > 0 else { return }
         if names.count < headSeries / 8 {
@@ -125,7 +135,8 @@ extension Store {
         // One head (none flushing) holds each series in one slot: halves of its slots offer to
         // distinct candidates, so they run on two threads. Two heads may hold a series twice.
         let parts = heads.count == 1 ? Self.latestThreads(for: headSeries, seriesPerThread: seriesPerThread) : 1
-        let walk = LatestHeadWalk(heads: heads, registry: registry, names: names, cutoffs: cutoffs, table: SeriesPositionTable(names),
+        memo.mapNumbers(of: heads)
+        let walk = LatestHeadWalk(heads: heads, registry: registry, names: names, cutoffs: cutoffs, positionOfNumber: memo.positionOfNumber,
                                   sink: sink, parts: parts)
         ParallelWork.run(workers: parts) { part in walk.run(part: part) }
     }
@@ -208,29 +219,30 @@ private struct LatestSegmentWalk: @unchecked Sendable {
 }
 
 /// The heads' part of ``Store/latest(of:)`` for a request about as large as
-/// the heads: each head series looked up in a hash table of the request.
-/// With several parts there is one head, and part `k` takes the `k`-th share of its slots.
+/// the heads: each head series mapped to its request position by its number
+/// (see ``LatestRequestMemo``). With several parts there is one head, and
+/// part `k` takes the `k`-th share of its slots.
 private struct LatestHeadWalk: @unchecked Sendable {
     let heads: [Head]
     let registry: SeriesRegistry
     let names: SortedSeriesNames
     let cutoffs: [Int64]
-    let table: SeriesPositionTable
+    /// Every number of the heads mapped: a position, or negative when not requested.
+    let positionOfNumber: [Int32]
     /// Writes through pointers that stay valid while the walk runs (inside `withSink`).
     let sink: LatestCandidates.Sink
     let parts: Int
 
     func run(part: Int) {
-        names.bytes.withUnsafeBytes { base in
-            for head in heads {
-                let slots = head.seriesCount * part / parts..<head.seriesCount * (part + 1) / parts
-                for slot in slots {
-                    // A retired number's points were deleted; its key has a new number now.
-                    let number = Int(head.slotNumbers[slot])
-                    if number < registry.isRetired.count && registry.isRetired[number] { continue }
-                    guard let position = table.position(of: head.slotKeys[slot], in: names, base: base) else { continue }
-                    sink.offer(position, head.slotTypes[slot], head.latest(atSlot: slot), from: cutoffs[Int(names.groupOf[position])])
-                }
+        for head in heads {
+            let slots = head.seriesCount * part / parts..<head.seriesCount * (part + 1) / parts
+            for slot in slots {
+                // A retired number's points were deleted; its key has a new number now.
+                let number = Int(head.slotNumbers[slot])
+                if number < registry.isRetired.count && registry.isRetired[number] { continue }
+                let position = Int(positionOfNumber[number])
+                guard position >= 0 else { continue }
+                sink.offer(position, head.slotTypes[slot], head.latest(atSlot: slot), from: cutoffs[Int(names.groupOf[position])])
             }
         }
     }

@@ -55,6 +55,8 @@ public final class Store: Sendable {
     let manifestGate = Locked<Void>(())
     /// One compaction at a time.
     let compactionGate = Locked<Void>(())
+    /// The last whole request of ``latest(of:)``, ready for the next (taken out while used).
+    let latestMemo = Locked<LatestRequestMemo?>(nil)
     /// Where events go; its metadata names the store.
     let logger: Logger
     /// Counters, gauges and timers (see ``Telemetry``).
