@@ -51,6 +51,15 @@ extension Store {
 /// Receives the points of a series in time order.
 protocol PointConsumer {
     mutating func consume(time: Int64, bits: UInt64)
+    /// Consumes points in time order, as many calls to ``consume(time:bits:)``
+    /// would; a consumer may take them a run at a time.
+    mutating func consume(times: UnsafeBufferPointer<Int64>, bits: UnsafeBufferPointer<UInt64>)
+}
+
+extension PointConsumer {
+    mutating func consume(times: UnsafeBufferPointer<Int64>, bits: UnsafeBufferPointer<UInt64>) {
+        for position in times.indices { consume(time: times[position], bits: bits[position]) }
+    }
 }
 
 extension Store {
@@ -88,6 +97,12 @@ extension Store {
                     decodedChunks += source.chunks.count
                     for chunk in source.chunks {
                         try segment.decode(chunk, type: type, timestamps: &timestamps, bits: &bits)
+                        if chunk.time.minTime >= start && chunk.time.maxTime <= last
+                            && (source.hidden.isEmpty || !source.hidden.touches(chunk.time.minTime, chunk.time.maxTime)) {
+                            // Every point of the chunk counts: handed over whole.
+                            timestamps.withUnsafeBufferPointer { times in bits.withUnsafeBufferPointer { consumer.consume(times: times, bits: $0) } }
+                            continue
+                        }
                         for position in 0..<timestamps.count where timestamps[position] >= start && timestamps[position] <= last {
                             if !source.hidden.isEmpty && source.hidden.hides(timestamps[position]) { continue }
                             consumer.consume(time: timestamps[position], bits: bits[position])

@@ -72,6 +72,17 @@ struct BucketAccumulator {
     /// back to the accumulator after every point.
     mutating func add(times: UnsafeBufferPointer<Int64>, bits: UnsafeBufferPointer<UInt64>) {
         guard !times.isEmpty else { return }
+        addTimes(times: times, bits: bits)
+        switch type {
+        case .float64: addFloatValues(bits)
+        case .int64: addIntegerValues(bits)
+        }
+    }
+
+    /// The count, first and last of a run of points, as ``addTime(time:bits:)``
+    /// for each would give them; the values are added apart.
+    mutating func addTimes(times: UnsafeBufferPointer<Int64>, bits: UnsafeBufferPointer<UInt64>) {
+        guard !times.isEmpty else { return }
         var firstTime = self.firstTime, firstBits = self.firstBits
         var lastTime = self.lastTime, lastBits = self.lastBits
         // The first point always sets `first` (see add(time:bits:)).
@@ -83,10 +94,6 @@ struct BucketAccumulator {
         }
         (self.firstTime, self.firstBits, self.lastTime, self.lastBits) = (firstTime, firstBits, lastTime, lastBits)
         count += times.count
-        switch type {
-        case .float64: addFloatValues(bits)
-        case .int64: addIntegerValues(bits)
-        }
     }
 
     private mutating func addFloatValues(_ bits: UnsafeBufferPointer<UInt64>) {

@@ -31,6 +31,28 @@ struct OrderedBucket {
         }
     }
 
+    /// Adds a run of points no counter needs: as many calls to
+    /// ``add(time:bits:keepsValue:rise:)`` with no rise would.
+    mutating func add(times: UnsafeBufferPointer<Int64>, bits: UnsafeBufferPointer<UInt64>, keepsValues: Bool) {
+        guard keepsValues else {
+            accumulator.add(times: times, bits: bits)
+            return
+        }
+        accumulator.addTimes(times: times, bits: bits)
+        let type = accumulator.type
+        let before = keys.count
+        keys.append(contentsOf: repeatElement(0, count: bits.count))
+        let kept = keys.withUnsafeMutableBufferPointer { keys in
+            var next = before
+            for valueBits in bits where !(type == .float64 && Double(bitPattern: valueBits).isNaN) {
+                keys[next] = PercentileSelection.key(bits: valueBits, type: type)
+                next += 1
+            }
+            return next
+        }
+        keys.removeLast(keys.count - kept)
+    }
+
     /// Appends the finished bucket to `finished`: the eight classic
     /// aggregates, the percentiles at its levels and, when it counts, the
     /// increase and rate.

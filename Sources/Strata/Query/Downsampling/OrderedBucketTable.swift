@@ -78,6 +78,24 @@ struct OrderedBucketTable: PointConsumer {
         active.add(time: time, bits: bits, keepsValue: !levels.isEmpty, rise: rise)
     }
 
+    /// Points in time order, a bucket's run at a time: without counters or a
+    /// conversion, a run's times and values go in with one call each.
+    mutating func consume(times: UnsafeBufferPointer<Int64>, bits: UnsafeBufferPointer<UInt64>) {
+        guard !counts && !convertsIntegers else {
+            for position in times.indices { consume(time: times[position], bits: bits[position]) }
+            return
+        }
+        var position = 0
+        while position < times.count {
+            if !(times[position] >= activeStart && times[position] < activeEnd) { activate(times[position]) }
+            var end = position + 1
+            while end < times.count && times[end] >= activeStart && times[end] < activeEnd { end += 1 }
+            active.add(times: UnsafeBufferPointer(rebasing: times[position..<end]), bits: UnsafeBufferPointer(rebasing: bits[position..<end]),
+                       keepsValues: !levels.isEmpty)
+            position = end
+        }
+    }
+
     /// Makes the bucket of `time` the active one: in a one-series window the
     /// active bucket is finished first; in a fixed window it is parked.
     private mutating func activate(_ time: Int64) {
