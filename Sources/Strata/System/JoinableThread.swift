@@ -4,9 +4,10 @@ import Glibc
 import Darwin
 #endif
 
-/// A POSIX thread running one closure, to be joined: for work that runs
-/// beside the calling thread for a while (reading an input ahead of its
-/// parse) and must be over before the caller goes on.
+/// A POSIX thread running one closure, to be joined (work that runs beside
+/// the calling thread for a while, as reading an input ahead of its parse,
+/// and must be over before the caller goes on) or detached (see
+/// ``BackgroundThread``).
 struct JoinableThread: ~Copyable {
     private let thread: pthread_t
 
@@ -36,5 +37,10 @@ struct JoinableThread: ~Copyable {
     /// Waits for the thread's closure to return.
     consuming func join() {
         pthread_join(thread, nil)
+    }
+
+    /// Lets the thread run to its end unjoined, its resources freed then.
+    consuming func detach() {
+        pthread_detach(thread)
     }
 }

@@ -127,41 +127,41 @@ enum PercentileSelection {
     static func ranksNearEnd(_ rank: Int, in keys: UnsafeMutableBufferPointer<UInt64>) -> (UInt64, UInt64)? {
         let fromTop = keys.count - rank
         if fromTop <= nearEndKeys {
-            // The `fromTop` largest keys, ascending.
-            var kept = InlineArray<8, UInt64>(repeating: 0)
-            var held = 0
-            for key in keys {
-                if held < fromTop {
-                    var position = held
-                    while position > 0 && kept[position - 1] > key { kept[position] = kept[position - 1]; position -= 1 }
-                    kept[position] = key
-                    held += 1
-                } else if key > kept[0] {
-                    var position = 0
-                    while position + 1 < fromTop && kept[position + 1] < key { kept[position] = kept[position + 1]; position += 1 }
-                    kept[position] = key
-                }
-            }
-            return (kept[0], fromTop >= 2 ? kept[1] : kept[0])
+            // The `fromTop` largest keys are the smallest of the keys inverted, largest first.
+            let kept = smallest(fromTop, of: UnsafeBufferPointer(keys), inverted: true)
+            return (~kept[fromTop - 1], ~kept[max(fromTop - 2, 0)])
         }
         let fromBottom = rank + 2
         guard fromBottom <= nearEndKeys else { return nil }
-        // The `fromBottom` smallest keys, ascending (fromTop > nearEndKeys, so there are that many).
+        // fromTop > nearEndKeys: there are that many keys.
+        let kept = smallest(fromBottom, of: UnsafeBufferPointer(keys), inverted: false)
+        return (kept[rank], kept[rank + 1])
+    }
+
+    /// The `count` (at most ``nearEndKeys``) smallest of `keys`, or of the keys
+    /// with every bit flipped, in ascending order, by insertion into a short
+    /// sorted list.
+    private static func smallest(_ count: Int, of keys: UnsafeBufferPointer<UInt64>, inverted: Bool) -> InlineArray<8, UInt64> {
         var kept = InlineArray<8, UInt64>(repeating: 0)
         var held = 0
-        for key in keys {
-            if held < fromBottom {
-                var position = held
-                while position > 0 && kept[position - 1] > key { kept[position] = kept[position - 1]; position -= 1 }
-                kept[position] = key
+        for stored in keys {
+            let key = inverted ? ~stored : stored
+            var position: Int
+            if held < count {
+                position = held
                 held += 1
-            } else if key < kept[fromBottom - 1] {
-                var position = fromBottom - 1
-                while position > 0 && kept[position - 1] > key { kept[position] = kept[position - 1]; position -= 1 }
-                kept[position] = key
+            } else if key < kept[count - 1] {
+                position = count - 1
+            } else {
+                continue
             }
+            while position > 0 && kept[position - 1] > key {
+                kept[position] = kept[position - 1]
+                position -= 1
+            }
+            kept[position] = key
         }
-        return (kept[rank], kept[rank + 1])
+        return kept
     }
 
     private static func medianOfThree(_ keys: UnsafeMutableBufferPointer<UInt64>, _ low: Int, _ high: Int) -> UInt64 {
