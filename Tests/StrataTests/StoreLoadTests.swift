@@ -170,6 +170,67 @@ struct StoreLoadTests {
         try store.close()
     }
 
+    @Test("Full pages are packed and come back bit for bit: regular steps, wild jumps, the ends of Int64, special values", arguments: 0..<6)
+    func packedPages(seed: UInt64) {
+        var random = SeededGenerator(seed: 60 + seed)
+        let count = 1 + Int(random.next() % 5_000)
+        var time = Int64(bitPattern: random.next())
+        var times: [Int64] = [], bits: [UInt64] = []
+        var value = random.next()
+        for _ in 0..<count {
+            switch (seed + random.next()) % 6 {
+            case 0: time = time &+ 60_000
+            case 1: time = Int64(bitPattern: random.next())
+            case 2: time = random.next() % 2 == 0 ? .min : .max
+            default: time = time &+ (Int64(random.next() % 1_000) - 300)
+            }
+            switch random.next() % 5 {
+            case 0: value = SpecialValues.floats[Int(random.next() % UInt64(SpecialValues.floats.count))].bitPattern
+            case 1: value = UInt64(bitPattern: SpecialValues.integers[Int(random.next() % UInt64(SpecialValues.integers.count))])
+            case 2: break
+            case 3: value = random.next()
+            default: value = (Double(bitPattern: value).isFinite ? Double(bitPattern: value) + 0.25 : 1.5).bitPattern
+            }
+            times.append(time)
+            bits.append(value)
+        }
+        let page = times.withUnsafeBufferPointer { times in bits.withUnsafeBufferPointer { PackedPage(times: times, bits: $0) } }
+        var outTimes = [Int64](repeating: 0, count: count), outBits = [UInt64](repeating: 0, count: count)
+        outTimes.withUnsafeMutableBufferPointer { times in outBits.withUnsafeMutableBufferPointer { page.unpack(times: times, bits: $0) } }
+        #expect(page.count == count && outTimes == times && outBits == bits)
+    }
+
+    @Test("Series of many pages stage, roll back into a packed page and load back exactly")
+    func manyPages() throws {
+        var random = SeededGenerator(seed: 61)
+        var model: Model = [:]
+        var stage = ImportStage()
+        func add(_ points: Int) throws {
+            var batch = WriteBatch()
+            for index in 0..<points {
+                let key = SeriesKey(device: "meter-\(index % 3)", metric: "power")
+                let time = Self.history + Int64(random.next() % 30_000) * 60_000
+                let value = random.next() % 7 == 0 ? SpecialValues.floats[Int(random.next() % UInt64(SpecialValues.floats.count))] : Double(random.next() % 10_000) / 10
+                try batch.append(device: key.device, metric: key.metric, timestamp: time, value: value)
+                model[key, default: (.float64, [:])].points[time] = value.bitPattern
+            }
+            try stage.add(batch)
+        }
+        try add(3 * 4_096 * 2 + 1_500)  // two full pages a series and part of a third
+        let kept = model
+        let mark = stage.mark()
+        let before = StreamedImportTests.contents(of: stage)
+        try add(3 * 4_096 * 3)
+        #expect(stage.series.allSatisfy { $0.fullPages.count >= 4 })
+        stage.rollBack(to: mark)
+        #expect(StreamedImportTests.contents(of: stage) == before)
+        let directory = TemporaryDirectory()
+        let store = try Store(at: directory.path)
+        _ = try store.load(stage)
+        try Self.expectMatches(store, kept)
+        try store.close()
+    }
+
     @Test("A stage rolled back to a mark holds exactly what it held at the mark")
     func rollBack() throws {
         var model: Model = [:]

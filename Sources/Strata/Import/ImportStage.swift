@@ -13,11 +13,10 @@ public struct ImportStage: Sendable {
     /// every point about twice, into fresh memory each time).
     static let pagePoints = 4096
 
-    /// One series' points, in the order they were added: full pages, then the
-    /// page being filled.
+    /// One series' points, in the order they were added: full pages, packed,
+    /// then the page being filled (its buffers kept from page to page).
     struct Series: Sendable {
-        var fullTimes: [[Int64]] = []
-        var fullBits: [[UInt64]] = []
+        var fullPages: [PackedPage] = []
         var times: [Int64] = []
         var bits: [UInt64] = []
         var lastTime = Int64.min
@@ -25,7 +24,7 @@ public struct ImportStage: Sendable {
         var isStrictlyIncreasing = true
 
         /// Points staged for the series.
-        var count: Int { fullTimes.count * ImportStage.pagePoints + times.count }
+        var count: Int { fullPages.count * ImportStage.pagePoints + times.count }
 
         /// Appends the rows `range` of the columns.
         mutating func append(times source: UnsafeBufferPointer<Int64>, bits values: UnsafeBufferPointer<UInt64>, _ range: Range<Int>) {
@@ -34,17 +33,16 @@ public struct ImportStage: Sendable {
                 let take = min(ImportStage.pagePoints - times.count, range.upperBound - start)
                 if times.count + take > times.capacity {
                     // A series with full pages fills whole pages; a small one grows as it goes.
-                    let capacity = fullTimes.isEmpty ? min(ImportStage.pagePoints, max(times.count + take, times.capacity * 2)) : ImportStage.pagePoints
+                    let capacity = fullPages.isEmpty ? min(ImportStage.pagePoints, max(times.count + take, times.capacity * 2)) : ImportStage.pagePoints
                     times.reserveCapacity(capacity)
                     bits.reserveCapacity(capacity)
                 }
                 times.append(contentsOf: UnsafeBufferPointer(rebasing: source[start..<(start + take)]))
                 bits.append(contentsOf: UnsafeBufferPointer(rebasing: values[start..<(start + take)]))
                 if times.count == ImportStage.pagePoints {
-                    fullTimes.append(times)
-                    fullBits.append(bits)
-                    times = []
-                    bits = []
+                    fullPages.append(times.withUnsafeBufferPointer { times in bits.withUnsafeBufferPointer { PackedPage(times: times, bits: $0) } })
+                    times.removeAll(keepingCapacity: true)
+                    bits.removeAll(keepingCapacity: true)
                 }
                 start += take
             }
@@ -54,8 +52,10 @@ public struct ImportStage: Sendable {
         mutating func truncate(to count: Int) {
             while self.count > count {
                 if times.isEmpty {
-                    times = fullTimes.removeLast()
-                    bits = fullBits.removeLast()
+                    let page = fullPages.removeLast()
+                    times = [Int64](repeating: 0, count: page.count)
+                    bits = [UInt64](repeating: 0, count: page.count)
+                    times.withUnsafeMutableBufferPointer { times in bits.withUnsafeMutableBufferPointer { page.unpack(times: times, bits: $0) } }
                 }
                 let drop = min(times.count, self.count - count)
                 times.removeLast(drop)
@@ -66,14 +66,10 @@ public struct ImportStage: Sendable {
         /// Copies the points, in the order added, to `times` and `bits` (each `count` long).
         func copy(to timesTarget: UnsafeMutableBufferPointer<Int64>, _ bitsTarget: UnsafeMutableBufferPointer<UInt64>) {
             var offset = 0
-            for page in fullTimes.indices {
-                fullTimes[page].withUnsafeBufferPointer { source in
-                    _ = UnsafeMutableBufferPointer(rebasing: timesTarget[offset...]).initialize(fromContentsOf: source)
-                }
-                fullBits[page].withUnsafeBufferPointer { source in
-                    _ = UnsafeMutableBufferPointer(rebasing: bitsTarget[offset...]).initialize(fromContentsOf: source)
-                }
-                offset += ImportStage.pagePoints
+            for page in fullPages {
+                page.unpack(times: UnsafeMutableBufferPointer(rebasing: timesTarget[offset..<(offset + page.count)]),
+                            bits: UnsafeMutableBufferPointer(rebasing: bitsTarget[offset..<(offset + page.count)]))
+                offset += page.count
             }
             times.withUnsafeBufferPointer { source in
                 _ = UnsafeMutableBufferPointer(rebasing: timesTarget[offset...]).initialize(fromContentsOf: source)
