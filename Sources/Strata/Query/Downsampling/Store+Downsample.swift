@@ -134,17 +134,33 @@ extension Store {
         var table = OrderedBucketTable(options: options, type: type)
         if let (_, sources) = try sources(of: key, from: options.from, to: options.to) {
             // Room for the buckets the points can reach, so finished buckets are not copied as the list grows.
-            var low = Int64.max, high = Int64.min, points = 0
-            for source in sources {
-                low = min(low, max(source.first, options.from))
-                high = max(high, min(source.last, TimeRangeEnd.lastIncluded(before: options.to)))
-                points += source.segment == nil ? source.columns.timestamps.count : source.chunks.reduce(0) { $0 + $1.time.count }
+            var span = SourceSpan()
+            span.add(sources, options: options)
+            if span.low <= span.high {
+                table.reserveBuckets(min(Int(clamping: table.grid.index(of: span.high) - table.grid.index(of: span.low) + 1), span.points))
             }
-            if low <= high { table.reserveBuckets(min(Int(clamping: table.grid.index(of: high) - table.grid.index(of: low) + 1), points)) }
         }
         table.beginSeries(type, tracker: CounterTracker(type: type))
         let decoded = try scan(device: key.device, metric: key.metric, from: options.from, to: options.to, into: &table)?.decodedChunks ?? 0
         return DownsampleResult(series: key, type: type, buckets: try DownsampleBuckets.make(finished: table.takeBuckets(), options: options, type: type),
                                 chunksFromStatistics: 0, chunksDecoded: decoded)
+    }
+}
+
+/// Where a series' or a group's points lie in a query's range, from the
+/// index alone: the earliest and latest time its sources reach in the range
+/// (`low > high` when none does) and an upper bound of its points.
+struct SourceSpan {
+    private(set) var low = Int64.max
+    private(set) var high = Int64.min
+    private(set) var points = 0
+
+    mutating func add(_ sources: [ScanSource], options: DownsampleOptions) {
+        let lastIncluded = TimeRangeEnd.lastIncluded(before: options.to)
+        for source in sources {
+            low = min(low, max(source.first, options.from))
+            high = max(high, min(source.last, lastIncluded))
+            points += source.segment == nil ? source.columns.timestamps.count : source.chunks.reduce(0) { $0 + $1.time.count }
+        }
     }
 }

@@ -43,17 +43,13 @@ extension Store {
         var table = BucketTable(options: options, type: type)
         var listed: [(SeriesKey, ValueType, [ScanSource])] = []
         listed.reserveCapacity(known.count)
-        var low = Int64.max, high = Int64.min, points = 0
+        var span = SourceSpan()
         for (key, _) in known {
             guard let (seriesType, sources) = try sources(of: key, from: options.from, to: options.to) else { continue }
             listed.append((key, seriesType, sources))
-            for source in sources {
-                low = min(low, max(source.first, options.from))
-                high = max(high, min(source.last, TimeRangeEnd.lastIncluded(before: options.to)))
-                points += source.segment == nil ? source.columns.timestamps.count : source.chunks.reduce(0) { $0 + $1.time.count }
-            }
+            span.add(sources, options: options)
         }
-        table.reserveSpan(from: low, through: high, points: points)
+        table.reserveSpan(from: span.low, through: span.high, points: span.points)
         var fromStatistics = 0, decoded = 0
         for (key, seriesType, sources) in listed {
             let (statistics, decodedChunks) = try addStatistics(of: key, type: seriesType, sources: sources, to: &table)
@@ -69,14 +65,12 @@ extension Store {
     private func orderedGroupDownsample(_ known: [(SeriesKey, ValueType)], as label: SeriesKey, type: ValueType,
                                         options: DownsampleOptions) throws(StrataError) -> DownsampleResult {
         // The group's time span in the range, from the index: slabs cover only where points are.
-        var low = Int64.max, high = Int64.min
+        var span = SourceSpan()
         for (key, _) in known {
             guard let (_, sources) = try sources(of: key, from: options.from, to: options.to) else { continue }
-            for source in sources {
-                low = min(low, max(source.first, options.from))
-                high = max(high, min(source.last, TimeRangeEnd.lastIncluded(before: options.to)))
-            }
+            span.add(sources, options: options)
         }
+        let (low, high) = (span.low, span.high)
         var table = OrderedBucketTable(options: options, type: type)
         var trackers = known.map { CounterTracker(type: type == .float64 && $0.1 == .int64 ? .float64 : $0.1) }
         var decoded = 0
