@@ -52,9 +52,11 @@ extension BlockCompression {
             case .zstd(let level):
                 let bound = ZSTD_compressBound(input.count)
                 var code = 0
-                let result = [UInt8](unsafeUninitializedCapacity: max(bound, 1)) { buffer, initialized in
-                    code = ZSTD_compress(buffer.baseAddress, bound, source, input.count, level)
-                    initialized = ZSTD_isError(code) != 0 ? 0 : code
+                let result = try ZstdContextPool.withCompressionContext { context in
+                    [UInt8](unsafeUninitializedCapacity: max(bound, 1)) { buffer, initialized in
+                        code = ZSTD_compressCCtx(context, buffer.baseAddress, bound, source, input.count, level)
+                        initialized = ZSTD_isError(code) != 0 ? 0 : code
+                    }
                 }
                 if ZSTD_isError(code) != 0 { throw CompressionError("zstd compression failed: \(zstdErrorName(code))") }
                 return result
@@ -90,9 +92,11 @@ extension BlockCompression {
                 return result
             case .zstd:
                 var code = 0
-                let result = [UInt8](unsafeUninitializedCapacity: max(originalSize, 1)) { buffer, initialized in
-                    code = ZSTD_decompress(buffer.baseAddress, originalSize, source, input.count)
-                    initialized = ZSTD_isError(code) != 0 ? 0 : code
+                let result = try ZstdContextPool.withDecompressionContext { context in
+                    [UInt8](unsafeUninitializedCapacity: max(originalSize, 1)) { buffer, initialized in
+                        code = ZSTD_decompressDCtx(context, buffer.baseAddress, originalSize, source, input.count)
+                        initialized = ZSTD_isError(code) != 0 ? 0 : code
+                    }
                 }
                 if ZSTD_isError(code) != 0 {
                     throw CompressionError("zstd block of \(input.count) bytes does not decompress to \(originalSize) bytes: \(zstdErrorName(code))")
