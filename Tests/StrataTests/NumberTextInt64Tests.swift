@@ -2,7 +2,7 @@ import Testing
 @testable import Strata
 
 /// `NumberText.parseInt64` reads up to 18 digits without overflow checks and longer
-/// ones with them: both must agree with the standard library on every text.
+/// ones with them, 8 to 16 digits as two words: all must agree with the standard library on every text.
 @Suite("Int64 text")
 struct NumberTextInt64Tests {
     @Test("Random digit strings of every length, signed or not, parse as Int64(String) does", arguments: 0..<4)
@@ -19,7 +19,8 @@ struct NumberTextInt64Tests {
             if random.next() % 10 == 0 {
                 // A stray byte anywhere makes it no number.
                 var bytes = Array(text.utf8)
-                bytes[Int(random.next() % UInt64(bytes.count))] = [0x2F, 0x3A, 0x20, 0x2E][Int(random.next() % 4)]
+                let strays: [UInt8] = [0x2F, 0x3A, 0x20, 0x2E, 0x00, 0x7F, 0x3F, 0x40, 0x2D, 0x2B, 0x0A]
+                bytes[Int(random.next() % UInt64(bytes.count))] = strays[Int(random.next() % UInt64(strays.count))]
                 text = String(decoding: bytes, as: UTF8.self)
             }
             #expect(NumberText.parseInt64(text) == Int64(text), "\(text)")
@@ -34,5 +35,19 @@ struct NumberTextInt64Tests {
             ("-9223372036854775809", nil), ("000000000000000000000001", 1), ("-0", 0), ("+", nil), ("-", nil), ("", nil),
         ]
         for (text, expected) in cases { #expect(NumberText.parseInt64(text) == expected, "\(text)") }
+    }
+
+    @Test("A field inside a longer run of digits is read from its own bytes only")
+    func fieldInsideDigits() {
+        let text = Array("98765432109876543210987654321".utf8)
+        text.withUnsafeBytes { raw in
+            for start in 0..<8 {
+                for length in 1...18 where start + length <= raw.count {
+                    let field = UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)])
+                    let expected = Int64(String(decoding: field, as: UTF8.self))
+                    #expect(NumberText.parseInt64(field) == expected, "\(start) +\(length)")
+                }
+            }
+        }
     }
 }

@@ -100,28 +100,54 @@ struct CSVRecordCursor {
     mutating func nextUnquotedRecord(commas: inout (Int, Int, Int), commaCount: inout Int) -> UnsafeRawBufferPointer.SubSequence? {
         guard position < bytes.count, let base = bytes.baseAddress else { return nil }
         let start = position
+        let count = bytes.count
         var index = start
         var found = 0
         var (first, second, third) = (0, 0, 0)
-        while index < bytes.count {
-            let byte = base.load(fromByteOffset: index, as: UInt8.self)
-            if byte == 0x0A { break }
-            if byte == 0x22 { return nil }
-            if byte == 0x2C {
-                switch found {
-                case 0: first = index
-                case 1: second = index
-                case 2: third = index
-                default: break
-                }
-                found += 1
+        @inline(__always) func note(comma at: Int) {
+            switch found {
+            case 0: first = at
+            case 1: second = at
+            case 2: third = at
+            default: break
             }
-            index += 1
+            found += 1
+        }
+        var lineEnd = -1
+        // A word at a time: only its commas, quotes and line feeds are looked at.
+        let comma = ByteWord.repeating(0x2C), quote = ByteWord.repeating(0x22), lineFeed = ByteWord.repeating(0x0A)
+        words: while index + 8 <= count {
+            let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            var marked = ByteWord.matches(word, comma) | ByteWord.matches(word, quote) | ByteWord.matches(word, lineFeed)
+            while marked != 0 {
+                let at = index + marked.trailingZeroBitCount >> 3
+                switch base.load(fromByteOffset: at, as: UInt8.self) {
+                case 0x0A:
+                    lineEnd = at
+                    break words
+                case 0x22:
+                    return nil
+                default:
+                    note(comma: at)
+                }
+                marked &= marked &- 1
+            }
+            index += 8
+        }
+        if lineEnd < 0 {
+            while index < count {
+                let byte = base.load(fromByteOffset: index, as: UInt8.self)
+                if byte == 0x0A { break }
+                if byte == 0x22 { return nil }
+                if byte == 0x2C { note(comma: index) }
+                index += 1
+            }
+            lineEnd = index
         }
         lineNumber = nextLineNumber
         nextLineNumber += 1
-        position = index + 1
-        var end = index
+        position = lineEnd + 1
+        var end = lineEnd
         if end > start && base.load(fromByteOffset: end - 1, as: UInt8.self) == 0x0D { end -= 1 }
         commas = (first, second, third)
         commaCount = found

@@ -57,20 +57,21 @@ struct ImportBlock: Sendable {
     /// How many times `byte` occurs in `start..<end` of `bytes`: a bound on the
     /// records (line feeds) or fields (`=`) there, to size columns once.
     ///
-    /// Eight bytes at a time: a byte of `word ^ pattern` is zero exactly where `byte`
-    /// is, and `((x & 0x7F…) + 0x7F…) | x` sets the top bit of every non-zero byte
-    /// without carries between bytes (the classic SWAR zero-byte test, exact in this form).
+    /// Eight bytes at a time (``ByteWord/matches(_:_:)``), the matches of up to 255
+    /// words summed in the word's bytes before they are added up.
     static func occurrences(of byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int {
         guard start < end, let base = bytes.baseAddress else { return 0 }
-        let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
-        let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let pattern = ByteWord.repeating(byte)
         var count = 0
         var index = start
         while index + 8 <= end {
-            let x = base.loadUnaligned(fromByteOffset: index, as: UInt64.self) ^ pattern
-            let nonZero = ((x & low) &+ low) | x
-            count += (~nonZero & ~low).nonzeroBitCount
-            index += 8
+            var lanes: UInt64 = 0
+            let stop = min(end, index + 255 * 8)
+            while index + 8 <= stop {
+                lanes &+= ByteWord.matches(base.loadUnaligned(fromByteOffset: index, as: UInt64.self), pattern) >> 7
+                index += 8
+            }
+            count += ByteWord.sumOfLanes(lanes)
         }
         while index < end {
             if base.load(fromByteOffset: index, as: UInt8.self) == byte { count += 1 }

@@ -10,8 +10,14 @@ public enum NumberText {
             index = 1
             guard bytes.count > 1 else { return nil }
         }
+        let digits = bytes.count - index
+        // 8 to 16 digits (millisecond timestamps have 13): two words of eight.
+        if digits >= 8 && digits <= 16 {
+            guard let value = parseEightToSixteenDigits(bytes.baseAddress! + index, count: digits) else { return nil }
+            return negative ? -value : value
+        }
         // Up to 18 digits cannot overflow (10^18 - 1 < Int64.max): no check per digit.
-        if bytes.count - index <= 18 {
+        if digits <= 18 {
             var value: Int64 = 0
             while index < bytes.count {
                 let digit = bytes[index] &- 48
@@ -35,6 +41,21 @@ public enum NumberText {
         if negative { return value }
         guard value != .min else { return nil }
         return -value
+    }
+
+    /// The number written by the `count` (8 to 16) bytes at `start`, or nil unless
+    /// all are digits: the last eight as one word, the ones before them as the last
+    /// digits of another word whose first bytes are made `0`.
+    @inline(__always)
+    private static func parseEightToSixteenDigits(_ start: UnsafeRawPointer, count: Int) -> Int64? {
+        let last = start.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+        // The leading digits moved to the top of a word (the last bytes of its
+        // text), `0`s shifted in below them; with 16 digits the shift is 0.
+        let shift = UInt64(8 * (16 - count))
+        let leading = (start.loadUnaligned(as: UInt64.self) << shift) | (ByteWord.repeating(0x30) >> (64 - shift))
+        guard ByteWord.isEightDigits(last), ByteWord.isEightDigits(leading) else { return nil }
+        // At most 16 digits: below 10^16, far from overflowing.
+        return Int64(ByteWord.valueOfEightDigits(leading) &* 100_000_000 &+ ByteWord.valueOfEightDigits(last))
     }
 
     /// The same as the byte-span version, for a `String`: the integer, or nil when the text is not one or overflows.
