@@ -90,7 +90,9 @@ enum ParallelImport {
         let starts = boundaries(of: bytes, from: start, blockBytes: plan.blockBytes)
         guard starts.count > 2 else { return nil }
         var progress = WalkProgress(expected: start, line: firstLine, lastLine: headerLine)
-        guard try walk(starts, progress: &progress, plan: plan, parseBlock: parseBlock, deliver: deliver) else { return nil }
+        var pending: [ImportBlock] = []
+        guard try walk(starts, progress: &progress, plan: plan, pending: &pending, parseBlock: parseBlock, deliver: deliver),
+              pending.allSatisfy({ deliver($0) }) else { return nil }
         return progress.result
     }
 
@@ -110,13 +112,16 @@ enum ParallelImport {
         }
     }
 
-    /// Blocks handed out by ``walk(_:progress:plan:unfinishedAt:parseBlock:deliver:)``, in rounds.
+    /// Blocks handed out by ``walk(_:progress:plan:unfinishedAt:pending:parseBlock:deliver:)``, in rounds.
     static let blocksPerRoundPerWorker = 8
 
     /// Parses the blocks beginning at `starts` (the last entry is where the last one
     /// ends) a round at a time on the plan's workers, checks them in order against
     /// `progress`, and hands each good block to `deliver`: the blocks of one round
-    /// while the next round is parsed.
+    /// while the next round is parsed. The blocks of the last round are left in
+    /// `pending` for the caller (a streamed input delivers them while its next
+    /// window's first round is parsed); `pending`'s blocks from before are delivered
+    /// during the first round.
     ///
     /// With `unfinishedAt` (the end of the bytes at hand while more are to come), a
     /// block whose records run to it may be cut short: the walk stops before it, with
@@ -124,12 +129,13 @@ enum ParallelImport {
     ///
     /// - Returns: false when the input must be parsed in one piece, or `deliver`
     ///   refused a block.
-    static func walk(_ starts: [Int], progress: inout WalkProgress, plan: Plan, unfinishedAt: Int? = nil,
+    static func walk(_ starts: [Int], progress: inout WalkProgress, plan: Plan, unfinishedAt: Int? = nil, pending: inout [ImportBlock],
                      parseBlock: @Sendable (_ from: Int, _ to: Int) -> ImportBlock,
                      deliver: (ImportBlock) -> Bool) throws(RowError) -> Bool {
         let blockCount = starts.count - 1
         let roundSize = max(1, plan.workers * blocksPerRoundPerWorker)
-        var checked: [ImportBlock] = []
+        var checked = pending
+        pending = []
         var refused = false
         var stopped = false
         for roundStart in stride(from: 0, to: blockCount, by: roundSize) where !stopped {
@@ -161,7 +167,8 @@ enum ParallelImport {
                 checked.append(block)
             }
         }
-        return checked.allSatisfy { deliver($0) }
+        pending = checked
+        return true
     }
 
     /// Where the blocks of `start..<bytes.count` begin, each but the first right after

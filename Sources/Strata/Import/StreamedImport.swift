@@ -95,6 +95,15 @@ extension ParallelImport {
         do {
             var progress = WalkProgress(expected: start, line: firstLine, lastLine: headerLine)
             var conflict: StrataError?
+            let deliver: (ImportBlock) -> Bool = { block in
+                do throws(StrataError) { try stage.add(block.batch) } catch {
+                    conflict = error
+                    return false
+                }
+                return true
+            }
+            // The last round of each window is delivered while the next one's first round is parsed.
+            var pending: [ImportBlock] = []
             while true {
                 if let runaway = runawayLine(in: window, progress: progress, limit: maximumRecordBytes) {
                     throw RowError(file: file, line: runaway, reason: ImportLimits.runawayLine(limit: maximumRecordBytes))
@@ -106,19 +115,13 @@ extension ParallelImport {
                     let starts = boundaries(of: UnsafeRawBufferPointer(rebasing: shared.bytes[..<end]), from: progress.expected,
                                             blockBytes: plan.blockBytes)
                     let complete = try walk(starts, progress: &progress, plan: plan, unfinishedAt: window.atEnd ? nil : window.filled,
-                                            parseBlock: parse, deliver: { block in
-                                                do throws(StrataError) { try stage.add(block.batch) } catch {
-                                                    conflict = error
-                                                    return false
-                                                }
-                                                return true
-                                            })
-                    guard complete else {
-                        let reason = conflict.map { "\($0.message), in an earlier input" } ?? "the input must be parsed in one piece"
-                        throw StrataError(conflict?.code ?? .invalidArgument, "\(file): \(reason)")
-                    }
+                                            pending: &pending, parseBlock: parse, deliver: deliver)
+                    guard complete else { throw Self.undelivered(file: file, conflict: conflict) }
                 }
-                if window.atEnd { return progress.result }
+                if window.atEnd {
+                    guard pending.allSatisfy(deliver) else { throw Self.undelivered(file: file, conflict: conflict) }
+                    return progress.result
+                }
                 if progress.expected == 0 {
                     // Not one whole record in the window.
                     guard window.filled <= maximumRecordBytes else {
@@ -136,6 +139,13 @@ extension ParallelImport {
             stage.rollBack(to: mark)
             throw error
         }
+    }
+
+    /// Why a streamed parse stopped without every block added: a series staged with
+    /// the other value type by an earlier input, or an input that must be parsed whole.
+    private static func undelivered(file: String, conflict: StrataError?) -> StrataError {
+        let reason = conflict.map { "\($0.message), in an earlier input" } ?? "the input must be parsed in one piece"
+        return StrataError(conflict?.code ?? .invalidArgument, "\(file): \(reason)")
     }
 
     /// The line where the window's last line starts, when that line is still open
