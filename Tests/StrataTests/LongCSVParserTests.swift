@@ -130,7 +130,9 @@ struct DecimalFastPathTests {
     func matchesStrtod() {
         var random = SeededGenerator(seed: 1234)
         var texts = ["0", "-0", "-0.0", "+1.5", "21.5", "0.1", "1013.2", "999999999999999", "0.000000000000001",
-                     "1.", ".5", "1e5", "12345678901234567", "1.2.3", "-", "", "0x10", "44.611999999999995"]
+                     "1.", ".5", "1e5", "12345678901234567", "1.2.3", "-", "", "0x10", "44.611999999999995",
+                     "1-2", "+-1", "-+1", "1..2", "12a", "--1", "+", "-.5", "1.5.", "1.-5", "1/2", "1:2", " 1", "1 ", "+.", "-0.", "0.0.0"]
+        var generated = 0
         for _ in 0..<20_000 {
             let digits = Int(random.next() % 15) + 1
             let point = Int(random.next() % UInt64(digits + 1))
@@ -140,13 +142,16 @@ struct DecimalFastPathTests {
                 text += String(random.next() % 10)
             }
             texts.append(text)
+            generated += 1
         }
-        for text in texts {
+        for (position, text) in texts.enumerated() {
             let bytes = Array(text.utf8)
             let fast = bytes.withUnsafeBytes { NumberText.parseShortDecimal($0) }
             let reference = Double(text)  // Swift's parser, strtod underneath
             if let fast {
                 #expect(fast.bitPattern == reference?.bitPattern, "\(text)")
+            } else if position >= texts.count - generated {
+                Issue.record("the fast path refused \(text), a plain decimal of at most 15 digits")
             }
         }
         #expect(Array("1.".utf8).withUnsafeBytes { NumberText.parseShortDecimal($0) } == nil)

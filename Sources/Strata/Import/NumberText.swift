@@ -83,33 +83,35 @@ public enum NumberText {
         let count = bytes.count
         guard count > 0, count <= 17 else { return nil }
         var index = 0
-        var negative = false
         let first = bytes[0]
-        if first == 0x2D || first == 0x2B {
-            negative = first == 0x2D
-            index = 1
-        }
+        let negative = first == 0x2D
+        if negative || first == 0x2B { index = 1 }
+        // The integer digits, then, after a point, the fraction's: two tight loops.
         var mantissa: UInt64 = 0
-        var digits = 0
-        var fractionDigits = 0
-        var seenPoint = false
+        let integerStart = index
         while index < count {
-            let byte = bytes[index]
-            if byte == 0x2E {
-                if seenPoint { return nil }
-                seenPoint = true
-            } else {
-                let digit = byte &- 0x30
-                guard digit <= 9 else { return nil }
-                mantissa = mantissa &* 10 &+ UInt64(digit)
-                digits += 1
-                if seenPoint { fractionDigits += 1 }
-            }
+            let digit = bytes[index] &- 0x30
+            guard digit <= 9 else { break }
+            mantissa = mantissa &* 10 &+ UInt64(digit)
             index += 1
         }
         // "1." and ".5" are valid for strtod; the rare forms stay on that path.
-        let integerDigits = digits - fractionDigits
-        guard integerDigits > 0, digits <= 15, !seenPoint || fractionDigits > 0 else { return nil }
+        let integerDigits = index - integerStart
+        guard integerDigits > 0 else { return nil }
+        var fractionDigits = 0
+        if index < count {
+            guard bytes[index] == 0x2E, index + 1 < count else { return nil }
+            index += 1
+            let fractionStart = index
+            while index < count {
+                let digit = bytes[index] &- 0x30
+                guard digit <= 9 else { return nil }
+                mantissa = mantissa &* 10 &+ UInt64(digit)
+                index += 1
+            }
+            fractionDigits = index - fractionStart
+        }
+        guard integerDigits + fractionDigits <= 15 else { return nil }
         let value = Double(mantissa) / powersOfTen[fractionDigits]
         return negative ? -value : value
     }
