@@ -114,23 +114,27 @@ struct CSVRecordCursor {
             found += 1
         }
         var lineEnd = -1
-        // A word at a time: only its commas, quotes and line feeds are looked at.
+        // A word at a time, as masks: its commas, and its quotes and line feeds
+        // (either ends the scan), so no byte is looked at twice.
         let comma = ByteWord.repeating(0x2C), quote = ByteWord.repeating(0x22), lineFeed = ByteWord.repeating(0x0A)
-        words: while index + 8 <= count {
+        while index + 8 <= count {
             let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            var marked = ByteWord.matches(word, comma) | ByteWord.matches(word, quote) | ByteWord.matches(word, lineFeed)
-            while marked != 0 {
-                let at = index + marked.trailingZeroBitCount >> 3
-                switch base.load(fromByteOffset: at, as: UInt8.self) {
-                case 0x0A:
-                    lineEnd = at
-                    break words
-                case 0x22:
-                    return nil
-                default:
-                    note(comma: at)
-                }
-                marked &= marked &- 1
+            var commaBits = ByteWord.matches(word, comma)
+            let quoteBits = ByteWord.matches(word, quote)
+            let stops = quoteBits | ByteWord.matches(word, lineFeed)
+            if stops != 0 {
+                // Only the commas before the first stop count.
+                commaBits &= (stops & (0 &- stops)) &- 1
+            }
+            while commaBits != 0 {
+                note(comma: index + commaBits.trailingZeroBitCount >> 3)
+                commaBits &= commaBits &- 1
+            }
+            if stops != 0 {
+                let first = stops.trailingZeroBitCount
+                if quoteBits >> UInt64(first) & 1 != 0 { return nil }
+                lineEnd = index + first >> 3
+                break
             }
             index += 8
         }

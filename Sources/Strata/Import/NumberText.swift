@@ -64,13 +64,6 @@ public enum NumberText {
         return copy.withUTF8 { parseInt64(UnsafeRawBufferPointer($0)) }
     }
 
-    /// Exact powers of ten as Doubles: 10^0 … 10^22 are all representable.
-    private static let powersOfTen: [Double] = (0...22).map { exponent in
-        var value = 1.0
-        for _ in 0..<exponent { value *= 10 }
-        return value
-    }
-
     /// Parses the common sensor form `[-+]digits[.digits]` with at most 15
     /// significant digits, or returns nil for anything else (the caller then
     /// uses `strtod`).
@@ -112,8 +105,33 @@ public enum NumberText {
             fractionDigits = index - fractionStart
         }
         guard integerDigits + fractionDigits <= 15 else { return nil }
-        let value = Double(mantissa) / powersOfTen[fractionDigits]
+        // Below 2^53, so the signed conversion (one instruction) is exact.
+        let value = Double(Int64(bitPattern: mantissa)) / exactPowerOfTen(fractionDigits)
         return negative ? -value : value
+    }
+
+    /// 10^`exponent` for 0...15, all exact Doubles: a table the compiler lays out,
+    /// read without the lazy initialisation a global array costs on every call.
+    @inline(__always)
+    private static func exactPowerOfTen(_ exponent: Int) -> Double {
+        switch exponent {
+        case 0: 1
+        case 1: 1e1
+        case 2: 1e2
+        case 3: 1e3
+        case 4: 1e4
+        case 5: 1e5
+        case 6: 1e6
+        case 7: 1e7
+        case 8: 1e8
+        case 9: 1e9
+        case 10: 1e10
+        case 11: 1e11
+        case 12: 1e12
+        case 13: 1e13
+        case 14: 1e14
+        default: 1e15
+        }
     }
 
     /// Parses `nan(0x` + 16 hex digits + `)`: a NaN by its full bit pattern.
