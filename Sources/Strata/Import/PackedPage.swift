@@ -17,13 +17,16 @@ struct PackedPage: Sendable {
 
     /// The most bytes a point takes: a 10-byte varint, a header and 8 value bytes.
     private static let maximumPointBytes = 19
+    /// Bytes kept after the last point, so that a value's bytes are always
+    /// stored and loaded as one 8-byte word.
+    private static let slack = 8
     /// The header of a value equal to the one before.
     private static let repeatedValue: UInt8 = 0x80
 
     init(times: UnsafeBufferPointer<Int64>, bits: UnsafeBufferPointer<UInt64>) {
         precondition(times.count == bits.count, "PackedPage: columns of unequal lengths")
         count = times.count
-        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: times.count * Self.maximumPointBytes, alignment: 8)
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: times.count * Self.maximumPointBytes + Self.slack, alignment: 8)
         defer { scratch.deallocate() }
         var out = 0
         var previousTime: Int64 = 0, previousDelta: Int64 = 0, previousBits: UInt64 = 0
@@ -49,14 +52,11 @@ struct PackedPage: Sendable {
             let top = difference.leadingZeroBitCount / 8, bottom = difference.trailingZeroBitCount / 8
             scratch[out] = UInt8(top << 4 | bottom)
             out += 1
-            var middle = difference >> UInt64(bottom * 8)
-            for _ in 0..<(8 - top - bottom) {
-                scratch[out] = UInt8(truncatingIfNeeded: middle)
-                middle >>= 8
-                out += 1
-            }
+            // The middle bytes as one word; the bytes past them are overwritten next.
+            scratch.storeBytes(of: (difference >> UInt64(bottom * 8)).littleEndian, toByteOffset: out, as: UInt64.self)
+            out += 8 - top - bottom
         }
-        bytes = Array(UnsafeRawBufferPointer(rebasing: scratch[..<out]))
+        bytes = Array(UnsafeRawBufferPointer(rebasing: scratch[..<(out + Self.slack)]))
     }
 
     /// Writes the page's points to the first ``count`` places of `times` and `bits`.
@@ -65,13 +65,19 @@ struct PackedPage: Sendable {
             var position = 0
             var previousTime: Int64 = 0, previousDelta: Int64 = 0, previousBits: UInt64 = 0
             for index in 0..<count {
-                var zigzag: UInt64 = 0, shift: UInt64 = 0
-                while true {
-                    let byte = bytes[position]
-                    position += 1
-                    zigzag |= UInt64(byte & 0x7F) << shift
-                    if byte < 0x80 { break }
-                    shift += 7
+                var zigzag = UInt64(bytes[position])
+                position += 1
+                if zigzag >= 0x80 {
+                    // Regular timestamps take the one byte; others continue here.
+                    zigzag &= 0x7F
+                    var shift: UInt64 = 7
+                    while true {
+                        let byte = bytes[position]
+                        position += 1
+                        zigzag |= UInt64(byte & 0x7F) << shift
+                        if byte < 0x80 { break }
+                        shift += 7
+                    }
                 }
                 let change = Int64(bitPattern: (zigzag >> 1) ^ (0 &- (zigzag & 1)))
                 previousDelta = previousDelta &+ change
@@ -81,9 +87,11 @@ struct PackedPage: Sendable {
                 position += 1
                 if header != Self.repeatedValue {
                     let top = Int(header >> 4), bottom = Int(header & 0x0F)
-                    var middle: UInt64 = 0
-                    for byte in 0..<(8 - top - bottom) { middle |= UInt64(bytes[position + byte]) << UInt64(byte * 8) }
-                    position += 8 - top - bottom
+                    let width = 8 - top - bottom
+                    let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + position).loadUnaligned(as: UInt64.self))
+                    // `width` is 1...8: the word's low `width` bytes (a shift by 64 would be 0).
+                    let middle = width == 8 ? word : word & ((1 &<< UInt64(width * 8)) &- 1)
+                    position += width
                     previousBits ^= middle << UInt64(bottom * 8)
                 }
                 bits[index] = previousBits
