@@ -54,4 +54,25 @@ enum ByteWord {
         x = (x &* 100 &+ (x >> 16)) & 0x0000_FFFF_0000_FFFF
         return (x &* 10_000 &+ (x >> 32)) & 0xFFFF_FFFF
     }
+
+    /// Whether the `count` bytes at `left` and at `right` are the same, compared
+    /// a word at a time (the last word overlapping the one before): for the short
+    /// names a parser compares on every row, cheaper than a call to `memcmp`.
+    @inline(__always)
+    static func equal(_ left: UnsafeRawPointer, _ right: UnsafeRawPointer, count: Int) -> Bool {
+        guard count >= 8 else {
+            for offset in 0..<count where left.load(fromByteOffset: offset, as: UInt8.self) != right.load(fromByteOffset: offset, as: UInt8.self) {
+                return false
+            }
+            return true
+        }
+        var offset = 0
+        while offset + 8 < count {
+            if left.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != right.loadUnaligned(fromByteOffset: offset, as: UInt64.self) {
+                return false
+            }
+            offset += 8
+        }
+        return left.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self) == right.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+    }
 }

@@ -308,7 +308,7 @@ private struct LineProtocolState {
     /// type conflicts found before anything is registered, so a bad line leaves no trace.
     private mutating func resolveSeries(head: UnsafeRawBufferPointer, measurement: Range<Int>, device: Range<Int>,
                                         base: UnsafeRawBufferPointer, line: UnsafeRawBufferPointer.SubSequence, lineNumber: Int) throws(RowFailure) {
-        let sameHead = previousHead.map { $0.count == head.count && ByteSearch.equal($0.baseAddress!, head.baseAddress!, count: head.count) } ?? false
+        let sameHead = previousHead.map { $0.count == head.count && ByteWord.equal($0.baseAddress!, head.baseAddress!, count: head.count) } ?? false
         if !sameHead {
             // Cleared first: a line that fails here must not leave a half-updated cache behind.
             previousHead = nil
@@ -325,7 +325,7 @@ private struct LineProtocolState {
             let key = UnsafeRawBufferPointer(rebasing: base[fields[index].key])
             if index < previousFieldKeys.count {
                 let previous = previousFieldKeys[index]
-                if previous.count == key.count && ByteSearch.equal(previous.baseAddress!, key.baseAddress!, count: key.count) {
+                if previous.count == key.count && ByteWord.equal(previous.baseAddress!, key.baseAddress!, count: key.count) {
                     let slot = previousFieldSlots[index]
                     if batch.types[slot] == fields[index].type { fields[index].slot = slot; continue }
                 }

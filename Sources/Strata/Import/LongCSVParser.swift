@@ -245,7 +245,7 @@ public struct LongCSVParser: Sendable {
         let seriesBytes = UnsafeRawBufferPointer(rebasing: line[..<(metric.range.upperBound)])
         let series: Int
         if let previous = cache.bytes,
-           previous.count == seriesBytes.count, ByteSearch.equal(previous.baseAddress!, seriesBytes.baseAddress!, count: previous.count) {
+           previous.count == seriesBytes.count, ByteWord.equal(previous.baseAddress!, seriesBytes.baseAddress!, count: previous.count) {
             series = cache.series
         } else {
             let deviceName = try device.text(name: "device")
