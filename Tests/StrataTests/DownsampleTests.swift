@@ -86,6 +86,58 @@ struct DownsampleTests {
         }
     }
 
+    @Test("Computing only the listed aggregates gives those exactly as computing all, the others nil", arguments: [4, 5])
+    func onlyListedAggregates(seed: UInt64) throws {
+        let directory = TemporaryDirectory()
+        var configuration = Configuration()
+        configuration.pointsPerChunk = 64
+        let store = try Store(at: directory.path, configuration: configuration)
+        var random = SeededGenerator(seed: seed)
+        for device in ["d1", "d2"] {
+            let times = (0..<3000).map { Int64($0) * 1000 + Int64(random.next() % 500) }
+            try store.append(device: device, metric: "f", timestamps: times, values: times.map { _ in
+                random.next() % 40 == 0 ? .nan : random.next() % 60 == 0 ? -0.0 : Double(Int64(random.next() % 20_001) - 10_000) / 10 })
+            try store.append(device: device, metric: "i", timestamps: times, values: times.map { _ in Int64(random.next() % 1000) - 500 })
+            try store.flush()
+            let late = (0..<200).map { _ in Int64(random.next() % 3000) * 1000 }
+            try store.append(device: device, metric: "f", timestamps: late, values: late.map { _ in Double(random.next() % 100) })
+        }
+        let lists: [[Aggregate]] = [[.mean], [.count, .sum], [.min], [.max, .mean], [.stddev], [.min, .stddev, .last]]
+        for metric in ["f", "i"] {
+            for step: Int64 in [1000, 30_000, 3_600_000] {
+                for statistics in [true, false] {
+                    for aggregates in lists {
+                        var full = DownsampleOptions(step: step)
+                        full.usesChunkStatistics = statistics
+                        full.aggregates = aggregates
+                        var listed = full
+                        listed.computesOnlyListedAggregates = true
+                        let keys = [SeriesKey(device: "d1", metric: metric), SeriesKey(device: "d2", metric: metric)]
+                        let results = [
+                            (try store.downsample(device: "d1", metric: metric, options: full).buckets,
+                             try store.downsample(device: "d1", metric: metric, options: listed).buckets),
+                            (try store.downsample(merging: keys, as: SeriesKey(device: "d*", metric: metric), options: full).buckets,
+                             try store.downsample(merging: keys, as: SeriesKey(device: "d*", metric: metric), options: listed).buckets),
+                        ]
+                        let extremes = aggregates.contains(.min) || aggregates.contains(.max), moments = aggregates.contains(.stddev)
+                        for (reference, answer) in results {
+                            #expect(reference.count == answer.count)
+                            for (expected, got) in zip(reference, answer) {
+                                let context = "\(metric) step \(step) statistics \(statistics) \(aggregates) bucket \(expected.start)"
+                                #expect(got.start == expected.start && got.count == expected.count && got.valueCount == expected.valueCount, "\(context)")
+                                #expect(got.sum.bitPattern == expected.sum.bitPattern && got.integerSum == expected.integerSum, "\(context)")
+                                #expect(got.mean?.bitPattern == expected.mean?.bitPattern, "\(context)")
+                                #expect(got.first == expected.first && got.last == expected.last, "\(context)")
+                                #expect(got.minimum == (extremes ? expected.minimum : nil) && got.maximum == (extremes ? expected.maximum : nil), "\(context)")
+                                #expect(got.standardDeviation == (moments ? expected.standardDeviation : nil), "\(context)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test("Whole chunks inside one bucket are answered from statistics; the answer is the same")
     func statisticsPath() throws {
         let directory = TemporaryDirectory()

@@ -142,6 +142,8 @@ struct DownsampleCommand: ParsableCommand {
             options.includesEmptyBuckets = empty
             options.usesChunkStatistics = !decodeAll
             options.aggregates = aggregates
+            // The command prints the aggregates listed and nothing else.
+            options.computesOnlyListedAggregates = true
             options.fill = bucketFill ?? .none
             options.timeZone = try tz.map { try TimeZoneRules(identifier: $0) }
             let series = try DeviceSelection.series(in: database, devices: selection.device, metric: selection.metric)

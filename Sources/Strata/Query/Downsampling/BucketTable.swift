@@ -11,6 +11,8 @@ struct BucketTable {
     let options: DownsampleOptions
     let grid: BucketGrid
     let type: ValueType
+    /// What each bucket keeps: all it can, unless the options say otherwise.
+    let figures: AccumulatorFigures
     private var starts: [Int64] = []
     private var accumulators: [BucketAccumulator] = []
     private var outOfOrder: [Int64: BucketAccumulator] = [:]
@@ -32,7 +34,8 @@ struct BucketTable {
         self.options = options
         grid = options.grid
         self.type = type
-        detached = BucketAccumulator(type: type)
+        figures = options.accumulatorFigures
+        detached = BucketAccumulator(type: type, figures: figures)
     }
 
     /// The most buckets a span lays out ahead: 2^18 accumulators are 46 MB.
@@ -53,7 +56,7 @@ struct BucketTable {
         let count = Int(buckets)
         starts.reserveCapacity(count)
         for position in 0..<count { starts.append(first + Int64(position) * grid.step) }
-        accumulators = Array(repeating: BucketAccumulator(type: type), count: count)
+        accumulators = Array(repeating: BucketAccumulator(type: type, figures: figures), count: count)
         spanFirst = first
         spanLast = last
     }
@@ -156,7 +159,7 @@ struct BucketTable {
             currentIndex += 1
         } else if starts.isEmpty || start > starts[starts.count - 1] {
             starts.append(start)
-            accumulators.append(BucketAccumulator(type: type))
+            accumulators.append(BucketAccumulator(type: type, figures: figures))
             currentIndex = starts.count - 1
         } else {
             var low = 0, high = starts.count
@@ -168,7 +171,7 @@ struct BucketTable {
                 currentIndex = low
             } else {
                 currentIndex = -1
-                detached = outOfOrder[start] ?? BucketAccumulator(type: type)
+                detached = outOfOrder[start] ?? BucketAccumulator(type: type, figures: figures)
             }
         }
         currentStart = start

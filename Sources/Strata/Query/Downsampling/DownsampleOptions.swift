@@ -41,6 +41,11 @@ public struct DownsampleOptions: Sendable, Equatable {
     /// The most points a slab of a merged group's ordered path holds before the
     /// next slab is made smaller (see ``Store/downsample(merging:as:options:)``).
     var groupSlabPointBudget = 4_000_000
+    /// When true, of the eight aggregates chunk statistics keep, the minimum,
+    /// maximum and standard deviation are computed only when ``aggregates``
+    /// lists them (nil in the buckets otherwise): for a caller that reads
+    /// nothing else, as the command line does. Default false.
+    package var computesOnlyListedAggregates = false
 
     /// Buckets of `step` milliseconds over `[from, to)`, aligned to multiples of `step` since the epoch
     /// (set ``alignment`` to start them at `from`).
@@ -55,6 +60,15 @@ public struct DownsampleOptions: Sendable, Equatable {
         var levels: [Double] = []
         for case .percentile(let level) in aggregates where !levels.contains(level) { levels.append(level) }
         return levels
+    }
+
+    /// What the buckets' accumulators keep (see ``computesOnlyListedAggregates``).
+    var accumulatorFigures: AccumulatorFigures {
+        guard computesOnlyListedAggregates else { return .all }
+        var figures: AccumulatorFigures = []
+        if aggregates.contains(where: { $0 == .min || $0 == .max }) { figures.insert(.extremes) }
+        if aggregates.contains(.stddev) { figures.insert(.moments) }
+        return figures
     }
 
     /// Whether the query needs every point in time order (percentiles, counters).
