@@ -156,7 +156,8 @@ public struct LongCSVParser: Sendable {
         // Room for rows of 16 bytes, fewer than nearly any real row takes (a 13-digit
         // timestamp alone is 13), so the columns seldom grow; memory never touched
         // costs nothing, and counting the line feeds first was a pass over the text.
-        var batch = WriteBatch(capacity: (end - start) / 16 + 1)
+        // An input parsed in one piece (one core) starts at a million rows and grows.
+        var batch = WriteBatch(capacity: min((end - start) / 16 + 1, 1 << 20))
         var errors: [RowError] = []
         var firstError: RowError? = nil
         var badRows = 0
