@@ -1,5 +1,5 @@
 import Testing
-import Strata
+@testable import Strata
 
 /// `ShardMap` must agree with the published FNV-1a values, put every device on
 /// exactly one shard whatever process asks, and spread a fleet evenly.
@@ -38,6 +38,38 @@ struct ShardMapTests {
             for device in regular { counts[map.shard(of: device)] += 1 }
             let mean = Double(regular.count) / Double(shards)
             for count in counts where shards <= 7 { #expect(abs(Double(count) - mean) <= 0.15 * mean, "\(counts)") }
+        }
+    }
+
+    @Test("Splitting a batch keeps every row, in order, on its device's shard", arguments: [1, 2, 5])
+    func splitsABatch(shards: Int) throws {
+        var random = SeededGenerator(seed: 78 + UInt64(shards))
+        let map = try ShardMap(shardCount: shards)
+        var batch = WriteBatch()
+        var expected = [[(SeriesKey, Int64, UInt64)]](repeating: [], count: shards)
+        for _ in 0..<5_000 {
+            let key = SeriesKey(device: "meter-\(random.next() % 40)", metric: random.next() % 2 == 0 ? "power" : "count")
+            let time = Int64(bitPattern: random.next())
+            if key.metric == "power" {
+                let value = Double(bitPattern: random.next())
+                try batch.append(device: key.device, metric: key.metric, timestamp: time, value: value)
+                expected[map.shard(of: key.device)].append((key, time, value.bitPattern))
+            } else {
+                let value = Int64(bitPattern: random.next())
+                try batch.append(device: key.device, metric: key.metric, timestamp: time, value: value)
+                expected[map.shard(of: key.device)].append((key, time, UInt64(bitPattern: value)))
+            }
+        }
+        let parts = try map.split(batch)
+        #expect(parts.count == shards)
+        #expect(parts.reduce(0) { $0 + $1.count } == batch.count)
+        for (shard, part) in parts.enumerated() {
+            #expect(part.seriesKeys.allSatisfy { map.shard(of: $0.device) == shard })
+            let rows = (0..<part.count).map { row in
+                (part.seriesKeys[Int(part.seriesOfRow[row])], part.timestamps[row], part.bits[row])
+            }
+            #expect(rows.count == expected[shard].count)
+            #expect(zip(rows, expected[shard]).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 && $0.2 == $1.2 }, "shard \(shard): rows, in order, bit for bit")
         }
     }
 

@@ -35,6 +35,33 @@ public struct ShardMap: Sendable, Hashable {
         self.shard(of: device) == shard
     }
 
+    /// `batch`'s rows split by their device's shard: element `s` holds, in their
+    /// order, the rows of the devices of shard `s` (an empty batch when there are
+    /// none), for a router that forwards each part to its owner.
+    ///
+    /// - Throws: `.invalidArgument` for a batch holding rows appended by
+    ///   ``SeriesReference``: a reference belongs to one store, and says nothing
+    ///   about its device here.
+    public func split(_ batch: WriteBatch) throws(StrataError) -> [WriteBatch] {
+        guard batch.referencedRowCount == 0 else {
+            throw StrataError(.invalidArgument, "a batch is split by its series' names; it holds rows appended by reference, which belong to one store")
+        }
+        let keys = batch.seriesKeys
+        var parts = [WriteBatch](repeating: WriteBatch(), count: shardCount)
+        // Each series' number in its shard's batch, registered in the order of first use.
+        var numbers = [Int](repeating: -1, count: keys.count)
+        let shards = keys.map { shard(of: $0.device) }
+        for row in 0..<batch.count {
+            let series = Int(batch.seriesOfRow[row])
+            let shard = shards[series]
+            if numbers[series] < 0 {
+                numbers[series] = try parts[shard].series(device: keys[series].device, metric: keys[series].metric, type: batch.types[series])
+            }
+            parts[shard].append(series: numbers[series], timestamp: batch.timestamps[row], bits: batch.bits[row])
+        }
+        return parts
+    }
+
     /// The 64-bit FNV-1a hash of `bytes`: from the offset basis, each byte XORed
     /// in and the result multiplied by the FNV prime, wrapping.
     public static func fnv1a(_ bytes: some Sequence<UInt8>) -> UInt64 {

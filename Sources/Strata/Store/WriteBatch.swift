@@ -45,6 +45,10 @@ public struct WriteBatch: Sendable {
     public var seriesCount: Int { keys.count }
     /// Whether the batch holds no point.
     public var isEmpty: Bool { timestamps.isEmpty }
+    /// The series named in the batch, in the order they were first named (a
+    /// batch-local series number indexes it); series appended by reference are
+    /// not listed.
+    public var seriesKeys: [SeriesKey] { keys }
 
     /// The batch-local number of a series, registered on first use. Use it with
     /// ``append(series:timestamp:value:)-(_,_,Double)`` to skip the name lookup
