@@ -48,8 +48,12 @@ struct FleetService: AsyncParsableCommand {
     @Option(help: "Live anomaly detection of every write by the automatic detector, logged and served at /anomalies/live: on or off [FLEET_LIVE_ANOMALIES].")
     var liveAnomalies = environment("FLEET_LIVE_ANOMALIES") ?? "on"
 
+    @Option(help: "This instance's shard, I/N: it stores the devices Strata's ShardMap puts on shard I of N (FNV-1a of the name) and answers 421 for any other; default: every device [FLEET_SHARD].")
+    var shard = environment("FLEET_SHARD")
+
     func validate() throws {
         _ = try parsedDurability()
+        _ = try parsedShard()
         guard storeThreads > 0 else { throw ValidationError("--store-threads must be positive") }
         guard liveAnomalies == "on" || liveAnomalies == "off" else {
             throw ValidationError("--live-anomalies must be on or off, not \(liveAnomalies)")
@@ -69,6 +73,19 @@ struct FleetService: AsyncParsableCommand {
         throw ValidationError("--durability must be every-batch, interval:MILLISECONDS or none, not \(durability)")
     }
 
+    private func parsedShard() throws -> ShardAssignment? {
+        guard let shard else { return nil }
+        let parts = shard.split(separator: "/")
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]) else {
+            throw ValidationError("--shard must be I/N (this instance's shard of N, from 0), not \(shard)")
+        }
+        do {
+            return try ShardAssignment(map: ShardMap(shardCount: count), index: index)
+        } catch {
+            throw ValidationError("--shard \(shard): \(error.message)")
+        }
+    }
+
     func run() async throws {
         var configuration = Strata.Configuration()
         configuration.durability = try parsedDurability()
@@ -81,9 +98,11 @@ struct FleetService: AsyncParsableCommand {
         // are not replayed into it); events are logged as they happen.
         let live = liveAnomalies == "on" ? try LiveAnomalies(log: { report($0) }) : nil
         report("live anomaly detection \(live == nil ? "off" : "on")")
+        let assignment = try parsedShard()
+        if let assignment { report("shard \(assignment.index) of \(assignment.map.shardCount)") }
 
         let app = Application(
-            router: FleetRoutes(workers: workers, maximumBodyBytes: maximumBodyBytes, live: live).router(),
+            router: FleetRoutes(workers: workers, maximumBodyBytes: maximumBodyBytes, live: live, shard: assignment).router(),
             configuration: .init(address: .hostname(hostname, port: port), serverName: "FleetService"))
         // runService returns once SIGTERM or SIGINT has stopped the server and its requests
         // have finished; only then is the store closed, so no append races the close.

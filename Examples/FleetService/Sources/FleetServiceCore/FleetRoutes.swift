@@ -10,11 +10,14 @@ public struct FleetRoutes: Sendable {
     let maximumBodyBytes: Int
     /// Live anomaly detection fed with every write, or nil when it is off.
     let live: LiveAnomalies?
+    /// The devices this instance stores when the fleet is sharded; nil: all of them.
+    let shard: ShardAssignment?
 
-    public init(workers: StoreWorkers, maximumBodyBytes: Int = 16 << 20, live: LiveAnomalies? = nil) {
+    public init(workers: StoreWorkers, maximumBodyBytes: Int = 16 << 20, live: LiveAnomalies? = nil, shard: ShardAssignment? = nil) {
         self.workers = workers
         self.maximumBodyBytes = maximumBodyBytes
         self.live = live
+        self.shard = shard
     }
 
     /// A router serving `/write`, `/query`, `/downsample`, `/anomalies`, `/anomalies/live` and `/health`.
@@ -55,6 +58,11 @@ public struct FleetRoutes: Sendable {
             // both lines named): the parser gives no separate error kind for it.
             throw APIError(error)
         }
+        // A body naming a device of another shard is refused whole: storing part of it
+        // would leave the client unsure what to send where.
+        if let shard, let stranger = batch.seriesKeys.first(where: { !shard.owns($0.device) }) {
+            throw shard.misdirected(stranger.device)
+        }
         try await onStore { store in try store.append(batch) }
         live?.observe(batch)
         return Response(status: .noContent)
@@ -65,7 +73,7 @@ public struct FleetRoutes: Sendable {
     /// for how values are written; `type` is null for a series the store does not know).
     func query(_ request: Request) async throws -> Response {
         let parameters = request.uri.queryParameters
-        let (device, metric) = try Self.series(parameters)
+        let (device, metric) = try series(parameters)
         let (from, to) = try Self.range(parameters)
         let points = try await onStore { store in try store.query(device: device, metric: metric, from: from, to: to) }
 
@@ -90,19 +98,22 @@ public struct FleetRoutes: Sendable {
     /// (null when the bucket holds only NaNs); `count` is an integer.
     func downsample(_ request: Request) async throws -> Response {
         let parameters = request.uri.queryParameters
-        let (device, metric) = try Self.series(parameters)
+        let (device, metric) = try series(parameters)
         let (from, to) = try Self.range(parameters)
         let step = try Self.duration(parameters, "step", default: "1h")
         let aggregates = try (parameters["agg"].map(String.init) ?? "min,max,mean,count")
             .split(separator: ",").map { name in
                 guard let aggregate = Aggregate(rawValue: String(name)) else {
-                    let known = Aggregate.allCases.map(\.rawValue).joined(separator: ", ")
-                    throw APIError(.badRequest, "unknown aggregate \(name); known: \(known)")
+                    let known = Aggregate.namedCases.map(\.rawValue).joined(separator: ", ")
+                    throw APIError(.badRequest, "unknown aggregate \(name); known: \(known), and percentiles p0 … p100 (p95, p99.9)")
                 }
                 return aggregate
             }
-        let options = DownsampleOptions(step: step, from: from, to: to)
-        let result = try await onStore { store in try store.downsample(device: device, metric: metric, options: options) }
+        var options = DownsampleOptions(step: step, from: from, to: to)
+        // Percentiles and counters are computed only when asked for.
+        options.aggregates = aggregates
+        let request = options
+        let result = try await onStore { store in try store.downsample(device: device, metric: metric, options: request) }
 
         var json = JSONText(capacity: 128 + result.buckets.count * 24 * (aggregates.count + 1))
         Self.header(&json, device: device, metric: metric, type: result.type)
@@ -122,7 +133,13 @@ public struct FleetRoutes: Sendable {
                 case .first: json.value(bucket.first)
                 case .last: json.value(bucket.last)
                 case .count: json.integer(bucket.count)
-                case .mean, .sum, .stddev: json.number(bucket.number(aggregate))
+                case .mean, .sum, .stddev, .percentile, .increase, .rate:
+                    // An exact integer (an Int64 sum or increase, a percentile on a value) keeps every digit.
+                    switch result.buckets.value(aggregate, at: index) {
+                    case .integer(let integer): json.integer(integer)
+                    case .float(let number): json.number(number)
+                    case nil: json.raw("null")
+                    }
                 }
             }
             json.raw("}")
@@ -144,7 +161,7 @@ public struct FleetRoutes: Sendable {
     /// gap). Optional for all: `merge_gap` and `min_duration`, durations.
     func anomalies(_ request: Request) async throws -> Response {
         let parameters = request.uri.queryParameters
-        let (device, metric) = try Self.series(parameters)
+        let (device, metric) = try series(parameters)
         let (from, to) = try Self.range(parameters)
         let name = parameters["detector"].map(String.init) ?? "automatic"
         func threshold(_ fallback: Double) throws -> Double {
@@ -300,9 +317,11 @@ public struct FleetRoutes: Sendable {
         if let type { json.string(type.description) } else { json.raw("null") }
     }
 
-    private static func series(_ parameters: FlatDictionary<Substring, Substring>) throws -> (device: String, metric: String) {
+    /// The series a read names; a device of another shard is misdirected (its points are not here).
+    private func series(_ parameters: FlatDictionary<Substring, Substring>) throws -> (device: String, metric: String) {
         guard let device = parameters["device"], !device.isEmpty else { throw APIError(.badRequest, "the device parameter is missing") }
         guard let metric = parameters["metric"], !metric.isEmpty else { throw APIError(.badRequest, "the metric parameter is missing") }
+        if let shard, !shard.owns(String(device)) { throw shard.misdirected(String(device)) }
         return (String(device), String(metric))
     }
 

@@ -8,11 +8,12 @@ import Testing
 
 /// Runs `body` against the service on a new store in a temporary directory, through
 /// Hummingbird's in-process router test client (no socket).
-private func withService(live: LiveAnomalies? = nil, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+private func withService(live: LiveAnomalies? = nil, shard: ShardAssignment? = nil,
+                         _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-test-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let workers = StoreWorkers(store: try Store(at: directory), threads: 4)
-    let app = Application(router: FleetRoutes(workers: workers, live: live).router())
+    let app = Application(router: FleetRoutes(workers: workers, live: live, shard: shard).router())
     do {
         try await app.test(.router, body)
     } catch {
@@ -49,6 +50,42 @@ private func json(_ response: TestResponse) throws -> [String: Any] {
 
             let count = try await client.execute(uri: "/query?device=edge-1&metric=cpu.count&from=3000&to=3001", method: .get)
             #expect(String(buffer: count.body) == #"{"device":"edge-1","metric":"cpu.count","type":"int64","points":[[3000,9007199254740993]]}"# + "\n")
+        }
+    }
+
+    @Test func shardedInstancesEachStoreTheirOwnDevices() async throws {
+        let map = try ShardMap(shardCount: 2)
+        let devices = (0..<40).map { "pump-\($0)" }
+        let owners = Dictionary(uniqueKeysWithValues: devices.map { ($0, map.shard(of: $0)) })
+        #expect(Set(owners.values) == [0, 1], "the fleet lands on both shards")
+        try await withService(shard: try ShardAssignment(map: map, index: 0)) { first in
+            try await withService(shard: try ShardAssignment(map: map, index: 1)) { second in
+                let clients = [first, second]
+                // A body naming a device of each shard is refused whole, by either instance.
+                let mine = try #require(devices.first { owners[$0] == 0 }), theirs = try #require(devices.first { owners[$0] == 1 })
+                let mixed = "m,host=\(mine) v=1 1000\nm,host=\(theirs) v=2 1000\n"
+                let refused = try await first.execute(uri: "/write?precision=ms", method: .post, body: ByteBuffer(string: mixed))
+                #expect(refused.status == .misdirectedRequest)
+                #expect(try json(refused)["device"] as? String == theirs)
+                #expect(try json(refused)["shard"] as? Int == 1)
+                let nothing = try await first.execute(uri: "/query?device=\(mine)&metric=m.v", method: .get)
+                #expect((try json(nothing)["points"] as? [Any])?.isEmpty == true, "nothing of a refused body is stored")
+
+                // Each device's lines routed to its owner are stored there, and only there.
+                for device in devices {
+                    let body = (0..<5).map { "m,host=\(device) v=\($0) \(1000 * ($0 + 1))" }.joined(separator: "\n")
+                    let write = try await clients[owners[device]!].execute(uri: "/write?precision=ms", method: .post, body: ByteBuffer(string: body))
+                    #expect(write.status == .noContent)
+                }
+                for device in devices {
+                    let owner = owners[device]!
+                    let answer = try await clients[owner].execute(uri: "/query?device=\(device)&metric=m.v", method: .get)
+                    #expect((try json(answer)["points"] as? [Any])?.count == 5, "\(device) on its shard \(owner)")
+                    let elsewhere = try await clients[1 - owner].execute(uri: "/query?device=\(device)&metric=m.v", method: .get)
+                    #expect(elsewhere.status == .misdirectedRequest)
+                    #expect(try json(elsewhere)["shard"] as? Int == owner)
+                }
+            }
         }
     }
 
@@ -109,6 +146,14 @@ private func json(_ response: TestResponse) throws -> [String: Any] {
             #expect(buckets.map { $0["start"] as? Int } == [0, 3_600_000])
             #expect(buckets.map { $0["count"] as? Int } == [60, 60])
             #expect(buckets[1]["max"] as? Double == 500)
+
+            // Percentiles are computed when asked for: the first hour's median is 10.1 exactly.
+            let median = try await client.execute(
+                uri: "/downsample?device=pump-3&metric=power.watts&step=1h&agg=p50,p100", method: .get)
+            #expect(median.status == .ok)
+            let ranked = try #require(try json(median)["buckets"] as? [[String: Any]])
+            #expect(ranked.map { $0["p50"] as? Double } == [10.1, 10.1])
+            #expect(ranked.map { $0["p100"] as? Double } == [10.2, 500])
 
             let anomalies = try await client.execute(
                 uri: "/anomalies?device=pump-3&metric=power.watts&detector=zscore&window=30m&threshold=4", method: .get)
