@@ -17,29 +17,62 @@ extension Store {
     /// The sources holding `key` in `[start, end)` (see ``TimeRangeEnd``), oldest first, and the
     /// series' type; nil when the store does not know the series.
     func sources(of key: SeriesKey, from start: Int64, to end: Int64) throws(StrataError) -> (ValueType, [ScanSource])? {
-        let (segments, heads, knownType, tombstones) = state.withLock { state in
-            (state.segments, state.headSnapshots(of: key), state.knownType(of: key),
-             state.manifest.tombstones.filter { $0.matches(key) })
+        let (segments, view) = state.withLock { state in (state.segments, SeriesView(key, in: state)) }
+        return try sources(of: view, in: segments, from: start, to: end, now: wallClockMilliseconds(), cachingEntries: true)
+    }
+
+    /// ``sources(of:from:to:)`` for each of `keys` (nil for a series the store does
+    /// not know), the store's state read under one lock instead of one a series,
+    /// and the segments' device entries parsed without their cache: a group walks
+    /// hundreds of devices once, where the cache cannot help, and its lock, taken
+    /// twice a member by every thread, was contended (about 5% of a fleet-wide mean's CPU).
+    func sources(of keys: [SeriesKey], from start: Int64, to end: Int64) throws(StrataError) -> [(ValueType, [ScanSource])?] {
+        let (segments, views) = state.withLock { state in (state.segments, keys.map { SeriesView($0, in: state) }) }
+        let now = wallClockMilliseconds()
+        var result: [(ValueType, [ScanSource])?] = []
+        result.reserveCapacity(keys.count)
+        for view in views { result.append(try sources(of: view, in: segments, from: start, to: end, now: now, cachingEntries: false)) }
+        return result
+    }
+
+    /// What the store's state says of one series: its heads, type and deletions.
+    private struct SeriesView {
+        let key: SeriesKey
+        let heads: [HeadSeries]
+        let type: ValueType?
+        let tombstones: [Tombstone]
+
+        init(_ key: SeriesKey, in state: StoreState) {
+            self.key = key
+            heads = state.headSnapshots(of: key)
+            type = state.knownType(of: key)
+            tombstones = state.manifest.tombstones.filter { $0.matches(key) }
         }
-        guard let type = knownType else { return nil }
-        let cutoff = configuration.retention.cutoff(for: key.device, now: wallClockMilliseconds())
+    }
+
+    private func sources(of view: SeriesView, in segments: [SegmentFile], from start: Int64, to end: Int64, now: Int64,
+                         cachingEntries: Bool) throws(StrataError) -> (ValueType, [ScanSource])? {
+        let key = view.key
+        guard let type = view.type else { return nil }
+        let cutoff = configuration.retention.cutoff(for: key.device, now: now)
         var sources: [ScanSource] = []
         for segment in segments {
             // A segment holding the series with the other type cannot be merged (see query).
-            guard let (storedType, found) = try segment.chunks(device: key.device, metric: key.metric, from: start, to: end),
+            guard let (storedType, found) = try segment.chunks(device: key.device, metric: key.metric, from: start, to: end,
+                                                               cachingEntry: cachingEntries),
                   storedType == type else { continue }
             var chunks = found
             var hidden = HiddenRanges()
             if let cutoff { hidden.add(from: .min, to: cutoff) }
             // Deletions hide points of the segments ranked below them only.
-            for tombstone in tombstones where segment.isConcerned(by: tombstone) { hidden.add(from: tombstone.from, to: tombstone.to) }
+            for tombstone in view.tombstones where segment.isConcerned(by: tombstone) { hidden.add(from: tombstone.from, to: tombstone.to) }
             if !hidden.isEmpty { chunks.removeAll { hidden.hidesAll($0.time.minTime, $0.time.maxTime) } }
             guard let first = chunks.first, let last = chunks.last else { continue }
             sources.append(ScanSource(order: sources.count, segment: segment, chunks: chunks, first: first.time.minTime, last: last.time.maxTime, hidden: hidden))
         }
         // Heads rank above every deletion (a deletion flushes the head first); only retention applies.
         let headStart = max(start, cutoff ?? .min)
-        for head in heads {
+        for head in view.heads {
             let columns = head.sortedColumns().slice(from: headStart, to: end)
             guard let first = columns.timestamps.first, let last = columns.timestamps.last else { continue }
             sources.append(ScanSource(order: sources.count, columns: columns, first: first, last: last))

@@ -16,8 +16,9 @@ extension SegmentFile {
     ///
     /// - Throws: `.corruptFile` with the file and the entry's offset when the
     ///   device's index entry is damaged.
-    func chunks(device name: String, metric metricName: String, from start: Int64, to end: Int64) throws(StrataError) -> (ValueType, [SeriesChunk])? {
-        guard let device = try device(named: name) else { return nil }
+    func chunks(device name: String, metric metricName: String, from start: Int64, to end: Int64,
+                cachingEntry: Bool = true) throws(StrataError) -> (ValueType, [SeriesChunk])? {
+        guard let device = try device(named: name, caching: cachingEntry) else { return nil }
         return chunks(of: device, metric: metricName, from: start, to: end)
     }
 

@@ -248,12 +248,13 @@ public final class SegmentFile: Sendable {
     /// The index entry of the device named `name`, nil when the segment does
     /// not hold it: a binary search over the directory, comparing names in
     /// the mapped bytes, then the one entry is checked and parsed (recently
-    /// used entries are kept in a small cache).
+    /// used entries are kept in a small cache, unless `caching` is false: a
+    /// walk over many devices, which the cache cannot help, skips it and its lock).
     ///
     /// - Throws: `.corruptFile` naming the file and the entry's offset when
     ///   the device's entry is damaged.
     /// - Complexity: O(log devices) plus the size of the one entry.
-    func device(named name: String) throws(StrataError) -> DeviceEntry? {
+    func device(named name: String, caching: Bool = true) throws(StrataError) -> DeviceEntry? {
         switch index {
         case .parsed(let devices):
             var low = 0, high = devices.count
@@ -273,6 +274,7 @@ public final class SegmentFile: Sendable {
                 }
             }
             guard let position = try found.get() else { return nil }
+            guard caching else { return try directory.entry(at: position, in: bytes, path: path, version: version) }
             if let entry = cache.entry(at: position) { return entry }
             let entry = try directory.entry(at: position, in: bytes, path: path, version: version)
             cache.insert(entry, at: position, byteCount: directory.record(at: position, in: bytes).length)

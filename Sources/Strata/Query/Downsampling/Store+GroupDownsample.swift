@@ -44,8 +44,8 @@ extension Store {
         var listed: [(SeriesKey, ValueType, [ScanSource])] = []
         listed.reserveCapacity(known.count)
         var span = SourceSpan()
-        for (key, _) in known {
-            guard let (seriesType, sources) = try sources(of: key, from: options.from, to: options.to) else { continue }
+        for ((key, _), found) in zip(known, try sources(of: known.map(\.0), from: options.from, to: options.to)) {
+            guard let (seriesType, sources) = found else { continue }
             listed.append((key, seriesType, sources))
             span.add(sources, options: options)
         }
@@ -66,8 +66,8 @@ extension Store {
                                         options: DownsampleOptions) throws(StrataError) -> DownsampleResult {
         // The group's time span in the range, from the index: slabs cover only where points are.
         var span = SourceSpan()
-        for (key, _) in known {
-            guard let (_, sources) = try sources(of: key, from: options.from, to: options.to) else { continue }
+        for found in try sources(of: known.map(\.0), from: options.from, to: options.to) {
+            guard let (_, sources) = found else { continue }
             span.add(sources, options: options)
         }
         let (low, high) = (span.low, span.high)
