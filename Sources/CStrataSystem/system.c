@@ -39,3 +39,12 @@ int strata_drop_cached(int descriptor, int64_t offset, int64_t length) {
     return ENOSYS;
 #endif
 }
+
+int strata_prefetch(int descriptor, int64_t offset, int64_t length) {
+#if defined(__linux__)
+    return posix_fadvise(descriptor, (off_t)offset, (off_t)length, POSIX_FADV_WILLNEED);
+#else
+    (void)descriptor; (void)offset; (void)length;
+    return ENOSYS;
+#endif
+}

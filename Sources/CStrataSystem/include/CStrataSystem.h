@@ -27,4 +27,10 @@ int strata_start_writeback(int descriptor, int64_t offset, int64_t length);
 /// or an errno value; ENOSYS where the system has no such call.
 int strata_drop_cached(int descriptor, int64_t offset, int64_t length);
 
+/// Asks the kernel to start reading bytes [offset, offset + length) of
+/// `descriptor` into the page cache (`POSIX_FADV_WILLNEED`) without waiting
+/// for the disk, so a reader going front to back finds them there. Returns 0,
+/// or an errno value; ENOSYS where the system has no such call.
+int strata_prefetch(int descriptor, int64_t offset, int64_t length);
+
 #endif

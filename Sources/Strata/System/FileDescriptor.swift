@@ -97,6 +97,12 @@ struct FileDescriptor: @unchecked Sendable {
         _ = strata_drop_cached(rawValue, Int64(offset), Int64(length))
     }
 
+    /// Asks the kernel to start reading `offset..<offset + length` into the page
+    /// cache (see `strata_prefetch`). Advice only: nothing waits, a failure is ignored.
+    func prefetch(offset: Int, length: Int) {
+        _ = strata_prefetch(rawValue, Int64(offset), Int64(length))
+    }
+
     /// Cuts the file to `length` bytes.
     func truncate(to length: Int) throws(Errno) {
         if case .fail(let code)? = FaultInjection.fault(.truncate, path: path) { throw Errno(rawValue: code) }

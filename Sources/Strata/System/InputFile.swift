@@ -74,6 +74,14 @@ package struct InputFile: Sendable {
         return try result.get()
     }
 
+    /// Asks the kernel to start reading `offset..<offset + length` of a regular
+    /// file from the disk now, so that a front-to-back reader finds those bytes
+    /// cached instead of waiting for each read (advice only; nothing for other inputs).
+    package func prefetch(offset: Int, length: Int) {
+        guard regularFileSize != nil, length > 0 else { return }
+        descriptor.prefetch(offset: offset, length: length)
+    }
+
     package func close() {
         if descriptor.rawValue != 0 { descriptor.close() }
     }

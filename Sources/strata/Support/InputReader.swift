@@ -185,6 +185,11 @@ struct InputSource {
         try file.read(into: buffer)
     }
 
+    /// Asks the kernel to start reading `offset..<offset + length` of a regular file (see ``InputFile/prefetch(offset:length:)``).
+    func prefetch(offset: Int, length: Int) {
+        file.prefetch(offset: offset, length: length)
+    }
+
     /// Fills `buffer` from `offset` of a regular file as far as it allows, leaving the read position.
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(Errno) -> Int {
         try file.read(into: buffer, at: offset)
@@ -239,6 +244,15 @@ struct StreamedInput: ImportInput, ~Copyable {
     private var decompressed: [UInt8] = []
     private var handedOut = 0
     private var finished = false
+    /// Bytes of the file read so far, and how far the kernel was asked to read ahead of them.
+    private var fileOffset = 0
+    private var prefetchedUpTo = 0
+    /// How far ahead of the reads a regular file is asked for: the disk reads the
+    /// next tens of megabytes while the text before them is parsed, instead of each
+    /// read waiting for it (a file not in the page cache took twice as long to ingest).
+    static let prefetchDistance = 128 << 20
+    /// The most asked for at once.
+    static let prefetchStep = 32 << 20
 
     init(_ name: String) throws {
         let source = try InputSource(name)
@@ -269,6 +283,33 @@ struct StreamedInput: ImportInput, ~Copyable {
         self.decoder = decoder
         compressed = first
         count = firstCount
+        fileOffset = firstCount
+        prefetchedUpTo = firstCount
+        prefetchAhead()
+    }
+
+    /// Keeps the kernel reading up to ``prefetchDistance`` past the bytes read, a step at a time.
+    private mutating func prefetchAhead() {
+        guard let size = source.sizeHint else { return }
+        let target = min(size, fileOffset + Self.prefetchDistance)
+        while prefetchedUpTo < target {
+            let length = min(Self.prefetchStep, target - prefetchedUpTo)
+            source.prefetch(offset: prefetchedUpTo, length: length)
+            prefetchedUpTo += length
+        }
+    }
+
+    /// Reads the file into `buffer`, keeping the prefetch ahead.
+    private mutating func readFile(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+        let read = try source.read(into: buffer)
+        noteFileRead(read)
+        return read
+    }
+
+    /// Counts `read` more bytes of the file read, and asks for more ahead once a step has been used.
+    private mutating func noteFileRead(_ read: Int) {
+        fileOffset += read
+        if prefetchedUpTo - fileOffset < Self.prefetchDistance - Self.prefetchStep { prefetchAhead() }
     }
 
     /// True when the input is decompressed as it is read.
@@ -289,7 +330,7 @@ struct StreamedInput: ImportInput, ~Copyable {
                 offset += taken
                 return taken
             }
-            do throws(Errno) { return try source.read(into: buffer) } catch {
+            do throws(Errno) { return try readFile(into: buffer) } catch {
                 throw CommandError(message: "\(source.name): cannot be read: \(error)")
             }
         }
@@ -308,6 +349,7 @@ struct StreamedInput: ImportInput, ~Copyable {
         handedOut = 0
         if offset == count {
             count = try source.read(into: &compressed)
+            noteFileRead(count)
             offset = 0
             if count == 0 {
                 do { try decoder!.finish() } catch {
