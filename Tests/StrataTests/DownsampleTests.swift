@@ -13,6 +13,13 @@ struct DownsampleTests {
         return buckets
     }
 
+    /// A store in `directory` with chunks of 64 points, so that a few thousand points make many chunks.
+    static func smallChunkStore(in directory: borrowing TemporaryDirectory) throws -> Store {
+        var configuration = Configuration()
+        configuration.pointsPerChunk = 64
+        return try Store(at: directory.path, configuration: configuration)
+    }
+
     static func check(_ result: DownsampleResult, against points: SeriesPoints, options: DownsampleOptions, _ context: String) {
         let expected = naive(points, options: options)
         let nonEmpty = result.buckets.filter { $0.count > 0 }
@@ -52,9 +59,7 @@ struct DownsampleTests {
     @Test("Equals the naive computation over overlapping segments, the head, NaNs and both types", arguments: [1, 2, 3])
     func matchesNaive(seed: UInt64) throws {
         let directory = TemporaryDirectory()
-        var configuration = Configuration()
-        configuration.pointsPerChunk = 64
-        let store = try Store(at: directory.path, configuration: configuration)
+        let store = try Self.smallChunkStore(in: directory)
         var random = SeededGenerator(seed: seed)
         // In-order data flushed in three segments, then late points overlapping them, then an unflushed head.
         for round in 0..<3 {
@@ -89,9 +94,7 @@ struct DownsampleTests {
     @Test("Computing only the listed aggregates gives those exactly as computing all, the others nil", arguments: [4, 5])
     func onlyListedAggregates(seed: UInt64) throws {
         let directory = TemporaryDirectory()
-        var configuration = Configuration()
-        configuration.pointsPerChunk = 64
-        let store = try Store(at: directory.path, configuration: configuration)
+        let store = try Self.smallChunkStore(in: directory)
         var random = SeededGenerator(seed: seed)
         for device in ["d1", "d2"] {
             let times = (0..<3000).map { Int64($0) * 1000 + Int64(random.next() % 500) }
@@ -136,6 +139,30 @@ struct DownsampleTests {
                 }
             }
         }
+    }
+
+    @Test("A group larger than one state read (hundreds of members) sums every member's points")
+    func largeGroup() throws {
+        let directory = TemporaryDirectory()
+        let store = try Self.smallChunkStore(in: directory)
+        let members = Store.seriesPerStateRead * 2 + 37
+        var keys: [SeriesKey] = []
+        var expected: [Int64: (count: Int, sum: Int64)] = [:]
+        for member in 0..<members {
+            let key = SeriesKey(device: "d\(member)", metric: "m")
+            keys.append(key)
+            let times = (0..<3).map { Int64($0 * 30_000 + member) }
+            try store.append(device: key.device, metric: key.metric, timestamps: times, values: times.map { Int64($0 % 97) })
+            for time in times { expected[time / 60_000 * 60_000, default: (0, 0)].count += 1; expected[time / 60_000 * 60_000]!.sum += time % 97 }
+            if member % 200 == 0 { try store.flush() }
+        }
+        var options = DownsampleOptions(step: 60_000)
+        options.aggregates = [.count, .sum]
+        let result = try store.downsample(merging: keys, as: SeriesKey(device: "d*", metric: "m"), options: options)
+        let buckets = Array(result.buckets)
+        #expect(buckets.map(\.start) == expected.keys.sorted())
+        #expect(buckets.map(\.count) == expected.keys.sorted().map { expected[$0]!.count })
+        #expect(buckets.map(\.integerSum) == expected.keys.sorted().map { Int128(expected[$0]!.sum) })
     }
 
     @Test("Whole chunks inside one bucket are answered from statistics; the answer is the same")
