@@ -15,6 +15,6 @@ struct StrataCommand: ParsableCommand {
             `verify` finds damage; 64 for a usage error.
             """,
         version: StrataVersion.current,
-        subcommands: [IngestCommand.self, QueryCommand.self, LatestCommand.self, DownsampleCommand.self, AnomaliesCommand.self, InspectCommand.self, CompactCommand.self, DeleteCommand.self, ExportCommand.self, VerifyCommand.self, BackupCommand.self, DemoCommand.self, BenchCommand.self]
+        subcommands: [IngestCommand.self, QueryCommand.self, LatestCommand.self, DownsampleCommand.self, AnomaliesCommand.self, InspectCommand.self, CompactCommand.self, DeleteCommand.self, ExportCommand.self, SyncCommand.self, VerifyCommand.self, BackupCommand.self, DemoCommand.self, BenchCommand.self]
     )
 }

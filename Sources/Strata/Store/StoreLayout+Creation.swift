@@ -27,6 +27,7 @@ extension StoreLayout {
         ManifestFile.fileName, ManifestFile.fileName + ".tmp",
         ManifestFile.mirrorFileName, ManifestFile.mirrorFileName + ".tmp",
         markerFileName + ".tmp",
+        StoreIdentity.fileName, StoreIdentity.fileName + ".tmp",
     ]
 
     /// Classifies the directory at `path`, which has no marker.

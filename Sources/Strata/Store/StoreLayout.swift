@@ -53,6 +53,11 @@ enum StoreLayout {
                 try FileSystem.syncDirectory(path)
                 try FileSystem.replaceFileAtomically(ManifestFile.path(in: path), directory: path, contents: ManifestFile.encode(Manifest()))
                 ManifestFile.writeMirror(ManifestFile.encode(Manifest()), in: path)
+                // The identity before the marker: a creation interrupted before the marker left nothing in use.
+                let identity = path + "/" + StoreIdentity.fileName
+                _ = try? FileSystem.removeFile(identity)
+                _ = try? FileSystem.removeFile(identity + ".tmp")
+                try FileSystem.writeFileAtomically(identity, directory: path, contents: Array((StoreIdentity.random().hex + "\n").utf8))
                 try FileSystem.writeFileAtomically(marker, directory: path, contents: Array(markerContents.utf8))
             } catch {
                 throw .io(error, "creating the store", path: path)

@@ -17,6 +17,7 @@ package struct Errno: Error, Equatable, CustomStringConvertible {
     package static let noSuchFile = Errno(rawValue: ENOENT)
     package static let isDirectory = Errno(rawValue: EISDIR)
     static let wouldBlock = Errno(rawValue: EWOULDBLOCK)
+    static let fileExists = Errno(rawValue: EEXIST)
 
     package var description: String { String(cString: strerror(rawValue)) }
 }

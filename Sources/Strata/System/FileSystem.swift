@@ -41,6 +41,16 @@ enum FileSystem {
         return names
     }
 
+    /// Creates `path` and each missing parent, like `mkdir -p`.
+    static func createDirectories(_ path: String) throws(Errno) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += component
+            try FileSystem.createDirectory(prefix)
+            prefix += "/"
+        }
+    }
+
     /// Reads a whole small file (at most `limit` bytes are read).
     static func readSmallFile(_ path: String, limit: Int) throws(Errno) -> [UInt8] {
         let descriptor = try FileDescriptor.open(path, .readOnly)

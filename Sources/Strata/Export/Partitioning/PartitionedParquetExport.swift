@@ -61,7 +61,7 @@ public final class PartitionedParquetExport {
             try ExportDestination.refuseInside(store: protectedDirectory, destination: directory)
         }
         do throws(Errno) {
-            try Self.createDirectories(directory)
+            try FileSystem.createDirectories(directory)
             root = try DirectoryDescriptor.open(directory)
         } catch {
             throw .io(error, "creating the destination directory", path: directory)
@@ -171,16 +171,6 @@ public final class PartitionedParquetExport {
                 throw StrataError(.invalidArgument, "is a symbolic link; an export never writes through one", path: parent.child(name))
             }
             throw .io(error, "creating the partition directory", path: parent.child(name))
-        }
-    }
-
-    /// Creates `path` and each missing parent, like `mkdir -p`.
-    private static func createDirectories(_ path: String) throws(Errno) {
-        var prefix = path.hasPrefix("/") ? "/" : ""
-        for component in path.split(separator: "/") {
-            prefix += component
-            try FileSystem.createDirectory(prefix)
-            prefix += "/"
         }
     }
 }

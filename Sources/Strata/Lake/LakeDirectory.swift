@@ -1,0 +1,209 @@
+/// The files of a lake (see ``LakeSync``) that one store's sync touches:
+///
+/// ```
+/// DEST/
+/// ├── _strata_sync/           ID.state, ID.pending, ID.lock: one store's sync state (ID: its identity)
+/// └── device=NAME/
+///     └── date=2024-03-07/    (or month=2024-03, year=2024)
+///         ├── part-ID.parquet     this store's points of the device and day
+///         └── part-OTHER.parquet  another store's, never touched here
+/// ```
+///
+/// Every directory and file is reached relative to the open directory above
+/// it, never through a symbolic link (as ``PartitionedParquetExport`` does).
+/// A partition file is written beside its final name under a hidden
+/// temporary name and renamed over it, so readers see the old file or the
+/// new one, never part of one.
+final class LakeDirectory {
+    static let stateFolderName = "_strata_sync"
+
+    let path: String
+    let identity: StoreIdentity
+    let granularity: LakeGranularity
+    /// `part-ID.parquet`: this store's file in each of its partitions.
+    let fileName: String
+    let root: DirectoryDescriptor
+    private let options: ParquetFileWriter.Options
+    /// Devices whose directory name was shortened, by that name.
+    private var shortenedNames: [String: String] = [:]
+    /// Directories made since the last ``syncCreatedDirectories()``, by parent.
+    private var createdDevices = false
+    private var touchedDevices: Set<String> = []
+
+    var stateFolder: String { root.child(Self.stateFolderName) }
+    var statePath: String { stateFolder + "/" + identity.hex + ".state" }
+    var pendingPath: String { stateFolder + "/" + identity.hex + ".pending" }
+    var lockPath: String { stateFolder + "/" + identity.hex + ".lock" }
+
+    /// Opens (creating if needed) the lake at `path` and its state folder.
+    init(path: String, identity: StoreIdentity, granularity: LakeGranularity, options: ParquetFileWriter.Options) throws(StrataError) {
+        self.path = path
+        self.identity = identity
+        self.granularity = granularity
+        self.options = options
+        fileName = "part-" + identity.hex + ".parquet"
+        do throws(Errno) {
+            try FileSystem.createDirectories(path)
+            root = try DirectoryDescriptor.open(path)
+        } catch {
+            throw .io(error, "opening the lake directory", path: path)
+        }
+        do throws(Errno) {
+            let (folder, created) = try root.subdirectory(Self.stateFolderName, create: true)
+            folder.close()
+            if created { try root.sync() }
+        } catch {
+            root.close()
+            if root.isSymbolicLink(Self.stateFolderName) {
+                throw StrataError(.invalidArgument, "is a symbolic link; a sync never writes through one", path: stateFolder)
+            }
+            throw .io(error, "creating the sync state folder", path: stateFolder)
+        }
+    }
+
+    deinit { root.close() }
+
+    /// Names at the top of the lake that readers see (not starting with `_` or `.`).
+    func visibleEntries() throws(StrataError) -> [String] {
+        do throws(Errno) {
+            return try FileSystem.contentsOfDirectory(path).filter { !$0.hasPrefix("_") && !$0.hasPrefix(".") }
+        } catch {
+            throw .io(error, "listing the lake directory", path: path)
+        }
+    }
+
+    /// Whether any store's sync state is in the lake.
+    func holdsSyncState() throws(StrataError) -> Bool {
+        do throws(Errno) {
+            return try FileSystem.contentsOfDirectory(stateFolder).contains { $0.hasSuffix(".state") }
+        } catch {
+            throw .io(error, "listing the sync state folder", path: stateFolder)
+        }
+    }
+
+    /// `device`'s directory name, refusing a second device whose name shortens to the same one.
+    private func deviceDirectoryName(_ device: String) throws(StrataError) -> String {
+        let name = PartitionNaming.deviceDirectory(device)
+        if PartitionNaming.isShortened(device) {
+            if let other = shortenedNames[name], !UTF8Order.equal(other, device) {
+                throw StrataError(.invalidArgument, "devices \(other.debugDescription) and \(device.debugDescription) share the shortened directory name; sync them into separate lakes", path: root.child(name))
+            }
+            shortenedNames[name] = device
+        }
+        return name
+    }
+
+    /// Writes `slices` of `series` as `partition`'s file, replacing it.
+    func write(_ partition: LakePartition, _ slices: [(series: Int, rows: Range<Int>)], of series: [SeriesPoints]) throws(StrataError) -> ParquetFileWriter.Summary {
+        let deviceName = try deviceDirectoryName(partition.device)
+        let (deviceDirectory, createdDevice) = try open(deviceName, in: root)
+        defer { deviceDirectory.close() }
+        if createdDevice { createdDevices = true }
+        let partitionName = granularity.directoryName(ofPartition: partition.first)
+        let (partitionDirectory, createdPartition) = try open(partitionName, in: deviceDirectory)
+        defer { partitionDirectory.close() }
+        if createdPartition { touchedDevices.insert(deviceName) }
+        if partitionDirectory.isSymbolicLink(fileName) {
+            throw StrataError(.invalidArgument, "is a symbolic link; a sync never writes through one", path: partitionDirectory.child(fileName))
+        }
+        let metadata = [(key: "strata.device", value: partition.device), granularity.metadata(ofPartition: partition.first),
+                        (key: "strata.store", value: identity.hex)]
+        let writer = try ParquetFileWriter(directory: partitionDirectory, name: fileName, options: options, metadata: metadata)
+        for slice in slices { try writer.append(series[slice.series], rows: slice.rows) }
+        return try writer.close()
+    }
+
+    /// Removes `partition`'s file, and its directories if that leaves them
+    /// empty; false when there was no file.
+    func remove(_ partition: LakePartition) throws(StrataError) -> Bool {
+        let deviceName = try deviceDirectoryName(partition.device)
+        let partitionName = granularity.directoryName(ofPartition: partition.first)
+        let deviceDirectory: DirectoryDescriptor
+        do throws(Errno) {
+            deviceDirectory = try root.subdirectory(deviceName, create: false).directory
+        } catch {
+            if error == .noSuchFile { return false }
+            throw .io(error, "opening the device directory", path: root.child(deviceName))
+        }
+        defer { deviceDirectory.close() }
+        let partitionDirectory: DirectoryDescriptor
+        do throws(Errno) {
+            partitionDirectory = try deviceDirectory.subdirectory(partitionName, create: false).directory
+        } catch {
+            guard error == .noSuchFile else { throw .io(error, "opening the partition directory", path: deviceDirectory.child(partitionName)) }
+            // A stopped sync may have removed the partition's directory and not yet its device's.
+            root.removeEmptyDirectory(deviceName)
+            return false
+        }
+        let removed: Bool
+        do throws(Errno) {
+            defer { partitionDirectory.close() }
+            do throws(Errno) {
+                try partitionDirectory.removeFile(fileName)
+                removed = true
+            } catch where error == .noSuchFile {
+                removed = false
+            }
+            try partitionDirectory.sync()
+            deviceDirectory.removeEmptyDirectory(partitionName)
+            try deviceDirectory.sync()
+            root.removeEmptyDirectory(deviceName)
+        } catch {
+            throw .io(error, "removing the partition file", path: deviceDirectory.child(partitionName + "/" + fileName))
+        }
+        return removed
+    }
+
+    /// The partitions of `device` holding this store's file (or a temporary
+    /// one a stopped sync left, which goes), from the directory listing:
+    /// for a sync that must find what a stopped one wrote.
+    func partitionsOnDisk(of device: String) throws(StrataError) -> [Int64] {
+        let devicePath = root.child(try deviceDirectoryName(device))
+        guard FileSystem.isDirectory(devicePath) else { return [] }
+        var found: [Int64] = []
+        do throws(Errno) {
+            for name in try FileSystem.contentsOfDirectory(devicePath) {
+                guard let first = granularity.partition(ofDirectoryName: name) else { continue }
+                let partitionPath = devicePath + "/" + name
+                for entry in try FileSystem.contentsOfDirectory(partitionPath) {
+                    if entry == fileName {
+                        found.append(first)
+                    } else if entry.hasPrefix("." + fileName + "."), entry.hasSuffix(".tmp") {
+                        try FileSystem.removeFile(partitionPath + "/" + entry)
+                    }
+                }
+            }
+        } catch {
+            throw .io(error, "listing the device's partitions", path: devicePath)
+        }
+        return found
+    }
+
+    /// Makes the directories created since the last call durable.
+    func syncCreatedDirectories() throws(StrataError) {
+        do throws(Errno) {
+            for deviceName in touchedDevices {
+                let directory = try root.subdirectory(deviceName, create: false).directory
+                defer { directory.close() }
+                try directory.sync()
+            }
+            if createdDevices { try root.sync() }
+        } catch {
+            throw .io(error, "syncing the lake's new directories", path: path)
+        }
+        touchedDevices.removeAll()
+        createdDevices = false
+    }
+
+    /// The subdirectory `name` of `parent`, created if missing, never through a symbolic link.
+    private func open(_ name: String, in parent: DirectoryDescriptor) throws(StrataError) -> (DirectoryDescriptor, created: Bool) {
+        do throws(Errno) {
+            return try parent.subdirectory(name, create: true)
+        } catch {
+            if parent.isSymbolicLink(name) {
+                throw StrataError(.invalidArgument, "is a symbolic link; a sync never writes through one", path: parent.child(name))
+            }
+            throw .io(error, "creating the partition directory", path: parent.child(name))
+        }
+    }
+}

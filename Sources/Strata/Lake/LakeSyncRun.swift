@@ -1,0 +1,190 @@
+/// One sync of a store into a lake, step by step: read the state, find the
+/// partitions to check, record them as pending, read and rewrite what
+/// changed, then replace the state (see ``LakeSync``).
+struct LakeSyncRun {
+    private let store: Store
+    private let lake: LakeDirectory
+    private let options: LakeSync.Options
+    private let previous: LakeSyncState?
+    private let previousPending: LakeSyncPending?
+    /// The partitions the lake holds for this store and what each file holds.
+    private var owned: [LakePartition: PartitionDigest] = [:]
+    /// Owned partitions by device bytes, sorted, for lookups by run.
+    private var ownedByDevice: [[UInt8]: [Int64]] = [:]
+    private var summary = LakeSync.Summary()
+
+    /// Never equal to a real digest: a file whose contents are unknown is rewritten.
+    static let unknownDigest = PartitionDigest(rows: .max, hash: 0)
+
+    init(store: Store, lake: LakeDirectory, options: LakeSync.Options) throws(StrataError) {
+        self.store = store
+        self.lake = lake
+        self.options = options
+        previous = try Self.readState(lake: lake, options: options)
+        previousPending = try Self.read(lake.pendingPath) { bytes, path throws(StrataError) in try LakeSyncPending.decode(bytes, path: path) }
+        if previous == nil, previousPending == nil, try !lake.holdsSyncState(), let first = try lake.visibleEntries().sorted().first {
+            throw StrataError(.invalidArgument, "holds files no sync wrote (\(first.debugDescription) among them); sync into an empty directory or a lake only syncs write", path: lake.path)
+        }
+        for partition in previous?.partitions ?? [] { owned[partition.partition] = partition.digest }
+    }
+
+    mutating func perform(progress: ((LakeSync.Progress) -> Void)?) throws(StrataError) -> LakeSync.Summary {
+        let snapshot = LakeSnapshot(of: store)
+        // A store behind the state (a backup restored in its place) cannot be compared with it.
+        let usable = previous.flatMap { $0.watermark <= snapshot.nextSequence ? $0 : nil }
+        summary.wasFullPass = usable == nil
+        try adoptPendingFiles()
+        rebuildOwnedIndex()
+        let selects = options.devices.includes
+        var changes = try LakeChanges.find(in: snapshot, since: usable, owned: owned.keys.sorted(), granularity: options.granularity, selects: selects)
+        for run in previousPending?.runs ?? [] { changes.add(device: run.device, partitions: (run.first, run.last)) }
+        let work = changes.merged()
+        try writePending(work)
+
+        let catalog = Dictionary(grouping: store.series(), by: { Array($0.key.device.utf8) })
+        for (done, item) in work.enumerated() {
+            let metrics = (catalog[Array(item.device.utf8)] ?? []).map(\.key.metric).sorted(by: UTF8Order.precedes)
+            for run in item.runs { try check(device: item.device, metrics: metrics, run: run) }
+            summary.devicesRead += 1
+            progress?(LakeSync.Progress(devicesDone: done + 1, devicesTotal: work.count))
+            // New directories become durable device by device, as the export does.
+            try lake.syncCreatedDirectories()
+        }
+        try commit(snapshot)
+        summary.partitions = owned.count
+        return summary
+    }
+
+    /// Reads `device`'s points over `run`, and writes, rewrites or removes each partition in it that changed.
+    private mutating func check(device: String, metrics: [String], run: (first: Int64, last: Int64)) throws(StrataError) {
+        let granularity = options.granularity
+        let from = LakeGranularity.startOfDay(run.first)
+        let next = granularity.next(after: run.last)
+        // The last partition of time ends past Int64.max: no upper bound.
+        let to = LakeGranularity.startOfDay(next) == .max ? Int64.max : LakeGranularity.startOfDay(next)
+        var series: [SeriesPoints] = []
+        for metric in metrics {
+            let points = try store.query(device: device, metric: metric, from: from, to: to)
+            if !points.isEmpty { series.append(points) }
+        }
+        var present = Set<Int64>()
+        for (first, slices) in granularity.rowsByPartition(series) {
+            present.insert(first)
+            var digest = PartitionDigest()
+            for slice in slices { digest.add(series[slice.series], rows: slice.rows) }
+            let partition = LakePartition(device: device, first: first)
+            let before = owned[partition]
+            if before == digest {
+                summary.unchanged += 1
+                continue
+            }
+            let written = try lake.write(partition, slices, of: series)
+            summary.rows += written.rowCount
+            summary.bytes += written.byteCount
+            if before == nil { summary.written += 1 } else { summary.rewritten += 1 }
+            owned[partition] = digest
+        }
+        // Owned partitions of the run left without a point.
+        for first in ownedPartitions(of: device, from: run.first, through: run.last) where !present.contains(first) {
+            let partition = LakePartition(device: device, first: first)
+            if try lake.remove(partition) { summary.deleted += 1 }
+            owned[partition] = nil
+        }
+    }
+
+    /// The owned partitions of `device` from `first` through `last`, as the run began.
+    private func ownedPartitions(of device: String, from first: Int64, through last: Int64) -> [Int64] {
+        guard let firsts = ownedByDevice[Array(device.utf8)] else { return [] }
+        var low = 0, high = firsts.count
+        while low < high {
+            let middle = (low + high) / 2
+            if firsts[middle] < first { low = middle + 1 } else { high = middle }
+        }
+        var result: [Int64] = []
+        while low < firsts.count && firsts[low] <= last {
+            result.append(firsts[low])
+            low += 1
+        }
+        return result
+    }
+
+    private mutating func rebuildOwnedIndex() {
+        ownedByDevice = [:]
+        for partition in owned.keys { ownedByDevice[Array(partition.device.utf8), default: []].append(partition.first) }
+        for key in ownedByDevice.keys { ownedByDevice[key]!.sort() }
+    }
+
+    /// After a sync that stopped half way: every file of the pending runs is
+    /// owned and of unknown contents, so it is rewritten or removed.
+    private mutating func adoptPendingFiles() throws(StrataError) {
+        for run in previousPending?.runs ?? [] {
+            for first in try lake.partitionsOnDisk(of: run.device) where run.first <= first && first <= run.last {
+                owned[LakePartition(device: run.device, first: first)] = Self.unknownDigest
+            }
+            for partition in owned.keys where UTF8Order.equal(partition.device, run.device) && run.first <= partition.first && partition.first <= run.last {
+                owned[partition] = Self.unknownDigest
+            }
+        }
+    }
+
+    /// Records the runs about to be checked, durably, before any file changes.
+    private func writePending(_ work: [(device: String, runs: [(first: Int64, last: Int64)])]) throws(StrataError) {
+        let runs = work.flatMap { item in item.runs.map { LakeSyncPending.Run(device: item.device, first: $0.first, last: $0.last) } }
+        guard !runs.isEmpty else { return }
+        let pending = LakeSyncPending(identity: lake.identity, runs: runs)
+        do throws(Errno) {
+            try FileSystem.replaceFileAtomically(lake.pendingPath, directory: lake.stateFolder, contents: pending.encoded())
+        } catch {
+            throw .io(error, "recording the partitions the sync will check", path: lake.pendingPath)
+        }
+    }
+
+    /// Replaces the state with what the lake now holds, then drops the pending runs.
+    private func commit(_ snapshot: LakeSnapshot) throws(StrataError) {
+        let state = LakeSyncState(
+            identity: lake.identity, granularity: options.granularity, selection: options.devices.description,
+            watermark: snapshot.nextSequence, headSpan: snapshot.headSpan, segments: snapshot.seenSegments,
+            partitions: owned.map { LakeSyncState.OwnedPartition(partition: $0.key, digest: $0.value) }.sorted { $0.partition < $1.partition })
+        do throws(Errno) {
+            try FileSystem.replaceFileAtomically(lake.statePath, directory: lake.stateFolder, contents: state.encoded())
+            if FileSystem.fileExists(lake.pendingPath) {
+                try FileSystem.removeFile(lake.pendingPath)
+                try FileSystem.syncDirectory(lake.stateFolder)
+            }
+        } catch {
+            throw .io(error, "writing the sync state", path: lake.statePath)
+        }
+    }
+
+    /// The previous state, checked against this sync's options.
+    private static func readState(lake: LakeDirectory, options: LakeSync.Options) throws(StrataError) -> LakeSyncState? {
+        guard let state = try read(lake.statePath, decode: { bytes, path throws(StrataError) in try LakeSyncState.decode(bytes, path: path) }) else {
+            return nil
+        }
+        guard state.identity == lake.identity else {
+            throw StrataError(.corruptFile, "sync state of store \(state.identity) filed under this store's identity \(lake.identity); remove it to sync the store again from scratch", path: lake.statePath)
+        }
+        guard state.granularity == options.granularity else {
+            throw StrataError(.invalidArgument, "the lake holds this store's points by \(state.granularity.rawValue), not by \(options.granularity.rawValue); sync with --granularity \(state.granularity.rawValue), or into another directory", path: lake.path)
+        }
+        guard state.selection == options.devices.description else {
+            let was = state.selection.isEmpty ? "every device" : "--device \(state.selection.debugDescription)"
+            let now = options.devices.description.isEmpty ? "every device" : "--device \(options.devices.description.debugDescription)"
+            throw StrataError(.invalidArgument, "the lake was synced from this store with \(was), not \(now); sync with the same selection, or into another directory", path: lake.path)
+        }
+        return state
+    }
+
+    /// Decodes the file at `path`, nil when there is none.
+    private static func read<Value>(_ path: String, decode: ([UInt8], String) throws(StrataError) -> Value) throws(StrataError) -> Value? {
+        let bytes: [UInt8]
+        do throws(Errno) {
+            bytes = try FileSystem.readFile(path)
+        } catch where error == .noSuchFile {
+            return nil
+        } catch {
+            throw .io(error, "reading the sync state", path: path)
+        }
+        return try decode(bytes, path)
+    }
+}
