@@ -5,6 +5,8 @@
 //   strata-crash-test run --store DIR [--kills N] [--seed S] [--recent-base MS] [--no-clean-close] [--faults]
 //   strata-crash-test child DIR FIRST_BATCH SEED RECENT_BASE [FAULT_SEED]   (started by `run`)
 //   strata-crash-test backup-child SOURCE                       (started by `run`)
+//   strata-crash-test sync [--work DIR] [--kills N] [--seed S]   (the lake sync's: SyncCrashTest.swift)
+//   strata-crash-test sync-child STORE LAKE                      (started by `sync`)
 //
 // The child appends deterministic batches with small flush thresholds and an
 // eager, unthrottled background compaction, prints "ACK b" after each append
@@ -1019,6 +1021,33 @@ if arguments.count >= 6, arguments[1] == "child", let first = Int(arguments[3]),
 }
 if arguments.count >= 3, arguments[1] == "backup-child" {
     runBackupChild(source: arguments[2])
+}
+if arguments.count >= 4, arguments[1] == "sync-child" {
+    runSyncChild(store: arguments[2], lake: arguments[3])
+}
+if arguments.count >= 2, arguments[1] == "sync" {
+    // strata-crash-test sync --work DIR [--kills N] [--seed S]: see SyncCrashTest.swift.
+    var work = NSTemporaryDirectory() + "strata-sync-crash-test"
+    var kills = 200
+    var seed: UInt64 = 1
+    var index = 2
+    while index + 1 < arguments.count {
+        switch arguments[index] {
+        case "--work": work = arguments[index + 1]
+        case "--kills": kills = Int(arguments[index + 1]) ?? kills
+        case "--seed": seed = UInt64(arguments[index + 1]) ?? seed
+        default:
+            print("usage: strata-crash-test sync [--work DIR] [--kills N] [--seed S]")
+            exit(64)
+        }
+        index += 2
+    }
+    do {
+        exit(try SyncCrashTest(work: work, seed: seed).run(kills: kills))
+    } catch {
+        print("could not set up the store: \(error)")
+        exit(1)
+    }
 }
 guard arguments.count >= 2, arguments[1] == "run" else {
     print(usage)
