@@ -4,6 +4,7 @@
 /// STORE/
 /// ├── STRATA          marker: "Strata store\nformat 2\n"
 /// ├── STRATA.lock     flock'd by the writer; holds its process id
+/// ├── STRATA.id       the store's identity (StoreIdentity)
 /// ├── MANIFEST        the live segments and pending deletions
 /// ├── MANIFEST.mirror the same, written right after it (for repair)
 /// ├── segments/       NNNNNNNNNN.seg, and NNNNNNNNNN.seg.tmp while one is written
