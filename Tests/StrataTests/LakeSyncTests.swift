@@ -196,10 +196,13 @@ struct LakeSyncTests {
                 try store.flush()
                 try store.compact()
             case 5:
-                // Retention: reopen with an age limit, compact, and keep it open so queries hide what expired.
+                // Retention as `strata compact --retention` applies it. (Kept open with it, the store would hide
+                // points as the clock moves, and a fresh sync a moment later could differ: see retentionByTheClock.)
                 try store.close()
                 store = try Store(at: path, configuration: Self.configuration(retentionDays: Int64.random(in: 20...45, using: &random)))
                 try store.compact()
+                try store.close()
+                store = try Store(at: path, configuration: Self.configuration())
             case 6:
                 try store.flush()
             default:
@@ -210,6 +213,26 @@ struct LakeSyncTests {
                 try Self.expectEqualsFreshSync(lake, store, options: options, in: directory, "seed \(seed) \(granularity) round \(round)")
             }
         }
+    }
+
+    @Test("a store opened with retention hides old points by the clock, without a compaction: the next sync removes them")
+    func retentionByTheClock() throws {
+        let directory = TemporaryDirectory()
+        let today = Int64(Date().timeIntervalSince1970 * 1000) / Self.day
+        let path = directory.appending("s")
+        var store = try Store(at: path, configuration: Self.configuration())
+        // Points 40 and 20 days old; the cutoff (30 days) is far from every point.
+        for start in [today - 40, today - 20] {
+            try Self.append(store, device: "a", from: start * Self.day, count: 2 * 1440, seed: UInt64(start))
+        }
+        try store.flush()
+        let lake = directory.appending("lake")
+        #expect(try LakeSync(destination: lake).sync(store).written == 4)
+        try store.close()
+        store = try Store(at: path, configuration: Self.configuration(retentionDays: 30))
+        let summary = try LakeSync(destination: lake).sync(store)
+        #expect(summary.deleted == 2 && summary.written == 0 && summary.rewritten == 0, "\(summary)")
+        try Self.expectEqualsFreshSync(lake, store, in: directory, "after retention by the clock")
     }
 
     @Test("two stores sync into one lake: each owns its own files; the lake holds the union")

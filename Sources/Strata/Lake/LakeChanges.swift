@@ -60,7 +60,9 @@ extension Head {
 ///   segment the previous sync saw is gone, so every owned partition in its
 ///   time span is checked;
 /// - points that were unflushed at the previous sync: their span is checked
-///   again, whatever happened to them since.
+///   again, whatever happened to them since;
+/// - points the open store's retention hides as the clock moves (no segment
+///   changes until a compaction): owned partitions beginning before the cutoff.
 struct LakeChanges {
     /// Device names by their bytes, so canonically equivalent names stay apart.
     private var names: [[UInt8]: String] = [:]
@@ -112,9 +114,12 @@ struct LakeChanges {
     ///   - owned: the partitions the lake holds for this store, sorted.
     ///   - selects: whether a device is synced.
     /// - Throws: `.corruptFile` when a segment's index entry is damaged.
+    ///   - retention: the open store's retention, which hides points by the wall clock
+    ///     (`now`) without changing a segment: owned partitions that begin before a
+    ///     device's cutoff are checked at every sync.
     static func find(
         in snapshot: LakeSnapshot, since state: LakeSyncState?, owned: [LakePartition], granularity: LakeGranularity,
-        selects: (String) -> Bool
+        retention: RetentionPolicy = RetentionPolicy(), now: Int64 = 0, selects: (String) -> Bool
     ) throws(StrataError) -> LakeChanges {
         var changes = LakeChanges(granularity: granularity)
         guard let state else {
@@ -151,6 +156,13 @@ struct LakeChanges {
         for seen in state.segments where !live.contains(seen.sequence) { spansOfAllDevices.append(seen.first...seen.last) }
         if let headSpan = state.headSpan { spansOfAllDevices.append(headSpan) }
         changes.addOwned(owned, meeting: spansOfAllDevices)
+        if !retention.keepsEverything {
+            for partition in owned {
+                guard let cutoff = retention.cutoff(for: partition.device, now: now),
+                      LakeGranularity.startOfDay(partition.first) < cutoff else { continue }
+                changes.add(device: partition.device, partitions: (partition.first, partition.first))
+            }
+        }
         return changes
     }
 

@@ -36,7 +36,8 @@ struct LakeSyncRun {
         try adoptPendingFiles()
         rebuildOwnedIndex()
         let selects = options.devices.includes
-        var changes = try LakeChanges.find(in: snapshot, since: usable, owned: owned.keys.sorted(), granularity: options.granularity, selects: selects)
+        var changes = try LakeChanges.find(in: snapshot, since: usable, owned: owned.keys.sorted(), granularity: options.granularity,
+                                              retention: store.configuration.retention, now: wallClockMilliseconds(), selects: selects)
         for run in previousPending?.runs ?? [] { changes.add(device: run.device, partitions: (run.first, run.last)) }
         let work = changes.merged()
         try writePending(work)
