@@ -272,12 +272,15 @@ class Comparison:
         self.rows = 0
         self.mismatches = []
         self.bit_equal = 0
+        self.largest_relative = 0.0
 
     def mismatch(self, text):
         self.mismatches.append(text)
 
     def line(self):
         exact = f", {self.bit_equal:,} bit-identical" if self.bit_equal else ""
+        if self.largest_relative:
+            exact += f", largest relative difference {self.largest_relative:.2g}"
         return f"  {self.case:<6} {self.figure:<34} {self.rows:>7,} rows compared{exact}, {len(self.mismatches)} mismatch(es)"
 
 
@@ -302,6 +305,8 @@ def compare_keyed(comparison, strata, spark, checks):
                 got = None if got is None else float(got)
                 ok = (want == got or (want is not None and got is not None and math.isnan(want) and math.isnan(got))) \
                     if kind == "exact-float" else relative_close(want, got)
+                if kind == "relative" and ok and want is not None and want != got:
+                    comparison.largest_relative = max(comparison.largest_relative, abs(want - got) / max(abs(want), abs(got)))
                 if want is None or got is None or want != got:
                     identical = False
             if not ok:
@@ -428,7 +433,7 @@ def check(args):
         listed = set(lake_files(lake))
         for file in sorted(listed ^ set(by_file)):
             inside.rows += 1
-            inside.mismatch(f"{file}: {'read by Spark but not a data file of the layout' if file in by_file else 'a data file Spark did not read'}")
+            inside.mismatch(f"{file}: {'read by Spark, but not a data file of the layout' if file in by_file else 'a data file Spark read no rows from (empty, or passed over)'}")
         for file, devices in sorted(by_file.items()):
             inside.rows += 1
             directory = next((part for part in file.split("/") if part.startswith("device=")), None)
@@ -579,7 +584,8 @@ def incremental(args):
     print(f"  second sync: {len(kept)} file(s) kept, {len(rewritten)} rewritten, {len(removed)} removed, {len(added)} added; "
           f"{len(untouched_changed)} untouched partition(s) rewritten or removed, {len(touched_kept)} changed one(s) left as they were")
     for path in (untouched_changed + touched_kept)[:args.show]:
-        print(f"    {'untouched, rewritten' if path in untouched_changed else 'changed, not rewritten'}: {path}")
+        what = ("untouched, removed" if path in removed else "untouched, rewritten") if path in untouched_changed else "changed, not rewritten"
+        print(f"    {what}: {path}")
     if args.strict and (untouched_changed or touched_kept):
         sys.exit(1)
 
