@@ -103,7 +103,7 @@ struct LakeSyncTests {
     func stateCodec() throws {
         let state = LakeSyncState(
             identity: StoreIdentity.random(), granularity: .month, selection: "pump-*,x", watermark: 1 << 40, headSpan: -5...Int64.max,
-            segments: [.init(sequence: 3, first: .min, last: 7), .init(sequence: 9, first: 0, last: 0)],
+            segments: [.init(sequence: 3, first: .min, last: 7, points: 2), .init(sequence: 9, first: 0, last: 0, points: .max)],
             partitions: [.init(partition: LakePartition(device: "é", first: -3), digest: PartitionDigest(rows: 12, hash: .max)),
                          .init(partition: LakePartition(device: "pump-1", first: 19_000), digest: PartitionDigest(rows: 1, hash: 0))])
         let bytes = state.encoded()
@@ -233,6 +233,47 @@ struct LakeSyncTests {
         let summary = try LakeSync(destination: lake).sync(store)
         #expect(summary.deleted == 2 && summary.written == 0 && summary.rewritten == 0, "\(summary)")
         try Self.expectEqualsFreshSync(lake, store, in: directory, "after retention by the clock")
+    }
+
+    @Test("compactions between syncs: one that only moves synced points rewrites nothing; one that trims by retention or applies a deletion is seen")
+    func compactionsBetweenSyncs() throws {
+        let directory = TemporaryDirectory()
+        let today = Int64(Date().timeIntervalSince1970 * 1000) / Self.day
+        let path = directory.appending("s")
+        var store = try Store(at: path, configuration: Self.configuration())
+        for device in ["a", "b"] {
+            try Self.append(store, device: device, from: (today - 40) * Self.day, count: 10 * 1440, seed: 1)
+        }
+        try store.flush()
+        let lake = directory.appending("lake")
+        _ = try LakeSync(destination: lake).sync(store)
+        // New points in a new segment, then one compaction of it with the synced one.
+        try Self.append(store, device: "a", from: (today - 30) * Self.day, count: 100, seed: 2)
+        try store.flush()
+        let added = try LakeSync(destination: lake).sync(store)
+        #expect(added.written == 1 && added.rewritten == 0 && added.devicesRead == 1, "\(added)")
+        try store.compact()
+        let moved = try LakeSync(destination: lake).sync(store)
+        #expect(moved.written + moved.rewritten + moved.deleted + moved.unchanged == 0 && moved.devicesRead == 0, "\(moved)")
+        try Self.expectEqualsFreshSync(lake, store, in: directory, "after a compaction of synced points")
+
+        // Retention trims the synced segments in a compaction; the store is then reopened without it.
+        try store.close()
+        store = try Store(at: path, configuration: Self.configuration(retentionDays: 35))
+        try store.compact()
+        try store.close()
+        store = try Store(at: path, configuration: Self.configuration())
+        let trimmed = try LakeSync(destination: lake).sync(store)
+        #expect(trimmed.deleted >= 8, "\(trimmed)")
+        try Self.expectEqualsFreshSync(lake, store, in: directory, "after retention in a compaction")
+
+        // A deletion recorded and applied by compaction between two syncs.
+        try store.delete(device: "b", from: (today - 33) * Self.day, to: (today - 32) * Self.day)
+        try store.compact()
+        #expect(store.pendingDeletions.isEmpty)
+        let deleted = try LakeSync(destination: lake).sync(store)
+        #expect(deleted.deleted == 1, "\(deleted)")
+        try Self.expectEqualsFreshSync(lake, store, in: directory, "after a deletion applied by compaction")
     }
 
     @Test("two stores sync into one lake: each owns its own files; the lake holds the union")

@@ -21,7 +21,7 @@ struct LakeSnapshot {
     /// The live segments holding points, as a later sync's state remembers them.
     var seenSegments: [LakeSyncState.SeenSegment] {
         segments.compactMap { segment in
-            segment.timeBounds.map { LakeSyncState.SeenSegment(sequence: segment.sequence, first: $0.first, last: $0.last) }
+            segment.timeBounds.map { LakeSyncState.SeenSegment(sequence: segment.sequence, first: $0.first, last: $0.last, points: UInt64(segment.pointCount)) }
         }
     }
 }
@@ -135,9 +135,10 @@ struct LakeChanges {
             return changes
         }
         let watermark = state.watermark
+        let (rewrites, accountedFor) = pureRewrites(in: snapshot.segments, since: state)
         var spansOfAllDevices: [ClosedRange<Int64>] = []
         // Points written since: segments numbered from the watermark on, and the head.
-        for segment in snapshot.segments where segment.sequence >= watermark {
+        for segment in snapshot.segments where segment.sequence >= watermark && !rewrites.contains(segment.sequence) {
             try changes.addChunks(of: segment, selects: selects)
             // Deletions applied by the compaction that wrote it may have emptied whole series.
             if segment.deletionsApplied >= watermark, segment.level > 0, let bounds = segment.timeBounds {
@@ -153,7 +154,9 @@ struct LakeChanges {
         }
         // Segments seen last time and gone: their points moved (and were found above) or left the store.
         let live = Set(snapshot.segments.map(\.sequence))
-        for seen in state.segments where !live.contains(seen.sequence) { spansOfAllDevices.append(seen.first...seen.last) }
+        for seen in state.segments where !live.contains(seen.sequence) && !accountedFor.contains(seen.sequence) {
+            spansOfAllDevices.append(seen.first...seen.last)
+        }
         if let headSpan = state.headSpan { spansOfAllDevices.append(headSpan) }
         changes.addOwned(owned, meeting: spansOfAllDevices)
         if !retention.keepsEverything {
@@ -164,6 +167,32 @@ struct LakeChanges {
             }
         }
         return changes
+    }
+
+    /// The compactions since the previous sync that only moved points it saw:
+    /// every input was a segment it saw, every output is live, and the outputs
+    /// hold as many points as the inputs did (a dropped point, by retention,
+    /// by a deletion or as an overwritten duplicate, makes the step ordinary).
+    /// Their outputs hold nothing new, and their inputs lost nothing, so
+    /// neither is checked: a compaction of a big, already synced segment with
+    /// a small new one costs only the new one's partitions.
+    ///
+    /// - Returns: the outputs' sequences, and the inputs' (the seen segments they account for).
+    static func pureRewrites(in segments: [SegmentFile], since state: LakeSyncState) -> (outputs: Set<UInt64>, inputs: Set<UInt64>) {
+        let seen = Dictionary(state.segments.map { ($0.sequence, $0.points) }, uniquingKeysWith: { a, _ in a })
+        let live = Dictionary(segments.map { ($0.sequence, $0) }, uniquingKeysWith: { a, _ in a })
+        var outputs = Set<UInt64>(), inputs = Set<UInt64>()
+        for segment in segments where segment.sequence >= state.watermark && !outputs.contains(segment.sequence) {
+            guard let provenance = segment.recordedProvenance, !provenance.replaced.isEmpty else { continue }
+            let siblings = provenance.siblings.isEmpty ? [segment.sequence] : provenance.siblings
+            guard siblings.allSatisfy({ live[$0] != nil }), provenance.replaced.allSatisfy({ seen[$0] != nil }) else { continue }
+            let pointsIn = provenance.replaced.reduce(UInt64(0)) { $0 &+ seen[$1]! }
+            let pointsOut = siblings.reduce(UInt64(0)) { $0 &+ UInt64(live[$1]!.pointCount) }
+            guard pointsIn == pointsOut else { continue }
+            outputs.formUnion(siblings)
+            inputs.formUnion(provenance.replaced)
+        }
+        return (outputs, inputs)
     }
 
     /// Adds the span of every chunk of `segment`'s selected devices.

@@ -10,6 +10,8 @@ struct LakeSyncState: Sendable, Equatable {
         var sequence: UInt64
         var first: Int64
         var last: Int64
+        /// Points stored in it.
+        var points: UInt64
     }
 
     /// A partition the store's sync wrote, and what its file holds.
@@ -56,6 +58,7 @@ struct LakeSyncState: Sendable, Equatable {
             body.writeVarUInt(segment.sequence)
             body.writeVarInt(segment.first)
             body.writeVarInt(segment.last)
+            body.writeVarUInt(segment.points)
         }
         body.writeVarUInt(UInt64(partitions.count))
         for owned in partitions {
@@ -85,7 +88,7 @@ struct LakeSyncState: Sendable, Equatable {
             }
             var segments: [SeenSegment] = []
             for _ in 0..<(try reader.count()) {
-                segments.append(SeenSegment(sequence: try reader.varUInt(), first: try reader.varInt(), last: try reader.varInt()))
+                segments.append(SeenSegment(sequence: try reader.varUInt(), first: try reader.varInt(), last: try reader.varInt(), points: try reader.varUInt()))
             }
             var partitions: [OwnedPartition] = []
             for _ in 0..<(try reader.count()) {
