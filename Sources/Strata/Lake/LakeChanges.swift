@@ -135,13 +135,15 @@ struct LakeChanges {
             return changes
         }
         let watermark = state.watermark
-        let (rewrites, accountedFor) = pureRewrites(in: snapshot.segments, since: state)
         var spansOfAllDevices: [ClosedRange<Int64>] = []
-        // Points written since: segments numbered from the watermark on, and the head.
-        for segment in snapshot.segments where segment.sequence >= watermark && !rewrites.contains(segment.sequence) {
+        // Points written since: segments ranked from the watermark on hold points flushed since
+        // (a compaction ranks as its newest input), and the head.
+        for segment in snapshot.segments where segment.rank >= watermark {
             try changes.addChunks(of: segment, selects: selects)
-            // Deletions applied by the compaction that wrote it may have emptied whole series.
-            if segment.deletionsApplied >= watermark, segment.level > 0, let bounds = segment.timeBounds {
+        }
+        // Deletions applied by a compaction since may have emptied whole series of its window.
+        for segment in snapshot.segments where segment.sequence >= watermark && segment.deletionsApplied >= watermark && segment.level > 0 {
+            if let bounds = segment.timeBounds {
                 let window = CompactionWindow.of(level: segment.level, firstTime: bounds.first)
                 spansOfAllDevices.append(window.start...window.last)
             }
@@ -153,6 +155,7 @@ struct LakeChanges {
             changes.add(device: tombstone.device, span: tombstone.from...TimeRangeEnd.lastIncluded(before: tombstone.to))
         }
         // Segments seen last time and gone: their points moved (and were found above) or left the store.
+        let accountedFor = movedWhole(state.segments, into: snapshot.segments, since: state)
         let live = Set(snapshot.segments.map(\.sequence))
         for seen in state.segments where !live.contains(seen.sequence) && !accountedFor.contains(seen.sequence) {
             spansOfAllDevices.append(seen.first...seen.last)
@@ -169,30 +172,40 @@ struct LakeChanges {
         return changes
     }
 
-    /// The compactions since the previous sync that only moved points it saw:
-    /// every input was a segment it saw, every output is live, and the outputs
-    /// hold as many points as the inputs did (a dropped point, by retention,
-    /// by a deletion or as an overwritten duplicate, makes the step ordinary).
-    /// Their outputs hold nothing new, and their inputs lost nothing, so
-    /// neither is checked: a compaction of a big, already synced segment with
-    /// a small new one costs only the new one's partitions.
+    /// The segments the previous sync saw that compaction has replaced
+    /// without dropping a point: their points are all in live segments,
+    /// unchanged, so their spans need no second look.
     ///
-    /// - Returns: the outputs' sequences, and the inputs' (the seen segments they account for).
-    static func pureRewrites(in segments: [SegmentFile], since state: LakeSyncState) -> (outputs: Set<UInt64>, inputs: Set<UInt64>) {
-        let seen = Dictionary(state.segments.map { ($0.sequence, $0.points) }, uniquingKeysWith: { a, _ in a })
+    /// Two ways to know. Globally: the live segments written since that rank
+    /// below the watermark hold only points the previous sync saw (points
+    /// flushed since rank above it), so if no compaction since took in new
+    /// points (ranked above the watermark) and those segments store as many
+    /// points as every vanished seen segment did, none was dropped (by
+    /// retention, a deletion, or as an overwritten duplicate). Failing that,
+    /// step by step: a compaction whose inputs (from its provenance) were all
+    /// seen segments, whose outputs are all live, and which stores as many
+    /// points as they did.
+    static func movedWhole(_ seen: [LakeSyncState.SeenSegment], into segments: [SegmentFile], since state: LakeSyncState) -> Set<UInt64> {
         let live = Dictionary(segments.map { ($0.sequence, $0) }, uniquingKeysWith: { a, _ in a })
-        var outputs = Set<UInt64>(), inputs = Set<UInt64>()
-        for segment in segments where segment.sequence >= state.watermark && !outputs.contains(segment.sequence) {
+        let vanished = seen.filter { live[$0.sequence] == nil }
+        guard !vanished.isEmpty else { return [] }
+        let newSince = segments.filter { $0.sequence >= state.watermark }
+        if !newSince.contains(where: { $0.rank >= state.watermark && $0.level > 0 }) {
+            let pointsIn = vanished.reduce(UInt64(0)) { $0 &+ $1.points }
+            let pointsOut = newSince.filter { $0.rank < state.watermark }.reduce(UInt64(0)) { $0 &+ UInt64($1.pointCount) }
+            if pointsIn == pointsOut { return Set(vanished.map(\.sequence)) }
+        }
+        let seenPoints = Dictionary(seen.map { ($0.sequence, $0.points) }, uniquingKeysWith: { a, _ in a })
+        var accounted = Set<UInt64>()
+        for segment in newSince {
             guard let provenance = segment.recordedProvenance, !provenance.replaced.isEmpty else { continue }
             let siblings = provenance.siblings.isEmpty ? [segment.sequence] : provenance.siblings
-            guard siblings.allSatisfy({ live[$0] != nil }), provenance.replaced.allSatisfy({ seen[$0] != nil }) else { continue }
-            let pointsIn = provenance.replaced.reduce(UInt64(0)) { $0 &+ seen[$1]! }
+            guard siblings.allSatisfy({ live[$0] != nil }), provenance.replaced.allSatisfy({ seenPoints[$0] != nil }) else { continue }
+            let pointsIn = provenance.replaced.reduce(UInt64(0)) { $0 &+ seenPoints[$1]! }
             let pointsOut = siblings.reduce(UInt64(0)) { $0 &+ UInt64(live[$1]!.pointCount) }
-            guard pointsIn == pointsOut else { continue }
-            outputs.formUnion(siblings)
-            inputs.formUnion(provenance.replaced)
+            if pointsIn == pointsOut { accounted.formUnion(provenance.replaced) }
         }
-        return (outputs, inputs)
+        return accounted
     }
 
     /// Adds the span of every chunk of `segment`'s selected devices.
