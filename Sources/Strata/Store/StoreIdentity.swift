@@ -63,6 +63,16 @@ public struct StoreIdentity: Sendable, Hashable, CustomStringConvertible {
         return settled
     }
 
+    /// Gives the store copy at `destination` the identity of the store at
+    /// `source`, if it has one: a lake the store syncs to (``LakeSync``)
+    /// then knows a backup restored in its place as the same store.
+    static func copy(from source: String, to destination: String) throws(Errno) {
+        guard let identity = try? read(source + "/" + fileName) else { return }
+        let copy = destination + "/" + fileName
+        _ = try? FileSystem.removeFile(copy)
+        try FileSystem.writeFileAtomically(copy, directory: destination, contents: Array((identity.hex + "\n").utf8))
+    }
+
     /// The identity in `path`, nil when there is no such file.
     static func read(_ path: String) throws(StrataError) -> StoreIdentity? {
         let bytes: [UInt8]

@@ -132,12 +132,7 @@ public enum StoreBackup {
             try FileSystem.syncDirectory(logFolder)
             try FileSystem.replaceFileAtomically(ManifestFile.path(in: destination), directory: destination, contents: ManifestFile.encode(manifest))
             ManifestFile.writeMirror(ManifestFile.encode(manifest), in: destination)
-            // The same identity: a lake the store syncs to (LakeSync) knows a backup restored in its place.
-            if let identity = try? StoreIdentity.read(source + "/" + StoreIdentity.fileName) {
-                let copy = destination + "/" + StoreIdentity.fileName
-                _ = try? FileSystem.removeFile(copy)
-                try FileSystem.writeFileAtomically(copy, directory: destination, contents: Array((identity.hex + "\n").utf8))
-            }
+            try StoreIdentity.copy(from: source, to: destination)
             try FileSystem.writeFileAtomically(destination + "/" + StoreLayout.markerFileName, directory: destination,
                                                contents: Array(StoreLayout.markerContents.utf8))
             // Left behind by a crash here, it is only a note: the marker says the copy is whole.
