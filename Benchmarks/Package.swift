@@ -40,6 +40,15 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "LakeSyncBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Strata", package: "Strata"),
+            ],
+            path: "Benchmarks/LakeSyncBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "QueryBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
