@@ -42,7 +42,8 @@ struct LakeSyncRun {
         let work = changes.merged()
         try writePending(work)
 
-        let catalog = Dictionary(grouping: store.series(), by: { Array($0.key.device.utf8) })
+        // The catalog reads every segment's index: only when there is something to read.
+        let catalog = work.isEmpty ? [:] : Dictionary(grouping: store.series(), by: { Array($0.key.device.utf8) })
         for (done, item) in work.enumerated() {
             let metrics = (catalog[Array(item.device.utf8)] ?? []).map(\.key.metric).sorted(by: UTF8Order.precedes)
             for run in item.runs { try check(device: item.device, metrics: metrics, run: run) }
