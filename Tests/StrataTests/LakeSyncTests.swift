@@ -369,6 +369,24 @@ struct LakeSyncTests {
         #expect(FileManager.default.contents(atPath: foreign + "/notes.txt") == Data("mine".utf8))
         #expect { try LakeSync(destination: directory.appending("s/segments/lake")).sync(store) } throws: { ($0 as? StrataError)?.code == .invalidArgument }
 
+        // A partitioned export's files are not a sync's: mixing both would count points twice.
+        let exported = directory.appending("exported")
+        let export = try PartitionedParquetExport(directory: exported)
+        try export.write(device: "a", series: [try store.query(device: "a", metric: "temperature")])
+        export.close()
+        #expect { try LakeSync(destination: exported).sync(store) } throws: { ($0 as? StrataError)?.message.contains("part-0.parquet") == true }
+
+        // A damaged state names itself and the way back; following it, the store syncs from scratch.
+        let statePath = lake + "/_strata_sync/" + (try store.identity().hex) + ".state"
+        var state = try Data(contentsOf: URL(fileURLWithPath: statePath))
+        state[20] ^= 0xFF
+        try state.write(to: URL(fileURLWithPath: statePath))
+        #expect { try LakeSync(destination: lake).sync(store) } throws: { ($0 as? StrataError)?.message.contains("-delete; rm ") == true }
+        for (file, _) in Self.files(under: lake) { try FileManager.default.removeItem(atPath: lake + "/" + file) }
+        try FileManager.default.removeItem(atPath: statePath)
+        #expect(try LakeSync(destination: lake).sync(store).wasFullPass)
+        try Self.expectEqualsFreshSync(lake, store, in: directory, "after a damaged state was removed")
+
         // A partition directory replaced by a link to elsewhere is never written through.
         let elsewhere = directory.appending("elsewhere")
         try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)

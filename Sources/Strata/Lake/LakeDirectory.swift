@@ -63,22 +63,35 @@ final class LakeDirectory {
 
     deinit { root.close() }
 
-    /// Names at the top of the lake that readers see (not starting with `_` or `.`).
-    func visibleEntries() throws(StrataError) -> [String] {
+    /// The first thing readers would see in the lake that no sync writes, as a
+    /// path relative to it: anything but `device=` directories holding
+    /// partition directories that hold only syncs' `part-ID.parquet` files
+    /// (hidden names, starting with `_` or `.`, are skipped as readers skip them).
+    func foreignEntry() throws(StrataError) -> String? {
+        func visible(_ directory: String) throws(Errno) -> [String] {
+            try FileSystem.contentsOfDirectory(directory).filter { !$0.hasPrefix("_") && !$0.hasPrefix(".") }.sorted()
+        }
         do throws(Errno) {
-            return try FileSystem.contentsOfDirectory(path).filter { !$0.hasPrefix("_") && !$0.hasPrefix(".") }
+            for device in try visible(path) {
+                guard device.hasPrefix("device="), FileSystem.isDirectory(root.child(device)) else { return device }
+                for partition in try visible(root.child(device)) {
+                    let partitionPath = root.child(device) + "/" + partition
+                    guard FileSystem.isDirectory(partitionPath) else { return device + "/" + partition }
+                    for file in try visible(partitionPath) where !Self.isPartFileName(file) {
+                        return device + "/" + partition + "/" + file
+                    }
+                }
+            }
+            return nil
         } catch {
             throw .io(error, "listing the lake directory", path: path)
         }
     }
 
-    /// Whether any store's sync state is in the lake.
-    func holdsSyncState() throws(StrataError) -> Bool {
-        do throws(Errno) {
-            return try FileSystem.contentsOfDirectory(stateFolder).contains { $0.hasSuffix(".state") }
-        } catch {
-            throw .io(error, "listing the sync state folder", path: stateFolder)
-        }
+    /// `part-` and 32 lowercase hex digits (a store identity) and `.parquet`.
+    static func isPartFileName(_ name: String) -> Bool {
+        guard name.hasPrefix("part-"), name.hasSuffix(".parquet") else { return false }
+        return StoreIdentity(hex: String(name.dropFirst(5).dropLast(8))) != nil
     }
 
     /// `device`'s directory name, refusing a second device whose name shortens to the same one.

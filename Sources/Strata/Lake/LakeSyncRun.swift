@@ -22,8 +22,8 @@ struct LakeSyncRun {
         self.options = options
         previous = try Self.readState(lake: lake, options: options)
         previousPending = try Self.read(lake.pendingPath) { bytes, path throws(StrataError) in try LakeSyncPending.decode(bytes, path: path) }
-        if previous == nil, previousPending == nil, try !lake.holdsSyncState(), let first = try lake.visibleEntries().sorted().first {
-            throw StrataError(.invalidArgument, "holds files no sync wrote (\(first.debugDescription) among them); sync into an empty directory or a lake only syncs write", path: lake.path)
+        if previous == nil, previousPending == nil, let foreign = try lake.foreignEntry() {
+            throw StrataError(.invalidArgument, "holds files no sync wrote (\(foreign.debugDescription) among them); sync into an empty directory or a lake only syncs write", path: lake.path)
         }
         for partition in previous?.partitions ?? [] { owned[partition.partition] = partition.digest }
     }
@@ -160,9 +160,15 @@ struct LakeSyncRun {
 
     /// The previous state, checked against this sync's options.
     private static func readState(lake: LakeDirectory, options: LakeSync.Options) throws(StrataError) -> LakeSyncState? {
-        guard let state = try read(lake.statePath, decode: { bytes, path throws(StrataError) in try LakeSyncState.decode(bytes, path: path) }) else {
-            return nil
+        let recovery = "; to sync this store from scratch, remove the state and the store's files: "
+            + "find \(lake.path) -name '\(lake.fileName)' -delete; rm \(lake.statePath)"
+        let decoded: LakeSyncState?
+        do throws(StrataError) {
+            decoded = try read(lake.statePath, decode: { bytes, path throws(StrataError) in try LakeSyncState.decode(bytes, path: path) })
+        } catch where error.code == .corruptFile {
+            throw StrataError(.corruptFile, error.message + recovery, path: error.path, offset: error.offset)
         }
+        guard let state = decoded else { return nil }
         guard state.identity == lake.identity else {
             throw StrataError(.corruptFile, "sync state of store \(state.identity) filed under this store's identity \(lake.identity); remove it to sync the store again from scratch", path: lake.statePath)
         }

@@ -31,7 +31,9 @@ struct SyncCommand: ParsableCommand {
             --device takes a name, a comma-separated list or patterns such as pump-* \
             (default: every device); the lake remembers it and the granularity, and refuses \
             a later sync of the same store with others (use another DEST). DEST inside the \
-            store, or a non-empty DEST that no sync wrote, is refused (exit 2).
+            store, or a DEST holding files no sync wrote (an `export --partition`'s \
+            part-0.parquet among them: a partition would count points twice), is refused \
+            (exit 2).
             """
     )
 
