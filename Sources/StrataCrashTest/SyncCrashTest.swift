@@ -43,6 +43,12 @@ final class SyncCrashTest {
 
     var kills = 0, completedChildren = 0, rounds = 0, comparisons = 0, pointsChecked = 0, partitionsChecked = 0
     var partialFiles = 0, mismatches = 0, childErrors = 0
+    /// Kills that left the pending runs recorded (the sync was changing the lake), and a temporary partition file.
+    var killsMidWork = 0, killsMidFile = 0
+    var pendingPath: String {
+        let identity = (try? String(contentsOfFile: storePath + "/STRATA.id", encoding: .utf8)) ?? ""
+        return lake + "/_strata_sync/" + identity.trimmingCharacters(in: .newlines) + ".pending"
+    }
     var changesByKind = [Int](repeating: 0, count: 8)
     /// Microseconds the children took to sync, for drawing the next kill's moment.
     var childDurations: [UInt64] = []
@@ -127,9 +133,11 @@ final class SyncCrashTest {
 
     /// Starts a child sync and kills it at a random moment, unless it finishes first.
     func killedSync() throws {
-        let sorted = childDurations.sorted()
-        let typical = sorted.isEmpty ? 300_000 : sorted[sorted.count / 2]
-        let delay = UInt64.random(in: 0...(typical + typical / 4 + 1_000), using: &random)
+        // Over the longest of the recent completed syncs and then some, so kills land in every phase
+        // (process start, store open, pending record, partition writes, state replacement).
+        let recent = childDurations.suffix(20)
+        let span = max(recent.max().map { $0 + $0 / 2 } ?? 500_000, 20_000)
+        let delay = UInt64.random(in: 0...span, using: &random)
         let child = try Child(["sync-child", storePath, lake])
         let started = monotonicNanoseconds()
         while !child.isAtEnd && (monotonicNanoseconds() - started) / 1_000 < delay {
@@ -147,6 +155,9 @@ final class SyncCrashTest {
             childDurations.append((monotonicNanoseconds() - started) / 1_000)
         } else {
             kills += 1
+            let hidden = Self.files(under: lake).keys.filter { ($0.split(separator: "/").last ?? "").hasPrefix(".") }
+            if !hidden.isEmpty { killsMidFile += 1 }
+            if FileManager.default.fileExists(atPath: pendingPath) { killsMidWork += 1 }
         }
         checkNoPartialFiles()
     }
@@ -224,6 +235,7 @@ final class SyncCrashTest {
             changes between syncs: \(changesByKind[0]) late-point batches, \(changesByKind[1]) overwrites, \(changesByKind[2]) range deletions, \
             \(changesByKind[3]) device deletions, \(changesByKind[4]) compactions, \(changesByKind[5]) retention passes, \
             \(changesByKind[6] + changesByKind[7]) new days
+            kills that left the sync's pending runs recorded (mid-work): \(killsMidWork), of them leaving a temporary partition file (mid-write): \(killsMidFile)
             after every kill: visible partial or temporary files: \(partialFiles)
             completed syncs compared with a fresh sync: \(comparisons), partitions compared byte for byte: \(partitionsChecked), points checked: \(pointsChecked), mismatches: \(mismatches)
             child sync errors: \(childErrors)
