@@ -132,7 +132,7 @@ struct LakeSyncTests {
         let third = try store.identity()
         #expect(second != first && third == second)
         try Self.append(store, device: "a", from: 0, count: 3, seed: 1)
-        try StoreBackup.copy(from: directory.appending("s"), to: directory.appending("copy"))
+        _ = try StoreBackup.copy(from: directory.appending("s"), to: directory.appending("copy"))
         #expect(try Store(at: directory.appending("copy"), mode: .readOnly, create: false).identity() == second)
         try Data("not an identity\n".utf8).write(to: URL(fileURLWithPath: directory.appending("s/STRATA.id")))
         #expect(throws: StrataError.self) { try store.identity() }
@@ -364,7 +364,7 @@ struct LakeSyncTests {
 
         let foreign = directory.appending("foreign")
         try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: foreign + "/notes.txt", contents: Data("mine".utf8))
+        _ = FileManager.default.createFile(atPath: foreign + "/notes.txt", contents: Data("mine".utf8))
         #expect { try LakeSync(destination: foreign).sync(store) } throws: { ($0 as? StrataError)?.code == .invalidArgument }
         #expect(FileManager.default.contents(atPath: foreign + "/notes.txt") == Data("mine".utf8))
         #expect { try LakeSync(destination: directory.appending("s/segments/lake")).sync(store) } throws: { ($0 as? StrataError)?.code == .invalidArgument }

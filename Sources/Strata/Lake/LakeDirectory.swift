@@ -14,7 +14,7 @@
 /// A partition file is written beside its final name under a hidden
 /// temporary name and renamed over it, so readers see the old file or the
 /// new one, never part of one.
-final class LakeDirectory {
+final class LakeDirectory: Sendable {
     static let stateFolderName = "_strata_sync"
 
     let path: String
@@ -24,11 +24,6 @@ final class LakeDirectory {
     let fileName: String
     let root: DirectoryDescriptor
     private let options: ParquetFileWriter.Options
-    /// Devices whose directory name was shortened, by that name.
-    private var shortenedNames: [String: String] = [:]
-    /// Directories made since the last ``syncCreatedDirectories()``, by parent.
-    private var createdDevices = false
-    private var touchedDevices: Set<String> = []
 
     var stateFolder: String { root.child(Self.stateFolderName) }
     var statePath: String { stateFolder + "/" + identity.hex + ".state" }
@@ -94,28 +89,39 @@ final class LakeDirectory {
         return StoreIdentity(hex: String(name.dropFirst(5).dropLast(8))) != nil
     }
 
-    /// `device`'s directory name, refusing a second device whose name shortens to the same one.
-    private func deviceDirectoryName(_ device: String) throws(StrataError) -> String {
-        let name = PartitionNaming.deviceDirectory(device)
-        if PartitionNaming.isShortened(device) {
-            if let other = shortenedNames[name], !UTF8Order.equal(other, device) {
-                throw StrataError(.invalidArgument, "devices \(other.debugDescription) and \(device.debugDescription) share the shortened directory name; sync them into separate lakes", path: root.child(name))
+    /// Each device's directory name, by the device's bytes, refusing two
+    /// devices whose names shorten to the same one.
+    func directoryNames(of devices: [String]) throws(StrataError) -> [[UInt8]: String] {
+        var names: [[UInt8]: String] = [:]
+        var shortened: [String: String] = [:]
+        for device in devices {
+            let name = PartitionNaming.deviceDirectory(device)
+            if PartitionNaming.isShortened(device) {
+                if let other = shortened[name], !UTF8Order.equal(other, device) {
+                    throw StrataError(.invalidArgument, "devices \(other.debugDescription) and \(device.debugDescription) share the shortened directory name; sync them into separate lakes", path: root.child(name))
+                }
+                shortened[name] = device
             }
-            shortenedNames[name] = device
+            names[Array(device.utf8)] = name
         }
-        return name
+        return names
     }
 
-    /// Writes `slices` of `series` as `partition`'s file, replacing it.
-    func write(_ partition: LakePartition, _ slices: [(series: Int, rows: Range<Int>)], of series: [SeriesPoints]) throws(StrataError) -> ParquetFileWriter.Summary {
-        let deviceName = try deviceDirectoryName(partition.device)
+    /// What writing a partition did: the file, and which directories it made.
+    struct Written {
+        var file: ParquetFileWriter.Summary
+        var createdDevice: Bool
+        var createdPartition: Bool
+    }
+
+    /// Writes `slices` of `series` as `partition`'s file, replacing it, in
+    /// the device directory `deviceName` (see ``directoryNames(of:)``).
+    func write(_ partition: LakePartition, in deviceName: String, _ slices: [(series: Int, rows: Range<Int>)], of series: [SeriesPoints]) throws(StrataError) -> Written {
         let (deviceDirectory, createdDevice) = try open(deviceName, in: root)
         defer { deviceDirectory.close() }
-        if createdDevice { createdDevices = true }
         let partitionName = granularity.directoryName(ofPartition: partition.first)
         let (partitionDirectory, createdPartition) = try open(partitionName, in: deviceDirectory)
         defer { partitionDirectory.close() }
-        if createdPartition { touchedDevices.insert(deviceName) }
         if partitionDirectory.isSymbolicLink(fileName) {
             throw StrataError(.invalidArgument, "is a symbolic link; a sync never writes through one", path: partitionDirectory.child(fileName))
         }
@@ -123,13 +129,12 @@ final class LakeDirectory {
                         (key: "strata.store", value: identity.hex)]
         let writer = try ParquetFileWriter(directory: partitionDirectory, name: fileName, options: options, metadata: metadata)
         for slice in slices { try writer.append(series[slice.series], rows: slice.rows) }
-        return try writer.close()
+        return Written(file: try writer.close(), createdDevice: createdDevice, createdPartition: createdPartition)
     }
 
     /// Removes `partition`'s file, and its directories if that leaves them
     /// empty; false when there was no file.
-    func remove(_ partition: LakePartition) throws(StrataError) -> Bool {
-        let deviceName = try deviceDirectoryName(partition.device)
+    func remove(_ partition: LakePartition, in deviceName: String) throws(StrataError) -> Bool {
         let partitionName = granularity.directoryName(ofPartition: partition.first)
         let deviceDirectory: DirectoryDescriptor
         do throws(Errno) {
@@ -170,8 +175,8 @@ final class LakeDirectory {
     /// The partitions of `device` holding this store's file (or a temporary
     /// one a stopped sync left, which goes), from the directory listing:
     /// for a sync that must find what a stopped one wrote.
-    func partitionsOnDisk(of device: String) throws(StrataError) -> [Int64] {
-        let devicePath = root.child(try deviceDirectoryName(device))
+    func partitionsOnDisk(in deviceName: String) throws(StrataError) -> [Int64] {
+        let devicePath = root.child(deviceName)
         guard FileSystem.isDirectory(devicePath) else { return [] }
         var found: [Int64] = []
         do throws(Errno) {
@@ -192,20 +197,17 @@ final class LakeDirectory {
         return found
     }
 
-    /// Makes the directories created since the last call durable.
-    func syncCreatedDirectories() throws(StrataError) {
+    /// Makes a device's new partition directories durable (and the device's
+    /// own, new, entry with `createdDevice`), once the device is done.
+    func syncDirectories(of deviceName: String, createdDevice: Bool) throws(StrataError) {
         do throws(Errno) {
-            for deviceName in touchedDevices {
-                let directory = try root.subdirectory(deviceName, create: false).directory
-                defer { directory.close() }
-                try directory.sync()
-            }
-            if createdDevices { try root.sync() }
+            let directory = try root.subdirectory(deviceName, create: false).directory
+            defer { directory.close() }
+            try directory.sync()
+            if createdDevice { try root.sync() }
         } catch {
-            throw .io(error, "syncing the lake's new directories", path: path)
+            throw .io(error, "syncing the lake's new directories", path: root.child(deviceName))
         }
-        touchedDevices.removeAll()
-        createdDevices = false
     }
 
     /// The subdirectory `name` of `parent`, created if missing, never through a symbolic link.

@@ -1,7 +1,7 @@
 /// One sync of a store into a lake, step by step: read the state, find the
 /// partitions to check, record them as pending, read and rewrite what
 /// changed, then replace the state (see ``LakeSync``).
-struct LakeSyncRun {
+struct LakeSyncRun: Sendable {
     private let store: Store
     private let lake: LakeDirectory
     private let options: LakeSync.Options
@@ -44,54 +44,106 @@ struct LakeSyncRun {
 
         // The catalog reads every segment's index: only when there is something to read.
         let catalog = work.isEmpty ? [:] : Dictionary(grouping: store.series(), by: { Array($0.key.device.utf8) })
-        for (done, item) in work.enumerated() {
-            let metrics = (catalog[Array(item.device.utf8)] ?? []).map(\.key.metric).sorted(by: UTF8Order.precedes)
-            for run in item.runs { try check(device: item.device, metrics: metrics, run: run) }
-            summary.devicesRead += 1
-            progress?(LakeSync.Progress(devicesDone: done + 1, devicesTotal: work.count))
-            // New directories become durable device by device, as the export does.
-            try lake.syncCreatedDirectories()
+        let names = try lake.directoryNames(of: work.map(\.device))
+        let outcomes = try checkInParallel(work, catalog: catalog, names: names, progress: progress)
+        for outcome in outcomes {
+            for (partition, digest) in outcome.changes { owned[partition] = digest }
+            summary.add(outcome)
         }
         try commit(snapshot)
         summary.partitions = owned.count
         return summary
     }
 
-    /// Reads `device`'s points over `run`, and writes, rewrites or removes each partition in it that changed.
-    private mutating func check(device: String, metrics: [String], run: (first: Int64, last: Int64)) throws(StrataError) {
-        let granularity = options.granularity
+    /// Checks the devices of `work` on several threads (a sync waits on
+    /// fsyncs as much as it computes), each device by one thread; returns
+    /// what each did, in `work`'s order. The first failure stops the others
+    /// before their next device and is thrown.
+    private func checkInParallel(
+        _ work: [(device: String, runs: [(first: Int64, last: Int64)])], catalog: [[UInt8]: [(key: SeriesKey, type: ValueType)]],
+        names: [[UInt8]: String], progress: ((LakeSync.Progress) -> Void)?
+    ) throws(StrataError) -> [DeviceOutcome] {
+        let results = UnsafeMutableBufferPointer<DeviceOutcome>.allocate(capacity: work.count)
+        results.initialize(repeating: DeviceOutcome())
+        defer { results.deinitialize().deallocate() }
+        let slots = OutcomeSlots(results: results)
+        let report = ProgressReport(call: progress)
+        // The next device to take, the devices done, and the first failure.
+        let shared = Locked<(next: Int, done: Int, failure: StrataError?)>((0, 0, nil))
+        ParallelWork.run(workers: min(work.count, 2 * ParallelWork.processorCount)) { _ in
+            while true {
+                let taken = shared.withLock { state -> Int? in
+                    guard state.failure == nil, state.next < work.count else { return nil }
+                    state.next += 1
+                    return state.next - 1
+                }
+                guard let index = taken else { return }
+                let item = work[index]
+                let metrics = (catalog[Array(item.device.utf8)] ?? []).map(\.key.metric).sorted(by: UTF8Order.precedes)
+                do throws(StrataError) {
+                    slots.results[index] = try check(device: item.device, in: names[Array(item.device.utf8)]!, metrics: metrics, runs: item.runs)
+                    shared.withLock { state in
+                        state.done += 1
+                        report.call?(LakeSync.Progress(devicesDone: state.done, devicesTotal: work.count))
+                    }
+                } catch {
+                    shared.withLock { state in if state.failure == nil { state.failure = error } }
+                }
+            }
+        }
+        if let failure = shared.withLock({ $0.failure }) { throw failure }
+        return Array(results)
+    }
+
+    /// Reads `device`'s points over `runs`, and writes, rewrites or removes
+    /// each partition in them that changed; then makes new directories durable.
+    private func check(device: String, in deviceName: String, metrics: [String], runs: [(first: Int64, last: Int64)]) throws(StrataError) -> DeviceOutcome {
+        var outcome = DeviceOutcome()
+        var createdDevice = false, createdPartition = false
+        for run in runs {
+            let series = try points(of: device, metrics: metrics, run: run)
+            var present = Set<Int64>()
+            for (first, slices) in options.granularity.rowsByPartition(series) {
+                present.insert(first)
+                var digest = PartitionDigest()
+                for slice in slices { digest.add(series[slice.series], rows: slice.rows) }
+                let partition = LakePartition(device: device, first: first)
+                let before = owned[partition]
+                if before == digest {
+                    outcome.unchanged += 1
+                    continue
+                }
+                let written = try lake.write(partition, in: deviceName, slices, of: series)
+                createdDevice = createdDevice || written.createdDevice
+                createdPartition = createdPartition || written.createdPartition
+                outcome.rows += written.file.rowCount
+                outcome.bytes += written.file.byteCount
+                if before == nil { outcome.written += 1 } else { outcome.rewritten += 1 }
+                outcome.changes.append((partition, digest))
+            }
+            // Owned partitions of the run left without a point.
+            for first in ownedPartitions(of: device, from: run.first, through: run.last) where !present.contains(first) {
+                let partition = LakePartition(device: device, first: first)
+                if try lake.remove(partition, in: deviceName) { outcome.deleted += 1 }
+                outcome.changes.append((partition, nil))
+            }
+        }
+        if createdPartition { try lake.syncDirectories(of: deviceName, createdDevice: createdDevice) }
+        return outcome
+    }
+
+    /// `device`'s points over the partitions of `run`, series by series (metrics in order), the empty ones left out.
+    private func points(of device: String, metrics: [String], run: (first: Int64, last: Int64)) throws(StrataError) -> [SeriesPoints] {
         let from = LakeGranularity.startOfDay(run.first)
-        let next = granularity.next(after: run.last)
+        let next = LakeGranularity.startOfDay(options.granularity.next(after: run.last))
         // The last partition of time ends past Int64.max: no upper bound.
-        let to = LakeGranularity.startOfDay(next) == .max ? Int64.max : LakeGranularity.startOfDay(next)
+        let to = next == .max ? Int64.max : next
         var series: [SeriesPoints] = []
         for metric in metrics {
             let points = try store.query(device: device, metric: metric, from: from, to: to)
             if !points.isEmpty { series.append(points) }
         }
-        var present = Set<Int64>()
-        for (first, slices) in granularity.rowsByPartition(series) {
-            present.insert(first)
-            var digest = PartitionDigest()
-            for slice in slices { digest.add(series[slice.series], rows: slice.rows) }
-            let partition = LakePartition(device: device, first: first)
-            let before = owned[partition]
-            if before == digest {
-                summary.unchanged += 1
-                continue
-            }
-            let written = try lake.write(partition, slices, of: series)
-            summary.rows += written.rowCount
-            summary.bytes += written.byteCount
-            if before == nil { summary.written += 1 } else { summary.rewritten += 1 }
-            owned[partition] = digest
-        }
-        // Owned partitions of the run left without a point.
-        for first in ownedPartitions(of: device, from: run.first, through: run.last) where !present.contains(first) {
-            let partition = LakePartition(device: device, first: first)
-            if try lake.remove(partition) { summary.deleted += 1 }
-            owned[partition] = nil
-        }
+        return series
     }
 
     /// The owned partitions of `device` from `first` through `last`, as the run began.
@@ -120,7 +172,7 @@ struct LakeSyncRun {
     /// owned and of unknown contents, so it is rewritten or removed.
     private mutating func adoptPendingFiles() throws(StrataError) {
         for run in previousPending?.runs ?? [] {
-            for first in try lake.partitionsOnDisk(of: run.device) where run.first <= first && first <= run.last {
+            for first in try lake.partitionsOnDisk(in: PartitionNaming.deviceDirectory(run.device)) where run.first <= first && first <= run.last {
                 owned[LakePartition(device: run.device, first: first)] = Self.unknownDigest
             }
             for partition in owned.keys where UTF8Order.equal(partition.device, run.device) && run.first <= partition.first && partition.first <= run.last {
@@ -195,4 +247,33 @@ struct LakeSyncRun {
         }
         return try decode(bytes, path)
     }
+}
+
+/// What checking one device did: its partitions' new digests (nil: file
+/// removed) and the counts for the summary.
+struct DeviceOutcome: Sendable {
+    var changes: [(LakePartition, PartitionDigest?)] = []
+    var written = 0, rewritten = 0, deleted = 0, unchanged = 0, rows = 0, bytes = 0
+}
+
+extension LakeSync.Summary {
+    mutating func add(_ outcome: DeviceOutcome) {
+        written += outcome.written
+        rewritten += outcome.rewritten
+        deleted += outcome.deleted
+        unchanged += outcome.unchanged
+        rows += outcome.rows
+        bytes += outcome.bytes
+        devicesRead += 1
+    }
+}
+
+/// The workers' result slots: each worker writes only the slots of the devices it took.
+private struct OutcomeSlots: @unchecked Sendable {
+    let results: UnsafeMutableBufferPointer<DeviceOutcome>
+}
+
+/// The caller's progress callback, called by one worker at a time (under the workers' lock).
+private struct ProgressReport: @unchecked Sendable {
+    let call: ((LakeSync.Progress) -> Void)?
 }
