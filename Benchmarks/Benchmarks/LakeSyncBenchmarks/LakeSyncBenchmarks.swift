@@ -40,6 +40,7 @@ final class SyncedFleet {
 
     init() throws {
         directory = benchDirectory + "/strata-lake-sync-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         store = try Store(at: directory + "/store")
         for dayIndex in 0..<10 { try appendFleet(store, from: start + Int64(dayIndex) * day, minutes: 1440) }
         try store.flush()
