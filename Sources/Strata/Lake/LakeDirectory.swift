@@ -37,6 +37,10 @@ final class LakeDirectory: Sendable {
         self.granularity = granularity
         self.options = options
         fileName = "part-" + identity.hex + ".parquet"
+        guard !path.isEmpty else { throw StrataError(.invalidArgument, "the lake directory's path is empty") }
+        if FileSystem.fileExists(path) && !FileSystem.isDirectory(path) {
+            throw StrataError(.invalidArgument, "is not a directory; a lake is a directory", path: path)
+        }
         do throws(Errno) {
             try FileSystem.createDirectories(path)
             root = try DirectoryDescriptor.open(path)

@@ -54,6 +54,7 @@ struct SyncCommand: ParsableCommand {
     var rowsPerRowGroup: Int?
 
     mutating func validate() throws {
+        if store.isEmpty || destination.isEmpty { throw ValidationError("STORE and DEST must not be empty") }
         if let device { _ = try DeviceSelector(parsing: device) }
         if let rowsPerRowGroup, rowsPerRowGroup <= 0 { throw ValidationError("--rows-per-row-group must be positive") }
     }
