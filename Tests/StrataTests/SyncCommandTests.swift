@@ -58,7 +58,7 @@ struct SyncCommandTests {
         #expect(selected.status == 2 && selected.standardError.contains("every device"), "\(selected.standardError)")
         let foreign = directory.appending("foreign")
         try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: foreign + "/keep.txt", contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: foreign + "/keep.txt", contents: Data("x".utf8))
         #expect(try CommandRunner.run(["sync", store, foreign]).status == 2)
         #expect(try CommandRunner.run(["sync", store, store + "/lake"]).status == 2)
         #expect(!FileManager.default.fileExists(atPath: store + "/lake"))
