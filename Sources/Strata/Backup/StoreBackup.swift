@@ -2,29 +2,6 @@
 import Glibc
 #endif
 
-/// How far a backup has come, for a progress display.
-public struct BackupProgress: Sendable {
-    /// Files (log files, then segments) copied or linked so far.
-    public let filesDone: Int
-    /// Files known so far to need copying: the log files, then also the segments the
-    /// manifest lists once it is read.
-    public let filesTotal: Int
-    /// Bytes written so far (links cost nothing).
-    public let bytesCopied: Int
-}
-
-/// What ``StoreBackup/copy(from:to:progress:)`` did.
-public struct BackupReport: Sendable {
-    /// Segment files hard-linked into the copy (immutable, so sharing them is safe).
-    public var segmentsLinked = 0
-    /// Segment files copied because a hard link was impossible (another file system).
-    public var segmentsCopied = 0
-    /// Write-ahead log files copied.
-    public var logFilesCopied = 0
-    /// Bytes written (copies only; links cost nothing).
-    public var bytesCopied = 0
-}
-
 /// Makes a consistent copy of a store, also while a writer is appending to it.
 ///
 /// The log is copied first, then the manifest is read and the segments it
