@@ -439,7 +439,7 @@ final class Child {
 
     func closeInput() { try? input?.fileHandleForWriting.close() }
 
-    func kill() { _ = Glibc.kill(process.processIdentifier, SIGKILL) }
+    func kill() { killProcess(process.processIdentifier) }
 
     /// Waits for the process to end and reads the rest of its output.
     func finish() {
@@ -449,6 +449,11 @@ final class Child {
     }
 
     var text: String { lines.joined(separator: "\n") }
+}
+
+/// Sends SIGKILL to `pid` (a free function: inside `Child`, `kill` names its method).
+func killProcess(_ pid: Int32) {
+    _ = kill(pid, SIGKILL)
 }
 
 /// Reads what the children wrote, waiting at most `microseconds` for something.
