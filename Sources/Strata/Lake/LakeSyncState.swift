@@ -73,7 +73,7 @@ struct LakeSyncState: Sendable, Equatable {
 
     /// Reads a state file's bytes; errors name `path` and the offset.
     static func decode(_ bytes: [UInt8], path: String) throws(StrataError) -> LakeSyncState {
-        try LakeStateReader(bytes, path: path, magic: magic, version: version).read { reader throws(StrataError) in
+        try LakeStateReader.read(bytes, path: path, magic: magic, version: version) { reader throws(StrataError) in
             let identity = try reader.identity()
             guard let granularity = LakeGranularity(code: try reader.byte()) else {
                 throw reader.corrupt("unknown partition granularity")
@@ -136,7 +136,7 @@ struct LakeSyncPending: Sendable, Equatable {
     }
 
     static func decode(_ bytes: [UInt8], path: String) throws(StrataError) -> LakeSyncPending {
-        try LakeStateReader(bytes, path: path, magic: magic, version: version).read { reader throws(StrataError) in
+        try LakeStateReader.read(bytes, path: path, magic: magic, version: version) { reader throws(StrataError) in
             let identity = try reader.identity()
             var runs: [Run] = []
             for _ in 0..<(try reader.count()) {
@@ -150,95 +150,85 @@ struct LakeSyncPending: Sendable, Equatable {
 }
 
 /// Reads the fields of a sync state or pending file: checks the magic
-/// number, the version and the trailing CRC-32C first; every failure is a
-/// `.corruptFile` error naming the file and the offset.
+/// number, the version and the trailing CRC-32C first, then reads the fields
+/// with ``ByteReader`` over the bytes before the checksum; every failure is
+/// a `.corruptFile` error naming the file and the offset.
 struct LakeStateReader {
-    private let bytes: [UInt8]
+    private var reader: ByteReader
     private let path: String
-    private let magic: [UInt8]
-    private let version: UInt16
-    private(set) var offset = 0
 
-    init(_ bytes: [UInt8], path: String, magic: [UInt8], version: UInt16) {
-        (self.bytes, self.path, self.magic, self.version) = (bytes, path, magic, version)
+    private init(_ reader: ByteReader, path: String) {
+        self.reader = reader
+        self.path = path
     }
 
-    func corrupt(_ reason: String) -> StrataError {
-        StrataError(.corruptFile, "sync state: " + reason, path: path, offset: offset)
+    func corrupt(_ reason: String, at offset: Int? = nil) -> StrataError {
+        StrataError(.corruptFile, "sync state: " + reason, path: path, offset: offset ?? reader.offset)
     }
 
-    /// Checks the frame, then runs `body` over the fields; the fields must end where the checksum begins.
-    func read<Result>(_ body: (inout LakeStateReader) throws(StrataError) -> Result) throws(StrataError) -> Result {
-        guard bytes.count >= magic.count + 2 + 4, bytes.starts(with: magic) else {
-            throw corrupt("not a Strata sync file (bad magic number)")
+    /// Checks the frame of `bytes`, then runs `body` over the fields, which must end where the checksum begins.
+    static func read<Result>(
+        _ bytes: [UInt8], path: String, magic: [UInt8], version: UInt16, _ body: (inout LakeStateReader) throws(StrataError) -> Result
+    ) throws(StrataError) -> Result {
+        let outcome = bytes.withUnsafeBytes { raw -> Swift.Result<Result, StrataError> in
+            do throws(StrataError) {
+                guard raw.count >= magic.count + 2 + 4, raw.starts(with: magic) else {
+                    throw StrataError(.corruptFile, "sync state: not a Strata sync file (bad magic number)", path: path, offset: 0)
+                }
+                let fields = UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 4)])
+                guard raw.loadUnaligned(fromByteOffset: fields.count, as: UInt32.self).littleEndian == CRC32C.checksum(fields) else {
+                    throw StrataError(.corruptFile, "sync state fails its checksum", path: path, offset: fields.count)
+                }
+                let found = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: magic.count, as: UInt16.self))
+                guard found == version else {
+                    throw StrataError(.unsupportedVersion, "sync state format version \(found); this build reads \(version)", path: path, offset: magic.count)
+                }
+                var state = LakeStateReader(ByteReader(fields, offset: magic.count + 2), path: path)
+                let result = try body(&state)
+                guard state.reader.remaining == 0 else { throw state.corrupt("\(state.reader.remaining) unexpected bytes before the checksum") }
+                return .success(result)
+            } catch {
+                return .failure(error)
+            }
         }
-        let stored = UInt32(bytes[bytes.count - 4]) | UInt32(bytes[bytes.count - 3]) << 8 | UInt32(bytes[bytes.count - 2]) << 16 | UInt32(bytes[bytes.count - 1]) << 24
-        guard stored == bytes.withUnsafeBytes({ CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 4)])) }) else {
-            throw StrataError(.corruptFile, "sync state fails its checksum", path: path, offset: bytes.count - 4)
-        }
-        var reader = self
-        reader.offset = magic.count
-        let found = UInt16(bytes[reader.offset]) | UInt16(bytes[reader.offset + 1]) << 8
-        guard found == version else {
-            throw StrataError(.unsupportedVersion, "sync state format version \(found); this build reads \(version)", path: path, offset: reader.offset)
-        }
-        reader.offset += 2
-        let result = try body(&reader)
-        guard reader.offset == bytes.count - 4 else { throw reader.corrupt("\(bytes.count - 4 - reader.offset) unexpected bytes before the checksum") }
-        return result
+        return try outcome.get()
     }
 
-    private var end: Int { bytes.count - 4 }
-
-    mutating func byte() throws(StrataError) -> UInt8 {
-        guard offset < end else { throw corrupt("truncated") }
-        offset += 1
-        return bytes[offset - 1]
-    }
-
-    mutating func uint64() throws(StrataError) -> UInt64 {
-        var value: UInt64 = 0
-        for shift in stride(from: 0, to: 64, by: 8) { value |= UInt64(try byte()) << UInt64(shift) }
-        return value
-    }
-
-    mutating func varUInt() throws(StrataError) -> UInt64 {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            let next = try byte()
-            guard shift < 64, shift < 63 || next <= 1 else { throw corrupt("a number is too long") }
-            value |= UInt64(next & 0x7F) << shift
-            if next & 0x80 == 0 { return value }
-            shift += 7
+    /// Runs one read, a read past the fields being a truncation.
+    private mutating func field<Value>(_ read: (inout ByteReader) throws(ByteReader.OutOfBounds) -> Value) throws(StrataError) -> Value {
+        do throws(ByteReader.OutOfBounds) {
+            return try read(&reader)
+        } catch {
+            throw corrupt("truncated", at: error.offset)
         }
     }
 
-    mutating func varInt() throws(StrataError) -> Int64 {
-        let zigzag = try varUInt()
-        return Int64(bitPattern: (zigzag >> 1) ^ (0 &- (zigzag & 1)))
-    }
+    mutating func byte() throws(StrataError) -> UInt8 { try field { reader throws(ByteReader.OutOfBounds) in try reader.readUInt8() } }
+    mutating func uint64() throws(StrataError) -> UInt64 { try field { reader throws(ByteReader.OutOfBounds) in try reader.readUInt64() } }
+    mutating func varUInt() throws(StrataError) -> UInt64 { try field { reader throws(ByteReader.OutOfBounds) in try reader.readVarUInt() } }
+    mutating func varInt() throws(StrataError) -> Int64 { try field { reader throws(ByteReader.OutOfBounds) in try reader.readVarInt() } }
 
     /// A count of items, each at least one byte: never more than the bytes left.
     mutating func count() throws(StrataError) -> Int {
         let value = try varUInt()
-        guard value <= UInt64(end - offset) else { throw corrupt("a count of \(value) passes the end of the file") }
+        guard value <= UInt64(reader.remaining) else { throw corrupt("a count of \(value) passes the end of the file") }
         return Int(value)
     }
 
+    /// A length-prefixed name, which must be UTF-8 (never repaired).
     mutating func string() throws(StrataError) -> String {
-        let length = try count()
-        let slice = bytes[offset..<(offset + length)]
-        guard let text = String(validating: slice, as: UTF8.self) else { throw corrupt("a name is not UTF-8") }
-        offset += length
+        let start = reader.offset
+        let raw = try field { reader throws(ByteReader.OutOfBounds) in try reader.readLengthPrefixedBytes() }
+        guard let text = String(validating: raw, as: UTF8.self) else { throw corrupt("a name is not UTF-8", at: start) }
         return text
     }
 
     mutating func identity() throws(StrataError) -> StoreIdentity {
-        guard end - offset >= 32, let identity = StoreIdentity(hex: String(decoding: bytes[offset..<(offset + 32)], as: UTF8.self)) else {
-            throw corrupt("the store identity is not 32 hex digits")
+        let start = reader.offset
+        let raw = try field { reader throws(ByteReader.OutOfBounds) in try reader.readBytes(32) }
+        guard let identity = StoreIdentity(hex: String(decoding: raw, as: UTF8.self)) else {
+            throw corrupt("the store identity is not 32 hex digits", at: start)
         }
-        offset += 32
         return identity
     }
 }
