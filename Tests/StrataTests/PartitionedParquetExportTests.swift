@@ -98,7 +98,7 @@ struct PartitionedParquetExportTests {
     @Test("rows are cut by UTC day, at the extremes too")
     func rowsByDay() {
         let series = [Self.points("d", [.min, .min + 1, -1, 0, 1, Self.day, .max - 1, .max])]
-        let days = PartitionedParquetExport.rowsByDay(series)
+        let days = Dictionary(uniqueKeysWithValues: LakeGranularity.day.rowsByPartition(series).map { ($0.first, $0.slices) })
         #expect(days.keys.sorted() == [-106_751_991_168, -1, 0, 1, 106_751_991_167])
         #expect(days[-106_751_991_168]?.map(\.rows) == [0..<2])
         #expect(days[-1]?.map(\.rows) == [2..<3])

@@ -121,10 +121,10 @@ final class LakeDirectory: Sendable {
     /// Writes `slices` of `series` as `partition`'s file, replacing it, in
     /// the device directory `deviceName` (see ``directoryNames(of:)``).
     func write(_ partition: LakePartition, in deviceName: String, _ slices: [(series: Int, rows: Range<Int>)], of series: [SeriesPoints]) throws(StrataError) -> Written {
-        let (deviceDirectory, createdDevice) = try open(deviceName, in: root)
+        let (deviceDirectory, createdDevice) = try root.partitionSubdirectory(deviceName, writtenBy: "a sync")
         defer { deviceDirectory.close() }
         let partitionName = granularity.directoryName(ofPartition: partition.first)
-        let (partitionDirectory, createdPartition) = try open(partitionName, in: deviceDirectory)
+        let (partitionDirectory, createdPartition) = try deviceDirectory.partitionSubdirectory(partitionName, writtenBy: "a sync")
         defer { partitionDirectory.close() }
         if partitionDirectory.isSymbolicLink(fileName) {
             throw StrataError(.invalidArgument, "is a symbolic link; a sync never writes through one", path: partitionDirectory.child(fileName))
@@ -211,18 +211,6 @@ final class LakeDirectory: Sendable {
             if createdDevice { try root.sync() }
         } catch {
             throw .io(error, "syncing the lake's new directories", path: root.child(deviceName))
-        }
-    }
-
-    /// The subdirectory `name` of `parent`, created if missing, never through a symbolic link.
-    private func open(_ name: String, in parent: DirectoryDescriptor) throws(StrataError) -> (DirectoryDescriptor, created: Bool) {
-        do throws(Errno) {
-            return try parent.subdirectory(name, create: true)
-        } catch {
-            if parent.isSymbolicLink(name) {
-                throw StrataError(.invalidArgument, "is a symbolic link; a sync never writes through one", path: parent.child(name))
-            }
-            throw .io(error, "creating the partition directory", path: parent.child(name))
         }
     }
 }

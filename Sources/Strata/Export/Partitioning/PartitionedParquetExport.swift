@@ -88,7 +88,7 @@ public final class PartitionedParquetExport {
             }
             shortenedNames[deviceName] = device
         }
-        let days = Self.rowsByDay(series).sorted { $0.key < $1.key }
+        let days = LakeGranularity.day.rowsByPartition(series)
         guard !days.isEmpty else { return }
         if let protectedDirectory {
             for (day, _) in days {
@@ -98,7 +98,7 @@ public final class PartitionedParquetExport {
                 }
             }
         }
-        let (deviceDirectory, createdDevice) = try open(deviceName, in: root)
+        let (deviceDirectory, createdDevice) = try root.partitionSubdirectory(deviceName, writtenBy: "an export")
         defer { deviceDirectory.close() }
         for (day, slices) in days {
             do throws(StrataError) {
@@ -122,7 +122,7 @@ public final class PartitionedParquetExport {
     private func writeDay(_ day: Int64, _ slices: [(series: Int, rows: Range<Int>)], of series: [SeriesPoints], device: String,
                           into deviceDirectory: DirectoryDescriptor) throws(StrataError) {
         let dateName = PartitionNaming.dateDirectory(day: day)
-        let (dateDirectory, createdDate) = try open(dateName, in: deviceDirectory)
+        let (dateDirectory, createdDate) = try deviceDirectory.partitionSubdirectory(dateName, writtenBy: "an export")
         defer { dateDirectory.close() }
         do throws(StrataError) {
             if dateDirectory.isSymbolicLink("part-0.parquet") {
@@ -138,39 +138,6 @@ public final class PartitionedParquetExport {
         } catch {
             if createdDate { deviceDirectory.removeEmptyDirectory(dateName) }
             throw error
-        }
-    }
-
-    /// For each UTC day, the row range of each series falling in it.
-    static func rowsByDay(_ series: [SeriesPoints]) -> [Int64: [(series: Int, rows: Range<Int>)]] {
-        var days: [Int64: [(series: Int, rows: Range<Int>)]] = [:]
-        for (position, points) in series.enumerated() {
-            var start = 0
-            while start < points.count {
-                let day = PartitionNaming.day(of: points.timestamps[start])
-                // Points are sorted: the first one of a later day, by binary
-                // search on the day itself (a day's end can pass Int64.max).
-                var end = start + 1, high = points.count
-                while end < high {
-                    let middle = end + (high - end) / 2
-                    if PartitionNaming.day(of: points.timestamps[middle]) == day { end = middle + 1 } else { high = middle }
-                }
-                days[day, default: []].append((position, start..<end))
-                start = end
-            }
-        }
-        return days
-    }
-
-    /// The subdirectory `name` of `parent`, created if missing, never through a symbolic link.
-    private func open(_ name: String, in parent: DirectoryDescriptor) throws(StrataError) -> (DirectoryDescriptor, created: Bool) {
-        do throws(Errno) {
-            return try parent.subdirectory(name, create: true)
-        } catch {
-            if parent.isSymbolicLink(name) {
-                throw StrataError(.invalidArgument, "is a symbolic link; an export never writes through one", path: parent.child(name))
-            }
-            throw .io(error, "creating the partition directory", path: parent.child(name))
         }
     }
 }
