@@ -62,11 +62,6 @@ struct SyncCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let started = Date()
-            do throws(StrataError) {
-                try ExportDestination.refuseInside(store: store, destination: destination)
-            } catch {
-                throw CommandError(message: error.description, status: ExitStatus.badInput)
-            }
             let database = try Store(at: store, mode: .readOnly, create: false)
             reportOpeningProblems(of: database)
             var options = LakeSync.Options()
@@ -113,9 +108,6 @@ extension LakeGranularity: ExpressibleByArgument {}
 extension DeviceSelector {
     /// Whether `device` is one of the names or matches one of the patterns.
     func matches(_ device: String) -> Bool {
-        terms.contains { term in
-            if let name = term.name { return name.utf8.elementsEqual(device.utf8) }
-            return fnmatch(term.pattern, device, 0) == 0
-        }
+        terms.contains { $0.matches(device) }
     }
 }

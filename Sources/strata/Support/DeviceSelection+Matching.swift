@@ -26,11 +26,7 @@ extension DeviceSelection {
         var seen = Set<[UInt8]>()
         var unmatched: [String] = []
         for term in parsed.terms {
-            let matches = if let name = term.name {
-                known.filter { $0.utf8.elementsEqual(name.utf8) }
-            } else {
-                known.filter { fnmatch(term.pattern, $0, 0) == 0 }
-            }
+            let matches = known.filter(term.matches)
             if matches.isEmpty { unmatched.append(term.written) }
             for name in matches where seen.insert(Array(name.utf8)).inserted { chosen.append(name) }
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// A parsed `--device` value: names and shell-style patterns separated by commas.
 ///
@@ -16,6 +17,13 @@ struct DeviceSelector {
         let name: String?
         /// The term as an fnmatch(3) pattern (literal glob characters and backslashes escaped).
         let pattern: String
+
+        /// Whether `device` is the name (compared byte for byte, as the store
+        /// compares names) or matches the pattern.
+        func matches(_ device: String) -> Bool {
+            if let name { return name.utf8.elementsEqual(device.utf8) }
+            return fnmatch(pattern, device, 0) == 0
+        }
     }
 
     /// The characters a backslash may escape.
