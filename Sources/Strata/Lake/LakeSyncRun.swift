@@ -171,12 +171,15 @@ struct LakeSyncRun: Sendable {
     /// After a sync that stopped half way: every file of the pending runs is
     /// owned and of unknown contents, so it is rewritten or removed.
     private mutating func adoptPendingFiles() throws(StrataError) {
-        for run in previousPending?.runs ?? [] {
-            for first in try lake.partitionsOnDisk(in: PartitionNaming.deviceDirectory(run.device)) where run.first <= first && first <= run.last {
-                owned[LakePartition(device: run.device, first: first)] = Self.unknownDigest
-            }
-            for partition in owned.keys where UTF8Order.equal(partition.device, run.device) && run.first <= partition.first && partition.first <= run.last {
-                owned[partition] = Self.unknownDigest
+        guard let runs = previousPending?.runs, !runs.isEmpty else { return }
+        rebuildOwnedIndex()
+        // Each device's directory listed once, however many runs it has.
+        for (_, deviceRuns) in Dictionary(grouping: runs, by: { Array($0.device.utf8) }) {
+            let device = deviceRuns[0].device
+            let onDisk = try lake.partitionsOnDisk(in: PartitionNaming.deviceDirectory(device))
+            for run in deviceRuns {
+                let inRun = onDisk.filter { run.first <= $0 && $0 <= run.last } + ownedPartitions(of: device, from: run.first, through: run.last)
+                for first in inRun { owned[LakePartition(device: device, first: first)] = Self.unknownDigest }
             }
         }
     }
