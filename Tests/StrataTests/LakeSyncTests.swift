@@ -329,7 +329,8 @@ struct LakeSyncTests {
         try store.append(device: "pump-1", metric: "power", timestamp: base + 1, value: 7.0)
         try store.delete(device: "valve 7", from: base + Self.day, to: base + 2 * Self.day)
         try store.delete(device: "pompe/é")
-        FaultInjection.install(.init(pathPrefix: lake, operation: operation, effect: .fail(EIO), skip: skip))
+        // A write fails as a full disk does; the others with an I/O error.
+        FaultInjection.install(.init(pathPrefix: lake, operation: operation, effect: .fail(operation == .write ? ENOSPC : EIO), skip: skip))
         var failure: StrataError?
         do throws(StrataError) {
             _ = try LakeSync(destination: lake).sync(store)
@@ -346,6 +347,41 @@ struct LakeSyncTests {
         try Self.expectEqualsFreshSync(lake, store, in: directory, "\(operation) skip \(skip), after \(String(describing: failure))")
         let quiet = try LakeSync(destination: lake).sync(store)
         #expect(quiet.written + quiet.rewritten + quiet.deleted == 0, "\(summary) then \(quiet)")
+    }
+
+    @Test("a sync stopped after its files and before its state: the next one redoes the pending partitions, even when the store changed back meanwhile")
+    func stoppedBeforeTheState() throws {
+        let directory = TemporaryDirectory()
+        let base = 20_000 * Self.day
+        let store = try Store(at: directory.appending("s"), configuration: Self.configuration())
+        try Self.append(store, device: "a", from: base, count: 2 * 1440, seed: 1)
+        try store.flush()
+        let lake = directory.appending("lake")
+        _ = try LakeSync(destination: lake).sync(store)
+        let statePath = lake + "/_strata_sync/" + (try store.identity().hex) + ".state"
+        func syncStoppingAtTheState() {
+            FaultInjection.install(.init(pathPrefix: statePath, operation: .rename, effect: .fail(EIO)))
+            defer { FaultInjection.removeRules(under: directory.path) }
+            #expect(throws: StrataError.self) { try LakeSync(destination: lake).sync(store) }
+        }
+        // A new day written, the state not replaced; then the day deleted: its file must go.
+        try Self.append(store, device: "a", from: base + 5 * Self.day, count: 10, seed: 2)
+        syncStoppingAtTheState()
+        #expect(Self.files(under: lake).keys.contains { $0.contains("date=2024-10-09") })
+        try store.delete(device: "a", from: base + 5 * Self.day)
+        _ = try LakeSync(destination: lake).sync(store)
+        try Self.expectEqualsFreshSync(lake, store, in: directory, "a new day deleted after a stopped sync")
+        // A value changed and synced up to the state; then changed back: the file must follow it back.
+        let time = base + 60_000
+        guard case .float64(let original) = try store.query(device: "a", metric: "power", from: time, to: time + 1)[0].value else {
+            Issue.record("the series is Float64")
+            return
+        }
+        try store.append(device: "a", metric: "power", timestamp: time, value: 12_345.5)
+        syncStoppingAtTheState()
+        try store.append(device: "a", metric: "power", timestamp: time, value: original)
+        _ = try LakeSync(destination: lake).sync(store)
+        try Self.expectEqualsFreshSync(lake, store, in: directory, "a value changed back after a stopped sync")
     }
 
     @Test("refused: another granularity or selection than the lake's, a directory no sync wrote, a lake inside the store, a linked partition")
