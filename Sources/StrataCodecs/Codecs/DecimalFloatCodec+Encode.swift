@@ -95,139 +95,174 @@ private struct ChunkEncoder {
     /// Encodes under `scale`, after ``classify(_:)`` with the same scale;
     /// `factor` is nil for the dividing modes.
     mutating func encode<Scale: DecimalScale>(_ scale: Scale, exponent: Int, factor: Int?, misses: Int) -> Int {
-        let count = values.count
-        // The misses, rare, are sorted into near and whole exceptions.
-        var first: Int64? = nil
-        if misses > 0 {
-            for index in 0..<count where kinds[index] != Self.exactKind {
-                switch DecimalFloatCodec.slot(values[index], scale) {
-                case .exact(let n), .near(let n, _):
-                    // (A slot can be exact here only beyond the branch-free range: it is stored as near.)
-                    integers[index] = n
-                    kinds[index] = Self.nearKind
-                case .whole:
-                    integers[index] = 0
-                }
-            }
-            if let index = kinds.firstIndex(of: Self.exactKind) { first = integers[index] }
-        } else {
-            first = integers[0]
+        let first = sortMisses(scale, misses: misses)
+        let spans = carryIntegers(from: first ?? 0)
+        let layout = chooseLayout(spans, multiplying: factor != nil)
+        var writer = ByteWriterInto(output)
+        writer.write(UInt8(exponent))
+        writer.write(layout.mode)
+        if let factor { writer.write(UInt8(factor)) }
+        writer.writeVarUInt(ZigZag.encode(layout.base))
+        if layout.mode == DecimalFloatCodec.deltaMultiply || layout.mode == DecimalFloatCodec.patchedDeltaMultiply {
+            writer.writeVarUInt(ZigZag.encode(layout.deltaBase))
         }
-        let exceptions = misses
+        writer.write(UInt8(layout.width))
+        writer.writeVarUInt(UInt64(misses))
+        if layout.mode == DecimalFloatCodec.patchedDeltaMultiply { writer.writeVarUInt(UInt64(layout.patches)) }
+        writer.position = packIntegers(layout, at: writer.position)
+        if layout.patches > 0 { writePatches(layout, to: &writer) }
+        if misses > 0 { writeExceptions(scale, to: &writer) }
+        return writer.position
+    }
 
-        // Pass 2: each slot's carried integer, kept in place, and the range of them and of their deltas.
-        // The first slot's integer starts the deltas (an exception there may carry its own).
-        let start = carried(0, first ?? 0)
+    /// The carried integers' range and their deltas' range (pass 2's result).
+    struct CarriedSpans {
+        var start: Int64
+        var minimum: Int64, maximum: Int64
+        var minimumDelta: Int64, maximumDelta: Int64
+    }
+
+    /// How the integers are packed: the mode byte and its parameters.
+    struct PackedLayout {
+        var mode: UInt8
+        var width: Int
+        /// What packed values are counted from: the minimum (frame of reference) or the first integer.
+        var base: Int64
+        var deltaBase: Int64
+        var patches: Int
+    }
+
+    /// Pass 1b: the misses, rare, are sorted into near and whole exceptions.
+    ///
+    /// - Returns: the first exact slot's integer, which starts the deltas, or
+    ///   nil when no slot is exact.
+    private mutating func sortMisses<Scale: DecimalScale>(_ scale: Scale, misses: Int) -> Int64? {
+        guard misses > 0 else { return integers[0] }
+        for index in 0..<values.count where kinds[index] != Self.exactKind {
+            switch DecimalFloatCodec.slot(values[index], scale) {
+            case .exact(let n), .near(let n, _):
+                // (A slot can be exact here only beyond the branch-free range: it is stored as near.)
+                integers[index] = n
+                kinds[index] = Self.nearKind
+            case .whole:
+                integers[index] = 0
+            }
+        }
+        return kinds.firstIndex(of: Self.exactKind).map { integers[$0] }
+    }
+
+    /// Pass 2: each slot's carried integer, kept in place, and the range of
+    /// them and of their deltas. The first slot's integer starts the deltas
+    /// (an exception there may carry `first`).
+    private func carryIntegers(from first: Int64) -> CarriedSpans {
+        let start = carried(0, first)
         integers[0] = start
         var previous = start
-        var minimum = start, maximum = start
-        var minimumDelta = Int64.max, maximumDelta = Int64.min
-        for index in 1..<max(count, 1) {
+        var spans = CarriedSpans(start: start, minimum: start, maximum: start, minimumDelta: .max, maximumDelta: .min)
+        for index in 1..<max(values.count, 1) {
             let current = carried(index, previous)
             integers[index] = current
-            minimum = min(minimum, current)
-            maximum = max(maximum, current)
+            spans.minimum = min(spans.minimum, current)
+            spans.maximum = max(spans.maximum, current)
             let delta = current &- previous
-            minimumDelta = min(minimumDelta, delta)
-            maximumDelta = max(maximumDelta, delta)
+            spans.minimumDelta = min(spans.minimumDelta, delta)
+            spans.maximumDelta = max(spans.maximumDelta, delta)
             previous = current
         }
-        let forWidth = Self.width(of: UInt64(bitPattern: maximum &- minimum))
+        return spans
+    }
+
+    /// The smallest of frame-of-reference, delta and (multiplying only) patched
+    /// delta packing, by the bits each takes.
+    private func chooseLayout(_ spans: CarriedSpans, multiplying: Bool) -> PackedLayout {
+        let count = values.count
+        let forWidth = Self.width(of: UInt64(bitPattern: spans.maximum &- spans.minimum))
+        var minimumDelta = spans.minimumDelta
         let deltaWidth: Int
         if count < 2 {
             deltaWidth = 0
             minimumDelta = 0
-        } else if factor == nil {
+        } else if !multiplying {
             // Zigzag deltas: the width of the larger magnitude, plus the sign bit.
-            deltaWidth = Self.width(of: max(ZigZag.encode(minimumDelta), ZigZag.encode(maximumDelta)))
+            deltaWidth = Self.width(of: max(ZigZag.encode(spans.minimumDelta), ZigZag.encode(spans.maximumDelta)))
         } else {
-            deltaWidth = Self.width(of: UInt64(bitPattern: maximumDelta &- minimumDelta))
+            deltaWidth = Self.width(of: UInt64(bitPattern: spans.maximumDelta &- spans.minimumDelta))
         }
         let forBits = count * forWidth, deltaBits = (count - 1) * deltaWidth
-        var mode: UInt8 = switch (factor != nil, deltaBits < forBits) {
+        let mode: UInt8 = switch (multiplying, deltaBits < forBits) {
         case (false, false): DecimalFloatCodec.forDivide
         case (false, true): DecimalFloatCodec.zigzagDivide
         case (true, false): DecimalFloatCodec.forMultiply
         case (true, true): DecimalFloatCodec.deltaMultiply
         }
-        var width = deltaBits < forBits ? deltaWidth : forWidth
-        var deltaBase = minimumDelta
-        var patches = 0
+        let framed = mode == DecimalFloatCodec.forDivide || mode == DecimalFloatCodec.forMultiply
+        var layout = PackedLayout(
+            mode: mode, width: deltaBits < forBits ? deltaWidth : forWidth, base: framed ? spans.minimum : spans.start,
+            deltaBase: minimumDelta, patches: 0)
         // A few jumps widen every delta: see whether packing most deltas narrower and patching the rest pays.
-        if factor != nil && count >= 16 && deltaWidth >= 3, let window = patchedWindow(deltaWidth: deltaWidth) {
-            if window.bits < min(forBits, deltaBits) {
-                mode = DecimalFloatCodec.patchedDeltaMultiply
-                width = window.width
-                deltaBase = window.base
-                patches = window.patches
-            }
+        if multiplying && count >= 16 && deltaWidth >= 3, let window = patchedWindow(deltaWidth: deltaWidth),
+            window.bits < min(forBits, deltaBits) {
+            layout = PackedLayout(
+                mode: DecimalFloatCodec.patchedDeltaMultiply, width: window.width, base: spans.start, deltaBase: window.base,
+                patches: window.patches)
         }
-        let base = mode == DecimalFloatCodec.forDivide || mode == DecimalFloatCodec.forMultiply ? minimum : start
+        return layout
+    }
 
-        var writer = ByteWriterInto(output)
-        writer.write(UInt8(exponent))
-        writer.write(mode)
-        if let factor { writer.write(UInt8(factor)) }
-        writer.writeVarUInt(ZigZag.encode(base))
-        if mode == DecimalFloatCodec.deltaMultiply || mode == DecimalFloatCodec.patchedDeltaMultiply {
-            writer.writeVarUInt(ZigZag.encode(deltaBase))
-        }
-        writer.write(UInt8(width))
-        writer.writeVarUInt(UInt64(exceptions))
-        if mode == DecimalFloatCodec.patchedDeltaMultiply { writer.writeVarUInt(UInt64(patches)) }
-
-        // Pass 3: the packed integers.
-        var packer = BitPackWriter(output, offset: writer.position, width: width)
-        switch mode {
+    /// Pass 3: the packed integers, from byte `offset`; returns where they end.
+    private func packIntegers(_ layout: PackedLayout, at offset: Int) -> Int {
+        let count = values.count
+        let deltaBase = layout.deltaBase
+        var packer = BitPackWriter(output, offset: offset, width: layout.width)
+        switch layout.mode {
         case DecimalFloatCodec.zigzagDivide:
             for index in 1..<count { packer.append(ZigZag.encode(integers[index] &- integers[index - 1])) }
         case DecimalFloatCodec.deltaMultiply:
             for index in 1..<count { packer.append(UInt64(bitPattern: (integers[index] &- integers[index - 1]) &- deltaBase)) }
         case DecimalFloatCodec.patchedDeltaMultiply:
-            let mask: UInt64 = (1 << UInt64(width)) &- 1
+            let mask: UInt64 = (1 << UInt64(layout.width)) &- 1
             for index in 1..<count { packer.append(UInt64(bitPattern: (integers[index] &- integers[index - 1]) &- deltaBase) & mask) }
         default:
+            let base = layout.base
             for index in 0..<count { packer.append(UInt64(bitPattern: integers[index] &- base)) }
         }
-        writer.position = packer.finish()
-        if patches > 0 {
-            // The deltas outside the window: their high bits, as signed multiples of 2^width.
-            let mask: UInt64 = (1 << UInt64(width)) &- 1
-            var next = 0
-            for index in 1..<count {
-                let shifted = UInt64(bitPattern: (integers[index] &- integers[index - 1]) &- deltaBase)
-                guard shifted > mask else { continue }
-                writer.writeVarUInt(UInt64(index - 1 - next))
-                writer.writeVarUInt(ZigZag.encode(Int64(bitPattern: shifted &- (shifted & mask)) >> Int64(width)))
-                next = index
-            }
-        }
+        return packer.finish()
+    }
 
-        // Pass 4: the exceptions.
-        if exceptions > 0 {
-            var next = 0
-            for index in 0..<count where kinds[index] != Self.exactKind {
-                switch DecimalFloatCodec.slot(values[index], scale) {
-                case .exact(let n):
-                    // Beyond the branch-free range: a near exception at distance 0.
-                    writer.writeVarUInt(UInt64(index - next))
-                    let inSlot = n >= low && n <= high
-                    writer.writeVarUInt((inSlot ? 0 : 1) + 1)
-                    if !inSlot { writer.writeVarUInt(ZigZag.encode(n)) }
-                case .near(let n, let offset):
-                    writer.writeVarUInt(UInt64(index - next))
-                    let inSlot = n >= low && n <= high
-                    writer.writeVarUInt((ZigZag.encode(offset) << 1 | (inSlot ? 0 : 1)) + 1)
-                    if !inSlot { writer.writeVarUInt(ZigZag.encode(n)) }
-                case .whole:
-                    writer.writeVarUInt(UInt64(index - next))
-                    writer.writeVarUInt(0)
-                    writer.write(values[index].bitPattern)
-                }
-                next = index + 1
-            }
+    /// The deltas outside the patched window: their high bits, as signed multiples of 2^width.
+    private func writePatches(_ layout: PackedLayout, to writer: inout ByteWriterInto) {
+        let mask: UInt64 = (1 << UInt64(layout.width)) &- 1
+        var next = 0
+        for index in 1..<values.count {
+            let shifted = UInt64(bitPattern: (integers[index] &- integers[index - 1]) &- layout.deltaBase)
+            guard shifted > mask else { continue }
+            writer.writeVarUInt(UInt64(index - 1 - next))
+            writer.writeVarUInt(ZigZag.encode(Int64(bitPattern: shifted &- (shifted & mask)) >> Int64(layout.width)))
+            next = index
         }
-        return writer.position
+    }
+
+    /// Pass 4: the exceptions, each after the gap from the previous one.
+    private func writeExceptions<Scale: DecimalScale>(_ scale: Scale, to writer: inout ByteWriterInto) {
+        var next = 0
+        for index in 0..<values.count where kinds[index] != Self.exactKind {
+            writer.writeVarUInt(UInt64(index - next))
+            switch DecimalFloatCodec.slot(values[index], scale) {
+            case .exact(let n):
+                // Beyond the branch-free range: a near exception at distance 0.
+                let inSlot = n >= low && n <= high
+                writer.writeVarUInt((inSlot ? 0 : 1) + 1)
+                if !inSlot { writer.writeVarUInt(ZigZag.encode(n)) }
+            case .near(let n, let offset):
+                let inSlot = n >= low && n <= high
+                writer.writeVarUInt((ZigZag.encode(offset) << 1 | (inSlot ? 0 : 1)) + 1)
+                if !inSlot { writer.writeVarUInt(ZigZag.encode(n)) }
+            case .whole:
+                writer.writeVarUInt(0)
+                writer.write(values[index].bitPattern)
+            }
+            next = index + 1
+        }
     }
 
     /// About what a patch costs: a one-byte position gap and a one- or two-byte high part.
