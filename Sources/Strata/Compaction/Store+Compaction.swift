@@ -57,70 +57,107 @@ extension Store {
         progress: ((CompactionProgress) -> Void)?
     ) throws(StrataError) {
         let inputs = step.inputs
-        let bytesIn = inputs.reduce(0) { $0 + $1.byteCount }
         let started = monotonicNanoseconds()
-        var outputs: [SegmentFile] = []
+        let description = Self.describe(step)
         var outcome = CompactionJob.Outcome()
-        let window: CompactionWindow?
-        let description: String
-        switch step {
-        case .drop:
-            window = nil
-            description = "removing \(inputs.count) expired segment\(inputs.count == 1 ? "" : "s")"
+        var outputs: [SegmentFile] = []
+        if case .drop = step {
             // Removed unread, but their points are dropped all the same: the report counts them.
             outcome.pointsDropped = inputs.reduce(0) { $0 + $1.pointCount }
-        case .partition:
-            window = nil
-            description = "compacting \(inputs.count) flushed segment\(inputs.count == 1 ? "" : "s")"
-        case .merge(_, let into):
-            window = into
-            description = "merging \(inputs.count) segment\(inputs.count == 1 ? "" : "s") into one \(into.level == CompactionWindow.weekLevel ? "week" : "day")"
+        } else {
+            (outcome, outputs) = try write(step, now: now, paced: paced) { done, total in
+                progress?(CompactionProgress(step: number, description: description, devicesDone: done, devicesTotal: total))
+            }
         }
+        let cleared = try publishCompaction(replacing: inputs, with: outputs)
+
+        if case .drop = step { report.segmentsExpired += inputs.count } else { report.segmentsIn += inputs.count }
+        let bytesIn = inputs.reduce(0) { $0 + $1.byteCount }
+        let bytesOut = outputs.reduce(0) { $0 + $1.byteCount }
+        report.segmentsOut += outputs.count
+        report.bytesIn += bytesIn
+        report.bytesOut += bytesOut
+        report.pointsIn += outcome.pointsRead
+        report.pointsOut += outcome.outputs.reduce(0) { $0 + $1.pointCount }
+        report.pointsDropped += outcome.pointsDropped
+        report.deletionsCleared += cleared
+
+        let nanoseconds = monotonicNanoseconds() - started
+        metrics.compactionDuration.recordNanoseconds(nanoseconds)
+        metrics.segmentBytesWritten.increment(by: Int64(bytesOut))
+        metrics.segments.record(state.withLock { $0.segments.count })
+        logger.info("compaction step: \(description)", metadata: [
+            "segmentsIn": "\(inputs.count)", "segmentsOut": "\(outputs.count)", "bytesIn": "\(bytesIn)", "bytesOut": "\(bytesOut)",
+            "pointsDropped": "\(outcome.pointsDropped)", "milliseconds": "\(nanoseconds / 1_000_000)",
+        ])
+    }
+
+    /// What a step does, in the words of the progress line and the log.
+    private static func describe(_ step: CompactionStep) -> String {
+        let count = step.inputs.count
+        let segments = "segment\(count == 1 ? "" : "s")"
+        switch step {
+        case .drop: return "removing \(count) expired \(segments)"
+        case .partition: return "compacting \(count) flushed \(segments)"
+        case .merge(_, let into):
+            return "merging \(count) \(segments) into one \(into.level == CompactionWindow.weekLevel ? "week" : "day")"
+        }
+    }
+
+    /// Runs the job that rewrites `step`'s inputs and opens the segments it wrote
+    /// (removing them again if one cannot be opened). Nothing is published yet.
+    private func write(
+        _ step: CompactionStep, now: Int64, paced: Bool, progress: @escaping (_ done: Int, _ total: Int) -> Void
+    ) throws(StrataError) -> (CompactionJob.Outcome, [SegmentFile]) {
+        let inputs = step.inputs
+        let window: CompactionWindow?
+        if case .merge(_, let into) = step { window = into } else { window = nil }
         let (tombstones, segments, arriving) = state.withLock { ($0.manifest.tombstones, $0.segments, $0.unflushedTimes) }
         // Time spans still receiving points: the heads, and flushed segments this step leaves.
         let inputSequences = Set(inputs.map(\.sequence))
         var receiving = segments.filter { $0.level == 0 && !inputSequences.contains($0.sequence) }
             .compactMap(\.timeBounds).map { $0.first...$0.last }
         if let arriving { receiving.append(arriving) }
-        let outputDeletionsApplied = max(tombstones.map(\.rank).max() ?? 0, inputs.map(\.deletionsApplied).max() ?? 0)
-        if case .drop = step {} else {
-            let limit = paced ? configuration.compaction.backgroundBytesPerSecond : 0
-            let pacer = Pacer(bytesPerSecond: limit)
-            let job = CompactionJob(
-                inputs: inputs, window: window, tombstones: tombstones, retention: configuration.retention, now: now,
-                closeAfter: configuration.compaction.closeAfterMilliseconds,
-                largestLevel: largestLevel(for: inputs, now: now, among: segments), pointsPerChunk: configuration.pointsPerChunk,
-                provenance: SegmentProvenance(
-                    rank: inputs.map(\.rank).max()!, level: 0, deletionsApplied: outputDeletionsApplied,
-                    replaced: inputs.map(\.sequence)),
-                compression: { [configuration] window in
-                    // Cold data gets the strong compression. A window still receiving points
-                    // will be rewritten soon: the flush's cheap one (zstd took a fifth of a
-                    // compaction's time).
-                    let cold = window.isClosed(now: now, closeAfter: configuration.compaction.closeAfterMilliseconds)
-                        && !receiving.contains { $0.lowerBound <= window.last && $0.upperBound >= window.start }
-                    return cold ? configuration.compaction.compression : configuration.flushCompression
-                },
-                folder: segmentsDirectory, takeSequence: { self.takeSequence() },
-                paced: { pacer.pace(bytesWritten: $0) },
-                shouldContinue: { [background] in !paced || !background.isStopping },
-                progress: { done, total in
-                    progress?(CompactionProgress(step: number, description: description, devicesDone: done, devicesTotal: total))
-                })
-            outcome = try job.run()
-            do throws(StrataError) {
-                for output in outcome.outputs {
-                    outputs.append(try SegmentFile(
-                        path: segmentsDirectory + "/" + SegmentFormat.fileName(sequence: output.sequence),
-                        sequence: output.sequence, rank: inputs.map(\.rank).max()!, level: output.window.level,
-                        deletionsApplied: outputDeletionsApplied))
-                }
-            } catch {
-                for output in outcome.outputs { _ = try? FileSystem.removeFile(segmentsDirectory + "/" + SegmentFormat.fileName(sequence: output.sequence)) }
-                throw error
+        let deletionsApplied = max(tombstones.map(\.rank).max() ?? 0, inputs.map(\.deletionsApplied).max() ?? 0)
+        let rank = inputs.map(\.rank).max()!
+        let pacer = Pacer(bytesPerSecond: paced ? configuration.compaction.backgroundBytesPerSecond : 0)
+        let job = CompactionJob(
+            inputs: inputs, window: window, tombstones: tombstones, retention: configuration.retention, now: now,
+            closeAfter: configuration.compaction.closeAfterMilliseconds,
+            largestLevel: largestLevel(for: inputs, now: now, among: segments), pointsPerChunk: configuration.pointsPerChunk,
+            provenance: SegmentProvenance(rank: rank, level: 0, deletionsApplied: deletionsApplied, replaced: inputs.map(\.sequence)),
+            compression: { [configuration] window in
+                // Cold data gets the strong compression. A window still receiving points
+                // will be rewritten soon: the flush's cheap one (zstd took a fifth of a
+                // compaction's time).
+                let cold = window.isClosed(now: now, closeAfter: configuration.compaction.closeAfterMilliseconds)
+                    && !receiving.contains { $0.lowerBound <= window.last && $0.upperBound >= window.start }
+                return cold ? configuration.compaction.compression : configuration.flushCompression
+            },
+            folder: segmentsDirectory, takeSequence: { self.takeSequence() },
+            paced: { pacer.pace(bytesWritten: $0) },
+            shouldContinue: { [background] in !paced || !background.isStopping },
+            progress: progress)
+        let outcome = try job.run()
+        var outputs: [SegmentFile] = []
+        do throws(StrataError) {
+            for output in outcome.outputs {
+                outputs.append(try SegmentFile(
+                    path: segmentsDirectory + "/" + SegmentFormat.fileName(sequence: output.sequence),
+                    sequence: output.sequence, rank: rank, level: output.window.level, deletionsApplied: deletionsApplied))
             }
+        } catch {
+            for output in outcome.outputs { _ = try? FileSystem.removeFile(segmentsDirectory + "/" + SegmentFormat.fileName(sequence: output.sequence)) }
+            throw error
         }
+        return (outcome, outputs)
+    }
 
+    /// Publishes `outputs` in place of `inputs`, clearing the deletions no
+    /// segment needs any more, then lets the inputs go.
+    ///
+    /// - Returns: how many deletions were cleared.
+    private func publishCompaction(replacing inputs: [SegmentFile], with outputs: [SegmentFile]) throws(StrataError) -> Int {
         let replaced = Set(inputs.map(\.sequence))
         var cleared = 0
         let notDurable: StrataError?
@@ -157,25 +194,7 @@ extension Store {
         // the last query holding them is done.
         if let notDurable { throw notDurable }
         for input in inputs { input.markObsolete() }
-
-        if case .drop = step { report.segmentsExpired += inputs.count } else { report.segmentsIn += inputs.count }
-        report.segmentsOut += outputs.count
-        report.bytesIn += bytesIn
-        report.bytesOut += outputs.reduce(0) { $0 + $1.byteCount }
-        report.pointsIn += outcome.pointsRead
-        report.pointsOut += outcome.outputs.reduce(0) { $0 + $1.pointCount }
-        report.pointsDropped += outcome.pointsDropped
-        report.deletionsCleared += cleared
-
-        let nanoseconds = monotonicNanoseconds() - started
-        let bytesOut = outputs.reduce(0) { $0 + $1.byteCount }
-        metrics.compactionDuration.recordNanoseconds(nanoseconds)
-        metrics.segmentBytesWritten.increment(by: Int64(bytesOut))
-        metrics.segments.record(state.withLock { $0.segments.count })
-        logger.info("compaction step: \(description)", metadata: [
-            "segmentsIn": "\(inputs.count)", "segmentsOut": "\(outputs.count)", "bytesIn": "\(bytesIn)", "bytesOut": "\(bytesOut)",
-            "pointsDropped": "\(outcome.pointsDropped)", "milliseconds": "\(nanoseconds / 1_000_000)",
-        ])
+        return cleared
     }
 }
 
