@@ -58,6 +58,29 @@ struct DemoCommand: ParsableCommand {
         out.flush()
 
         let store = try Store(at: path)
+        let incidents = try ingest(generator, into: store, out: &out)
+        let segments = showDisk(of: store, out: &out)
+        let device = FleetGenerator.deviceName(min(42, devices - 1))
+        let end = options.start + options.duration
+        try showLastHour(of: device, in: store, end: end, out: &out)
+        let hottest = try scanTemperatures(in: store, incidents: incidents, out: &out)
+        try findIncidents(in: store, devices: devices, incidents: incidents, start: options.start, end: end, out: &out)
+        out.line()
+        out.line("Try next:")
+        out.line("   strata inspect \(path)")
+        out.line("   strata inspect \(path) --segment \(segments.first.map { String($0.path.split(separator: "/").last!) } ?? "0000000001.seg") | head -20")
+        out.line("   strata query \(path) --device \(device) --metric temperature --from \(TimeText.format(end - 600_000)) --format csv")
+        out.line("   strata downsample \(path) --device 'pump-00*' --metric temperature --step 1h --agg min,max,mean,count")
+        out.line("   strata anomalies \(path) --device \(hottest) --metric temperature --plot \(hottest).svg")
+        out.line("   strata anomalies \(path) --device 'pump-*' --metric temperature --detector flatline --window 30m")
+        out.flush()
+    }
+
+    /// Step 1: every device's readings appended as they come, then the late
+    /// blocks, then a flush. Returns the incidents the generator made.
+    private func ingest(
+        _ generator: FleetGenerator, into store: Store, out: inout StandardOutput
+    ) throws -> [(String, FleetGenerator.Incident)] {
         var generateSeconds = 0.0, appendSeconds = 0.0
         var lateBatches: [WriteBatch] = []
         var incidents: [(String, FleetGenerator.Incident)] = []
@@ -89,7 +112,11 @@ struct DemoCommand: ParsableCommand {
         out.line("   generated in \(Format.seconds(generateSeconds)); appended \(Format.count(appended)) points in \(Format.seconds(appendSeconds)) (\(Format.rate(Double(appended) / appendSeconds)) points/s),")
         out.line("   of which \(Format.count(latePoints)) arrived late, out of order, from \(lateBatches.count) devices; final flush \(Format.seconds(flushSeconds)).")
         out.line()
+        return incidents
+    }
 
+    /// Step 2: the segments' bytes per point, by column. Returns the segments.
+    private func showDisk(of store: Store, out: inout StandardOutput) -> [SegmentFile] {
         var usage = ByteUsage()
         let segments = store.segments()
         for segment in segments { usage.add(segment) }
@@ -100,9 +127,11 @@ struct DemoCommand: ParsableCommand {
         out.line("   timestamps \(Format.fixed(Double(usage.timeBytes * 8) / Double(usage.points), 2)) bits/point (one time column per device, shared by its 4 metrics),")
         out.line("   values \(Format.fixed(Double(usage.valueBytes * 8) / Double(usage.points), 2)) bits/point, index and statistics \(Format.fixed(Double(usage.indexBytes * 8) / Double(usage.points), 2)) bits/point.")
         out.line()
+        return segments
+    }
 
-        let device = FleetGenerator.deviceName(min(42, devices - 1))
-        let end = options.start + options.duration
+    /// Step 3: a range query, the first and last points of one device's last hour.
+    private func showLastHour(of device: String, in store: Store, end: Int64, out: inout StandardOutput) throws {
         let queryStarted = Date()
         let lastHour = try store.query(device: device, metric: "temperature", from: end - 3_600_000, to: end)
         let querySeconds = Date().timeIntervalSince(queryStarted)
@@ -112,7 +141,13 @@ struct DemoCommand: ParsableCommand {
         for point in shown { table.add([TimeText.format(point.timestamp), ValueText.exact(point.value)]) }
         out.line(table.render(indent: "   "))
         out.line()
+    }
 
+    /// Step 4: every temperature of the fleet read, the hottest reading found,
+    /// and the generator's incidents counted. Returns the hottest device.
+    private func scanTemperatures(
+        in store: Store, incidents: [(String, FleetGenerator.Incident)], out: inout StandardOutput
+    ) throws -> String {
         let scanStarted = Date()
         var hottest: (device: String, value: Double, time: Int64) = ("", -.infinity, 0)
         var scanned = 0
@@ -144,16 +179,7 @@ struct DemoCommand: ParsableCommand {
         out.line("   In all, the generator made \(overheating) device\(overheating == 1 ? "" : "s") overheat, stuck \(stuck) temperature sensor\(stuck == 1 ? "" : "s"),")
         out.line("   and took \(offline) device\(offline == 1 ? "" : "s") offline for a while.")
         out.line()
-        try findIncidents(in: store, devices: devices, incidents: incidents, start: options.start, end: end, out: &out)
-        out.line()
-        out.line("Try next:")
-        out.line("   strata inspect \(path)")
-        out.line("   strata inspect \(path) --segment \(segments.first.map { String($0.path.split(separator: "/").last!) } ?? "0000000001.seg") | head -20")
-        out.line("   strata query \(path) --device \(device) --metric temperature --from \(TimeText.format(end - 600_000)) --format csv")
-        out.line("   strata downsample \(path) --device 'pump-00*' --metric temperature --step 1h --agg min,max,mean,count")
-        out.line("   strata anomalies \(path) --device \(hottest.device) --metric temperature --plot \(hottest.device).svg")
-        out.line("   strata anomalies \(path) --device 'pump-*' --metric temperature --detector flatline --window 30m")
-        out.flush()
+        return hottest.device
     }
 
     /// Step 5: the automatic detector over every pump's temperature (both cores), and
