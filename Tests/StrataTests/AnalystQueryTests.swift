@@ -453,7 +453,7 @@ struct AnalystQueryTests {
         func localMidnight(_ time: Int64) -> Int64 {
             Int64((calendar.startOfDay(for: Date(timeIntervalSince1970: Double(time) / 1000)).timeIntervalSince1970 * 1000).rounded())
         }
-        var options = DownsampleOptions(step: 86_400_000)
+        var options = DownsampleOptions(step: Milliseconds.day)
         options.timeZone = try TimeZoneRules(identifier: zone)
         options.aggregates = [.percentile(50), .increase, .rate]
         let reading = Array(try store.downsample(device: "d", metric: "r", options: options).buckets)
@@ -480,7 +480,7 @@ struct AnalystQueryTests {
         }
         // Merged with itself and with empty days filled: the same local days.
         options.includesEmptyBuckets = true
-        options.from = start - 3 * 86_400_000
+        options.from = start - 3 * Milliseconds.day
         options.fill = .previous
         let merged = Array(try store.downsample(merging: [SeriesKey(device: "d", metric: "r"), SeriesKey(device: "d", metric: "r")],
                                                 as: SeriesKey(device: "d", metric: "*"), options: options).buckets)

@@ -207,7 +207,7 @@ struct AnomalyMonitorTests {
         // third day at 15:00 a half-hour excursion 4 degrees above the day's usual value.
         var random = SeededGenerator(seed: 33)
         var detector = AutomaticDetector(settings: .standard)
-        let day: Int64 = 86_400_000, step: Int64 = 10_000
+        let day: Int64 = Milliseconds.day, step: Int64 = 10_000
         var starts: [Int64] = []
         var since = Int.max
         for index in 0..<Int(3 * day / step) {

@@ -48,7 +48,7 @@ struct BackupTests {
         let live = directory.appending("live")
         let store = try Store(at: live, configuration: configuration)
         // Timestamps a minute apart, spread over past weeks, so compactions write several windows.
-        let day: Int64 = 86_400_000
+        let day: Int64 = Milliseconds.day
         let base = (wallClockMilliseconds() / day - 30) * day
         func time(_ index: Int) -> Int64 { base + Int64(index) * 60_000 }
         // A device deleted before any backup: its points must not come back from a copied log.

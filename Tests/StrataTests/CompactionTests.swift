@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Compaction, deletions and retention")
 struct CompactionTests {
-    static let day: Int64 = 86_400_000
+    static let day: Int64 = Milliseconds.day
     /// A recent midnight, so the data spans closed weeks, closed days and the open day.
     static let today: Int64 = wallClockMilliseconds() / day * day
 

@@ -315,7 +315,7 @@ struct DeviceDirectoryTests {
         configuration.compaction.runsInBackground = false
         configuration.pointsPerChunk = 32
         let store = try Store(at: directory.path, configuration: configuration)
-        let start = wallClockMilliseconds() / 86_400_000 * 86_400_000 - 3 * 86_400_000
+        let start = wallClockMilliseconds() / Milliseconds.day * Milliseconds.day - 3 * Milliseconds.day
         var expected: [String: [Int64]] = [:]
         // Three flushes over overlapping, different sets of devices.
         for (flush, step) in [2, 3, 1].enumerated() {

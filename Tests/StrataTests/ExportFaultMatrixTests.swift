@@ -15,7 +15,7 @@ struct ExportFaultMatrixTests {
     static let operations: [FaultInjection.Operation] = [.open, .makeDirectory, .write, .sync, .rename, .directorySync, .unlink]
 
     static func points(_ device: String, days: [Int64]) -> SeriesPoints {
-        let timestamps = days.flatMap { day in (0..<50).map { day * PartitionNaming.millisecondsPerDay + $0 * 60_000 } }
+        let timestamps = days.flatMap { day in (0..<50).map { day * Milliseconds.day + $0 * 60_000 } }
         return SeriesPoints(series: SeriesKey(device: device, metric: "t"), type: .float64,
                             columns: SeriesColumns(timestamps: timestamps, bits: timestamps.indices.map { Double($0).bitPattern }))
     }

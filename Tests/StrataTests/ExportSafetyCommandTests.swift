@@ -142,7 +142,7 @@ struct ExportSafetyCommandTests {
         let directory = TemporaryDirectory()
         let storePath = directory.appending("store")
         let year10000: Int64 = 253_402_300_800_000  // 10000-01-01T00:00:00Z
-        let day: Int64 = 86_400_000
+        let day: Int64 = Milliseconds.day
         let times: [Int64] = [.min, .min + 1, -62_167_305_600_000, -62_167_219_200_000, -1, 0,
                               year10000, year10000 + day, year10000 + 2 * day + 5, .max - 1, .max]
         let store = try Store(at: storePath)

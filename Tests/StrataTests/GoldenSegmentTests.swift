@@ -13,7 +13,7 @@ struct GoldenSegmentTests {
     /// both value types, special floats, negative timestamps, several chunks.
     static func content() -> [DeviceColumns] {
         let regular = (0..<40).map { Int64($0) * 60_000 - 1_200_000 }
-        let irregular: [Int64] = [-5_000_000_000, -1, 0, 1, 17, 1_000_003, 86_400_000 * 365 * 50]
+        let irregular: [Int64] = [-5_000_000_000, -1, 0, 1, 17, 1_000_003, Milliseconds.day * 365 * 50]
         let floats = regular.indices.map { index -> Double in
             switch index {
             case 3: -0.0
@@ -95,7 +95,7 @@ struct GoldenSegmentTests {
         #expect(segment.pointCount == 40 + 40 + 7 + 7)
         let bounds = try #require(segment.timeBounds)
         #expect(bounds.first == -5_000_000_000)
-        #expect(bounds.last == Int64(86_400_000) * 365 * 50)
+        #expect(bounds.last == Int64(Milliseconds.day) * 365 * 50)
         #expect(try segment.series(ofDevice: "météo-2").map(\.pointCount) == [7])
     }
 

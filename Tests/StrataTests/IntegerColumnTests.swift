@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Int64 columns through the store")
 struct IntegerColumnTests {
-    static let day: Int64 = 86_400_000
+    static let day: Int64 = Milliseconds.day
     static let minute: Int64 = 60_000
 
     /// Int64 series of the shapes the patched integer codec chooses between,

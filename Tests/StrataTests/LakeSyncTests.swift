@@ -12,7 +12,7 @@ import Glibc
 /// and interrupted syncs; and a sync must rewrite only what changed.
 @Suite("Lake sync: incremental, exact, crash-safe, several stores in one lake")
 struct LakeSyncTests {
-    static let day = PartitionNaming.millisecondsPerDay
+    static let day = Milliseconds.day
     static let devices = ["pump-1", "pompe/é", "valve 7", "x"]
     static let metrics = ["temperature", "power"]
 

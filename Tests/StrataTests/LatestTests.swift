@@ -172,7 +172,7 @@ struct LatestTests {
     func retention() throws {
         let directory = TemporaryDirectory()
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let day: Int64 = 86_400_000
+        let day: Int64 = Milliseconds.day
         do {
             let store = try Store(at: directory.path)
             try store.append(device: "keep-1", metric: "m", timestamps: [now - 10 * day, now - 5 * day], values: [1.0, 2.0])

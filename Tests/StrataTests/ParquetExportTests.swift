@@ -68,7 +68,7 @@ struct ExportedRow: Equatable, Comparable, CustomStringConvertible {
        .enabled(if: ParquetReaders.available, "python3 cannot import duckdb and pyarrow (python3 -m pip install duckdb pyarrow); Parquet read-back skipped"))
 struct ParquetExportTests {
     static let devices = ["a=b", "pompe-é", "pump-1", "pump/2"]
-    static let day: Int64 = 86_400_000
+    static let day: Int64 = Milliseconds.day
 
     /// Several devices, both value types, special floats among ordinary ones, three days from a midday (four UTC dates).
     static func makeStore(_ path: String) throws -> [ExportedRow] {

@@ -8,7 +8,7 @@ import Glibc
 
 @Suite("Partitioned Parquet export as library code: names, dates, links, atomic files")
 struct PartitionedParquetExportTests {
-    static let day = PartitionNaming.millisecondsPerDay
+    static let day = Milliseconds.day
 
     /// A series of `device` with one Float64 point per timestamp.
     static func points(_ device: String, _ timestamps: [Int64]) -> SeriesPoints {

@@ -57,7 +57,7 @@ struct StoreLoadTests {
     func history(seed: UInt64) throws {
         let directory = TemporaryDirectory()
         var model: Model = [:]
-        let stage = try Self.randomStage(seed: seed, from: Self.history, span: 40 * 86_400_000, model: &model)
+        let stage = try Self.randomStage(seed: seed, from: Self.history, span: 40 * Milliseconds.day, model: &model)
         let store = try Store(at: directory.path)
         let report = try store.load(stage)
         #expect(report.placedInWindow)
@@ -76,7 +76,7 @@ struct StoreLoadTests {
         let directory = TemporaryDirectory()
         var model: Model = [:]
         // Four years from 2013: more than one window of any level that is finished.
-        let stage = try Self.randomStage(seed: 40 + seed, from: 1_362_096_000_000, span: 4 * 365 * 86_400_000, model: &model)
+        let stage = try Self.randomStage(seed: 40 + seed, from: 1_362_096_000_000, span: 4 * 365 * Milliseconds.day, model: &model)
         let store = try Store(at: directory.path)
         let report = try store.load(stage)
         #expect(report.placedInWindow)
@@ -115,18 +115,18 @@ struct StoreLoadTests {
         var model: Model = [:]
         let store = try Store(at: directory.path)
         // Stored before: a compacted segment, then points in the head.
-        var earlier = try Self.randomStage(seed: 10, from: Self.history, span: 20 * 86_400_000, model: &model)
+        var earlier = try Self.randomStage(seed: 10, from: Self.history, span: 20 * Milliseconds.day, model: &model)
         try store.load(earlier)
         var random = SeededGenerator(seed: 11)
         var batch = WriteBatch()
         for _ in 0..<300 {
-            let time = Self.history + Int64(random.next() % (20 * 86_400_000))
+            let time = Self.history + Int64(random.next() % UInt64(20 * Milliseconds.day))
             let value = Double(Int64(bitPattern: random.next()) >> 20)
             try batch.append(device: "pump-1", metric: "temp-0", timestamp: time, value: value)
             model[SeriesKey(device: "pump-1", metric: "temp-0"), default: (.float64, [:])].points[time] = value.bitPattern
         }
         try store.append(batch)
-        earlier = try Self.randomStage(seed: 12, from: Self.history, span: 20 * 86_400_000, model: &model)
+        earlier = try Self.randomStage(seed: 12, from: Self.history, span: 20 * Milliseconds.day, model: &model)
         let report = try store.load(earlier)
         #expect(!report.placedInWindow, "a flushed segment ranks below the load: it cannot be a compacted one")
         try Self.expectMatches(store, model)
@@ -234,7 +234,7 @@ struct StoreLoadTests {
     @Test("A stage rolled back to a mark holds exactly what it held at the mark")
     func rollBack() throws {
         var model: Model = [:]
-        var stage = try Self.randomStage(seed: 30, from: Self.history, span: 86_400_000, model: &model)
+        var stage = try Self.randomStage(seed: 30, from: Self.history, span: Milliseconds.day, model: &model)
         let mark = stage.mark()
         let before = StreamedImportTests.contents(of: stage)
         let (points, first, last) = (stage.pointCount, stage.minimumTime, stage.maximumTime)

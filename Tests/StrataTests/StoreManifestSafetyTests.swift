@@ -168,7 +168,7 @@ struct StoreManifestSafetyTests {
         let path = directory.appending("store")
         var configuration = Configuration()
         configuration.compaction.runsInBackground = false
-        let day: Int64 = 86_400_000
+        let day: Int64 = Milliseconds.day
         var inputCopy: (name: String, bytes: Data)?
         do {
             let store = try Store(at: path, configuration: configuration)

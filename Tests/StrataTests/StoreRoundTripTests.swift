@@ -20,7 +20,7 @@ struct StoreRoundTripTests {
             case .huge: time = Int64(bitPattern: random.next()) / 2
             case .unsorted: time = 1_700_000_000_000 + Int64(random.next() % UInt64(count * 10))
             case .duplicates: time = 1_700_000_000_000 + Int64(index / 3) * 1000
-            case .negative: time = -86_400_000 * 365 * 100 + Int64(index) * 60_000
+            case .negative: time = -Milliseconds.day * 365 * 100 + Int64(index) * 60_000
             }
             result.append(time)
         }
@@ -123,7 +123,7 @@ struct StoreRoundTripTests {
         for metric in ["pm25", "pm10", "temp"] {
             try store.append(device: "station", metric: metric, timestamps: times, values: times.map { Double($0 % 977) / 10 })
         }
-        let daily = (0..<10).map { Int64($0) * 86_400_000 }
+        let daily = (0..<10).map { Int64($0) * Milliseconds.day }
         try store.append(device: "station", metric: "rain", timestamps: daily, values: daily.map { _ in 0.5 })
         try store.flush()
         let chunks = store.segments()[0].chunkDescriptions()

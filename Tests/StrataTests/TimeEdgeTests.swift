@@ -179,7 +179,7 @@ struct TimeEdgeTests {
             try store.close()
         }
         var configuration = Configuration()
-        configuration.retention = RetentionPolicy(rules: [.init(devicePrefix: "d", maximumAgeMilliseconds: 86_400_000)])
+        configuration.retention = RetentionPolicy(rules: [.init(devicePrefix: "d", maximumAgeMilliseconds: Milliseconds.day)])
         let store = try Store(at: directory.path, configuration: configuration, create: false)
         let report = try store.compact()
         #expect(report.segmentsExpired == 1)

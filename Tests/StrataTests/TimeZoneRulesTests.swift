@@ -17,7 +17,6 @@ import Testing
         "Asia/Tehran", "Europe/Lisbon", "Antarctica/Troll", "Pacific/Kiritimati",
     ]
 
-    static let millisecondsPerDay: Int64 = 86_400_000
 
     /// The UTC instant of a proleptic Gregorian date and time, in milliseconds.
     static func utc(_ year: Int, _ month: Int, _ day: Int, _ hour: Int = 0, _ minute: Int = 0, _ second: Int = 0) -> Int64 {
@@ -29,7 +28,7 @@ import Testing
 
     /// The day number (days since 1970-01-01) of a date.
     static func dayNumber(_ year: Int, _ month: Int, _ day: Int) -> Int64 {
-        utc(year, month, day) / millisecondsPerDay
+        utc(year, month, day) / Milliseconds.day
     }
 
     /// A random instant in whole seconds from 1900 to 2100, in milliseconds.
@@ -156,7 +155,7 @@ import Testing
                 if rules.localDayBucket(containing: instant) != day { failures.append("instant \(instant): bucket differs") }
             }
             for _ in 0..<3000 {
-                let day = Self.randomInstant1900To2100(&generator) / Self.millisecondsPerDay
+                let day = Self.randomInstant1900To2100(&generator) / Milliseconds.day
                 let start = rules.startOfLocalDay(day)
                 let next = rules.startOfLocalDay(day + 1)
                 if start == next {
@@ -187,7 +186,7 @@ import Testing
             }
             #expect(rules.startOfLocalDay(.min) == .min)
             #expect(rules.startOfLocalDay(.max) == .max)
-            let lastDay = Int64.max / Self.millisecondsPerDay
+            let lastDay = Int64.max / Milliseconds.day
             #expect(rules.startOfLocalDay(lastDay + 3) == .max && rules.startOfLocalDay(-lastDay - 3) == .min)
             let representable = rules.startOfLocalDay(lastDay - 1)
             #expect(representable < .max && rules.localDay(containing: representable) == lastDay - 1)

@@ -169,7 +169,7 @@ let nabPoints = 152_965
 let benchmarks: @Sendable () -> Void = {
     print("AnomalyMonitor.bytesPerSeries = \(AnomalyMonitor.bytesPerSeries)")
     let automatic = AnomalyOptions()
-    let zScore = AnomalyOptions(detector: .zScore(window: 86_400_000, threshold: 4))
+    let zScore = AnomalyOptions(detector: .zScore(window: Milliseconds.day, threshold: 4))
     let nab = FixtureSlot()
     let fleet = FixtureSlot()
 

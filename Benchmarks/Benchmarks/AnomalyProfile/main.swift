@@ -59,7 +59,7 @@ case "scan", "zscore":
     }
     try store.append(batch)
     try store.flush()
-    let options = mode == "scan" ? AnomalyOptions() : AnomalyOptions(detector: .zScore(window: 86_400_000, threshold: 4))
+    let options = mode == "scan" ? AnomalyOptions() : AnomalyOptions(detector: .zScore(window: Milliseconds.day, threshold: 4))
     for round in 0..<rounds {
         var windows = 0
         let elapsed = try ContinuousClock().measure {

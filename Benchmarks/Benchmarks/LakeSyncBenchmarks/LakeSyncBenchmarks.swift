@@ -12,7 +12,7 @@ import Strata
 // the temporary directory: each rewritten file is fsynced, so the file system matters.
 
 let benchDirectory = ProcessInfo.processInfo.environment["STRATA_BENCH_DIR"] ?? NSTemporaryDirectory()
-let day: Int64 = 86_400_000
+let day: Int64 = Milliseconds.day
 let devices = (0..<200).map { "meter-\($0)" }
 let start: Int64 = 20_000 * day
 

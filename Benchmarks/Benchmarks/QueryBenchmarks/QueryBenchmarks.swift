@@ -11,7 +11,7 @@ import Strata
 //   series, each on one thread and, where the library offers it, on every core.
 
 let directory = ProcessInfo.processInfo.environment["STRATA_BENCH_DIR"] ?? NSTemporaryDirectory()
-let year: Int64 = 365 * 86_400_000
+let year: Int64 = 365 * Milliseconds.day
 let start: Int64 = 1_735_689_600_000  // 2025-01-01T00:00:00Z
 
 /// A temperature at 0.1 °C resolution: a daily cycle plus a slow random walk.
@@ -28,7 +28,7 @@ func buildYearStore() -> Store {
             walk += Int64(state >> 62) - 1
             let cycle = sin(Double(second) / 86_400 * 2 * .pi) * 40
             let tenths = 200 + Int64(cycle) + walk % 30
-            batch.append(series: series, timestamp: start + Int64(day) * 86_400_000 + Int64(second) * 1000, value: Double(tenths) / 10)
+            batch.append(series: series, timestamp: start + Int64(day) * Milliseconds.day + Int64(second) * 1000, value: Double(tenths) / 10)
         }
         try! store.append(batch)
     }
@@ -90,7 +90,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     let fleet = buildFleetStore()
-    let end = start + 86_400_000
+    let end = start + Milliseconds.day
     Benchmark(
         "last hour of each of 10,000 devices (10,000 queries per op)",
         configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal], scalingFactor: .one, maxDuration: .seconds(5))

@@ -8,10 +8,8 @@ struct CompactionWindow: Hashable, Sendable, Comparable {
     static let weekLevel: UInt8 = 2
     static let seasonLevel: UInt8 = 3
     static let topLevel: UInt8 = 5
-    static let dayMilliseconds: Int64 = 86_400_000
-    static let weekMilliseconds: Int64 = 7 * dayMilliseconds
     /// 1970-01-05, the first Monday after the epoch, is 4 days in.
-    private static let weekOffset: Int64 = 4 * dayMilliseconds
+    private static let weekOffset: Int64 = 4 * Milliseconds.day
 
     let level: UInt8
     /// The first millisecond of the window.
@@ -19,9 +17,9 @@ struct CompactionWindow: Hashable, Sendable, Comparable {
 
     static func length(of level: UInt8) -> Int64 {
         switch level {
-        case dayLevel: return dayMilliseconds
-        case weekLevel: return weekMilliseconds
-        default: return weekMilliseconds << (4 * (Int64(level) - 2))
+        case dayLevel: return Milliseconds.day
+        case weekLevel: return Milliseconds.week
+        default: return Milliseconds.week << (4 * (Int64(level) - 2))
         }
     }
 
@@ -77,7 +75,7 @@ struct CompactionWindow: Hashable, Sendable, Comparable {
     /// True when the window ended long enough before `now` (windows above a
     /// day wait a day longer, so a week's last day is merged before its week).
     func isClosed(now: Int64, closeAfter: Int64) -> Bool {
-        let wait = closeAfter + (level == Self.dayLevel ? 0 : Self.dayMilliseconds)
+        let wait = closeAfter + (level == Self.dayLevel ? 0 : Milliseconds.day)
         return last < .max && Int128(last) + Int128(wait) < Int128(now)
     }
 

@@ -44,7 +44,7 @@ public enum TimeText {
         guard var year = number(4), expect(0x2D), let month = number(2), expect(0x2D), let day = number(2) else { return nil }
         if negativeYear { year = -year }
         guard (1...12).contains(month), (1...daysInMonth(year: year, month: month)).contains(day) else { return nil }
-        var milliseconds = daysFromCivil(year: year, month: month, day: day) * 86_400_000
+        var milliseconds = daysFromCivil(year: year, month: month, day: day) * Milliseconds.day
         if position == bytes.count { return milliseconds }
 
         guard position < bytes.count, bytes[position] == 0x54 || bytes[position] == 0x74 || bytes[position] == 0x20 else { return nil }
@@ -79,7 +79,7 @@ public enum TimeText {
     /// Formats epoch milliseconds as RFC 3339 in UTC: `2015-03-01T00:00:00Z`,
     /// with `.250` when the milliseconds are not zero.
     public static func format(_ milliseconds: Int64) -> String {
-        let (days, remainder) = floorDivision(milliseconds, 86_400_000)
+        let (days, remainder) = floorDivision(milliseconds, Milliseconds.day)
         let (year, month, day) = civilFromDays(days)
         let hour = remainder / 3_600_000, minute = remainder / 60_000 % 60, second = remainder / 1000 % 60
         let millis = remainder % 1000
@@ -137,7 +137,7 @@ public enum TimeText {
 public enum DurationText {
     /// Milliseconds of `text`, or nil when it is not a positive duration.
     public static func parseMilliseconds(_ text: String) -> Int64? {
-        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000), ("w", 604_800_000)]
+        let units: [(String, Int64)] = [("ms", 1), ("s", Milliseconds.second), ("m", Milliseconds.minute), ("h", Milliseconds.hour), ("d", Milliseconds.day), ("w", Milliseconds.week)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
             let digits = text.dropLast(suffix.count)
             // "ms" also ends in "s": the longer unit is tried first, so "5ms" never reads as "5m" + "s".

@@ -67,7 +67,7 @@ public enum LakeGranularity: String, Sendable, CaseIterable {
 
     /// The first millisecond of `day`, clamped to Int64.
     static func startOfDay(_ day: Int64) -> Int64 {
-        let (start, overflow) = day.multipliedReportingOverflow(by: PartitionNaming.millisecondsPerDay)
+        let (start, overflow) = day.multipliedReportingOverflow(by: Milliseconds.day)
         return overflow ? (day < 0 ? .min : .max) : start
     }
 

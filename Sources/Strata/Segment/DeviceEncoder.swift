@@ -101,7 +101,7 @@ struct DeviceEncoder {
     /// a chunk that stays inside one unit also stays inside every larger one.
     static let alignmentUnits: [Int64] = [
         1_000, 5_000, 10_000, 30_000, 60_000, 300_000, 900_000, 1_800_000,
-        3_600_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000,
+        3_600_000, 10_800_000, 21_600_000, 43_200_000, Milliseconds.day,
     ]
 
     /// Cuts a sorted time column into chunks of at most `pointsPerChunk` points

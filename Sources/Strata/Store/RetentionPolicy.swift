@@ -7,8 +7,8 @@
 ///
 /// ```swift
 /// var configuration = Configuration()
-/// configuration.retention = RetentionPolicy(maximumAgeMilliseconds: 30 * 86_400_000,
-///                                           rules: [.init(devicePrefix: "test-", maximumAgeMilliseconds: 86_400_000)])
+/// configuration.retention = RetentionPolicy(maximumAgeMilliseconds: 30 * Milliseconds.day,
+///                                           rules: [.init(devicePrefix: "test-", maximumAgeMilliseconds: Milliseconds.day)])
 /// ```
 public struct RetentionPolicy: Sendable, Equatable {
     /// A retention age for the devices whose names start with a prefix.

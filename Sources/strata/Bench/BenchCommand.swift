@@ -264,7 +264,7 @@ struct BenchFleetCommand: ParsableCommand {
 
         var day: [Double] = []
         var dayBuckets = 0
-        let dayOptions = DownsampleOptions(step: 3_600_000, from: max(start, end - 86_400_000), to: end)
+        let dayOptions = DownsampleOptions(step: 3_600_000, from: max(start, end - Milliseconds.day), to: end)
         for _ in 0..<samples {
             let device = randomDevice()
             let started = Clock.nanoseconds()

@@ -22,7 +22,7 @@ struct FleetArrivalGenerator {
         var devices = 1_000
         var metrics = 4
         var interval: Int64 = 60_000
-        var duration: Int64 = 86_400_000
+        var duration: Int64 = Milliseconds.day
         var start: Int64 = 1_767_225_600_000  // 2026-01-01T00:00:00Z
         var seed: UInt64 = 42
     }
@@ -125,7 +125,7 @@ struct FleetArrivalGenerator {
     /// fall due at this step. After the last step, call ``finish(_:)``.
     mutating func arrivals<Sink: FleetReadingSink>(atStep step: Int, into sink: inout Sink) throws {
         let stepTime = options.start + Int64(step) * options.interval
-        let dayFraction = Double((stepTime - options.start) % 86_400_000) / 86_400_000
+        let dayFraction = Double((stepTime - options.start) % Milliseconds.day) / Double(Milliseconds.day)
         let cycle = sin(2 * Double.pi * (dayFraction - 0.3))
         let load = 0.6 + 0.4 * max(0, sin(2 * Double.pi * (dayFraction - 0.25)))
         for device in 0..<options.devices {

@@ -71,7 +71,7 @@ struct FleetBenchReport {
     private func perPoint(_ bytes: Int) -> Double { Double(bytes) / Double(max(1, points)) }
     private var pointsPerSecond: Double { Double(points) / max(ingestSeconds, 1e-9) }
     private var appendPointsPerSecond: Double { Double(points) / max(appendSeconds, 1e-9) }
-    private var days: Double { Double(duration) / 86_400_000 }
+    private var days: Double { Double(duration) / Double(Milliseconds.day) }
     private func perDay(_ files: Int) -> String { Format.fixed(Double(files) / max(days, 1e-9), 1) }
 
     func text() -> String {

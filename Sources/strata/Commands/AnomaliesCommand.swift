@@ -238,7 +238,7 @@ struct AnomaliesCommand: ParsableCommand {
         case nil: chosen = .automatic(try automaticSettings())
         case .above: chosen = .above(threshold!)
         case .below: chosen = .below(threshold!)
-        case .zscore: chosen = .zScore(window: windowLength ?? 86_400_000, threshold: threshold ?? 4)
+        case .zscore: chosen = .zScore(window: windowLength ?? Milliseconds.day, threshold: threshold ?? 4)
         case .robust: chosen = .robust(window: windowLength ?? 21_600_000, threshold: threshold ?? 6)
         case .rate: chosen = .rateOfChange(perSecond: threshold!)
         case .flatline: chosen = .flatline(minimumDuration: windowLength!)

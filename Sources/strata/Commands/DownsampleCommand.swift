@@ -125,7 +125,7 @@ struct DownsampleCommand: ParsableCommand {
             } catch {
                 throw ValidationError("--tz: \(error.message)")
             }
-            if DurationText.parseMilliseconds(step)! % 86_400_000 != 0 {
+            if DurationText.parseMilliseconds(step)! % Milliseconds.day != 0 {
                 throw ValidationError("--tz begins buckets at local midnight: --step must be whole days (1d, 7d, 1w), not \(step)")
             }
             if align == .from { throw ValidationError("--tz begins buckets at local midnight: it cannot be used with --align from") }

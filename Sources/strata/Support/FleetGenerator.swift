@@ -12,7 +12,7 @@ struct FleetGenerator {
     struct Options {
         var devices = 1_000
         var interval: Int64 = 10_000
-        var duration: Int64 = 86_400_000
+        var duration: Int64 = Milliseconds.day
         var start: Int64 = 1_767_225_600_000  // 2026-01-01T00:00:00Z
         var seed: UInt64 = 42
     }
@@ -65,7 +65,7 @@ struct FleetGenerator {
         let dice = random.unit()
         // In a fleet of two days or more, devices run a day before anything goes wrong, as
         // deployed devices do (and as the anomaly detector, which learns a day, expects).
-        let settled: Int64 = options.duration >= 2 * 86_400_000 ? 86_400_000 : 0
+        let settled: Int64 = options.duration >= 2 * Milliseconds.day ? Milliseconds.day : 0
         let incidentStart = options.start + settled + Int64(random.unit() * Double(options.duration - settled) * 0.7)
         if dice < 0.01 {
             incidents.append(.overheating(from: incidentStart, to: incidentStart + 45 * 60_000))
@@ -103,7 +103,7 @@ struct FleetGenerator {
                 }
             }
             if skip { continue }
-            let dayFraction = Double((time - options.start) % 86_400_000) / 86_400_000
+            let dayFraction = Double((time - options.start) % Milliseconds.day) / Double(Milliseconds.day)
             let cycle = sin(2 * Double.pi * (dayFraction - 0.3))
             var temperatureValue = ((baseTemperature + swing * cycle + 0.15 * random.noise() + overheating) * 10).rounded() / 10
             if stuck {

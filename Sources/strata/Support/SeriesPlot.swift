@@ -62,7 +62,7 @@ enum SeriesPlot {
         for index in 0...5 {
             let time = fraction(index, of: 5, between: start, and: end)
             svg += "<line x1=\"\(f(x(time)))\" x2=\"\(f(x(time)))\" y1=\"\(f(top + plotHeight))\" y2=\"\(f(top + plotHeight + 5))\" stroke=\"#333\"/>\n"
-            let text = span > 2 * 86_400_000 ? date(time) : timeOfDay(time)
+            let text = span > 2 * Double(Milliseconds.day) ? date(time) : timeOfDay(time)
             // The end labels hang inward so they are not cut off at the edges.
             let anchor = index == 0 ? "start" : index == 5 ? "end" : "middle"
             svg += "<text x=\"\(f(x(time)))\" y=\"\(f(top + plotHeight + 20))\" text-anchor=\"\(anchor)\">\(escape(text))</text>\n"
@@ -78,7 +78,7 @@ enum SeriesPlot {
         }
         svg += """
             <rect x="\(f(left))" y="\(f(top))" width="\(f(plotWidth))" height="\(f(plotHeight))" fill="none" stroke="#333"/>
-            <text x="\(f(left + plotWidth / 2))" y="\(f(totalHeight - 10))" text-anchor="middle">time (UTC)\(span > 2 * 86_400_000 ? "" : ", " + date(start))</text>
+            <text x="\(f(left + plotWidth / 2))" y="\(f(totalHeight - 10))" text-anchor="middle">time (UTC)\(span > 2 * Double(Milliseconds.day) ? "" : ", " + date(start))</text>
             <text transform="translate(18 \(f(top + plotHeight / 2))) rotate(-90)" text-anchor="middle">\(escape(series.metric))</text>
             <text x="\(f(width - right))" y="\(f(totalHeight - 10))" text-anchor="end" fill="#777" font-size="11">band: min–max per \(DurationText.describe(options.step)) · line: mean\(anomalies.isEmpty ? "" : " · red: anomalies")\(scores == nil ? "" : " · below: highest score per column, dashed: alert threshold")</text>
             </svg>

@@ -3,7 +3,6 @@
 /// safe path component for any device name and any day a timestamp can fall on.
 public enum PartitionNaming {
     /// Milliseconds in a UTC day.
-    public static let millisecondsPerDay: Int64 = 86_400_000
 
     /// The longest path component written, in bytes: the limit of Linux
     /// file systems (`NAME_MAX`) and of APFS.
@@ -15,8 +14,8 @@ public enum PartitionNaming {
     /// The UTC day `timestamp` (ms since the epoch) falls on, as days since
     /// 1970-01-01 (negative before it). Defined for every Int64.
     public static func day(of timestamp: Int64) -> Int64 {
-        let quotient = timestamp / millisecondsPerDay
-        return timestamp % millisecondsPerDay < 0 ? quotient - 1 : quotient
+        let quotient = timestamp / Milliseconds.day
+        return timestamp % Milliseconds.day < 0 ? quotient - 1 : quotient
     }
 
     /// `date=` and the ISO 8601 calendar date of `day` (see ``date(ofDay:)``).

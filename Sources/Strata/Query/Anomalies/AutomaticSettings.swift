@@ -48,8 +48,8 @@ public struct AutomaticSettings: Sendable, Equatable {
     public static let maximumScale = AutomaticDetector.windowCapacity
 
     /// Settings with the given values; see each property for its meaning.
-    public init(sensitivity: Double = 0.5, historyPoints: Int = 12_000, historySpan: Int64 = 42 * 86_400_000,
-                learningSpan: Int64 = 86_400_000, shortScale: Int = 10, longScale: Int = 20,
+    public init(sensitivity: Double = 0.5, historyPoints: Int = 12_000, historySpan: Int64 = 42 * Milliseconds.day,
+                learningSpan: Int64 = Milliseconds.day, shortScale: Int = 10, longScale: Int = 20,
                 spikeMargin: Double = 0.6, spreadMargin: Double = 0.5, holdPoints: Int = 20) {
         self.sensitivity = sensitivity
         self.historyPoints = historyPoints

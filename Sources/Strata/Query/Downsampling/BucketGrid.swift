@@ -28,7 +28,7 @@ struct BucketGrid: Sendable {
         step = options.step
         localDays = options.timeZone.map(LocalDays.init)
         isFixed = options.timeZone == nil
-        days = max(1, options.step / DownsampleOptions.millisecondsPerDay)
+        days = max(1, options.step / Milliseconds.day)
     }
 
     /// The start of the bucket after the one starting at `start` (a start this grid gave).

@@ -83,7 +83,7 @@ public struct DownsampleOptions: Sendable, Equatable {
         }
         guard step > 0 else { throw StrataError(.invalidArgument, "the step must be positive, not \(step) ms") }
         if let timeZone {
-            guard step % Self.millisecondsPerDay == 0 else {
+            guard step % Milliseconds.day == 0 else {
                 throw StrataError(.invalidArgument, "buckets in the time zone \(timeZone.identifier) are whole local days: the step must be a multiple of 1d, not \(step) ms")
             }
             guard alignment == .epoch else {
@@ -97,7 +97,6 @@ public struct DownsampleOptions: Sendable, Equatable {
     }
 
     /// A day in milliseconds.
-    static let millisecondsPerDay: Int64 = 86_400_000
 
     /// The most buckets a query with ``includesEmptyBuckets`` may return: 10,000,000.
     public static let maximumBucketsWithEmpty = 10_000_000

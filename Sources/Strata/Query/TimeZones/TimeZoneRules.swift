@@ -43,7 +43,6 @@ public struct TimeZoneRules: Sendable {
     /// The largest offset any instant can have, seconds.
     private let maximumOffset: Int64
 
-    private static let millisecondsPerDay: Int64 = 86_400_000
 
     /// The database directory ``init(identifier:)`` reads: `$TZDIR` if set, else `/usr/share/zoneinfo`.
     public static var defaultDatabaseDirectory: String { TimeZoneDatabase.defaultDirectory }
@@ -104,9 +103,9 @@ public struct TimeZoneRules: Sendable {
     /// The local calendar day of `utcMilliseconds`: days since 1970-01-01 in
     /// local time, rounded down (a local time in 1969-12-31 is day -1).
     public func localDay(containing utcMilliseconds: Int64) -> Int64 {
-        let utcDay = CivilCalendar.floorDivide(utcMilliseconds, Self.millisecondsPerDay)
-        let intoDay = CivilCalendar.floorModulo(utcMilliseconds, Self.millisecondsPerDay)  // 0 ..< one day: no overflow below
-        return utcDay + CivilCalendar.floorDivide(intoDay + offset(at: utcMilliseconds), Self.millisecondsPerDay)
+        let utcDay = CivilCalendar.floorDivide(utcMilliseconds, Milliseconds.day)
+        let intoDay = CivilCalendar.floorModulo(utcMilliseconds, Milliseconds.day)  // 0 ..< one day: no overflow below
+        return utcDay + CivilCalendar.floorDivide(intoDay + offset(at: utcMilliseconds), Milliseconds.day)
     }
 
     /// The local day whose span `startOfLocalDay(d) ..< startOfLocalDay(d + 1)`
@@ -144,7 +143,7 @@ public struct TimeZoneRules: Sendable {
     public func startOfLocalDay(_ day: Int64) -> Int64 {
         // Beyond ±limit days no instant of the day is representable in
         // milliseconds; within, the arithmetic in seconds cannot overflow.
-        let limit = Int64.max / Self.millisecondsPerDay + 2
+        let limit = Int64.max / Milliseconds.day + 2
         guard day > -limit else { return Int64.min }
         guard day < limit else { return Int64.max }
         let seconds = firstInstant(reachingLocal: day * CivilCalendar.secondsPerDay)
