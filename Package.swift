@@ -9,6 +9,9 @@ let package = Package(
         .executable(name: "strata", targets: ["strata"]),
         // The codecs on their own, for benchmarks and for tools that read chunks directly.
         .library(name: "StrataCodecs", targets: ["StrataCodecs"]),
+        // What the tests and the benchmarks share: a seeded generator, temporary
+        // directories, a reference model of a store, and a runner for the CLI.
+        .library(name: "StrataTestSupport", targets: ["StrataTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -65,14 +68,19 @@ let package = Package(
             dependencies: ["Strata"],
             path: "Sources/StrataCrashTest"
         ),
+        .target(
+            name: "StrataTestSupport",
+            dependencies: ["Strata"],
+            path: "Tests/StrataTestSupport"
+        ),
         .testTarget(
             name: "StrataCodecsTests",
-            dependencies: ["StrataCodecs"]
+            dependencies: ["StrataCodecs", "StrataTestSupport"]
         ),
         .testTarget(
             name: "StrataTests",
             dependencies: [
-                "Strata", "strata", "strata-crash-test",
+                "Strata", "strata", "strata-crash-test", "StrataTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],

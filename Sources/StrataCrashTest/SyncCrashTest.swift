@@ -33,7 +33,7 @@ final class SyncCrashTest {
     let storePath: String
     let lake: String
     let scratch: String
-    var random: SeededGenerator
+    var random: SplitMix64
     let devices = (0..<30).map { "meter-\($0)" }
     /// The first day of the data: twelve days ago, so that retention of 8 to 11 days expires some of it.
     let firstDay: Int64
@@ -58,7 +58,7 @@ final class SyncCrashTest {
         storePath = work + "/store"
         lake = work + "/lake"
         scratch = work + "/fresh"
-        random = SeededGenerator(seed: seed)
+        random = SplitMix64(seed: seed)
         let today = Int64(Date().timeIntervalSince1970 * 1000) / Self.day
         firstDay = today - 12
         nextDay = firstDay + 8

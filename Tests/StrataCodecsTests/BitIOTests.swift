@@ -1,9 +1,10 @@
 import Testing
 @testable import StrataCodecs
+import StrataTestSupport
 
 @Suite struct BitIOTests {
     @Test func randomWidthSequencesRoundTrip() throws {
-        var rng = SplitMix64(seed: 64)
+        var rng = SeededGenerator(seed: 64)
         for round in 0..<200 {
             let fields = (0..<Int.random(in: 0..<300, using: &rng)).map { _ -> (UInt64, Int) in
                 let width = round % 2 == 0 ? Int.random(in: 1...64, using: &rng) : [1, 56, 57, 63, 64].randomElement(using: &rng)!

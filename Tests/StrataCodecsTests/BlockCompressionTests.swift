@@ -1,11 +1,12 @@
 import Testing
 @testable import StrataCodecs
+import StrataTestSupport
 
 @Suite struct BlockCompressionTests {
     static let algorithms: [BlockCompression] = [.lz4, .zstd(level: 1), .zstd(level: 3), .zstd(level: 19), .zstd(level: -5)]
 
     static func samples() -> [[UInt8]] {
-        var rng = SplitMix64(seed: 17)
+        var rng = SeededGenerator(seed: 17)
         let text = Array(String(repeating: "device=sensor-01 metric=temperature value=21.5\n", count: 500).utf8)
         let random = (0..<70_000).map { _ in UInt8.random(in: 0...255, using: &rng) }
         return [[], [42], text, random, [UInt8](repeating: 0, count: 1 << 20), Array(TimestampCodec.encode((0..<5000).map { Int64($0) * 1000 }))]
@@ -29,7 +30,7 @@ import Testing
     }
 
     @Test(arguments: algorithms) func corruptInputThrowsOrMismatches(_ algorithm: BlockCompression) throws {
-        var rng = SplitMix64(seed: 23)
+        var rng = SeededGenerator(seed: 23)
         let sample = Self.samples()[2]
         let compressed = try sample.withUnsafeBytes { try algorithm.compress($0) }
         // Truncation always fails.
@@ -50,7 +51,7 @@ import Testing
 
 @Suite struct ZstdStreamDecoderTests {
     static func payload() -> [UInt8] {
-        var rng = SplitMix64(seed: 31)
+        var rng = SeededGenerator(seed: 31)
         var text = ""
         for i in 0..<40_000 { text += "2024-01-01T00:00:\(i % 60)Z,sensor-\(i % 17),\(Double(Int.random(in: 0..<10_000, using: &rng)) / 100)\n" }
         return Array(text.utf8)
@@ -59,7 +60,7 @@ import Testing
     @Test func decodesAFrameFedInRandomPieces() throws {
         let original = Self.payload()
         let frame = try original.withUnsafeBytes { try BlockCompression.zstd(level: 3).compress($0) }
-        var rng = SplitMix64(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         for round in 0..<5 {
             var decoder = try ZstdStreamDecoder()
             var output: [UInt8] = []

@@ -1,5 +1,6 @@
 import Testing
 @testable import StrataCodecs
+import StrataTestSupport
 
 @Suite struct ChunkStatisticsTests {
     /// Straightforward reference: sort-free scans written for clarity, not speed.
@@ -70,7 +71,7 @@ import Testing
     @Test func branchFreeSummationMatchesNeumaierBitForBit() {
         // Random signs and exponents from subnormal to near overflow, so the addend is
         // often the larger term: the case where Neumaier's branch takes its other side.
-        var random = SplitMix64(seed: 2026)
+        var random = SeededGenerator(seed: 2026)
         for round in 0..<200 {
             let values = (0..<(1 + round * 7)).map { _ -> Double in
                 let exponent = Int(random.next() % 2_000) - 1_070
@@ -111,7 +112,7 @@ import Testing
     }
 
     @Test func valueCountAndSquaredDeviationsMatchANaiveComputation() {
-        var random = SplitMix64(seed: 77)
+        var random = SeededGenerator(seed: 77)
         for size in [1, 2, 3, 100, 1024] {
             var values = (0..<size).map { _ in Double(Int64(random.next() % 2_000_001) - 1_000_000) / 1000 }
             if size > 3 { values[1] = .nan; values[size - 2] = .nan }

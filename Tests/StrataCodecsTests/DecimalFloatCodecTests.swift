@@ -1,5 +1,6 @@
 import Testing
 @testable import StrataCodecs
+import StrataTestSupport
 
 /// Values whose bit patterns no decimal reproduces.
 private let specialFloats: [Double] = [
@@ -22,7 +23,7 @@ private let specialFloats: [Double] = [
     /// Sensor-like decimals with 0 to 6 digits after the point, plus every special value.
     @Test(arguments: 0...6)
     func decimalsWithSpecialValuesRoundTrip(digits: Int) throws {
-        var random = SplitMix64(seed: UInt64(digits) &+ 1000)
+        var random = SeededGenerator(seed: UInt64(digits) &+ 1000)
         var power = 1.0
         for _ in 0..<digits { power *= 10 }
         var values: [Double] = []
@@ -101,7 +102,7 @@ private let specialFloats: [Double] = [
     /// Short decimals decode with multiplications (modes 2 and 3), which
     /// vectorise; the chosen exponent-and-factor pair reproduces every value.
     @Test func shortDecimalsUseTheMultiplyModes() throws {
-        var random = SplitMix64(seed: 42)
+        var random = SeededGenerator(seed: 42)
         for digits in 0...4 {
             var level = 5_000.0
             let values = (0..<1000).map { _ in
@@ -134,7 +135,7 @@ private let specialFloats: [Double] = [
     /// and 1), which reproduces them all.
     @Test(arguments: [6, 8, 10])
     func manySignificantDigitsKeepTheDivision(digits: Int) throws {
-        var random = SplitMix64(seed: UInt64(digits))
+        var random = SeededGenerator(seed: UInt64(digits))
         var level: Int64 = 40_000_000_000
         let values = (0..<1000).map { _ -> Double in
             level += Int64(random.next() % 2001) - 1000
@@ -149,7 +150,7 @@ private let specialFloats: [Double] = [
     /// A slow walk with rare jumps packs its small steps narrow and patches
     /// the jumps (mode 4), up and down, and still round-trips exactly.
     @Test func jumpsArePatchedNotPacked() throws {
-        var random = SplitMix64(seed: 77)
+        var random = SeededGenerator(seed: 77)
         for jumpEvery in [13, 50, 200] {
             var level = 10_000
             let values = (0..<1000).map { index -> Double in
@@ -174,7 +175,7 @@ private let specialFloats: [Double] = [
     /// Every mode and every packed width round-trips at counts around the
     /// eight-value groups of the decoding kernels.
     @Test func multiplyKernelsRoundTripEveryWidth() throws {
-        var random = SplitMix64(seed: 9)
+        var random = SeededGenerator(seed: 9)
         for width in 0...50 {
             for count in [1, 2, 7, 8, 9, 15, 16, 17, 64, 65, 1000, 1001] {
                 let spread: UInt64 = width == 0 ? 0 : 1 << UInt64(width - 1)
@@ -203,7 +204,7 @@ private let specialFloats: [Double] = [
     }
 
     @Test func bitPackingRoundTripsEveryWidth() {
-        var random = SplitMix64(seed: 5)
+        var random = SeededGenerator(seed: 5)
         for width in 0...56 {
             for count in [0, 1, 7, 8, 9, 63, 64, 65, 1000] {
                 let mask: UInt64 = width == 0 ? 0 : (width == 64 ? .max : (1 << UInt64(width)) - 1)

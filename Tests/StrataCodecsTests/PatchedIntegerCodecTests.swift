@@ -1,5 +1,6 @@
 import Testing
 @testable import StrataCodecs
+import StrataTestSupport
 
 @Suite struct PatchedIntegerCodecTests {
     typealias Codec = PatchedIntegerCodec
@@ -39,7 +40,7 @@ import Testing
 
     /// Low values with a few far outliers, above and below: what patching is for.
     static func spikyGauge(count: Int, seed: UInt64) -> [Int64] {
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var values = (0..<count).map { _ in 20_000 + Int64.random(in: -300...300, using: &rng) }
         for spike in [count / 5, count / 2, 4 * count / 5] where spike < count {
             values[spike] = spike == count / 2 ? -1 : 9_000_000_000
@@ -49,7 +50,7 @@ import Testing
 
     /// A counter with random increments and three outliers: a reset to zero, and two one-sample glitches.
     static func counterWithOutliers(count: Int, seed: UInt64) -> [Int64] {
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var total: Int64 = 1_000_000
         var values = (0..<count).map { index -> Int64 in
             if index == count / 2 { total = 0 }
@@ -63,7 +64,7 @@ import Testing
 
     /// Runs of a few hundred values each, stepping between a handful of levels.
     static func longRuns(count: Int, seed: UInt64) -> [Int64] {
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var values: [Int64] = []
         while values.count < count {
             let level = [0, 1, 2, 5, 1_000_000][Int.random(in: 0..<5, using: &rng)]
@@ -109,7 +110,7 @@ import Testing
     @Test func randomMixesRoundTrip() throws {
         // Stretches of different shapes glued together, with random lengths and
         // occasional extremes: no layout fits the whole chunk.
-        var rng = SplitMix64(seed: 2026)
+        var rng = SeededGenerator(seed: 2026)
         for round in 0..<300 {
             let count = Int.random(in: 1...3000, using: &rng)
             var values: [Int64] = []
@@ -136,7 +137,7 @@ import Testing
     }
 
     @Test func everyPackedWidthRoundTrips() throws {
-        var rng = SplitMix64(seed: 17)
+        var rng = SeededGenerator(seed: 17)
         for width in 0...64 {
             // Offsets from the minimum that need exactly `width` bits, so no exception pays off.
             let values = (0..<300).map { index -> Int64 in
@@ -271,7 +272,7 @@ import Testing
     }
 
     @Test func corruptInputNeverCrashes() throws {
-        var rng = SplitMix64(seed: 99)
+        var rng = SeededGenerator(seed: 99)
         var outcomes: [CorruptInputOutcome] = []
         for _ in 0..<5000 {
             let length = Int.random(in: 0..<200, using: &rng)
@@ -297,7 +298,7 @@ import Testing
     }
 
     @Test func unpackAnyWidthMatchesTheWriter() {
-        var rng = SplitMix64(seed: 31)
+        var rng = SeededGenerator(seed: 31)
         for width in 0...64 {
             for count in [0, 1, 7, 8, 9, 65] {
                 let mask = width == 0 ? 0 : UInt64.max >> UInt64(64 - width)

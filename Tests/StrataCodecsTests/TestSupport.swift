@@ -1,29 +1,15 @@
 import Foundation
+import StrataTestSupport
+
 /// Seeded generators and shape catalogues shared by the codec tests, so every
 /// failure reproduces from its seed.
-
-/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast and good enough to drive
-/// property tests deterministically.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Sizes that cross the codecs' internal boundaries (blocks of 128, runs of 1024).
 let boundarySizes = [0, 1, 2, 3, 7, 8, 9, 127, 128, 129, 255, 256, 257, 1023, 1024, 1025, 2049, 5000]
 
 /// Named Int64 sequences of the given length covering the shapes a column sees.
 func integerShapes(count n: Int, seed: UInt64) -> [(String, [Int64])] {
-    var rng = SplitMix64(seed: seed)
+    var rng = SeededGenerator(seed: seed)
     let base: Int64 = 1_700_000_000_000
     var shapes: [(String, [Int64])] = []
     shapes.append(("constant", Array(repeating: base, count: n)))
@@ -64,7 +50,7 @@ func integerShapes(count n: Int, seed: UInt64) -> [(String, [Int64])] {
 
 /// Named Double sequences, including every special bit pattern a float column can hold.
 func floatShapes(count n: Int, seed: UInt64) -> [(String, [Double])] {
-    var rng = SplitMix64(seed: seed)
+    var rng = SeededGenerator(seed: seed)
     let specials: [Double] = [
         0.0, -0.0, .infinity, -.infinity, .nan, -.nan, .signalingNaN,
         Double(bitPattern: 0x7FF8_0000_DEAD_BEEF), Double(bitPattern: 0xFFF0_0000_0000_0001),

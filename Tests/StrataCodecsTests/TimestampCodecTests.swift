@@ -1,5 +1,6 @@
 import Testing
 @testable import StrataCodecs
+import StrataTestSupport
 
 @Suite struct TimestampCodecTests {
     @Test func roundTripsEveryShapeAndSize() throws {
@@ -57,7 +58,7 @@ import Testing
 
     @Test func deltasAreScaledByTheirCommonDivisor() throws {
         // Readings every 5 or 10 minutes in milliseconds: scale 300,000, dods of ±1 fit 9 bits.
-        var random = SplitMix64(seed: 11)
+        var random = SeededGenerator(seed: 11)
         var time: Int64 = 1_436_486_400_000
         let values = (0..<1000).map { _ in
             time += (random.next() % 3 == 0 ? 600_000 : 300_000)
@@ -94,7 +95,7 @@ import Testing
     }
 
     @Test func randomBytesNeverCrash() {
-        var rng = SplitMix64(seed: 1234)
+        var rng = SeededGenerator(seed: 1234)
         var outcomes: [CorruptInputOutcome] = []
         for _ in 0..<3000 {
             let length = Int.random(in: 0..<64, using: &rng)

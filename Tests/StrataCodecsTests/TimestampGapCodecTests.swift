@@ -1,5 +1,6 @@
 import Testing
 @testable import StrataCodecs
+import StrataTestSupport
 
 @Suite struct TimestampGapCodecTests {
     /// The form a chunk of two or more points was written in (layout byte bits 4...5).
@@ -9,7 +10,7 @@ import Testing
     /// one to a few steps mostly, now and then a long outage, optionally a
     /// few jittered readings.
     static func regularWithGaps(count: Int, step: Int64, gapChance: Int, jitter: Bool, seed: UInt64) -> [Int64] {
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var time: Int64 = 1_362_067_200_000
         var values: [Int64] = []
         values.reserveCapacity(count)
@@ -182,7 +183,7 @@ import Testing
     }
 
     @Test func randomAndMutatedBytesNeverCrash() {
-        var rng = SplitMix64(seed: 4321)
+        var rng = SeededGenerator(seed: 4321)
         var outcomes: [CorruptInputOutcome] = []
         for _ in 0..<3000 {
             let length = Int.random(in: 0..<64, using: &rng)

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import Strata
+import StrataTestSupport
 
 /// Percentiles, counters, merged groups and fills, each checked against a naive
 /// computation over the raw points that `query` returns.

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import Strata
+import StrataTestSupport
 
 /// `strata anomalies` as printed: the score and kind columns, the table's last
 /// point and peak precision, per-point scores, the automatic detector's tuning

@@ -1,5 +1,6 @@
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 /// The anomaly scanner as it was before the per-point verdicts and the window
 /// assembler (commit 651c3f1, its `score` being today's `magnitude`), kept as

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import Strata
+import StrataTestSupport
 
 /// A series of points for the anomaly tests: one device's metric, in time order.
 struct GeneratedSeries {

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import Strata
+import StrataTestSupport
 
 @Suite("Anomaly windows")
 struct AnomalyTests {

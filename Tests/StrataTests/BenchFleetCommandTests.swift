@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import Strata
+import StrataTestSupport
 
 @Suite("strata bench fleet, run small as a built binary")
 struct BenchFleetCommandTests {

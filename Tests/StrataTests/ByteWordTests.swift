@@ -1,5 +1,6 @@
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 /// `ByteWord` reads eight bytes of text at once: every operation must give what a
 /// byte-by-byte reading gives, for any bytes, including those with the top bit set.

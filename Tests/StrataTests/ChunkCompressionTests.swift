@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 @Suite("Chunk compression (format version 3 and later)")
 struct ChunkCompressionTests {

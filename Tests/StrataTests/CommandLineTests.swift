@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import Strata
+import StrataTestSupport
 
 @Suite("The strata command, run as a built binary")
 struct CommandLineTests {

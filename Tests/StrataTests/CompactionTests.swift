@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 @Suite("Compaction, deletions and retention")
 struct CompactionTests {

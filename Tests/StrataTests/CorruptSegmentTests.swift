@@ -2,6 +2,7 @@ import Testing
 import Foundation
 @testable import Strata
 import StrataCodecs
+import StrataTestSupport
 
 @Suite("Corrupt segments are named, and the rest stays readable")
 struct CorruptSegmentTests {

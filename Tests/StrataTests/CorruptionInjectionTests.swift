@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import Strata
+import StrataTestSupport
 
 // Damage injected into a store's files, property-style and seeded: every
 // injection must be found by `StoreVerifier.verify(at:)` and named with its

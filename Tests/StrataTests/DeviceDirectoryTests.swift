@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Strata
 import StrataCodecs
+import StrataTestSupport
 
 /// Format 6 segments: found through the device directory, each device entry
 /// checked on its own, damage confined to the device it hits.

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import Strata
+import StrataTestSupport
 
 @Suite("Exact Int64 sums in downsampling")
 struct ExactIntegerSumTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 @Suite("strata export to CSV and JSON Lines")
 struct ExportCommandTests {

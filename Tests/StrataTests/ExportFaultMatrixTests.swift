@@ -4,6 +4,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import StrataTestSupport
 #endif
 
 /// Every file and directory operation of an export (`openat`, `mkdirat`,

@@ -4,6 +4,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import StrataTestSupport
 #endif
 
 /// Exports and plots as a hostile user would try them: destinations inside

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 /// Every command over points at the ends of Int64, with every time option at
 /// the ends too: each run exits 0 with the right answer, or 2 (a request the

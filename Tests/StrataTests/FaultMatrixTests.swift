@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 /// Every operation `System/` performs on a file, failed at each of its first
 /// calls during a workload of appends, flushes, a compaction and a deletion:

@@ -2,6 +2,7 @@ import Testing
 import Foundation
 @testable import Strata
 import StrataCodecs
+import StrataTestSupport
 
 /// One logged point, as a batch names it.
 struct GoldenLogRow: Equatable, CustomStringConvertible {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 /// Paths a hostile user gives where a store, a segment or a backup is
 /// expected: each is refused with a clear error, without waiting and without

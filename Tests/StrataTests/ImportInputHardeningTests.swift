@@ -1,5 +1,6 @@
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 /// The three importers on hostile input: bytes that are not UTF-8, numbers at the
 /// edges of the grammar, byte-order marks, RFC 4180 records and overlong lines.

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import Strata
+import StrataTestSupport
 
 /// A full disk part-way through an import: the error must say what the store keeps.
 @Suite("Import storing: what a part-way failure keeps", .serialized)

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import Strata
+import StrataTestSupport
 
 @Suite("strata ingest: line protocol and wide CSV")
 struct IngestFormatsCommandTests {

@@ -2,6 +2,7 @@ import Testing
 import Foundation
 import StrataCodecs
 @testable import Strata
+import StrataTestSupport
 
 /// `strata ingest` on hostile input, through the binary as a user runs it.
 @Suite("strata ingest: hostile input")

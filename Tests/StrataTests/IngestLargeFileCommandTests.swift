@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Strata
 import StrataCodecs
+import StrataTestSupport
 
 /// `strata ingest` of files large enough to be read a round of blocks at a time on
 /// several threads and parsed in several blocks: the store holds what a file read

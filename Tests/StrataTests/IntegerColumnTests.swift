@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 @Suite("Int64 columns through the store")
 struct IntegerColumnTests {

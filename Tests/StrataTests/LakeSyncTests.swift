@@ -4,6 +4,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import StrataTestSupport
 #endif
 
 /// A lake kept by `LakeSync` must equal, file for file and byte for byte, a

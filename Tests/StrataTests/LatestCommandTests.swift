@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import Strata
+import StrataTestSupport
 
 /// The (device, metric) of each CSV data line after the header.
 private func seriesColumns(_ csv: String) -> [String] {

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import Strata
+import StrataTestSupport
 
 /// The naive answer: the last point `query` returns over all time.
 private func naiveLatest(_ store: Store, _ key: SeriesKey) throws -> (Int64, Value)? {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 /// Compares ``NumberBytes`` with the text it must reproduce, counting
 /// values and keeping the first few differences for the report.

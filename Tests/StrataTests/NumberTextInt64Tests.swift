@@ -1,5 +1,6 @@
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 /// `NumberText.parseInt64` reads up to 18 digits without overflow checks and longer
 /// ones with them, 8 to 16 digits as two words: all must agree with the standard library on every text.

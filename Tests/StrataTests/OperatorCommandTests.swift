@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 @Suite("strata compact and strata delete, as scripts run them")
 struct OperatorCommandTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 @Suite("OrderedParallelWork: produced on several threads, delivered in order, never far ahead")
 struct OrderedParallelWorkTests {

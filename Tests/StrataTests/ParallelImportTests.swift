@@ -1,5 +1,6 @@
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 /// Parsing an input in blocks on several threads must give exactly what parsing it
 /// in one piece gives: the same batch (series numbered alike, rows in order, bits

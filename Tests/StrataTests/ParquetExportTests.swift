@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 /// Runs `tools/check-parquet`, which reads Parquet with pyarrow and DuckDB.
 enum ParquetReaders {

@@ -4,6 +4,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import StrataTestSupport
 #endif
 
 @Suite("Partitioned Parquet export as library code: names, dates, links, atomic files")

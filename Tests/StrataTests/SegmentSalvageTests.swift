@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 /// `verify --repair` keeps every intact chunk of a damaged segment: one
 /// flipped byte used to cost the whole segment (all its series).

@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+import StrataTestSupport
 
 /// A CSV field, quoted when it must be.
 private func csvField(_ text: String) -> String {

@@ -2,6 +2,7 @@ import Testing
 import Foundation
 @testable import Strata
 import StrataCodecs
+import StrataTestSupport
 
 @Suite("Series references, numbered log rows and the columnar head")
 struct SeriesReferenceTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 /// `ShardMap` must agree with the published FNV-1a values, put every device on
 /// exactly one shard whatever process asks, and spread a fleet evenly.

@@ -2,6 +2,7 @@ import Testing
 import Foundation
 @testable import Strata
 import StrataCodecs
+import StrataTestSupport
 
 @Suite("Writer lock, read-only access, edge values")
 struct StoreAccessTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 /// `Store.load` against a model of last-write-wins: a stage loaded into a store
 /// reads back exactly (bits, NaN and -0.0 included), wins over what was stored

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 /// A store is created only where nothing is in the way, and its manifest can
 /// always be brought back: the data-loss cases of a hostile session, each of

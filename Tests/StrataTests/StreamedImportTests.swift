@@ -1,5 +1,6 @@
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 /// A long CSV input read a window at a time into a stage must give exactly what
 /// parsing it whole gives: the same series with the same points in the same order,

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 /// `strata sync` as scripts use it: the summary line, exit codes, refusals,
 /// and a lake that DuckDB reads as one hive-partitioned table.

@@ -4,6 +4,7 @@ import MetricsTestKit
 import Synchronization
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 /// Log records kept in memory, shared by the handler's copies.
 final class CapturedLog: Sendable {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 @Suite("TextBuffer: appends of bytes and numbers, growing from a small start")
 struct TextBufferTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Strata
+import StrataTestSupport
 
 /// The CSV and JSON Lines text exports, read and formatted on several
 /// threads, against rows built the way `strata export` built them before:

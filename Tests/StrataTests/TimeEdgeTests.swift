@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import Strata
+import StrataTestSupport
 
 /// Timestamps at the ends of Int64 through the library: nothing traps, and the
 /// one range rule (an end of `Int64.max` has no upper bound) holds everywhere.

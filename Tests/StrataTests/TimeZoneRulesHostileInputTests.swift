@@ -1,6 +1,7 @@
 import Foundation
 import Strata
 import Testing
+import StrataTestSupport
 
 /// TimeZoneRules given hostile identifiers, damaged TZif files and footer
 /// rules in every form RFC 8536 allows: errors, never traps.

@@ -1,6 +1,7 @@
 import Foundation
 import Strata
 import Testing
+import StrataTestSupport
 
 /// TimeZoneRules against Foundation's time zones and against days worked out
 /// by hand; its local-day property in zones whose clocks change at midnight;

@@ -1,6 +1,7 @@
 import Foundation
 import Strata
 import Testing
+import StrataTestSupport
 
 /// TimeZoneRules against `zdump -v` (the tz project's own reader of the same
 /// files) at both sides of every transition from 1850 to 2100, in zones of

@@ -2,6 +2,7 @@ import Testing
 import Foundation
 @testable import Strata
 import StrataCodecs
+import StrataTestSupport
 
 @Suite("Time chunks with the gap codec")
 struct TimestampGapSegmentTests {

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import Strata
+import StrataTestSupport
 
 /// Every `*.prepared` name that shows up in `folder` during the next `seconds`.
 private func preparedFilesAppearing(in folder: String, during seconds: Double) -> Set<String> {

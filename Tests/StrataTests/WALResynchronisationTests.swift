@@ -2,6 +2,7 @@ import Testing
 import Foundation
 @testable import Strata
 import StrataCodecs
+import StrataTestSupport
 
 private func fileBytes(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
 private func writeFileBytes(_ path: String, _ bytes: [UInt8]) throws { try Data(bytes).write(to: URL(fileURLWithPath: path)) }

@@ -2,6 +2,7 @@ import Testing
 import Foundation
 @testable import Strata
 import StrataCodecs
+import StrataTestSupport
 
 /// Opens a store, retrying briefly while a dropped store's background thread
 /// still holds the last reference (and so the writer lock).

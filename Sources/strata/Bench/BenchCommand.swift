@@ -244,7 +244,7 @@ struct BenchFleetCommand: ParsableCommand {
     }
 
     private func measureQueries(on reader: Store, generator: FleetArrivalGenerator, into report: inout FleetBenchReport) throws {
-        var random = SeededGenerator(seed: seed ^ 0x5EED_BE4C)
+        var random = SplitMix64(seed: seed ^ 0x5EED_BE4C)
         let start = generator.options.start
         let end = start + Int64(generator.steps) * intervalMilliseconds
         let names = generator.deviceNames, metricNames = generator.metricNames
@@ -313,7 +313,7 @@ struct BenchFleetCommand: ParsableCommand {
         report.latestLiveSegments = writer.segments().count
         report.latestLiveHeadPoints = writer.unflushedPointCount
         (report.latestLive, report.latestLiveCPU, report.latestLiveMissing) = try timeLatest(of: keys, on: writer, picks: max(5, samples / 10))
-        var random = SeededGenerator(seed: seed ^ 0x1A7E_57)
+        var random = SplitMix64(seed: seed ^ 0x1A7E_57)
         let checked = (0..<min(1_000, keys.count)).map { _ in keys[Int(random.next() % UInt64(keys.count))] }
         let answers = try writer.latest(of: checked)
         for (key, answer) in zip(checked, answers) {

@@ -75,7 +75,7 @@ struct FleetArrivalGenerator {
     /// Time steps in the run: readings at `start + step × interval`.
     let steps: Int
     private var profiles: [DeviceProfile]
-    private var random: SeededGenerator
+    private var random: SplitMix64
     private var pending: [LateReading] = []
     /// Readings never produced because their device was offline.
     private(set) var gapPoints = 0
@@ -94,12 +94,12 @@ struct FleetArrivalGenerator {
             let kind = Kind(rawValue: index % 4)!
             return index < 4 ? kind.name : "\(kind.name)-\(index / 4)"
         }
-        random = SeededGenerator(seed: options.seed)
+        random = SplitMix64(seed: options.seed)
         profiles = []
         profiles.reserveCapacity(options.devices)
         for index in 0..<options.devices {
             // A generator per device, so a device's profile does not depend on the fleet's size.
-            var dice = SeededGenerator(seed: options.seed &* 1_000_003 &+ UInt64(index))
+            var dice = SplitMix64(seed: options.seed &* 1_000_003 &+ UInt64(index))
             var profile = DeviceProfile(
                 baseTemperature: 18 + 8 * dice.unit(), swing: 2 + 4 * dice.unit(), basePower: 800 + 1_200 * dice.unit(),
                 jitters: dice.unit() < 0.1)

@@ -45,7 +45,7 @@ struct FleetGenerator {
     }
 
     func readings(ofDevice index: Int) throws -> DeviceReadings {
-        var random = SeededGenerator(seed: options.seed &* 1_000_003 &+ UInt64(index))
+        var random = SplitMix64(seed: options.seed &* 1_000_003 &+ UInt64(index))
         let name = Self.deviceName(index)
         let steps = Int(options.duration / options.interval)
         var onTime = WriteBatch(capacity: steps * Self.metrics.count)

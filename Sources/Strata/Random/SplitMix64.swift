@@ -3,8 +3,8 @@
 /// gives the same fleet, schedule or crash on every machine.
 ///
 /// The product's one copy, for the CLI's fleet generators and the crash
-/// tests; the test targets and the benchmarks have theirs in `StrataTestSupport`.
-package struct SeededGenerator: RandomNumberGenerator, Sendable {
+/// tests; the test targets and the benchmarks have theirs, `SeededGenerator` in `StrataTestSupport`.
+package struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     package init(seed: UInt64) { state = seed }

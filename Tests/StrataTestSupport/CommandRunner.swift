@@ -1,15 +1,22 @@
 import Foundation
 
 /// Runs the built `strata` binary, as a user or a script would.
-enum CommandRunner {
-    struct Outcome {
-        var status: Int32
-        var standardOutput: String
-        var standardError: String
+public enum CommandRunner {
+    /// What a run left: its exit status and everything it wrote.
+    public struct Outcome: Sendable {
+        public var status: Int32
+        public var standardOutput: String
+        public var standardError: String
+
+        public init(status: Int32, standardOutput: String, standardError: String) {
+            self.status = status
+            self.standardOutput = standardOutput
+            self.standardError = standardError
+        }
     }
 
     /// The `strata` executable built beside the test bundle.
-    static var executable: URL {
+    public static var executable: URL {
         let candidates = [
             URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
             Bundle.main.bundleURL,
@@ -18,7 +25,8 @@ enum CommandRunner {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
-    static func run(_ arguments: [String], input: Data? = nil) throws -> Outcome {
+    /// Runs `strata` with `arguments`, feeding it `input` on standard input when given.
+    public static func run(_ arguments: [String], input: Data? = nil) throws -> Outcome {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
