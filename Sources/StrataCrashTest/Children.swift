@@ -10,21 +10,14 @@ import Glibc
 
 /// Installs one fault on the store at `path`, drawn from `faultSeed`.
 func installFault(store path: String, faultSeed: UInt64) {
-    var state = faultSeed
-    func draw() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var random = SeededGenerator(seed: faultSeed)
     let operations: [FaultInjection.Operation] = [.write, .sync, .open, .rename, .link, .unlink, .directorySync]
-    let operation = operations[Int(draw() % UInt64(operations.count))]
+    let operation = operations[Int(random.next() % UInt64(operations.count))]
     // Writes and syncs come with every append; the others with flushes and compactions.
     // Drawn small enough that most writers reach the fault before their kill.
     let reach: UInt64 = operation == .write || operation == .sync ? 60 : operation == .open ? 30 : 10
-    let skip = Int(draw() % reach)
-    let code = draw() % 2 == 0 ? ENOSPC : EIO
+    let skip = Int(random.next() % reach)
+    let code = random.next() % 2 == 0 ? ENOSPC : EIO
     FaultInjection.install(.init(pathPrefix: path, operation: operation, effect: .fail(code), skip: skip))
     standardOutput("FAULT \(operation) skip \(skip) errno \(code)\n")
 }

@@ -6,7 +6,7 @@ import Strata
 extension CrashTest {
     /// One round: start a writer (and a backup child), kill, check.
     func runRound(_ round: Int) {
-        let plan = RoundPlan(cleanCloses: cleanCloses, draw: nextRandom)
+        let plan = RoundPlan(cleanCloses: cleanCloses, using: &random)
         totals.roundsByKind[plan.kind.rawValue] += 1
         let before = acknowledged
         var live = startChildren(round, plan)

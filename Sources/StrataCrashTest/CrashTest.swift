@@ -23,8 +23,8 @@ final class CrashTest {
     var lastCleanClose: Int?
     /// Points the last check of the current store found lost.
     var lostAtLastCheck = 0
-    /// Draws each round's plan (see `nextRandom`).
-    var random: UInt64
+    /// Draws each round's plan.
+    var random: SeededGenerator
 
     init(store path: String, seed: UInt64, recentBase: Int64, cleanCloses: Bool, faults: Bool) {
         self.path = path
@@ -33,14 +33,7 @@ final class CrashTest {
         self.seed = seed
         self.layout = Layout(seed: seed, recentBase: recentBase)
         self.workFolder = path + ".work"
-        random = seed
-    }
-
-    func nextRandom() -> UInt64 {
-        random &+= 0x9E37_79B9_7F4A_7C15
-        var z = random
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        return z ^ (z >> 27)
+        random = SeededGenerator(seed: seed)
     }
 
     var failureFolder: String { path + ".failures" }

@@ -52,16 +52,16 @@ struct RoundPlan {
     /// Whether the checker closes the store after its check.
     let cleanClose: Bool
 
-    /// Draws a plan from `draw`; `cleanCloses` false (--no-clean-close) leaves out the last draw.
-    init(cleanCloses: Bool, draw: () -> UInt64) {
-        kind = RoundKind(draw: draw())
-        killDelay = 5_000 + draw() % 120_000
-        compactTarget = 1 + Int(draw() % 2)
-        compactDelay = draw() % 30_000
-        backupTarget = 1 + Int(draw() % 3)
-        backupDelay = draw() % 15_000
-        backupGapDraw = draw()
-        cleanClose = cleanCloses && draw() % 4 == 0
+    /// Draws a plan; `cleanCloses` false (--no-clean-close) leaves out the last draw.
+    init(cleanCloses: Bool, using random: inout SeededGenerator) {
+        kind = RoundKind(draw: random.next())
+        killDelay = 5_000 + random.next() % 120_000
+        compactTarget = 1 + Int(random.next() % 2)
+        compactDelay = random.next() % 30_000
+        backupTarget = 1 + Int(random.next() % 3)
+        backupDelay = random.next() % 15_000
+        backupGapDraw = random.next()
+        cleanClose = cleanCloses && random.next() % 4 == 0
     }
 
     /// Whether a backup child copies the store during the round.
