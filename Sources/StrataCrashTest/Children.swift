@@ -10,7 +10,7 @@ import Glibc
 
 /// Installs one fault on the store at `path`, drawn from `faultSeed`.
 func installFault(store path: String, faultSeed: UInt64) {
-    var random = SeededGenerator(seed: faultSeed)
+    var random = SplitMix64(seed: faultSeed)
     let operations: [FaultInjection.Operation] = [.write, .sync, .open, .rename, .link, .unlink, .directorySync]
     let operation = operations[Int(random.next() % UInt64(operations.count))]
     // Writes and syncs come with every append; the others with flushes and compactions.

@@ -24,7 +24,7 @@ final class CrashTest {
     /// Points the last check of the current store found lost.
     var lostAtLastCheck = 0
     /// Draws each round's plan.
-    var random: SeededGenerator
+    var random: SplitMix64
 
     init(store path: String, seed: UInt64, recentBase: Int64, cleanCloses: Bool, faults: Bool) {
         self.path = path
@@ -33,7 +33,7 @@ final class CrashTest {
         self.seed = seed
         self.layout = Layout(seed: seed, recentBase: recentBase)
         self.workFolder = path + ".work"
-        random = SeededGenerator(seed: seed)
+        random = SplitMix64(seed: seed)
     }
 
     var failureFolder: String { path + ".failures" }

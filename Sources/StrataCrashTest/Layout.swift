@@ -21,7 +21,7 @@ struct Layout {
     static let lateOffset: Int64 = 500
     /// A recent batch (b % 11 == 5) lies `recentBase + (b / 11) * 10 min`.
     static let recentStep: Int64 = 600_000
-    static let day: Int64 = 86_400_000
+    static let day = Milliseconds.day
     /// The child appends no batch from here on, so the main span ends years
     /// before the recent days (the parent starts a fresh store long before).
     static let batchLimit = 4_000

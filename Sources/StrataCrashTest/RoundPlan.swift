@@ -53,7 +53,7 @@ struct RoundPlan {
     let cleanClose: Bool
 
     /// Draws a plan; `cleanCloses` false (--no-clean-close) leaves out the last draw.
-    init(cleanCloses: Bool, using random: inout SeededGenerator) {
+    init(cleanCloses: Bool, using random: inout SplitMix64) {
         kind = RoundKind(draw: random.next())
         killDelay = 5_000 + random.next() % 120_000
         compactTarget = 1 + Int(random.next() % 2)

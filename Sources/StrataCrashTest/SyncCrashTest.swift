@@ -28,7 +28,7 @@ func runSyncChild(store path: String, lake: String) -> Never {
 }
 
 final class SyncCrashTest {
-    static let day: Int64 = 86_400_000
+    static let day = Milliseconds.day
     static let metrics = ["temperature", "power"]
     let storePath: String
     let lake: String
