@@ -14,6 +14,7 @@ let package = Package(
         .executableTarget(
             name: "CodecBenchmarks",
             dependencies: [
+                .product(name: "StrataTestSupport", package: "Strata"),
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "StrataCodecs", package: "Strata"),
             ],
@@ -78,6 +79,7 @@ let package = Package(
         .executableTarget(
             name: "AnomalyBenchmarks",
             dependencies: [
+                .product(name: "StrataTestSupport", package: "Strata"),
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Strata", package: "Strata"),
             ],
@@ -87,6 +89,7 @@ let package = Package(
         .executableTarget(
             name: "NumberFormattingBenchmarks",
             dependencies: [
+                .product(name: "StrataTestSupport", package: "Strata"),
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Strata", package: "Strata"),
             ],
@@ -96,7 +99,10 @@ let package = Package(
         // Not a benchmark: a plain executable to profile the anomaly detectors with perf or callgrind.
         .executableTarget(
             name: "AnomalyProfile",
-            dependencies: [.product(name: "Strata", package: "Strata")],
+            dependencies: [
+                .product(name: "Strata", package: "Strata"),
+                .product(name: "StrataTestSupport", package: "Strata"),
+            ],
             path: "Benchmarks/AnomalyProfile"
         ),
     ]

@@ -1,6 +1,7 @@
 import Benchmark
 import Foundation
 import Strata
+import StrataTestSupport
 
 // Anomaly-detection throughput, in points judged per second:
 // - the default (automatic) detector scanning the 31 NAB series (realKnownCause,
@@ -79,27 +80,11 @@ func buildNABStore() -> Fixture {
     return Fixture(store: store, series: series, points: points)
 }
 
-/// SplitMix64: the same seed gives the same fleet everywhere.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
-    /// About normal, mean 0, deviation 1 (a sum of four uniforms).
-    mutating func noise() -> Double { (unit() + unit() + unit() + unit() - 2) * 1.732 }
-}
-
 /// One series of the generated fleet: a reading a minute at 0.01 resolution, a
 /// level of its own, noise, a slow wave (a day long), and a spike about every
 /// 2,000 points.
 func fleetValues(series: Int, count: Int, seed: UInt64 = 7) -> [Double] {
-    var random = SplitMix64(state: seed &* 1_000_003 &+ UInt64(series))
+    var random = SeededGenerator(seed: seed &* 1_000_003 &+ UInt64(series))
     let level = 20 + random.unit() * 60
     let amplitude = 2 + random.unit() * 8
     let phase = random.unit() * 2 * .pi

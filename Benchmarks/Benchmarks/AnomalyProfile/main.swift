@@ -1,5 +1,6 @@
 import Foundation
 import Strata
+import StrataTestSupport
 
 // A small release executable to profile the automatic detector with perf or
 // callgrind, without the benchmark harness:
@@ -15,23 +16,9 @@ let arguments = CommandLine.arguments
 let mode = arguments.count > 1 ? arguments[1] : "scan"
 let rounds = arguments.count > 2 ? Int(arguments[2]) ?? 3 : 3
 
-/// SplitMix64, so every run judges the same points.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
-    mutating func noise() -> Double { (unit() + unit() + unit() + unit() - 2) * 1.732 }
-}
-
 /// Noise, a day-long wave and a spike about every 2,000 points, at 0.01 resolution.
 func values(series: Int, count: Int) -> [Double] {
-    var random = SplitMix64(state: 7 &* 1_000_003 &+ UInt64(series))
+    var random = SeededGenerator(seed: 7 &* 1_000_003 &+ UInt64(series))
     let level = 20 + random.unit() * 60, amplitude = 2 + random.unit() * 8, phase = random.unit() * 2 * .pi
     return (0..<count).map { index in
         var value = level + amplitude * sin(phase + Double(index) / 1440 * 2 * .pi) + random.noise() * 0.5

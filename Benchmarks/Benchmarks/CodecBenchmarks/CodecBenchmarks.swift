@@ -1,5 +1,6 @@
 import Benchmark
 import StrataCodecs
+import StrataTestSupport
 
 // Each measured operation encodes or decodes exactly 1,000,000 points, in
 // chunks of 1,000 (the size of a stored chunk), with a `.mega` scaling
@@ -7,18 +8,6 @@ import StrataCodecs
 // per second.
 let pointsPerChunk = 1_000
 let chunkCount = 1_000
-
-/// SplitMix64, so every run encodes the same data.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 enum Workload {
     /// A reading every 10 s, exactly.
@@ -28,14 +17,14 @@ enum Workload {
 
     /// A reading every 10 s with ±20 ms of clock jitter.
     static func jitteryTimestamps() -> [Int64] {
-        var random = SeededGenerator(state: 1)
+        var random = SeededGenerator(seed: 1)
         return (0..<(pointsPerChunk * chunkCount)).map { 1_767_225_600_000 + Int64($0) * 10_000 + Int64(random.next() % 41) - 20 }
     }
 
     /// A reading every 10 s with readings missing, as in the beijing data set:
     /// about one delta in 150 skips one to three readings, one in 3,000 a day.
     static func gappyTimestamps() -> [Int64] {
-        var random = SeededGenerator(state: 4)
+        var random = SeededGenerator(seed: 4)
         var time: Int64 = 1_767_225_600_000
         return (0..<(pointsPerChunk * chunkCount)).map { _ in
             defer {
@@ -48,7 +37,7 @@ enum Workload {
 
     /// A temperature at 0.1 °C resolution: a slow random walk.
     static func sensorValues() -> [Double] {
-        var random = SeededGenerator(state: 2)
+        var random = SeededGenerator(seed: 2)
         var tenths: Int64 = 215
         return (0..<(pointsPerChunk * chunkCount)).map { _ in
             tenths += Int64(random.next() % 5) - 2
@@ -57,7 +46,7 @@ enum Workload {
     }
 
     static func counters() -> [Int64] {
-        var random = SeededGenerator(state: 3)
+        var random = SeededGenerator(seed: 3)
         var total: Int64 = 0
         return (0..<(pointsPerChunk * chunkCount)).map { _ in total += Int64(random.next() % 100); return total }
     }
@@ -81,7 +70,7 @@ enum Workload {
 
     /// A state (one of four levels) held for 20 to 300 readings at a time.
     static func runs() -> [Int64] {
-        var random = SeededGenerator(state: 4)
+        var random = SeededGenerator(seed: 4)
         var values: [Int64] = []
         values.reserveCapacity(pointsPerChunk * chunkCount)
         while values.count < pointsPerChunk * chunkCount {
@@ -95,7 +84,7 @@ enum Workload {
     /// A gauge that is quiet (±2) for half of each chunk of 1,000 and noisy
     /// (±100,000) for the other half: the shape where per-block widths win.
     static func quietThenNoisy() -> [Int64] {
-        var random = SeededGenerator(state: 5)
+        var random = SeededGenerator(seed: 5)
         var level: Int64 = 0
         return (0..<(pointsPerChunk * chunkCount)).map { index in
             let swing: UInt64 = index % 1000 < 500 ? 5 : 200_001

@@ -1,5 +1,6 @@
 import Benchmark
 import Strata
+import StrataTestSupport
 
 // Doubles to text: NumberBytes (Schubfach digits written into a byte buffer)
 // against Swift's `description` (a String per value), on the same 1,000,000
@@ -10,30 +11,18 @@ import Strata
 
 let valueCount = 1_000_000
 
-/// SplitMix64, so both runs format the same values.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 func sensorValues() -> [Double] {
-    var random = SplitMix64(state: 42)
+    var random = SeededGenerator(seed: 42)
     return (0..<valueCount).map { _ in Double(Int64(random.next() % 200_000) - 100_000) / 100 }
 }
 
 func randomValues() -> [Double] {
-    var random = SplitMix64(state: 7)
+    var random = SeededGenerator(seed: 7)
     return (0..<valueCount).map { _ in Double(bitPattern: random.next()) }
 }
 
 func timestamps() -> [Int64] {
-    var random = SplitMix64(state: 13)
+    var random = SeededGenerator(seed: 13)
     return (0..<valueCount).map { _ in 1_700_000_000_000 + Int64(random.next() % 100_000_000_000) }
 }
 

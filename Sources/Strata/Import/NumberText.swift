@@ -1,7 +1,7 @@
 /// Exact text forms of numbers, shared by the importers and exporters.
-public enum NumberText {
+package enum NumberText {
     /// Parses an optionally signed decimal Int64, rejecting overflow and stray characters.
-    public static func parseInt64(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+    package static func parseInt64(_ bytes: UnsafeRawBufferPointer) -> Int64? {
         guard !bytes.isEmpty else { return nil }
         var index = 0
         var negative = false
@@ -59,7 +59,7 @@ public enum NumberText {
     }
 
     /// The same as the byte-span version, for a `String`: the integer, or nil when the text is not one or overflows.
-    public static func parseInt64(_ text: String) -> Int64? {
+    package static func parseInt64(_ text: String) -> Int64? {
         var copy = text
         return copy.withUTF8 { parseInt64(UnsafeRawBufferPointer($0)) }
     }
@@ -157,7 +157,7 @@ public enum NumberText {
     /// shortest round-trip decimal for numbers (`21.5`, `1e-05`, `-0.0`,
     /// `inf`), `nan` for the default quiet NaN, and `nan(0x…)` with the full
     /// bit pattern for any other NaN. Written by ``NumberBytes``.
-    public static func format(_ value: Double) -> String {
+    package static func format(_ value: Double) -> String {
         String(unsafeUninitializedCapacity: NumberBytes.maximumDoubleLength) { buffer in
             NumberBytes.write(value, to: UnsafeMutableRawPointer(buffer.baseAddress!))
         }

@@ -4,17 +4,17 @@
 /// the days-from-civil conversion described by Howard Hinnant
 /// ("chrono-Compatible Low-Level Date Algorithms"), so dates before 1970
 /// and far in the future are exact, with no time zone database involved.
-public enum TimeText {
+package enum TimeText {
     /// Parses epoch milliseconds (`1425168000000`, `-86400000`) or an RFC 3339
     /// date-time (`2015-03-01T00:00:00Z`, `2015-03-01T01:00:00.250+01:00`; a
     /// space may replace the `T`, and a bare date `2015-03-01` means midnight UTC).
-    public static func parse(_ text: String) -> Int64? {
+    package static func parse(_ text: String) -> Int64? {
         var copy = text
         return copy.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
     }
 
     /// ``parse(_:)-(String)`` on UTF-8 bytes, for importers that read spans of their input.
-    public static func parse(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+    package static func parse(_ bytes: UnsafeRawBufferPointer) -> Int64? {
         if let milliseconds = NumberText.parseInt64(bytes) { return milliseconds }
         // A date has at least 10 bytes (`2015-03-01`); anything shorter is a bad number.
         guard bytes.count >= 10 else { return nil }
@@ -78,7 +78,7 @@ public enum TimeText {
 
     /// Formats epoch milliseconds as RFC 3339 in UTC: `2015-03-01T00:00:00Z`,
     /// with `.250` when the milliseconds are not zero.
-    public static func format(_ milliseconds: Int64) -> String {
+    package static func format(_ milliseconds: Int64) -> String {
         let (days, remainder) = floorDivision(milliseconds, Milliseconds.day)
         let (year, month, day) = civilFromDays(days)
         let hour = remainder / 3_600_000, minute = remainder / 60_000 % 60, second = remainder / 1000 % 60
@@ -130,35 +130,5 @@ public enum TimeText {
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-}
-
-/// Durations as text: a number and a unit, `500ms`, `30s`, `15m`, `1h`, `1d`, `1w`.
-public enum DurationText {
-    /// Milliseconds of `text`, or nil when it is not a positive duration.
-    public static func parseMilliseconds(_ text: String) -> Int64? {
-        let units: [(String, Int64)] = [("ms", 1), ("s", Milliseconds.second), ("m", Milliseconds.minute), ("h", Milliseconds.hour), ("d", Milliseconds.day), ("w", Milliseconds.week)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            let digits = text.dropLast(suffix.count)
-            // "ms" also ends in "s": the longer unit is tried first, so "5ms" never reads as "5m" + "s".
-            guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let count = Int64(digits), count > 0 else { continue }
-            let (milliseconds, overflow) = count.multipliedReportingOverflow(by: scale)
-            return overflow ? nil : milliseconds
-        }
-        return nil
-    }
-}
-
-extension DurationText {
-    /// A duration for people: `90 ms`, `45 s`, `12 min`, `3 h 20 min`, `2 d 4 h`.
-    public static func describe(_ milliseconds: Int64) -> String {
-        if milliseconds < 1000 { return "\(milliseconds) ms" }
-        let seconds = milliseconds / 1000
-        if seconds < 60 { return "\(seconds) s" }
-        let minutes = seconds / 60
-        if minutes < 60 { return "\(minutes) min" }
-        let hours = minutes / 60
-        if hours < 24 { return minutes % 60 == 0 ? "\(hours) h" : "\(hours) h \(minutes % 60) min" }
-        return hours % 24 == 0 ? "\(hours / 24) d" : "\(hours / 24) d \(hours % 24) h"
     }
 }

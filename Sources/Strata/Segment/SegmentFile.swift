@@ -26,10 +26,13 @@ public final class SegmentFile: Sendable {
     /// Where the segment's points rank in last-write-wins order: for the same
     /// series and timestamp, the segment of higher rank wins. A flushed
     /// segment ranks as its sequence, a compacted one as the newest of its inputs.
-    public let rank: UInt64
-    /// 0 for a segment written by a flush; 1 (day) or 2 (week) for one written
-    /// by compaction, which holds the points of one time window.
-    public let level: UInt8
+    /// (`strata inspect` prints it; embedders have no use for it.)
+    package let rank: UInt64
+    /// 0 for a segment written by a flush; for one written by compaction, the
+    /// level of its window (see `CompactionWindow`; embedders see ``window``).
+    package let level: UInt8
+    /// What wrote the segment, and the span of time a compacted one holds.
+    public var window: SegmentWindow { SegmentWindow(level: level) }
     /// Deletions up to this rank were applied when the segment was written.
     let deletionsApplied: UInt64
     /// The format version in the file's header.

@@ -115,7 +115,7 @@ extension Store {
     /// Checks that every series of `batch` has the value type the store
     /// already knows for it, without storing anything: lets a caller with
     /// several batches make sure all of them will be accepted first.
-    public func checkTypes(of batch: WriteBatch) throws(StrataError) {
+    package func checkTypes(of batch: WriteBatch) throws(StrataError) {
         try state.withLock { state throws(StrataError) in
             if let conflict = state.typeConflict(in: batch) { throw conflict }
         }

@@ -48,7 +48,7 @@ struct InspectCommand: ParsableCommand {
             usage.add(segment)
             let name = segment.path.split(separator: "/").last.map(String.init) ?? segment.path
             rows.add([
-                name, Self.levelName(segment.level), String(segment.rank), Format.count(segment.deviceCount), Format.count(segment.seriesCount),
+                name, segment.window.description, String(segment.rank), Format.count(segment.deviceCount), Format.count(segment.seriesCount),
                 Format.count(segmentUsage.points), Format.count(segment.byteCount),
                 segmentUsage.points > 0 ? Format.fixed(Double(segment.byteCount) / Double(segmentUsage.points)) : "-",
                 segmentUsage.minTime.map(TimeText.format) ?? "-", segmentUsage.maxTime.map(TimeText.format) ?? "-",
@@ -95,19 +95,6 @@ struct InspectCommand: ParsableCommand {
         output.line()
         output.line("Segments")
         output.line(rows.render(indent: "  "))
-    }
-
-    /// How a segment's level reads in a table: what wrote it, and its window.
-    static func levelName(_ level: UInt8) -> String {
-        switch level {
-        case 0: "flushed"
-        case 1: "day"
-        case 2: "week"
-        case 3: "16 weeks"
-        case 4: "256 weeks"
-        case 5: "4096 weeks"
-        default: "level \(level)"
-        }
     }
 
     private func describe(segment: SegmentFile, to output: inout StandardOutput) throws {

@@ -20,9 +20,9 @@
 ///
 /// Fields must be written in increasing id order within a struct, as the
 /// generated Thrift code does, so deltas stay small and positive.
-public struct ThriftCompactWriter: Sendable {
+struct ThriftCompactWriter: Sendable {
     /// The compact protocol's type codes, as they appear in field and list headers.
-    public enum FieldType: UInt8, Sendable {
+    enum FieldType: UInt8, Sendable {
         /// A boolean field whose value is true (the value is the type).
         case booleanTrue = 1
         /// A boolean field whose value is false; also the element type of boolean lists.
@@ -50,19 +50,19 @@ public struct ThriftCompactWriter: Sendable {
     }
 
     /// The bytes written so far.
-    public private(set) var bytes: [UInt8] = []
+    private(set) var bytes: [UInt8] = []
     /// The id of the last field written in the struct being written.
     private var lastFieldID: Int16 = 0
     /// The last field ids of the enclosing structs, restored when each nested one ends.
     private var enclosingFieldIDs: [Int16] = []
 
     /// Creates an empty writer, positioned inside the outermost struct.
-    public init() {}
+    init() {}
 
     // MARK: Primitive encodings
 
     /// Appends `value` as an unsigned LEB128 varint.
-    public mutating func writeVarint(_ value: UInt64) {
+    mutating func writeVarint(_ value: UInt64) {
         var remaining = value
         while remaining >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: remaining) | 0x80)
@@ -72,12 +72,12 @@ public struct ThriftCompactWriter: Sendable {
     }
 
     /// Appends `value` zigzag-encoded, so small negative numbers stay short.
-    public mutating func writeZigzag(_ value: Int64) {
+    mutating func writeZigzag(_ value: Int64) {
         writeVarint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
     }
 
     /// Appends a length-prefixed byte string.
-    public mutating func writeBinary(_ value: some Collection<UInt8>) {
+    mutating func writeBinary(_ value: some Collection<UInt8>) {
         writeVarint(UInt64(value.count))
         bytes.append(contentsOf: value)
     }
@@ -85,7 +85,7 @@ public struct ThriftCompactWriter: Sendable {
     // MARK: Fields
 
     /// Appends a field header for field `id` of type `type`.
-    public mutating func writeFieldHeader(id: Int16, type: FieldType) {
+    mutating func writeFieldHeader(id: Int16, type: FieldType) {
         let delta = Int(id) - Int(lastFieldID)
         if delta > 0 && delta <= 15 {
             bytes.append(UInt8(delta) << 4 | type.rawValue)
@@ -97,49 +97,49 @@ public struct ThriftCompactWriter: Sendable {
     }
 
     /// Writes a boolean field; the value travels in the header's type nibble.
-    public mutating func writeBool(id: Int16, _ value: Bool) {
+    mutating func writeBool(id: Int16, _ value: Bool) {
         writeFieldHeader(id: id, type: value ? .booleanTrue : .booleanFalse)
     }
 
     /// Writes an i32 field (also used for Thrift enums).
-    public mutating func writeI32(id: Int16, _ value: Int32) {
+    mutating func writeI32(id: Int16, _ value: Int32) {
         writeFieldHeader(id: id, type: .i32)
         writeZigzag(Int64(value))
     }
 
     /// Writes an i64 field.
-    public mutating func writeI64(id: Int16, _ value: Int64) {
+    mutating func writeI64(id: Int16, _ value: Int64) {
         writeFieldHeader(id: id, type: .i64)
         writeZigzag(value)
     }
 
     /// Writes a binary field.
-    public mutating func writeBinary(id: Int16, _ value: some Collection<UInt8>) {
+    mutating func writeBinary(id: Int16, _ value: some Collection<UInt8>) {
         writeFieldHeader(id: id, type: .binary)
         writeBinary(value)
     }
 
     /// Writes a string field (binary holding UTF-8).
-    public mutating func writeString(id: Int16, _ value: String) {
+    mutating func writeString(id: Int16, _ value: String) {
         writeBinary(id: id, Array(value.utf8))
     }
 
     /// Writes a struct field whose members `body` writes.
-    public mutating func writeStruct(id: Int16, _ body: (inout ThriftCompactWriter) -> Void) {
+    mutating func writeStruct(id: Int16, _ body: (inout ThriftCompactWriter) -> Void) {
         writeFieldHeader(id: id, type: .struct)
         writeStructBody(body)
     }
 
     /// Writes a list field of `count` elements of `elementType`; `body` writes
     /// each element (with `writeStructBody`, `writeZigzag` or `writeBinary`).
-    public mutating func writeList(id: Int16, elementType: FieldType, count: Int, _ body: (inout ThriftCompactWriter) -> Void) {
+    mutating func writeList(id: Int16, elementType: FieldType, count: Int, _ body: (inout ThriftCompactWriter) -> Void) {
         writeFieldHeader(id: id, type: .list)
         writeListHeader(elementType: elementType, count: count)
         body(&self)
     }
 
     /// Appends a list header.
-    public mutating func writeListHeader(elementType: FieldType, count: Int) {
+    mutating func writeListHeader(elementType: FieldType, count: Int) {
         if count < 15 {
             bytes.append(UInt8(count) << 4 | elementType.rawValue)
         } else {
@@ -150,7 +150,7 @@ public struct ThriftCompactWriter: Sendable {
 
     /// Writes a struct's members (through `body`) and its stop byte, without
     /// a field header: a list element, or the outermost message.
-    public mutating func writeStructBody(_ body: (inout ThriftCompactWriter) -> Void) {
+    mutating func writeStructBody(_ body: (inout ThriftCompactWriter) -> Void) {
         enclosingFieldIDs.append(lastFieldID)
         lastFieldID = 0
         body(&self)
