@@ -277,12 +277,13 @@ struct CSVFieldSplitter {
     }
 }
 
-/// A small NUL-terminated buffer for handing a field to `strtod`, allocated once per parse.
-struct NumberScratch {
+/// A small NUL-terminated buffer for handing a field to `strtod`, allocated once per
+/// parse and freed with it: the one owner is whatever parse holds it (it cannot be copied).
+struct NumberScratch: ~Copyable {
     static let capacity = FloatText.maximumLength + 1
     private let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: NumberScratch.capacity)
 
-    func release() { buffer.deallocate() }
+    deinit { buffer.deallocate() }
 
     /// `strtod` on the whole of `field`, or nil when it does not read all of it.
     /// Callers check the text against ``FloatText``'s grammar first: `strtod` alone

@@ -128,7 +128,6 @@ public struct LineProtocolParser: Sendable {
         // columns once, instead of copying hundreds of megabytes as they grow.
         let equalsSigns = ImportBlock.occurrences(of: Byte.equals, in: bytes, from: start, to: end)
         var state = LineProtocolState(parser: self, capacity: max(16, equalsSigns))
-        defer { state.scratch.release() }
         var errors: [RowError] = []
         var firstError: RowError? = nil
         var badRows = 0
@@ -170,7 +169,7 @@ private struct ParsedField {
 
 /// The state of one parse: the batch, the series seen, and the caches that let
 /// repeated lines of the same device skip building names.
-private struct LineProtocolState {
+private struct LineProtocolState: ~Copyable {
     let parser: LineProtocolParser
     let deviceTagBytes: [UInt8]
     var batch: WriteBatch

@@ -164,7 +164,6 @@ public struct LongCSVParser: Sendable {
         var lastRecordLine = 0
         var cache = SeriesCache()
         let scratch = NumberScratch()
-        defer { scratch.release() }
         var commas = (0, 0, 0)
         var commaCount = 0
         while cursor.position < end {
@@ -223,7 +222,7 @@ public struct LongCSVParser: Sendable {
     /// Parses the fields of one record into `batch`; a bad one leaves no trace there.
     @inline(__always)
     private func parseFields(_ line: UnsafeRawBufferPointer.SubSequence, device: CSVField, metric: CSVField, time: CSVField, value: CSVField,
-                             into batch: inout WriteBatch, cache: inout SeriesCache, scratch: NumberScratch) throws(RowFailure) {
+                             into batch: inout WriteBatch, cache: inout SeriesCache, scratch: borrowing NumberScratch) throws(RowFailure) {
         // Parse the numbers first, so a bad row never registers its series.
         guard let timestamp = TimeText.parse(time.bytes) else {
             throw RowFailure("ts_ms \(time.preview) is neither an integer number of milliseconds in the Int64 range nor an RFC 3339 date-time")

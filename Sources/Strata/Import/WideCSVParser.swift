@@ -148,7 +148,6 @@ public struct WideCSVParser: Sendable {
         var badRows = 0
         var lastRecordLine = 0
         var row = WideCSVRow(parser: self, layout: layout)
-        defer { row.scratch.release() }
         while cursor.position < end, let line = cursor.nextRecord() {
             lastRecordLine = cursor.lineNumber
             if line.isEmpty { continue }
@@ -179,7 +178,7 @@ struct WideCSVLayout: Sendable {
 
 /// Reads the rows of one wide CSV block, keeping per-row buffers and the slots of
 /// the current device's metrics from row to row.
-private struct WideCSVRow {
+private struct WideCSVRow: ~Copyable {
     let parser: WideCSVParser
     let layout: WideCSVLayout
     let scratch = NumberScratch()
