@@ -231,7 +231,7 @@ fileprivate struct PristineStore: Sendable {
         let indexOffset = segment.indexOffset
         var entries: [Entry] = []
         for position in 0..<segment.deviceCount {
-            let record = directory.record(at: position, in: segment.region.bytes)
+            let record = segment.region.withBytes { directory.record(at: position, in: $0) }
             let device = try segment.device(at: position)
             entries.append(Entry(offset: record.offset, end: record.offset + record.length,
                                  series: Set(device.metrics.map { SeriesKey(device: device.name, metric: $0.name) }),

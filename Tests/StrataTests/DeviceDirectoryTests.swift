@@ -65,7 +65,8 @@ struct DeviceDirectoryTests {
 
     /// Directory record `position` of `segment` (read while the segment, and so its mapping, is alive).
     static func record(_ position: Int, of segment: SegmentFile) throws -> DeviceDirectory.Record {
-        try withExtendedLifetime(segment) { try directory(of: segment).record(at: position, in: segment.region.bytes) }
+        let directory = try directory(of: segment)
+        return segment.region.withBytes { directory.record(at: position, in: $0) }
     }
 
     /// Checks that every series of `device` reads back exactly.

@@ -64,42 +64,44 @@ extension SegmentFile {
     func decode(
         _ chunk: SeriesChunk, type: ValueType, into times: UnsafeMutableBufferPointer<Int64>, _ values: UnsafeMutableBufferPointer<UInt64>
     ) throws(StrataError) {
-        let count = chunk.time.count
-        let timeStored = try payload(of: chunk.time.location, what: "time chunk")
-        let valueStored = try payload(of: chunk.value.location, what: "value chunk")
-        try withEncoded(timeStored, chunk.time.location, what: "time chunk") { (timePayload) throws(StrataError) in
-            do throws(CodecError) {
-                if chunk.time.location.codec == .timestampGaps {
-                    try TimestampGapCodec.decode(timePayload, count: count, into: times)
-                } else {
-                    try TimestampCodec.decode(timePayload, count: count, into: times)
+        try region.withBytes { bytes throws(StrataError) in
+            let count = chunk.time.count
+            let timeStored = try payload(of: chunk.time.location, in: bytes, what: "time chunk")
+            let valueStored = try payload(of: chunk.value.location, in: bytes, what: "value chunk")
+            try withEncoded(timeStored, chunk.time.location, what: "time chunk") { (timePayload) throws(StrataError) in
+                do throws(CodecError) {
+                    if chunk.time.location.codec == .timestampGaps {
+                        try TimestampGapCodec.decode(timePayload, count: count, into: times)
+                    } else {
+                        try TimestampCodec.decode(timePayload, count: count, into: times)
+                    }
+                } catch {
+                    throw StrataError(.corruptFile, "time chunk does not decode: \(error)", path: path, offset: chunk.time.location.offset)
                 }
-            } catch {
-                throw StrataError(.corruptFile, "time chunk does not decode: \(error)", path: path, offset: chunk.time.location.offset)
             }
-        }
-        try withEncoded(valueStored, chunk.value.location, what: "value chunk") { (valuePayload) throws(StrataError) in
-            do throws(CodecError) {
-                switch type {
-                case .float64:
-                    try values.withMemoryRebound(to: Double.self) { (out) throws(CodecError) in
-                        if chunk.value.location.codec == .floatDecimal {
-                            try DecimalFloatCodec.decode(valuePayload, count: count, into: out)
-                        } else {
-                            try GorillaFloatCodec.decode(valuePayload, count: count, into: out)
+            try withEncoded(valueStored, chunk.value.location, what: "value chunk") { (valuePayload) throws(StrataError) in
+                do throws(CodecError) {
+                    switch type {
+                    case .float64:
+                        try values.withMemoryRebound(to: Double.self) { (out) throws(CodecError) in
+                            if chunk.value.location.codec == .floatDecimal {
+                                try DecimalFloatCodec.decode(valuePayload, count: count, into: out)
+                            } else {
+                                try GorillaFloatCodec.decode(valuePayload, count: count, into: out)
+                            }
+                        }
+                    case .int64:
+                        try values.withMemoryRebound(to: Int64.self) { (out) throws(CodecError) in
+                            if chunk.value.location.codec == .intPatched {
+                                try PatchedIntegerCodec.decode(valuePayload, count: count, into: out)
+                            } else {
+                                try IntegerCodec.decode(valuePayload, count: count, into: out)
+                            }
                         }
                     }
-                case .int64:
-                    try values.withMemoryRebound(to: Int64.self) { (out) throws(CodecError) in
-                        if chunk.value.location.codec == .intPatched {
-                            try PatchedIntegerCodec.decode(valuePayload, count: count, into: out)
-                        } else {
-                            try IntegerCodec.decode(valuePayload, count: count, into: out)
-                        }
-                    }
+                } catch {
+                    throw StrataError(.corruptFile, "value chunk does not decode: \(error)", path: path, offset: chunk.value.location.offset)
                 }
-            } catch {
-                throw StrataError(.corruptFile, "value chunk does not decode: \(error)", path: path, offset: chunk.value.location.offset)
             }
         }
     }

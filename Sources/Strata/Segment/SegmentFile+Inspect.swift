@@ -97,9 +97,11 @@ extension SegmentFile {
     func valueCodecDescription(_ location: ChunkLocation) -> String {
         guard location.codec == .intPatched else { return location.codecDescription }
         var mode: PatchedIntegerCodec.Mode?
-        let stored = UnsafeRawBufferPointer(rebasing: region.bytes[location.offset..<(location.offset + location.length)])
-        try? withEncoded(stored, location, what: "value chunk") { encoded in
-            mode = PatchedIntegerCodec.mode(ofEncoded: encoded)
+        region.withBytes { bytes in
+            let stored = UnsafeRawBufferPointer(rebasing: bytes[location.offset..<(location.offset + location.length)])
+            try? withEncoded(stored, location, what: "value chunk") { encoded in
+                mode = PatchedIntegerCodec.mode(ofEncoded: encoded)
+            }
         }
         let name = location.codec.description + "/" + (mode?.description ?? "?")
         return location.compression == .none ? name : name + "+" + location.compression.name
@@ -191,70 +193,72 @@ extension SegmentFile {
         var series = 0, points = 0, first = Int64.max, last = Int64.min, everyEntryRead = true
         var nextEntry = indexOffset
         var previousName: UnsafeRawBufferPointer?
-        for position in 0..<deviceCount {
-            if case .directory(let directory, _) = index {
-                let record = directory.record(at: position, in: region.bytes)
-                if record.offset != nextEntry {
-                    report(directory.recordOffset(position), "directory record \(position) places its entry at \(record.offset), not where the previous one ends (\(nextEntry))")
-                }
-                nextEntry = record.offset &+ record.length
-                do throws(StrataError) {
-                    let name = try directory.nameBytes(at: position, in: region.bytes, path: path)
-                    if let previousName, DeviceDirectory.compare(previousName, name) >= 0 {
-                        report(directory.recordOffset(position), "the directory lists devices out of order")
+        region.withBytes { bytes in
+            for position in 0..<deviceCount {
+                if case .directory(let directory, _) = index {
+                    let record = directory.record(at: position, in: bytes)
+                    if record.offset != nextEntry {
+                        report(directory.recordOffset(position), "directory record \(position) places its entry at \(record.offset), not where the previous one ends (\(nextEntry))")
                     }
-                    previousName = name
-                } catch {
-                    report(error.offset ?? directory.recordOffset(position), error.message)
-                }
-            }
-            let device: DeviceEntry
-            do throws(StrataError) {
-                device = try self.device(at: position)
-            } catch {
-                report(error.offset ?? indexOffset, error.message)
-                everyEntryRead = false
-                continue
-            }
-            series += device.metrics.count
-            for group in device.groups {
-                chunkCount += group.timeChunks.count
-                if let low = group.timeChunks.first, let high = group.timeChunks.last {
-                    first = min(first, low.minTime)
-                    last = max(last, high.maxTime)
-                }
-            }
-            for metric in device.metrics {
-                let timeChunks = device.groups[metric.group].timeChunks
-                points += timeChunks.reduce(0) { $0 + $1.count }
-                for (index, entry) in metric.chunks.enumerated() {
-                    chunkCount += 1
-                    let chunk = SeriesChunk(time: timeChunks[index], value: entry)
-                    let name = "\(device.name)/\(metric.name)"
+                    nextEntry = record.offset &+ record.length
                     do throws(StrataError) {
-                        try decode(chunk, type: metric.type, timestamps: &times, bits: &bits)
+                        let name = try directory.nameBytes(at: position, in: bytes, path: path)
+                        if let previousName, DeviceDirectory.compare(previousName, name) >= 0 {
+                            report(directory.recordOffset(position), "the directory lists devices out of order")
+                        }
+                        previousName = name
                     } catch {
-                        report(error.offset ?? entry.location.offset, "chunk of \(name): \(error.message)")
-                        continue
+                        report(error.offset ?? directory.recordOffset(position), error.message)
                     }
-                    if times.first != chunk.time.minTime || times.last != chunk.time.maxTime
-                        || zip(times, times.dropFirst()).contains(where: { $0 >= $1 }) {
-                        report(chunk.time.location.offset, "time chunk of \(device.name) disagrees with its index entry (bounds or order)")
+                }
+                let device: DeviceEntry
+                do throws(StrataError) {
+                    device = try self.device(at: position)
+                } catch {
+                    report(error.offset ?? indexOffset, error.message)
+                    everyEntryRead = false
+                    continue
+                }
+                series += device.metrics.count
+                for group in device.groups {
+                    chunkCount += group.timeChunks.count
+                    if let low = group.timeChunks.first, let high = group.timeChunks.last {
+                        first = min(first, low.minTime)
+                        last = max(last, high.maxTime)
                     }
-                    let recomputed = times.withUnsafeBufferPointer { time in
-                        bits.withUnsafeBufferPointer { values in
-                            switch metric.type {
-                            case .float64: values.withMemoryRebound(to: Double.self) { ChunkStatistics.float(timestamps: time, values: $0) }
-                            case .int64: values.withMemoryRebound(to: Int64.self) { ChunkStatistics.integer(timestamps: time, values: $0) }
+                }
+                for metric in device.metrics {
+                    let timeChunks = device.groups[metric.group].timeChunks
+                    points += timeChunks.reduce(0) { $0 + $1.count }
+                    for (index, entry) in metric.chunks.enumerated() {
+                        chunkCount += 1
+                        let chunk = SeriesChunk(time: timeChunks[index], value: entry)
+                        let name = "\(device.name)/\(metric.name)"
+                        do throws(StrataError) {
+                            try decode(chunk, type: metric.type, timestamps: &times, bits: &bits)
+                        } catch {
+                            report(error.offset ?? entry.location.offset, "chunk of \(name): \(error.message)")
+                            continue
+                        }
+                        if times.first != chunk.time.minTime || times.last != chunk.time.maxTime
+                            || zip(times, times.dropFirst()).contains(where: { $0 >= $1 }) {
+                            report(chunk.time.location.offset, "time chunk of \(device.name) disagrees with its index entry (bounds or order)")
+                        }
+                        let recomputed = times.withUnsafeBufferPointer { time in
+                            bits.withUnsafeBufferPointer { values in
+                                switch metric.type {
+                                case .float64: values.withMemoryRebound(to: Double.self) { ChunkStatistics.float(timestamps: time, values: $0) }
+                                case .int64: values.withMemoryRebound(to: Int64.self) { ChunkStatistics.integer(timestamps: time, values: $0) }
+                                }
                             }
                         }
-                    }
-                    let matches = recomputed.minBits == entry.minBits && recomputed.maxBits == entry.maxBits
-                        && recomputed.firstBits == entry.firstBits && recomputed.lastBits == entry.lastBits
-                        && recomputed.sum.bitPattern == entry.sum.bitPattern
-                        && (entry.valueCount == nil || (entry.valueCount == recomputed.valueCount && entry.m2?.bitPattern == recomputed.m2.bitPattern))
-                    if !matches {
-                        report(entry.location.offset, "chunk of \(name): the statistics in the index do not match its values")
+                        let matches = recomputed.minBits == entry.minBits && recomputed.maxBits == entry.maxBits
+                            && recomputed.firstBits == entry.firstBits && recomputed.lastBits == entry.lastBits
+                            && recomputed.sum.bitPattern == entry.sum.bitPattern
+                            && (entry.valueCount == nil || (entry.valueCount == recomputed.valueCount && entry.m2?.bitPattern == recomputed.m2.bitPattern))
+                        if !matches {
+                            report(entry.location.offset, "chunk of \(name): the statistics in the index do not match its values")
+                        }
                     }
                 }
             }

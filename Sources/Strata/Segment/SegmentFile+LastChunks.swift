@@ -41,16 +41,19 @@ extension SegmentFile {
         case .directory(let directory, _):
             var checked = checkedEntries.snapshot(devices: directory.count)
             var newlyChecked = false
-            names.bytes.withUnsafeBytes { base in
-                var cursor = 0
-                for group in groups {
-                    do throws(StrataError) {
-                        let wanted = names.device(group, in: base)
-                        guard let position = try directory.galloping(to: wanted, from: &cursor, in: region.bytes, path: path) else { continue }
-                        let record = try checkedRecord(at: position, directory: directory, checked: &checked, newlyChecked: &newlyChecked)
-                        try readLastChunks(of: record, group: group, names: names, base: base, scratch: &scratch, found: found)
-                    } catch {
-                        damaged(group)
+            region.withBytes { bytes in
+                names.bytes.withUnsafeBytes { base in
+                    var cursor = 0
+                    for group in groups {
+                        do throws(StrataError) {
+                            let wanted = names.device(group, in: base)
+                            guard let position = try directory.galloping(to: wanted, from: &cursor, in: bytes, path: path) else { continue }
+                            let record = try checkedRecord(
+                                at: position, in: bytes, directory: directory, checked: &checked, newlyChecked: &newlyChecked)
+                            try readLastChunks(of: record, in: bytes, group: group, names: names, base: base, scratch: &scratch, found: found)
+                        } catch {
+                            damaged(group)
+                        }
                     }
                 }
             }
@@ -62,9 +65,8 @@ extension SegmentFile {
     /// lies among the entries and, unless `checked` says it was done
     /// before, that the entry passes its checksum.
     private func checkedRecord(
-        at position: Int, directory: DeviceDirectory, checked: inout [UInt64], newlyChecked: inout Bool
+        at position: Int, in bytes: UnsafeRawBufferPointer, directory: DeviceDirectory, checked: inout [UInt64], newlyChecked: inout Bool
     ) throws(StrataError) -> DeviceDirectory.Record {
-        let bytes = region.bytes
         let record = directory.record(at: position, in: bytes)
         guard directory.isInside(record) else {
             throw StrataError(.corruptFile, "directory record \(position) points outside the device entries", path: path, offset: directory.recordOffset(position))
@@ -99,11 +101,11 @@ extension SegmentFile {
     /// ``SegmentIndexParser`` checks, so an entry a query would refuse is
     /// refused here too.
     private func readLastChunks(
-        of record: DeviceDirectory.Record, group: Int, names: SortedSeriesNames, base: UnsafeRawBufferPointer,
-        scratch: inout LastChunkScratch, found: (Int, LastChunk) -> Void
+        of record: DeviceDirectory.Record, in bytes: UnsafeRawBufferPointer, group: Int, names: SortedSeriesNames,
+        base: UnsafeRawBufferPointer, scratch: inout LastChunkScratch, found: (Int, LastChunk) -> Void
     ) throws(StrataError) {
         var reader = EntryReader(
-            bytes: region.bytes, offset: record.offset, end: record.offset + record.length, indexOffset: indexOffset, version: version)
+            bytes: bytes, offset: record.offset, end: record.offset + record.length, indexOffset: indexOffset, version: version)
         do throws(EntryReader.Invalid) {
             guard DeviceDirectory.compare(try reader.lengthPrefixedBytes(), names.device(group, in: base)) == 0 else {
                 throw EntryReader.Invalid()

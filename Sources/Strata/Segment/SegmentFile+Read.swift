@@ -46,9 +46,9 @@ extension SegmentFile {
         return columns
     }
 
-    /// The payload bytes of a chunk, after checking its checksum.
-    func payload(of location: ChunkLocation, what: String) throws(StrataError) -> UnsafeRawBufferPointer {
-        let payload = UnsafeRawBufferPointer(rebasing: region.bytes[location.offset..<(location.offset + location.length)])
+    /// The payload bytes of a chunk in the segment's mapped `bytes`, after checking its checksum.
+    func payload(of location: ChunkLocation, in bytes: UnsafeRawBufferPointer, what: String) throws(StrataError) -> UnsafeRawBufferPointer {
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[location.offset..<(location.offset + location.length)])
         guard CRC32C.checksum(payload) == location.checksum else {
             throw StrataError(.corruptFile, "\(what) fails its checksum; run `strata inspect --segment` to see the damaged chunk", path: path, offset: location.offset)
         }

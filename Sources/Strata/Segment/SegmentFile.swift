@@ -95,86 +95,14 @@ public final class SegmentFile: Sendable {
             }
             throw .io(error, "opening segment", path: path)
         }
-        let bytes = region.bytes
-        let corrupt = { (offset: Int, reason: String) in StrataError(.corruptFile, reason, path: path, offset: offset) }
-
-        guard bytes.count >= SegmentFormat.headerSize + SegmentFormat.footerSize else {
-            throw corrupt(0, "file is \(bytes.count) bytes, shorter than a header and footer (\(SegmentFormat.headerSize + SegmentFormat.footerSize))")
-        }
-        guard bytes.prefix(8).elementsEqual(SegmentFormat.headerMagic) else {
-            throw corrupt(0, "not a Strata segment (bad magic number)")
-        }
-        var header = ByteReader(bytes, offset: 8)
-        do {
-            version = try header.readUInt16()
-            _ = try header.readUInt16()
-            let checksum = try header.readUInt32()
-            guard checksum == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<12])) else {
-                throw corrupt(0, "header fails its checksum")
-            }
-        } catch let error as StrataError { throw error } catch { throw corrupt(0, "truncated header") }
-        guard version >= SegmentFormat.readableVersions.lowerBound else {
-            throw corrupt(8, "segment format version \(version) does not exist")
-        }
-        guard SegmentFormat.readableVersions.contains(version) else {
-            throw StrataError(.unsupportedVersion, "segment format version \(version) is newer than this build reads (\(SegmentFormat.readableVersions.upperBound)); upgrade Strata", path: path, offset: 8)
-        }
-        let footerSize = SegmentFormat.footerSize(version: version)
-        guard bytes.count >= SegmentFormat.headerSize + footerSize else {
-            throw corrupt(0, "file is \(bytes.count) bytes, shorter than a header and a version \(version) footer (\(SegmentFormat.headerSize + footerSize))")
-        }
-        guard bytes.suffix(8).elementsEqual(SegmentFormat.footerMagic) else {
-            throw corrupt(bytes.count - 8, "footer magic number missing: the file is truncated or was not completely written")
-        }
-        footerOffset = bytes.count - footerSize
-
-        if version >= SegmentFormat.directoryVersion {
-            let footer = try DirectoryFooter(bytes, at: footerOffset, version: version, path: path)
-            let directory = DeviceDirectory(
-                entriesOffset: footer.entriesOffset, recordsOffset: footer.directoryOffset, count: footer.deviceCount,
-                namesEnd: footer.namesEnd, seriesCount: footer.seriesCount, pointCount: footer.pointCount)
-            recordedProvenance = footer.provenance
-            try directory.validate(bytes, checksum: footer.directoryChecksum, path: path)
-            indexOffset = footer.entriesOffset
-            indexByteCount = footerOffset - footer.entriesOffset
-            timeBounds = footer.timeBounds
-            index = .directory(directory, DeviceEntryCache())
-            return
-        }
-
-        var footer = ByteReader(bytes, offset: footerOffset)
-        let indexLength: Int, indexChecksum: UInt32
-        do {
-            indexOffset = Int(truncatingIfNeeded: try footer.readUInt64())
-            indexLength = Int(truncatingIfNeeded: try footer.readUInt64())
-            indexChecksum = try footer.readUInt32()
-            let footerChecksum = try footer.readUInt32()
-            guard footerChecksum == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[footerOffset..<(footerOffset + 20)])) else {
-                throw corrupt(footerOffset, "footer fails its checksum")
-            }
-        } catch let error as StrataError { throw error } catch { throw corrupt(footerOffset, "truncated footer") }
-        guard indexOffset >= SegmentFormat.headerSize, indexLength >= 0, indexOffset <= footerOffset,
-              indexLength == footerOffset - indexOffset
-        else {
-            throw corrupt(footerOffset, "footer points to an index at \(indexOffset) of \(indexLength) bytes, outside the file")
-        }
-        let indexBytes = UnsafeRawBufferPointer(rebasing: bytes[indexOffset..<footerOffset])
-        guard CRC32C.checksum(indexBytes) == indexChecksum else {
-            throw corrupt(indexOffset, "index fails its checksum")
-        }
-        indexByteCount = indexLength
-        recordedProvenance = nil
-        let devices = try SegmentIndexParser(bytes: bytes, indexOffset: indexOffset, path: path, version: version).parse()
-        var first = Int64.max, last = Int64.min
-        for device in devices {
-            for group in device.groups {
-                guard let low = group.timeChunks.first, let high = group.timeChunks.last else { continue }
-                first = min(first, low.minTime)
-                last = max(last, high.maxTime)
-            }
-        }
-        timeBounds = first <= last ? (first, last) : nil
-        index = .parsed(devices)
+        let layout = try region.withBytes { bytes throws(StrataError) in try SegmentLayout(bytes, path: path) }
+        version = layout.version
+        footerOffset = layout.footerOffset
+        indexOffset = layout.indexOffset
+        indexByteCount = layout.indexByteCount
+        timeBounds = layout.timeBounds
+        recordedProvenance = layout.recordedProvenance
+        index = layout.index
     }
 
     /// True when deletion `tombstone` hides points of this segment.
@@ -196,7 +124,7 @@ public final class SegmentFile: Sendable {
     }
 
     /// Total size of the file in bytes.
-    public var byteCount: Int { region.bytes.count }
+    public var byteCount: Int { region.count }
 
     /// The number of devices in the segment.
     /// - Complexity: O(1).
@@ -231,7 +159,8 @@ public final class SegmentFile: Sendable {
     func deviceName(at position: Int) throws(StrataError) -> String {
         switch index {
         case .parsed(let devices): return devices[position].name
-        case .directory(let directory, _): return try directory.name(at: position, in: region.bytes, path: path)
+        case .directory(let directory, _):
+            return try region.withBytes { bytes throws(StrataError) in try directory.name(at: position, in: bytes, path: path) }
         }
     }
 
@@ -244,7 +173,10 @@ public final class SegmentFile: Sendable {
     func device(at position: Int) throws(StrataError) -> DeviceEntry {
         switch index {
         case .parsed(let devices): return devices[position]
-        case .directory(let directory, _): return try directory.entry(at: position, in: region.bytes, path: path, version: version)
+        case .directory(let directory, _):
+            return try region.withBytes { bytes throws(StrataError) in
+                try directory.entry(at: position, in: bytes, path: path, version: version)
+            }
         }
     }
 
@@ -267,21 +199,22 @@ public final class SegmentFile: Sendable {
             }
             return low < devices.count && UTF8Order.equal(devices[low].name, name) ? devices[low] : nil
         case .directory(let directory, let cache):
-            let bytes = region.bytes
-            var query = name
-            let found = query.withUTF8 { utf8 -> Result<Int?, StrataError> in
-                do throws(StrataError) {
-                    return .success(try directory.position(of: UnsafeRawBufferPointer(utf8), in: bytes, path: path))
-                } catch {
-                    return .failure(error)
+            return try region.withBytes { bytes throws(StrataError) -> DeviceEntry? in
+                var query = name
+                let found = query.withUTF8 { utf8 -> Result<Int?, StrataError> in
+                    do throws(StrataError) {
+                        return .success(try directory.position(of: UnsafeRawBufferPointer(utf8), in: bytes, path: path))
+                    } catch {
+                        return .failure(error)
+                    }
                 }
+                guard let position = try found.get() else { return nil }
+                guard caching else { return try directory.entry(at: position, in: bytes, path: path, version: version) }
+                if let entry = cache.entry(at: position) { return entry }
+                let entry = try directory.entry(at: position, in: bytes, path: path, version: version)
+                cache.insert(entry, at: position, byteCount: directory.record(at: position, in: bytes).length)
+                return entry
             }
-            guard let position = try found.get() else { return nil }
-            guard caching else { return try directory.entry(at: position, in: bytes, path: path, version: version) }
-            if let entry = cache.entry(at: position) { return entry }
-            let entry = try directory.entry(at: position, in: bytes, path: path, version: version)
-            cache.insert(entry, at: position, byteCount: directory.record(at: position, in: bytes).length)
-            return entry
         }
     }
 }

@@ -11,9 +11,16 @@ import Darwin
 /// never truncated, so a mapping stays valid for as long as it lives (a
 /// mapping survives `unlink`). Nothing is copied: pages are read from the
 /// page cache on first touch.
+///
+/// The bytes are reached only inside ``withBytes(_:)``, which keeps the
+/// mapping alive for the call: a pointer handed out bare could outlive the
+/// last reference (Swift may release an object right after its last use),
+/// and reading it then would read unmapped memory.
 final class MappedRegion: @unchecked Sendable {
-    /// The mapped bytes. Valid until `self` is released.
-    let bytes: UnsafeRawBufferPointer
+    private let bytes: UnsafeRawBufferPointer
+
+    /// The length of the mapping: the file's size when it was mapped.
+    var count: Int { bytes.count }
 
     /// Maps the file at `path`. An empty file cannot be mapped (EINVAL), nor
     /// anything but a regular file (ENODEV); the caller reports which.
@@ -31,6 +38,16 @@ final class MappedRegion: @unchecked Sendable {
               address != MAP_FAILED
         else { throw Errno.current }
         bytes = UnsafeRawBufferPointer(start: address, count: length)
+    }
+
+    /// Runs `body` with the mapped bytes, which stay mapped until it returns.
+    /// `body` must not keep the pointer.
+    @inline(__always)
+    func withBytes<Result, Failure: Error>(
+        _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        defer { withExtendedLifetime(self) {} }
+        return try body(bytes)
     }
 
     /// Unmaps this process's view of the pages wholly below `offset`, which
