@@ -1,9 +1,11 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// Linux only: the engine's System/ layer uses Linux system interfaces, and Linux is
+// the only platform built and tested (see Sources/Strata/System/Platform.swift).
+
 let package = Package(
     name: "Strata",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Strata", targets: ["Strata"]),
         .executable(name: "strata", targets: ["strata"]),

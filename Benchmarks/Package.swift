@@ -5,7 +5,6 @@ import PackageDescription
 
 let package = Package(
     name: "StrataBenchmarks",
-    platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "Strata", path: "../"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),

@@ -6,9 +6,7 @@
 // reads and writes) rather than going through Strata's System/.
 import Foundation
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// The system-wide monotonic clock: children stamp lines with it, and the
 /// parent compares those stamps with its own readings.

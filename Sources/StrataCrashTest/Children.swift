@@ -4,9 +4,7 @@
 import Foundation
 import Strata
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Installs one fault on the store at `path`, drawn from `faultSeed`.
 func installFault(store path: String, faultSeed: UInt64) {

@@ -3,9 +3,7 @@
 import Foundation
 import Strata
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// The parent of `strata-crash-test run` (see main.swift).
 final class CrashTest {

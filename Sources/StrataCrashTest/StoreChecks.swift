@@ -3,9 +3,7 @@
 import Foundation
 import Strata
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// What point checks found.
 struct Tally {

@@ -10,9 +10,7 @@
 import Foundation
 import Strata
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// The child: syncs STORE (opened read-only, beside the parent's writer) into LAKE, then says so.
 func runSyncChild(store path: String, lake: String) -> Never {

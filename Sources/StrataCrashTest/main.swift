@@ -53,9 +53,7 @@
 // SyncCrashTest.swift (`sync`), Arguments.swift (the options).
 import Foundation
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 let arguments = CommandLine.arguments
 if arguments.count >= 6, arguments[1] == "child", let first = Int(arguments[3]), let seed = UInt64(arguments[4]), let base = Int64(arguments[5]) {

@@ -2,10 +2,8 @@ import Foundation
 import Testing
 @testable import Strata
 
-#if canImport(Glibc)
 import Glibc
 import StrataTestSupport
-#endif
 
 /// Every file and directory operation of an export (`openat`, `mkdirat`,
 /// writes, fsync, `renameat`, directory sync), failed at each of its first

@@ -2,10 +2,8 @@ import Foundation
 import Testing
 @testable import Strata
 
-#if canImport(Glibc)
 import Glibc
 import StrataTestSupport
-#endif
 
 /// Exports and plots as a hostile user would try them: destinations inside
 /// the store, failures part-way, symbolic links in the destination, extreme

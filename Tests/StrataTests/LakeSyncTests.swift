@@ -2,10 +2,8 @@ import Foundation
 import Testing
 @testable import Strata
 
-#if canImport(Glibc)
 import Glibc
 import StrataTestSupport
-#endif
 
 /// A lake kept by `LakeSync` must equal, file for file and byte for byte, a
 /// first sync of the same store into an empty directory, after any sequence

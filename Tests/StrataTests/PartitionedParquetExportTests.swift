@@ -2,10 +2,8 @@ import Foundation
 import Testing
 @testable import Strata
 
-#if canImport(Glibc)
 import Glibc
 import StrataTestSupport
-#endif
 
 @Suite("Partitioned Parquet export as library code: names, dates, links, atomic files")
 struct PartitionedParquetExportTests {

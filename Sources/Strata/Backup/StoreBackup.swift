@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Makes a consistent copy of a store, also while a writer is appending to it.
 ///

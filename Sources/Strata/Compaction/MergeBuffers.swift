@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Reusable memory for merging a compaction's inputs one device at a time:
 /// the inputs' points of one series decoded back to back (its sources), and

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A file that appears whole or not at all: bytes go to a hidden temporary
 /// file beside the destination (`.NAME.XXXXXXXX.tmp`), and ``commit()``

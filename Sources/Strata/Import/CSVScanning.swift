@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 // The byte-level pieces the importers share: lines, CSV fields and number
 // parsing on spans of the input, without a String per field in the hot path.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Why the text of a number was refused; each importer words the message.
 enum NumberProblem: Error, Equatable {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Reads InfluxDB line protocol, as Telegraf and the InfluxDB client libraries write it:
 ///

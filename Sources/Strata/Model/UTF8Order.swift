@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Compares and hashes names by their UTF-8 bytes, the order segment indexes
 /// keep, with `memcmp` over the string's contiguous storage.

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A segment being written to disk a device at a time: the bytes go to
 /// `NNNNNNNNNN.seg.tmp` as they are encoded, so memory holds the index and a

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import StrataCodecs
 
 /// One device's sorted series, ready to be written into a segment.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Searches and comparisons over raw bytes, done by the C library's
 /// vectorised `memchr` and `memcmp`. They sit on the import and merge hot

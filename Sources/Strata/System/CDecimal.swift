@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The C library's decimal-to-binary conversion (`strtod`), correctly
 /// rounded. Callers check the grammar first (``FloatText``): `strtod` alone

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 // The store's clocks: monotonic time for intervals, ages and timers; the wall
 // clock for retention and compaction windows; a sleep for pacing.

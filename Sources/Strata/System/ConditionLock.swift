@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A mutex with a condition variable, for threads that must wait for one
 /// another (group commit, the background worker). Swift's `Mutex` has no

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// An open directory, through which files and subdirectories are created,
 /// renamed and removed by name (`openat`, `mkdirat`, `renameat`,

@@ -1,10 +1,6 @@
 import Synchronization
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// An exclusive advisory lock (`flock`) on a lock file, held for as long as
 /// this object lives. The file records the holder's process id so that a

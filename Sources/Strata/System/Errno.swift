@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// An error number reported by a system call, captured right after the call
 /// so nothing in between can overwrite it.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CStrataSystem
 
 /// A thin typed wrapper over a POSIX file descriptor. It does not close

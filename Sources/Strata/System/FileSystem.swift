@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Directory-level operations: creating, listing, renaming, and making
 /// directory entries durable.

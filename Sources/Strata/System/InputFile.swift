@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A file, or standard input, read front to back in blocks: what the CLI's
 /// importers read. `package`, so embedders do not see it. Like

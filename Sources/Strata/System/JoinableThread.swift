@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A POSIX thread running one closure, to be joined (work that runs beside
 /// the calling thread for a while, as reading an input ahead of its parse,

@@ -1,10 +1,6 @@
 import Synchronization
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 #if STRATA_TSAN_LOCKS
 /// A value guarded by a pthread mutex: what ``Locked`` is in a build for

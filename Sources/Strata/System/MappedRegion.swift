@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A read-only memory mapping of a whole file, unmapped when the last
 /// reference goes away.

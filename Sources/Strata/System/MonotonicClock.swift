@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A clock that only moves forward (`CLOCK_MONOTONIC`), for measuring
 /// durations; `package`, for the CLI's benchmarks.

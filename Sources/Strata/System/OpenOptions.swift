@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 extension FileDescriptor {
     /// How ``FileDescriptor/open(_:_:permissions:)`` opens a file: the

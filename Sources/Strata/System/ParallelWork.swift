@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Runs a piece of work on several POSIX threads at once and waits for all of
 /// them: reads that may block in file I/O do not belong on Swift's cooperative

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The process's standard output and standard error, written through
 /// their descriptors (Swift 6 forbids touching the C globals `stdout` and

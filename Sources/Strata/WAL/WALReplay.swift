@@ -1,8 +1,6 @@
 import StrataCodecs
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Reads the log files of a store in order and hands every valid record's
 /// batch to the caller, reporting what it could not read. Each file is framed

@@ -1,8 +1,6 @@
 import StrataCodecs
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// The writer's side of the write-ahead log: appends records to the current
 /// log file, makes them durable (with group commit), rotates files at each

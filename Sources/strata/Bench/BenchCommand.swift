@@ -2,9 +2,7 @@ import ArgumentParser
 import Foundation
 import Strata
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// `strata bench`: measurements of the engine on generated workloads.
 struct BenchCommand: ParsableCommand {

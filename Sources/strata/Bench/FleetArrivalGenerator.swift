@@ -1,8 +1,6 @@
 import Strata
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Generates a fleet's readings in the order a collector receives them: time
 /// step by time step, every device reporting once per step, rather than

@@ -1,9 +1,7 @@
 import ArgumentParser
 import Strata
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 struct DownsampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

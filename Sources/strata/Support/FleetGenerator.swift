@@ -1,8 +1,6 @@
 import Strata
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Generates a fleet of devices that behave like real ones: a daily cycle,
 /// readings quantized to the sensor's resolution, noise, and a few devices

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import StrataCodecs
 
 /// Writes points to a Parquet file in the layout of ``ParquetSchema/points``,

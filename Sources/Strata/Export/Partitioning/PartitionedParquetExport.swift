@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Writes points as Parquet files laid out as Hive partitions, one file per
 /// device and UTC day: `DIRECTORY/device=NAME/date=DATE/part-0.parquet`

@@ -1,9 +1,7 @@
 @_spi(Fuzzing) import Strata
 import StrataCodecs
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// What each fuzz target does with one input. A target returns normally on
 /// any input the code under test rejects with its error type; it traps (a

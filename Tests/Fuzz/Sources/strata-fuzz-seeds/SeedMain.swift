@@ -1,9 +1,7 @@
 import Strata
 import StrataCodecs
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Writes the seed corpora of every fuzz target under OUTPUT/<target>/, from
 /// the CSV excerpts and golden segments in Tests/ and the first lines of the
