@@ -17,4 +17,10 @@ enum TestResources {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Resources").appendingPathComponent(name).path
     }
+
+    /// The package's root folder, found from this file's path (Tests/StrataTests/Support/Resources.swift).
+    static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+    }
 }

@@ -173,8 +173,7 @@ struct NumberFormattingTests {
     }
 
     /// The shared datasets: `../shared/data` beside the package (found from this file's path).
-    static let sharedData = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data")
+    static let sharedData = TestResources.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data")
 
     /// The bytes of a dataset file, `.csv.zst` expanded by `zstd -dc`; nil when that is impossible.
     static func datasetBytes(_ file: URL) -> Data? {

@@ -8,8 +8,7 @@ enum ParquetReaders {
     /// The Python interpreter: `$STRATA_PYTHON`, else `python3` from the path.
     static let python = ProcessInfo.processInfo.environment["STRATA_PYTHON"] ?? "python3"
 
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("tools/check-parquet").path
+    static let script = TestResources.packageRoot.appendingPathComponent("tools/check-parquet").path
 
     /// Whether the interpreter can import both readers.
     static let available: Bool = (try? run(["-c", "import duckdb, pyarrow"]).status) == 0
