@@ -31,7 +31,7 @@ import Glibc
 ///   field key or, with ``tagsInMetric``, tag that is not valid UTF-8 makes its line malformed.
 /// - A metric is one series with one value type, so a field that is an integer on one
 ///   line and a float on another is an error naming both lines.
-public struct LineProtocolParser: Sendable {
+public struct LineProtocolParser: Sendable, BlockParser {
     /// The unit of the timestamps in the input.
     public enum Precision: String, Sendable, CaseIterable {
         case nanoseconds = "ns", microseconds = "us", milliseconds = "ms", seconds = "s"
@@ -79,10 +79,7 @@ public struct LineProtocolParser: Sendable {
 
     /// Parses `contents`, the whole input called `file`.
     public func parse(_ contents: [UInt8], file: String) throws(RowError) -> ImportResult {
-        let outcome = contents.withUnsafeBytes { bytes -> Swift.Result<ImportResult, RowError> in
-            do throws(RowError) { return .success(try parse(bytes, file: file)) } catch { return .failure(error) }
-        }
-        return try outcome.get()
+        try parseWhole(contents, file: file)
     }
 
     /// Parses `bytes`, the whole content of the input called `file`, on ``workers``
@@ -91,20 +88,11 @@ public struct LineProtocolParser: Sendable {
     ///
     /// - Throws: the first ``RowError`` (with its column) unless ``skipsBadRows`` is set.
     public func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws(RowError) -> ImportResult {
-        var merging: ImportStage? = nil
-        return try parse(bytes, file: file, staging: &merging)
-    }
-
-    /// ``parse(_:file:)-(UnsafeRawBufferPointer,_)`` adding the rows to `stage` as the blocks are done
-    /// (see ``ParallelImport``) instead of returning them: the result's batch holds only
-    /// rows left for the caller to add, all of them when the input was parsed in one piece.
-    /// When it throws, `stage` is as it was.
-    package func parse(_ bytes: UnsafeRawBufferPointer, file: String, into stage: inout ImportStage) throws(RowError) -> ImportResult {
-        try ImportStage.lending(&stage) { stage throws(RowError) in try parse(bytes, file: file, staging: &stage) }
+        try parseWhole(bytes, file: file)
     }
 
     /// Parses `bytes`, merging the rows into the result's batch when `stage` is nil.
-    private func parse(_ bytes: UnsafeRawBufferPointer, file: String, staging stage: inout ImportStage?) throws(RowError) -> ImportResult {
+    package func parse(_ bytes: UnsafeRawBufferPointer, file: String, staging stage: inout ImportStage?) throws(RowError) -> ImportResult {
         let bytes = InputText.skippingByteOrderMark(bytes)
         let plan = ParallelImport.Plan(blockBytes: blockBytes, workers: workers, skipsBadRows: skipsBadRows,
                                        maximumReportedErrors: maximumReportedErrors)

@@ -21,7 +21,7 @@ import Glibc
 ///   `\r\n`. A record longer than ``maximumRecordBytes`` is malformed. Messages name
 ///   the line where the record starts.
 /// - Empty lines are ignored.
-public struct LongCSVParser: Sendable {
+public struct LongCSVParser: Sendable, BlockParser {
     /// The header every file starts with.
     public static let header = "device,metric,ts_ms,value"
 
@@ -56,11 +56,7 @@ public struct LongCSVParser: Sendable {
 
     /// Parses `contents`, the whole input called `file`.
     public func parse(_ contents: [UInt8], file: String) throws(RowError) -> Result {
-        // withUnsafeBytes rethrows untyped errors: carry the outcome out as a value.
-        let outcome = contents.withUnsafeBytes { bytes -> Swift.Result<Result, RowError> in
-            do throws(RowError) { return .success(try parse(bytes, file: file)) } catch { return .failure(error) }
-        }
-        return try outcome.get()
+        try parseWhole(contents, file: file)
     }
 
     /// Parses `bytes`, the whole content of the input called `file`, on ``workers``
@@ -70,16 +66,7 @@ public struct LongCSVParser: Sendable {
     /// - Throws: the first ``RowError`` unless ``skipsBadRows`` is set (then a
     ///   missing or wrong header is still thrown: the file is not this format).
     public func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws(RowError) -> Result {
-        var merging: ImportStage? = nil
-        return try parse(bytes, file: file, staging: &merging)
-    }
-
-    /// ``parse(_:file:)-(UnsafeRawBufferPointer,_)`` adding the rows to `stage` as the blocks are done
-    /// (see ``ParallelImport``) instead of returning them: the result's batch holds only
-    /// rows left for the caller to add, all of them when the input was parsed in one piece.
-    /// When it throws, `stage` is as it was.
-    package func parse(_ bytes: UnsafeRawBufferPointer, file: String, into stage: inout ImportStage) throws(RowError) -> Result {
-        try ImportStage.lending(&stage) { stage throws(RowError) in try parse(bytes, file: file, staging: &stage) }
+        try parseWhole(bytes, file: file)
     }
 
     /// Parses the input `input`, called `file`, into `stage` a window of a few tens of
@@ -132,7 +119,7 @@ public struct LongCSVParser: Sendable {
     }
 
     /// Parses `bytes`, merging the rows into the result's batch when `stage` is nil.
-    private func parse(_ bytes: UnsafeRawBufferPointer, file: String, staging stage: inout ImportStage?) throws(RowError) -> Result {
+    package func parse(_ bytes: UnsafeRawBufferPointer, file: String, staging stage: inout ImportStage?) throws(RowError) -> Result {
         let bytes = InputText.skippingByteOrderMark(bytes)
         let cursor = try cursorAfterHeader(bytes, file: file)
         let shared = ParallelImport.SharedBytes(bytes: bytes)

@@ -16,7 +16,7 @@
 ///   quotes, `\r\n`; at most ``maximumRecordBytes`` a record); empty lines are ignored.
 /// - The input is UTF-8 (a leading byte-order mark is skipped); a header or device
 ///   name that is not valid UTF-8 is malformed.
-public struct WideCSVParser: Sendable {
+public struct WideCSVParser: Sendable, BlockParser {
     /// Where each row's device comes from.
     public enum DeviceSource: Sendable, Equatable {
         /// Every row belongs to this device.
@@ -52,10 +52,7 @@ public struct WideCSVParser: Sendable {
 
     /// Parses `contents`, the whole input called `file`.
     public func parse(_ contents: [UInt8], file: String) throws(RowError) -> ImportResult {
-        let outcome = contents.withUnsafeBytes { bytes -> Swift.Result<ImportResult, RowError> in
-            do throws(RowError) { return .success(try parse(bytes, file: file)) } catch { return .failure(error) }
-        }
-        return try outcome.get()
+        try parseWhole(contents, file: file)
     }
 
     /// Parses `bytes`, the whole content of the input called `file`, on ``workers``
@@ -65,20 +62,11 @@ public struct WideCSVParser: Sendable {
     /// - Throws: the first ``RowError`` unless ``skipsBadRows`` is set (a bad header is
     ///   always thrown: the file is not this format).
     public func parse(_ bytes: UnsafeRawBufferPointer, file: String) throws(RowError) -> ImportResult {
-        var merging: ImportStage? = nil
-        return try parse(bytes, file: file, staging: &merging)
-    }
-
-    /// ``parse(_:file:)-(UnsafeRawBufferPointer,_)`` adding the rows to `stage` as the blocks are done
-    /// (see ``ParallelImport``) instead of returning them: the result's batch holds only
-    /// rows left for the caller to add, all of them when the input was parsed in one piece.
-    /// When it throws, `stage` is as it was.
-    package func parse(_ bytes: UnsafeRawBufferPointer, file: String, into stage: inout ImportStage) throws(RowError) -> ImportResult {
-        try ImportStage.lending(&stage) { stage throws(RowError) in try parse(bytes, file: file, staging: &stage) }
+        try parseWhole(bytes, file: file)
     }
 
     /// Parses `bytes`, merging the rows into the result's batch when `stage` is nil.
-    private func parse(_ bytes: UnsafeRawBufferPointer, file: String, staging stage: inout ImportStage?) throws(RowError) -> ImportResult {
+    package func parse(_ bytes: UnsafeRawBufferPointer, file: String, staging stage: inout ImportStage?) throws(RowError) -> ImportResult {
         var cursor = CSVRecordCursor(bytes: InputText.skippingByteOrderMark(bytes))
         guard let headerLine = cursor.nextRecord() else {
             throw RowError(file: file, line: 1, reason: "empty input; expected a header such as \(timeColumn),temperature,humidity")
