@@ -36,8 +36,16 @@ public enum StoreBackup {
         } catch {
             throw .io(error, "creating the backup", path: destination)
         }
+        try copyLog(of: source, to: logFolder, report: &report, progress: progress)
+        let manifest = try linkSegments(of: source, to: segmentFolder, report: &report, progress: progress)
+        try finish(destination, of: source, manifest: manifest)
+        return report
+    }
 
-        // 1. The log, first.
+    /// Step 1: the log, first. A preallocated file's zeros after its last record are room, not data: never copied.
+    private static func copyLog(
+        of source: String, to logFolder: String, report: inout BackupReport, progress: ((BackupProgress) -> Void)?
+    ) throws(StrataError) {
         let sourceLog = source + "/" + WALFormat.folder
         let logNames = ((try? FileSystem.contentsOfDirectory(sourceLog)) ?? []).filter { WALFormat.number(ofFileName: $0) != nil }.sorted()
         for name in logNames {
@@ -48,7 +56,6 @@ public enum StoreBackup {
                 if error == .noSuchFile { continue }  // flushed and deleted meanwhile: its points are in a segment
                 throw .io(error, "reading a log file to back up", path: sourceLog + "/" + name)
             }
-            // A preallocated file's zeros after its last record are room, not data: never copied.
             let used = contents.withUnsafeBytes { WALFrameReader.usedLength(of: $0) }
             contents.removeSubrange(used...)
             do throws(Errno) {
@@ -60,16 +67,22 @@ public enum StoreBackup {
             report.bytesCopied += contents.count
             progress?(BackupProgress(filesDone: report.logFilesCopied, filesTotal: logNames.count, bytesCopied: report.bytesCopied))
         }
+    }
 
-        // 2. The manifest and its segments, read after the log. A compaction may
-        // replace and remove files between reading the manifest and linking them:
-        // then start this step again with the newer manifest.
+    /// Step 2: the manifest and its segments, read after the log. A compaction may
+    /// replace and remove files between reading the manifest and linking them:
+    /// then start this step again with the newer manifest.
+    ///
+    /// - Returns: the manifest whose segments are all in `segmentFolder`.
+    private static func linkSegments(
+        of source: String, to segmentFolder: String, report: inout BackupReport, progress: ((BackupProgress) -> Void)?
+    ) throws(StrataError) -> Manifest {
         let sourceSegments = source + "/" + StoreLayout.segmentsFolder
         var attempts = 0
-        var manifest: Manifest
         let logReport = report
         while true {
             attempts += 1
+            let manifest: Manifest
             if let current = try ManifestFile.read(in: source) {
                 manifest = current
             } else {
@@ -93,15 +106,20 @@ public enum StoreBackup {
                     bytesCopied: report.bytesCopied))
                 if vanished { break }
             }
-            if !vanished { break }
+            if !vanished { return manifest }
             for path in linked { _ = try? FileSystem.removeFile(path) }
             report = logReport
             guard attempts < 20 else {
                 throw StrataError(.io, "the store's segments kept changing while the backup read them; try again", path: source)
             }
         }
+    }
 
-        // 3. The marker last: a backup interrupted before this point is not a store.
+    /// Step 3: the manifest, the identity, and the marker last: a backup
+    /// interrupted before the marker is not a store.
+    private static func finish(_ destination: String, of source: String, manifest: Manifest) throws(StrataError) {
+        let logFolder = destination + "/" + WALFormat.folder
+        let segmentFolder = destination + "/" + StoreLayout.segmentsFolder
         do throws(Errno) {
             try FileSystem.syncDirectory(segmentFolder)
             try FileSystem.syncDirectory(logFolder)
@@ -116,7 +134,6 @@ public enum StoreBackup {
         } catch {
             throw .io(error, "finishing the backup", path: destination)
         }
-        return report
     }
 
     /// Refuses a destination that is empty, inside the store (where the copy
