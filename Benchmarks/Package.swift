@@ -13,9 +13,9 @@ let package = Package(
         .executableTarget(
             name: "CodecBenchmarks",
             dependencies: [
-                .product(name: "StrataTestSupport", package: "Strata"),
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "StrataCodecs", package: "Strata"),
+                .product(name: "StrataTestSupport", package: "Strata"),
             ],
             path: "Benchmarks/CodecBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
@@ -53,6 +53,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Strata", package: "Strata"),
+                .product(name: "StrataTestSupport", package: "Strata"),
             ],
             path: "Benchmarks/QueryBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
@@ -78,9 +79,9 @@ let package = Package(
         .executableTarget(
             name: "AnomalyBenchmarks",
             dependencies: [
-                .product(name: "StrataTestSupport", package: "Strata"),
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Strata", package: "Strata"),
+                .product(name: "StrataTestSupport", package: "Strata"),
             ],
             path: "Benchmarks/AnomalyBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
@@ -88,9 +89,9 @@ let package = Package(
         .executableTarget(
             name: "NumberFormattingBenchmarks",
             dependencies: [
-                .product(name: "StrataTestSupport", package: "Strata"),
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Strata", package: "Strata"),
+                .product(name: "StrataTestSupport", package: "Strata"),
             ],
             path: "Benchmarks/NumberFormattingBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

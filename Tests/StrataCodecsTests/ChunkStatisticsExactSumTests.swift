@@ -1,5 +1,6 @@
 import Testing
 @testable import StrataCodecs
+import StrataTestSupport
 
 @Suite struct ChunkStatisticsExactSumTests {
     static let limit: Int64 = 1 << 53
@@ -26,12 +27,11 @@ import Testing
 
     @Test("Within the bound the exact sum equals the 128-bit sum of the values")
     func equalsReference() {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var random = SeededGenerator(seed: 0x9E37_79B9_7F4A_7C15)
         for size in [1, 2, 17, 1000, 4096] {
             let magnitude = Int64(1) << 53 / Int64(size)
             let values: [Int64] = (0..<size).map { _ in
-                state = state &* 6364136223846793005 &+ 1442695040888963407
-                return Int64(bitPattern: state >> 1) % (2 * magnitude + 1) - magnitude
+                Int64(bitPattern: random.next() >> 1) % (2 * magnitude + 1) - magnitude
             }
             let statistics = ChunkStatisticsTests.integer(values)
             #expect(statistics.exactIntegerSum == values.reduce(Int128(0)) { $0 + Int128($1) }, "size \(size)")

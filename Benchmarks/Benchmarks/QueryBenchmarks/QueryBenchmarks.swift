@@ -1,6 +1,7 @@
 import Benchmark
 import Foundation
 import Strata
+import StrataTestSupport
 
 // Query-layer benchmarks on generated data (built once in a temporary store):
 // - a year of 1-second readings of one series (31,536,000 points) downsampled
@@ -19,13 +20,12 @@ func buildYearStore() -> Store {
     let path = directory + "/strata-query-year-\(UUID().uuidString)"
     let store = try! Store(at: path)
     var walk: Int64 = 0
-    var state: UInt64 = 1
+    var random = SeededGenerator(seed: 1)
     for day in 0..<365 {
         var batch = WriteBatch(capacity: 86_400)
         let series = try! batch.series(device: "sensor", metric: "temperature", type: .float64)
         for second in 0..<86_400 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            walk += Int64(state >> 62) - 1
+            walk += Int64(random.next() >> 62) - 1
             let cycle = sin(Double(second) / 86_400 * 2 * .pi) * 40
             let tenths = 200 + Int64(cycle) + walk % 30
             batch.append(series: series, timestamp: start + Int64(day) * Milliseconds.day + Int64(second) * 1000, value: Double(tenths) / 10)
