@@ -4,7 +4,6 @@ import PackageDescription
 // A nested package, so that building the Strata library itself never pulls in Hummingbird and SwiftNIO.
 let package = Package(
     name: "FleetService",
-    platforms: [.macOS(.v15)],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),

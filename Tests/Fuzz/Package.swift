@@ -8,7 +8,6 @@ let fuzzTargets = ["long-csv", "wide-csv", "line-protocol", "codecs", "segment",
 
 let package = Package(
     name: "StrataFuzz",
-    platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "Strata", path: "../../"),
     ],

@@ -10,7 +10,10 @@ extension Store {
     /// go on meanwhile; a query sees the old segments or the new ones, never
     /// both and never neither.
     ///
-    /// - Parameter progress: called from this thread as each device is merged.
+    /// - Parameter progress: called from this thread as each device is merged,
+    ///   while the store's compaction lock is held: it must not compact or load
+    ///   any store (two stores compacting each other from their callbacks would
+    ///   wait on each other forever; debug builds stop at the first such call).
     /// - Throws: `.readOnly`, `.closed`; `.io` when a segment cannot be
     ///   written (the store is unchanged); `.corruptFile` when an input is
     ///   damaged, or a listed segment could not be opened with the store

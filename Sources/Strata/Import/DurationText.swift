@@ -1,7 +1,8 @@
-/// Durations as text: a number and a unit, `500ms`, `30s`, `15m`, `1h`, `1d`, `1w`.
-package enum DurationText {
+/// Durations as text: a number and a unit, `500ms`, `30s`, `15m`, `1h`, `1d`, `1w`, as
+/// `strata` reads them; public so that a service embedding Strata reads the same.
+public enum DurationText {
     /// Milliseconds of `text`, or nil when it is not a positive duration.
-    package static func parseMilliseconds(_ text: String) -> Int64? {
+    public static func parseMilliseconds(_ text: String) -> Int64? {
         let units: [(String, Int64)] = [("ms", 1), ("s", Milliseconds.second), ("m", Milliseconds.minute), ("h", Milliseconds.hour), ("d", Milliseconds.day), ("w", Milliseconds.week)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
             let digits = text.dropLast(suffix.count)

@@ -8,7 +8,7 @@ import Glibc
 ///   quote them).
 /// - `ts_ms` is a decimal Int64 (milliseconds since the Unix epoch, negative allowed)
 ///   or an RFC 3339 date-time (`2024-03-01T12:00:00Z`, `2024-03-01T14:00:00.250+02:00`),
-///   read by ``TimeText/parse(_:)-(UnsafeRawBufferPointer)``.
+///   read as ``TimeText/parse(_:)`` reads them.
 /// - `value` is a decimal float in the grammar of <doc:Importing> (no hexadecimal; a
 ///   value that would round to an infinity or, from non-zero digits, to zero is
 ///   malformed), `inf`, `-inf`, `nan`, or

@@ -1,5 +1,6 @@
-/// Exact text forms of numbers, shared by the importers and exporters.
-package enum NumberText {
+/// Exact text forms of numbers, shared by the importers and exporters; its
+/// ``format(_:)`` is public so that a service prints values as `strata` does.
+public enum NumberText {
     /// Parses an optionally signed decimal Int64, rejecting overflow and stray characters.
     package static func parseInt64(_ bytes: UnsafeRawBufferPointer) -> Int64? {
         guard !bytes.isEmpty else { return nil }
@@ -157,7 +158,7 @@ package enum NumberText {
     /// shortest round-trip decimal for numbers (`21.5`, `1e-05`, `-0.0`,
     /// `inf`), `nan` for the default quiet NaN, and `nan(0x…)` with the full
     /// bit pattern for any other NaN. Written by ``NumberBytes``.
-    package static func format(_ value: Double) -> String {
+    public static func format(_ value: Double) -> String {
         String(unsafeUninitializedCapacity: NumberBytes.maximumDoubleLength) { buffer in
             NumberBytes.write(value, to: UnsafeMutableRawPointer(buffer.baseAddress!))
         }

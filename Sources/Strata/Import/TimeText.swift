@@ -1,14 +1,15 @@
-/// Timestamps as text: epoch milliseconds or RFC 3339.
+/// Timestamps as text: epoch milliseconds or RFC 3339, the forms `strata` and the
+/// importers accept; public so that a service embedding Strata accepts the same.
 ///
 /// Calendar arithmetic uses the proleptic Gregorian calendar in UTC through
 /// the days-from-civil conversion described by Howard Hinnant
 /// ("chrono-Compatible Low-Level Date Algorithms"), so dates before 1970
 /// and far in the future are exact, with no time zone database involved.
-package enum TimeText {
+public enum TimeText {
     /// Parses epoch milliseconds (`1425168000000`, `-86400000`) or an RFC 3339
     /// date-time (`2015-03-01T00:00:00Z`, `2015-03-01T01:00:00.250+01:00`; a
     /// space may replace the `T`, and a bare date `2015-03-01` means midnight UTC).
-    package static func parse(_ text: String) -> Int64? {
+    public static func parse(_ text: String) -> Int64? {
         var copy = text
         return copy.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
     }
@@ -78,7 +79,7 @@ package enum TimeText {
 
     /// Formats epoch milliseconds as RFC 3339 in UTC: `2015-03-01T00:00:00Z`,
     /// with `.250` when the milliseconds are not zero.
-    package static func format(_ milliseconds: Int64) -> String {
+    public static func format(_ milliseconds: Int64) -> String {
         let (days, remainder) = floorDivision(milliseconds, Milliseconds.day)
         let (year, month, day) = civilFromDays(days)
         let hour = remainder / 3_600_000, minute = remainder / 60_000 % 60, second = remainder / 1000 % 60

@@ -192,8 +192,9 @@ extension SegmentFile {
         // What the footer of a format 6 file claims, recounted from the entries.
         var series = 0, points = 0, first = Int64.max, last = Int64.min, everyEntryRead = true
         var nextEntry = indexOffset
-        var previousName: UnsafeRawBufferPointer?
         region.withBytes { bytes in
+            // A name in the mapped bytes: kept only while they are.
+            var previousName: UnsafeRawBufferPointer?
             for position in 0..<deviceCount {
                 if case .directory(let directory, _) = index {
                     let record = directory.record(at: position, in: bytes)

@@ -3,11 +3,7 @@ import FleetServiceCore
 import Hummingbird
 import Strata
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The value of the environment variable `name`, if set.
 private func environment(_ name: String) -> String? {

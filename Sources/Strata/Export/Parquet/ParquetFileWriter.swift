@@ -6,7 +6,7 @@ import StrataCodecs
 /// specification (<https://github.com/apache/parquet-format>: `README.md`
 /// for the file layout, `Encodings.md` for the encodings,
 /// `LogicalTypes.md` for the annotations and `parquet.thrift` for the
-/// metadata structures, which ``ThriftCompactWriter`` encodes).
+/// metadata structures, encoded with the Thrift compact protocol).
 ///
 /// The file is `PAR1`, the row groups (each column's chunk in schema order),
 /// the footer (`FileMetaData`), the footer's length as a 4-byte

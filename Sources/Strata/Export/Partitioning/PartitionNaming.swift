@@ -3,6 +3,8 @@
 /// safe path component for any device name and any day a timestamp can fall on.
 public enum PartitionNaming {
     /// Milliseconds in a UTC day.
+    @available(*, deprecated, renamed: "Milliseconds.day")
+    public static let millisecondsPerDay = Milliseconds.day
 
     /// The longest path component written, in bytes: the limit of Linux
     /// file systems (`NAME_MAX`) and of APFS.

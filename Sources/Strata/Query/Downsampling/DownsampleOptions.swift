@@ -96,8 +96,6 @@ public struct DownsampleOptions: Sendable, Equatable {
         }
     }
 
-    /// A day in milliseconds.
-
     /// The most buckets a query with ``includesEmptyBuckets`` may return: 10,000,000.
     public static let maximumBucketsWithEmpty = 10_000_000
 
