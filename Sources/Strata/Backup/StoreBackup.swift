@@ -25,8 +25,8 @@ public enum StoreBackup {
         try StoreLayout.prepare(source, create: false)
         try checkDestination(destination, of: source)
         var report = BackupReport()
-        let logFolder = destination + "/" + WALFormat.folder
-        let segmentFolder = destination + "/" + StoreLayout.segmentsFolder
+        let logFolder = StoreLayout.logPath(of: destination)
+        let segmentFolder = StoreLayout.segmentsPath(of: destination)
         do throws(Errno) {
             try FileSystem.createDirectory(destination)
             // Says what an interrupted copy is, so nobody takes it for a store that lost its marker.
@@ -46,7 +46,7 @@ public enum StoreBackup {
     private static func copyLog(
         of source: String, to logFolder: String, report: inout BackupReport, progress: ((BackupProgress) -> Void)?
     ) throws(StrataError) {
-        let sourceLog = source + "/" + WALFormat.folder
+        let sourceLog = StoreLayout.logPath(of: source)
         let logNames = ((try? FileSystem.contentsOfDirectory(sourceLog)) ?? []).filter { WALFormat.number(ofFileName: $0) != nil }.sorted()
         for name in logNames {
             var contents: [UInt8]
@@ -77,7 +77,7 @@ public enum StoreBackup {
     private static func linkSegments(
         of source: String, to segmentFolder: String, report: inout BackupReport, progress: ((BackupProgress) -> Void)?
     ) throws(StrataError) -> Manifest {
-        let sourceSegments = source + "/" + StoreLayout.segmentsFolder
+        let sourceSegments = StoreLayout.segmentsPath(of: source)
         var attempts = 0
         let logReport = report
         while true {
@@ -118,11 +118,9 @@ public enum StoreBackup {
     /// Step 3: the manifest, the identity, and the marker last: a backup
     /// interrupted before the marker is not a store.
     private static func finish(_ destination: String, of source: String, manifest: Manifest) throws(StrataError) {
-        let logFolder = destination + "/" + WALFormat.folder
-        let segmentFolder = destination + "/" + StoreLayout.segmentsFolder
         do throws(Errno) {
-            try FileSystem.syncDirectory(segmentFolder)
-            try FileSystem.syncDirectory(logFolder)
+            try FileSystem.syncDirectory(StoreLayout.segmentsPath(of: destination))
+            try FileSystem.syncDirectory(StoreLayout.logPath(of: destination))
             try FileSystem.replaceFileAtomically(ManifestFile.path(in: destination), directory: destination, contents: ManifestFile.encode(manifest))
             ManifestFile.writeMirror(ManifestFile.encode(manifest), in: destination)
             try StoreIdentity.copy(from: source, to: destination)

@@ -18,8 +18,6 @@ extension Store {
         var nextLogNumber: UInt64
     }
 
-    static func logFolder(of store: String) -> String { store + "/" + WALFormat.folder }
-
     /// Reads the log and the segments of the store at `path` and rebuilds its state.
     ///
     /// The log is read before the segments are listed. A writer publishes a
@@ -29,7 +27,7 @@ extension Store {
     static func recover(
         _ path: String, configuration: Configuration, mode: AccessMode, format: Int
     ) throws(StrataError) -> Recovered {
-        let logFolder = logFolder(of: path)
+        let logFolder = StoreLayout.logPath(of: path)
         if mode == .readWrite {
             do throws(Errno) { try FileSystem.createDirectory(logFolder) } catch {
                 throw .io(error, "creating the write-ahead log folder", path: logFolder)
@@ -91,7 +89,7 @@ extension Store {
     ) throws(StrataError) -> WriteAheadLog? {
         guard mode == .readWrite else { return nil }
         return try WriteAheadLog(
-            directory: logFolder(of: path), number: recovered.nextLogNumber, existing: recovered.intactLogFiles, metrics: metrics)
+            directory: StoreLayout.logPath(of: path), number: recovered.nextLogNumber, existing: recovered.intactLogFiles, metrics: metrics)
     }
 
     /// Puts what was readable of damaged log files into a segment, then moves
@@ -103,6 +101,6 @@ extension Store {
             try? FileSystem.rename(file, to: file + WALFormat.damagedSuffix)
             logger.warning("damaged write-ahead log file moved aside", metadata: ["file": "\(file + WALFormat.damagedSuffix)"])
         }
-        try? FileSystem.syncDirectory(Self.logFolder(of: directory))
+        try? FileSystem.syncDirectory(StoreLayout.logPath(of: directory))
     }
 }

@@ -72,7 +72,7 @@ public final class Store: Sendable {
     let referenceToken: UInt32
     private static let referenceTokens = Atomic<UInt32>(0)
 
-    var segmentsDirectory: String { directory + "/segments" }
+    var segmentsDirectory: String { StoreLayout.segmentsPath(of: directory) }
 
     /// Opens the store at `path`, creating it when it does not exist, `mode`
     /// is ``AccessMode/readWrite`` and `create` is true. Events and metrics go

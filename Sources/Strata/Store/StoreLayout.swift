@@ -24,6 +24,11 @@ enum StoreLayout {
     static let lockFileName = "STRATA.lock"
     static let segmentsFolder = "segments"
 
+    /// The segments folder of the store at `store`.
+    static func segmentsPath(of store: String) -> String { store + "/" + segmentsFolder }
+    /// The write-ahead log folder of the store at `store`.
+    static func logPath(of store: String) -> String { store + "/" + WALFormat.folder }
+
     /// Fails unless `path` holds a store marker (for opens that may not
     /// create). A store whose marker is gone is named as such.
     static func requireMarker(_ path: String) throws(StrataError) {
@@ -49,8 +54,8 @@ enum StoreLayout {
             do throws(Errno) {
                 // A creation interrupted by a crash may have left the marker's temporary file.
                 _ = try? FileSystem.removeFile(marker + ".tmp")
-                try FileSystem.createDirectory(path + "/" + segmentsFolder)
-                try FileSystem.syncDirectory(path + "/" + segmentsFolder)
+                try FileSystem.createDirectory(segmentsPath(of: path))
+                try FileSystem.syncDirectory(segmentsPath(of: path))
                 try FileSystem.syncDirectory(path)
                 try FileSystem.replaceFileAtomically(ManifestFile.path(in: path), directory: path, contents: ManifestFile.encode(Manifest()))
                 ManifestFile.writeMirror(ManifestFile.encode(Manifest()), in: path)
@@ -112,7 +117,7 @@ enum StoreLayout {
     /// format 1 store) every segment file is live, and the writer writes the
     /// manifest and upgrades the marker to format 2.
     static func openSegments(in store: String, cleaning: Bool, format: Int) throws(StrataError) -> OpenedSegments {
-        let folder = store + "/" + segmentsFolder
+        let folder = segmentsPath(of: store)
         var result = OpenedSegments()
         // A reader may race with a compaction that removes files it just listed in an
         // older manifest: read the manifest again then.

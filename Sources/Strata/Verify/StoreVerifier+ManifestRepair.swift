@@ -73,7 +73,7 @@ extension StoreVerifier {
     /// ``SegmentProvenance``); older segments rank by their sequence.
     /// Pending deletions live only in the manifest.
     private static func rebuildManifest(at path: String) throws(StrataError) -> (Manifest, [String]) {
-        let folder = path + "/" + StoreLayout.segmentsFolder
+        let folder = StoreLayout.segmentsPath(of: path)
         let names: [String]
         do throws(Errno) {
             names = try FileSystem.contentsOfDirectory(folder)

@@ -39,7 +39,7 @@ public enum StoreVerifier {
         } else {
             throw StoreLayout.notAStore(path, creating: false)
         }
-        let folder = path + "/" + StoreLayout.segmentsFolder
+        let folder = StoreLayout.segmentsPath(of: path)
         let names: [String]
         do throws(Errno) {
             names = try FileSystem.contentsOfDirectory(folder).sorted()
@@ -93,7 +93,7 @@ public enum StoreVerifier {
             report.problems += manifestInvariantProblems(manifest, opened.map(\.segment), path: manifestPath)
         }
 
-        let logFolder = path + "/" + WALFormat.folder
+        let logFolder = StoreLayout.logPath(of: path)
         var replay = WALReplay(directory: logFolder, repairs: false)
         replay.reportsTornTails = true
         let outcome = try replay.run { _, _, _ in }
@@ -229,7 +229,7 @@ extension StoreVerifier {
             damagedFiles[file] = problem
         }
         guard !damagedFiles.isEmpty else { return repair }
-        let folder = path + "/" + StoreLayout.segmentsFolder
+        let folder = StoreLayout.segmentsPath(of: path)
         let aside = folder + "/damaged"
         do throws(Errno) { try FileSystem.createDirectory(aside) } catch {
             throw .io(error, "creating the folder for damaged segments", path: aside)
